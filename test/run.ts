@@ -1,0 +1,86 @@
+// Runs every compiled uvu suite (dist/test/**/*.test.js) in its own Node
+// process, two at a time, and prints one summary line built from uvu's own
+// per-file counts: `tests: N passed, N failed`. A file that dies without a
+// uvu summary counts as one failure. Arguments filter files by substring.
+import { spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const testDir = fileURLToPath(new URL(".", import.meta.url));
+
+function findSuites(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const path = join(dir, entry);
+    if (entry === "fixtures") continue;
+    if (statSync(path).isDirectory()) found.push(...findSuites(path));
+    else if (entry.endsWith(".test.js")) found.push(path);
+  }
+  return found;
+}
+
+interface FileResult {
+  file: string;
+  passed: number;
+  failed: number;
+  output: string;
+  ms: number;
+}
+
+function count(output: string, label: string): number | undefined {
+  const match = new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m").exec(output);
+  return match ? Number(match[1]) : undefined;
+}
+
+function runSuite(file: string): Promise<FileResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [file], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, FORCE_COLOR: "0" },
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("close", (code, signal) => {
+      const total = count(output, "Total");
+      const passed = count(output, "Passed") ?? 0;
+      const skipped = count(output, "Skipped") ?? 0;
+      let failed = total === undefined ? 1 : total - passed - skipped;
+      if (failed === 0 && code !== 0) failed = 1;
+      if (signal) output += `\n(killed by ${signal})`;
+      resolve({ file, passed, failed, output, ms: Date.now() - started });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const filters = process.argv.slice(2);
+  const suites = findSuites(testDir).filter(
+    (file) => filters.length === 0 || filters.some((f) => file.includes(f)),
+  );
+  const queue = [...suites];
+  const results: FileResult[] = [];
+  const workers = Math.max(1, Math.min(availableParallelism(), 2));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        const result = await runSuite(file);
+        results.push(result);
+        const name = relative(testDir, file);
+        const mark = result.failed ? "FAIL" : "ok  ";
+        console.log(`${mark} ${name}  ${result.passed} passed, ${result.failed} failed  (${result.ms} ms)`);
+        if (result.failed) console.log(result.output.replace(/^/gm, "    | "));
+      }
+    }),
+  );
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  if (suites.length === 0) console.log("no test files matched");
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 || suites.length === 0 ? 1 : 0;
+}
+
+await main();
