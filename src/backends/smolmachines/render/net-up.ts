@@ -1,0 +1,143 @@
+// net-up.sh: the guest's network bootstrap (design.md, "The guest side").
+// `attach` runs `smolvm machine exec … -- /opt/bottle/net-up.sh <agent…>`;
+// the script gives the guest its only NIC, tap0, through gvforwarder, which
+// reaches the host's gvproxy over the socket smolvm mounts into the guest,
+// and then execs the agent. Every guest-side assumption lives in this script.
+import { GUEST_GVFORWARDER, GUEST_SOCKET } from "../guest-layout.js";
+
+export interface NetUpOptions {
+  /** Guest path of gvproxy's mounted control socket. */
+  socket?: string;
+  /** Guest path of the mounted gvforwarder; the image's PATH is the fallback. */
+  gvforwarder?: string;
+  iface?: string;
+  /** How long to wait for the interface's IPv4 address. */
+  timeoutSeconds?: number;
+}
+
+export const DEFAULT_NET_UP_TIMEOUT_SECONDS = 20;
+
+export function renderNetUp(opts: NetUpOptions = {}): string {
+  const socket = opts.socket ?? GUEST_SOCKET;
+  const gvforwarder = opts.gvforwarder ?? GUEST_GVFORWARDER;
+  const iface = opts.iface ?? "tap0";
+  const timeout = opts.timeoutSeconds ?? DEFAULT_NET_UP_TIMEOUT_SECONDS;
+  if (!Number.isInteger(timeout) || timeout < 1) {
+    throw new RangeError(`net-up timeout must be a positive whole number of seconds, got ${timeout}`);
+  }
+  const url = shellQuote(`unix://${socket}`);
+  return `#!/bin/sh
+# bottle's guest network bootstrap, rendered by bottle. Usage: net-up.sh COMMAND [ARG...]
+# Gives the guest its network (${iface}, served by the host's gvproxy through
+# gvforwarder), then execs COMMAND. Checked with shellcheck and by review only:
+# it has not yet run on a real smolvm host.
+set -eu
+
+iface=${shellQuote(iface)}
+socket=${shellQuote(socket)}
+mounted_forwarder=${shellQuote(gvforwarder)}
+timeout=${timeout}
+log=/tmp/bottle-gvforwarder.log
+
+fail() {
+  printf 'bottle net-up: %s\\n' "$1" >&2
+  exit 1
+}
+
+fail_with_log() {
+  printf 'bottle net-up: %s\\n' "$1" >&2
+  if [ -s "$log" ]; then
+    printf 'bottle net-up: last lines of %s:\\n' "$log" >&2
+    tail -n 20 "$log" >&2 || true
+  fi
+  exit 1
+}
+
+if [ "$#" -eq 0 ]; then
+  printf 'usage: %s COMMAND [ARG...]\\n' "$0" >&2
+  exit 2
+fi
+
+has_address() {
+  if command -v ip >/dev/null 2>&1; then
+    ip -4 addr show dev "$iface" 2>/dev/null | grep -q 'inet '
+  else
+    # No ip(8): the kernel adds a route on the interface once it has an address.
+    [ -r /proc/net/route ] &&
+      awk -v i="$iface" '$1 == i { found = 1 } END { exit !found }' /proc/net/route
+  fi
+}
+
+forwarder_alive() {
+  kill -0 "$forwarder_pid" 2>/dev/null || return 1
+  # An exited child the shell has not reaped yet still answers kill -0.
+  state=$(sed -n 's/^.*) \\(.\\).*$/\\1/p' "/proc/$forwarder_pid/stat" 2>/dev/null) || return 0
+  [ "$state" != Z ]
+}
+
+start_network() {
+  if [ ! -c /dev/net/tun ]; then
+    if ! { mkdir -p /dev/net && mknod /dev/net/tun c 10 200; }; then
+      fail "cannot create /dev/net/tun (mknod /dev/net/tun c 10 200); gvforwarder needs it and must run as root"
+    fi
+  fi
+
+  if [ -f "$mounted_forwarder" ] && [ -x "$mounted_forwarder" ]; then
+    forwarder=$mounted_forwarder
+  elif forwarder=$(command -v gvforwarder); then
+    :
+  else
+    fail "no gvforwarder: $mounted_forwarder is missing or not executable and there is none on PATH (see guest.gvforwarder in bottle.config.ts)"
+  fi
+
+  if ! command -v udhcpc >/dev/null 2>&1 && ! command -v dhclient >/dev/null 2>&1; then
+    fail "gvforwarder configures $iface with udhcpc or dhclient, and the image has neither on PATH"
+  fi
+
+  if [ ! -e "$socket" ]; then
+    fail "gvproxy's socket $socket is missing: the machine must be created with --mount-socket <run dir>/gvproxy.sock:$socket"
+  fi
+
+  "$forwarder" -url ${url} -iface ${shellQuote(iface)} -stop-if-exist '' >"$log" 2>&1 &
+  forwarder_pid=$!
+  trap 'kill "$forwarder_pid" 2>/dev/null; exit 130' INT TERM
+
+  waited=0
+  until has_address; do
+    if ! forwarder_alive; then
+      fail_with_log "gvforwarder exited before $iface got an IPv4 address"
+    fi
+    if [ "$waited" -ge "$timeout" ]; then
+      kill "$forwarder_pid" 2>/dev/null || true
+      fail_with_log "$iface got no IPv4 address within \${timeout}s (is gvproxy running on the host?)"
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  trap - INT TERM
+}
+
+# The proxy variables come from the Smolfile's env; fill any spelling that is
+# missing from one that is present.
+proxy=\${HTTPS_PROXY:-\${https_proxy:-\${HTTP_PROXY:-\${http_proxy:-}}}}
+if [ -n "$proxy" ]; then
+  : "\${HTTPS_PROXY:=$proxy}" "\${HTTP_PROXY:=$proxy}" "\${https_proxy:=$proxy}" "\${http_proxy:=$proxy}"
+  export HTTPS_PROXY HTTP_PROXY https_proxy http_proxy
+else
+  printf 'bottle net-up: warning: no HTTPS_PROXY set; nothing outside the guest will be reachable\\n' >&2
+fi
+
+# A second attach to a running machine finds the network already up.
+if ! has_address; then
+  start_network
+fi
+
+exec "$@"
+`;
+}
+
+/** A word for POSIX sh: bare when it is plainly safe, else single-quoted. */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return "'" + word.replace(/'/g, "'\\''") + "'";
+}

@@ -1,0 +1,65 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { parse } from "yaml";
+import {
+  AGENT_DEFAULT_HOSTS,
+  renderPipelockConfig,
+} from "../src/backends/smolmachines/render/pipelock.js";
+
+// pipelock's top-level config keys (pipelock.md); it rejects unknown keys.
+const PIPELOCK_KEYS = [
+  "version", "mode", "enforce", "explain_blocks", "api_allowlist", "fetch_proxy",
+  "monitoring", "forward_proxy", "tls_interception", "dlp",
+];
+
+test("the default hosts are the agent's list from pipelock.md", () => {
+  assert.equal([...AGENT_DEFAULT_HOSTS].sort(), [
+    "api.anthropic.com",
+    "claude.ai",
+    "downloads.claude.ai",
+    "platform.claude.com",
+    "raw.githubusercontent.com",
+    "sentry.io",
+    "statsig.anthropic.com",
+  ]);
+});
+
+test("strict, enforcing, forward proxy on, default DLP scanning the env", () => {
+  const config = parse(renderPipelockConfig({ allow: [] }));
+  for (const key of Object.keys(config)) assert.ok(PIPELOCK_KEYS.includes(key), key);
+  assert.is(config.version, 1);
+  assert.is(config.mode, "strict");
+  assert.is(config.enforce, true);
+  assert.equal(config.forward_proxy, { enabled: true });
+  assert.equal(config.dlp, { include_defaults: true, scan_env: true });
+  assert.equal(config.api_allowlist, [...AGENT_DEFAULT_HOSTS].sort());
+});
+
+test("the allowlist adds the config's hosts, lower-cased, sorted and de-duplicated", () => {
+  const config = parse(
+    renderPipelockConfig({ allow: ["Registry.NPMJS.org", "github.com", "registry.npmjs.org", " pypi.org ", "sentry.io"] }),
+  );
+  const list: string[] = config.api_allowlist;
+  assert.equal(list, [...list].sort());
+  assert.equal(list.length, new Set(list).size);
+  assert.ok(list.includes("registry.npmjs.org"));
+  assert.ok(list.includes("pypi.org"));
+  assert.not.ok(list.includes("Registry.NPMJS.org"));
+  assert.is(list.filter((h) => h === "sentry.io").length, 1);
+  assert.is(list.length, AGENT_DEFAULT_HOSTS.length + 3);
+});
+
+test("wildcard hosts are kept as written", () => {
+  const config = parse(renderPipelockConfig({ allow: ["*.Example.com", "*.github.com"] }));
+  assert.ok(config.api_allowlist.includes("*.example.com"));
+  assert.ok(config.api_allowlist.includes("*.github.com"));
+});
+
+test("the same input renders the same bytes, whatever the order of allow", () => {
+  assert.is(
+    renderPipelockConfig({ allow: ["b.example", "a.example"] }),
+    renderPipelockConfig({ allow: ["a.example", "b.example"] }),
+  );
+});
+
+test.run();
