@@ -1,0 +1,105 @@
+// File fingerprints with a stat fast path, and atomic writes.
+//
+// A stamp records a file's content hash with the stat fields that change
+// whenever it is written (size, mtime, ctime, inode). A later stat that
+// matches lets us skip re-hashing, except for a stamp taken within
+// RACY_WINDOW_MS of the file's mtime: file-system clocks are coarse, so a
+// same-size write in that window could leave every stat field unchanged.
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { dirname, basename, join } from "node:path";
+import { sha256 } from "./json.js";
+
+export const RACY_WINDOW_MS = 1000;
+
+export interface FileStamp {
+  hash: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  mode: number;
+  /** The stamp was taken too close to the file's mtime to trust the stat fast path. */
+  racy?: boolean;
+}
+
+export type Observed = { exists: false } | { exists: true; stamp: FileStamp; rehashed: boolean };
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return null;
+    throw error;
+  }
+}
+
+function sameStat(stamp: FileStamp, st: Stats): boolean {
+  return (
+    !stamp.racy &&
+    stamp.size === st.size &&
+    stamp.mtimeMs === st.mtimeMs &&
+    stamp.ctimeMs === st.ctimeMs &&
+    stamp.ino === st.ino &&
+    stamp.mode === (st.mode & 0o7777)
+  );
+}
+
+export function stampFromStat(hash: string, st: Stats, now = Date.now()): FileStamp {
+  const stamp: FileStamp = {
+    hash,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    ino: st.ino,
+    mode: st.mode & 0o7777,
+  };
+  if (now - Math.max(st.mtimeMs, st.ctimeMs) < RACY_WINDOW_MS) stamp.racy = true;
+  return stamp;
+}
+
+/** Current stamp of a file, re-using `known` when its stat still matches. */
+export function observeFile(path: string, known?: FileStamp): Observed {
+  const st = statOrNull(path);
+  if (!st || !st.isFile()) return { exists: false };
+  if (known && sameStat(known, st)) return { exists: true, stamp: known, rehashed: false };
+  const hash = sha256(readFileSync(path));
+  // Stat again: a write between the first stat and the read must not pair
+  // the new content with the old stat.
+  const after = statSync(path);
+  return { exists: true, stamp: stampFromStat(hash, after), rehashed: true };
+}
+
+let tempCounter = 0;
+
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${(tempCounter++).toString(36)}${randomBytes(3).toString("hex")}.bottle-tmp`);
+}
+
+/**
+ * Writes a file atomically: a temp file in the same directory, then rename.
+ * Readers see the old content or the new, never a torn file.
+ */
+export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o600, options: { fsync?: boolean } = {}): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = tempPathFor(path);
+  const fd = openSync(temp, "wx", mode);
+  try {
+    fchmodSync(fd, mode); // exact mode, whatever the umask
+    const data = typeof content === "string" ? Buffer.from(content) : content;
+    let offset = 0;
+    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+    if (options.fsync) fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
+}

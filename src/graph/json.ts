@@ -1,0 +1,51 @@
+// JSON values, canonical JSON (object keys sorted at every level) and the
+// SHA-256 digests the engine keys on.
+import { createHash } from "node:crypto";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export function canonicalJson(value: unknown): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "boolean":
+      return value ? "true" : "false";
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError(`cannot fingerprint the number ${value}`);
+      return JSON.stringify(value);
+    case "string":
+      return JSON.stringify(value);
+    case "object": {
+      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .filter((key) => record[key] !== undefined)
+        .sort();
+      return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(",")}}`;
+    }
+    default:
+      throw new TypeError(`cannot fingerprint a ${typeof value}`);
+  }
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export function hashJson(value: unknown): string {
+  return sha256(canonicalJson(value));
+}
+
+/**
+ * Flattens an input object into leaf paths (`agent.env.FOO`) so a changed
+ * input can be named precisely. Arrays and scalars are leaves.
+ */
+export function flattenInputs(value: Json, prefix = "", out: Record<string, Json> = {}): Record<string, Json> {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 0 && prefix) out[prefix] = value;
+    for (const key of keys) flattenInputs(value[key] as Json, prefix ? `${prefix}.${key}` : key, out);
+  } else {
+    out[prefix] = value;
+  }
+  return out;
+}

@@ -1,0 +1,141 @@
+// One lock per stage dir, so two bottle processes never run the same graph
+// at once. The lock file names its holder; a holder that died (kill -9,
+// power loss) is detected by pid and its lock taken over.
+import { closeSync, openSync, readFileSync, unlinkSync, watch, writeSync } from "node:fs";
+import { hostname } from "node:os";
+import { basename, dirname } from "node:path";
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+  since: number;
+}
+
+export class LockTimeoutError extends Error {
+  override readonly name = "LockTimeoutError";
+  constructor(
+    readonly path: string,
+    readonly holder: LockHolder | null,
+    readonly waitedMs: number,
+  ) {
+    const who = holder ? `pid ${holder.pid} (${holder.command}, since ${new Date(holder.since).toISOString()})` : "another process";
+    super(`${dirname(path)} is in use by ${who}; waited ${Math.round(waitedMs / 1000)}s. Wait for it to finish, or stop it.`);
+  }
+}
+
+export interface StageLock {
+  readonly path: string;
+  release(): void;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function readHolder(path: string): LockHolder | null {
+  try {
+    const holder = JSON.parse(readFileSync(path, "utf8")) as LockHolder;
+    return typeof holder.pid === "number" ? holder : null;
+  } catch {
+    return null;
+  }
+}
+
+function holderIsGone(holder: LockHolder | null): boolean {
+  // A lock from another host (a shared file system) cannot be checked: never take it over.
+  return holder !== null && holder.host === hostname() && !isProcessAlive(holder.pid);
+}
+
+function tryCreate(path: string, command: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+  const holder: LockHolder = { pid: process.pid, host: hostname(), command, since: Date.now() };
+  writeSync(fd, JSON.stringify(holder));
+  closeSync(fd);
+  return true;
+}
+
+/**
+ * Takes over a dead holder's lock. A second, short-lived lock serialises
+ * take-overs so two waiters cannot both remove the dead lock and each
+ * believe they hold a fresh one.
+ */
+function tryTakeOver(path: string, command: string): boolean {
+  const guard = `${path}.takeover`;
+  if (!tryCreate(guard, command)) {
+    if (holderIsGone(readHolder(guard))) unlinkQuiet(guard);
+    return false;
+  }
+  try {
+    if (!holderIsGone(readHolder(path))) return false;
+    unlinkQuiet(path);
+    return tryCreate(path, command);
+  } finally {
+    unlinkQuiet(guard);
+  }
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves when the lock file may have changed, or after `ms` at most. */
+function lockChange(path: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let watcher: ReturnType<typeof watch> | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      watcher?.close();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    try {
+      watcher = watch(dirname(path), (_event, name) => {
+        if (name === null || name === basename(path)) done();
+      });
+    } catch {
+      // No watcher: the timeout still wakes us.
+    }
+  });
+}
+
+export async function acquireStageLock(path: string, options: { command: string; timeoutMs: number }): Promise<StageLock> {
+  const started = Date.now();
+  for (;;) {
+    if (tryCreate(path, options.command)) break;
+    const holder = readHolder(path);
+    if (holder?.pid === process.pid && holder.host === hostname()) {
+      throw new Error(`${path} is already held by this process`);
+    }
+    if (holderIsGone(holder) && tryTakeOver(path, options.command)) break;
+    const waited = Date.now() - started;
+    if (waited >= options.timeoutMs) throw new LockTimeoutError(path, holder, waited);
+    // Wake on a change to the lock file; re-check now and then anyway, because
+    // a holder that dies without releasing changes nothing on disk.
+    await lockChange(path, Math.min(250, options.timeoutMs - waited));
+  }
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
+    process.removeListener("exit", release);
+    if (readHolder(path)?.pid === process.pid) unlinkQuiet(path);
+  };
+  process.on("exit", release);
+  return { path, release };
+}

@@ -1,0 +1,95 @@
+// Gathers what planning needs to know about one task: its input values,
+// the current content hashes of the files it reads, and whether each
+// declared output is still what it wrote. This is the I/O half of planning;
+// plan.ts is the pure half.
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { observeFile, type FileStamp } from "./files.js";
+import { flattenInputs, hashJson, type Json } from "./json.js";
+import type { TaskRecord } from "./state.js";
+import type { TaskDef } from "./task.js";
+
+export type OutputCheck =
+  | { state: "ok"; stamp: FileStamp }
+  | { state: "untracked" }
+  | { state: "missing" }
+  | { state: "modified" }
+  | { state: "mode"; was: number; now: number };
+
+export interface TaskFacts {
+  /** Leaf input path → value. */
+  inputs: Record<string, Json>;
+  inputHashes: Record<string, string>;
+  /** Display path → content hash ("" when missing). */
+  reads: Record<string, string>;
+  /** Display path → absolute path, for reads and writes. */
+  paths: Record<string, string>;
+  /** Declared outputs (display paths) and their state on disk. */
+  outputs: Record<string, OutputCheck>;
+  /** Stamps refreshed by re-hashing: worth saving so the next run can skip the hash. */
+  refreshed: boolean;
+}
+
+/** Paths inside the stage dir are shown and stored relative to it. */
+export function displayPath(root: string, path: string): { display: string; absolute: string; inside: boolean } {
+  const absolute = isAbsolute(path) ? resolve(path) : resolve(root, path);
+  const rel = relative(root, absolute);
+  const inside = rel !== "" && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
+  return { display: inside ? rel : absolute, absolute, inside };
+}
+
+export function observeTask<C>(
+  def: TaskDef<C>,
+  ctx: C,
+  root: string,
+  record: TaskRecord | undefined,
+  readCache: Record<string, FileStamp>,
+): TaskFacts {
+  const inputs = flattenInputs(def.inputs?.(ctx) ?? {});
+  const inputHashes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(inputs)) inputHashes[key] = hashJson(value);
+
+  let refreshed = false;
+  const paths: Record<string, string> = {};
+  const reads: Record<string, string> = {};
+  for (const path of def.reads?.(ctx) ?? []) {
+    const { display, absolute } = displayPath(root, path);
+    paths[display] = absolute;
+    const seen = observeFile(absolute, readCache[absolute]);
+    if (seen.exists) {
+      reads[display] = seen.stamp.hash;
+      if (seen.rehashed) {
+        readCache[absolute] = seen.stamp;
+        refreshed = true;
+      }
+    } else {
+      reads[display] = "";
+      if (readCache[absolute]) {
+        delete readCache[absolute];
+        refreshed = true;
+      }
+    }
+  }
+
+  const outputs: Record<string, OutputCheck> = {};
+  for (const path of def.writes?.(ctx) ?? []) {
+    const { display, absolute } = displayPath(root, path);
+    paths[display] = absolute;
+    const stored = record?.outputs[display];
+    if (!stored) {
+      outputs[display] = { state: "untracked" };
+      continue;
+    }
+    const seen = observeFile(absolute, stored);
+    if (!seen.exists) outputs[display] = { state: "missing" };
+    else if (seen.stamp.hash !== stored.hash) outputs[display] = { state: "modified" };
+    else if (seen.stamp.mode !== stored.mode) outputs[display] = { state: "mode", was: stored.mode, now: seen.stamp.mode };
+    else {
+      outputs[display] = { state: "ok", stamp: seen.stamp };
+      if (seen.rehashed && record) {
+        record.outputs[display] = seen.stamp;
+        refreshed = true;
+      }
+    }
+  }
+  return { inputs, inputHashes, reads, paths, outputs, refreshed };
+}

@@ -1,0 +1,118 @@
+// The engine's memory between runs: one versioned JSON file in the stage
+// dir, replaced atomically. An unreadable or foreign file is moved aside
+// (never trusted, never silently deleted) and every task runs.
+import { readFileSync, renameSync } from "node:fs";
+import type { FileStamp } from "./files.js";
+import { writeFileAtomic } from "./files.js";
+import type { Json } from "./json.js";
+
+export const STATE_FORMAT = "bottle-graph-state";
+export const STATE_VERSION = 1;
+
+export interface TaskRecord {
+  /** Fingerprint of everything the task consumed; "" when the run cannot be trusted. */
+  key: string;
+  version: number;
+  /** Leaf input path → hash of its canonical JSON value (values are not stored). */
+  inputs: Record<string, string>;
+  /** File read → content hash, or "" for a file that did not exist. */
+  reads: Record<string, string>;
+  /** Needed task → its result hash when this task ran. */
+  needs: Record<string, string>;
+  outputs: Record<string, FileStamp>;
+  result: Json;
+  resultHash: string;
+  ranAt: number;
+  ms: number;
+  /** Why the last run is not trusted (e.g. a read file changed while it ran). */
+  untrusted?: { file: string };
+}
+
+export interface GraphState {
+  format: typeof STATE_FORMAT;
+  version: typeof STATE_VERSION;
+  tasks: Record<string, TaskRecord>;
+  /** Stat cache for files tasks read. */
+  files: Record<string, FileStamp>;
+  /** Tasks whose last run failed (their records are dropped), with the failure. */
+  failures: Record<string, { message: string; at: number }>;
+}
+
+export function emptyState(): GraphState {
+  return { format: STATE_FORMAT, version: STATE_VERSION, tasks: {}, files: {}, failures: {} };
+}
+
+export interface LoadedState {
+  state: GraphState;
+  /** Set when a state file existed but was moved aside. */
+  warning?: string;
+}
+
+/**
+ * Reads the state file. With `setAside` (the default) an unreadable one is
+ * renamed out of the way; dry runs pass false and only warn.
+ */
+export function loadState(path: string, options: { setAside?: boolean } = {}): LoadedState {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: emptyState() };
+    throw error;
+  }
+  let problem: string | undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<GraphState>;
+    if (parsed.format !== STATE_FORMAT) problem = "it is not a bottle state file";
+    else if (parsed.version !== STATE_VERSION) problem = `it has state version ${String(parsed.version)}, this bottle reads version ${STATE_VERSION}`;
+    else if (typeof parsed.tasks !== "object" || parsed.tasks === null) problem = "it has no task records";
+    else return { state: { ...emptyState(), ...parsed } as GraphState };
+  } catch {
+    problem = "it is not valid JSON";
+  }
+  if (options.setAside === false) {
+    return { state: emptyState(), warning: `state file ${path} is unreadable (${problem}); a run would set it aside and run every task` };
+  }
+  const aside = `${path}.unreadable-${Date.now()}`;
+  renameSync(path, aside);
+  return { state: emptyState(), warning: `state file ${path} was set aside as ${aside} (${problem}); every task will run` };
+}
+
+/**
+ * Saves the state after tasks finish. The first save after a quiet spell
+ * happens at once; saves that would follow in quick succession are merged,
+ * so a 10,000-task build does not rewrite a large file 10,000 times. A
+ * crash loses at most the records of the merge window, and those tasks
+ * simply run again.
+ */
+export class StateWriter {
+  private lastWrite = 0;
+  private lastCost = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly path: string,
+    private readonly state: GraphState,
+  ) {}
+
+  changed(): void {
+    if (this.timer) return;
+    const gap = Math.max(50, this.lastCost * 4);
+    const wait = this.lastWrite + gap - Date.now();
+    if (wait <= 0) this.write();
+    else this.timer = setTimeout(() => this.write(), wait);
+  }
+
+  flush(): void {
+    if (this.timer) this.write();
+  }
+
+  write(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const started = Date.now();
+    writeFileAtomic(this.path, JSON.stringify(this.state));
+    this.lastWrite = Date.now();
+    this.lastCost = this.lastWrite - started;
+  }
+}

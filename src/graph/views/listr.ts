@@ -1,0 +1,104 @@
+// The interactive view: a listr2 task list, one row per task. The engine
+// schedules; listr2 only displays (it has no notion of dependencies).
+import type { DefaultRenderer, ListrTaskWrapper, SimpleRenderer } from "listr2";
+import type { EngineEvent } from "../events.js";
+import { describeReason } from "../reasons.js";
+
+type TaskEvent = Extract<EngineEvent, { type: "task" }>;
+
+interface Row {
+  outcome: Promise<TaskEvent>;
+  settle: (event: TaskEvent) => void;
+  wrapper?: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+  pendingTitle?: string;
+  pendingOutput?: string;
+}
+
+export interface ListrView {
+  onEvent(event: EngineEvent): void;
+  /** Resolves when listr2 has drawn the last row. */
+  finished(): Promise<void>;
+}
+
+export async function createListrView(): Promise<ListrView> {
+  const { Listr } = await import("listr2");
+  const rows = new Map<string, Row>();
+  let run: Promise<unknown> = Promise.resolve();
+
+  const row = (task: string): Row => {
+    let found = rows.get(task);
+    if (!found) {
+      let settle!: (event: TaskEvent) => void;
+      const outcome = new Promise<TaskEvent>((resolve) => (settle = resolve));
+      found = { outcome, settle };
+      rows.set(task, found);
+    }
+    return found;
+  };
+  const setTitle = (task: string, title: string): void => {
+    const r = row(task);
+    if (r.wrapper) r.wrapper.title = title;
+    else r.pendingTitle = title;
+  };
+
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case "begin": {
+          const list = new Listr(
+            event.tasks.map((stub) => ({
+              title: `${stub.task}: waiting`,
+              task: async (_ctx: unknown, wrapper: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>) => {
+                const r = row(stub.task);
+                r.wrapper = wrapper;
+                if (r.pendingTitle) wrapper.title = r.pendingTitle;
+                if (r.pendingOutput) wrapper.output = r.pendingOutput;
+                const done = await r.outcome;
+                const reasons = done.entry.reasons.map(describeReason).join("; ");
+                switch (done.status) {
+                  case "fresh":
+                    wrapper.title = stub.task;
+                    return wrapper.skip(`${stub.task}: fresh`);
+                  case "ran":
+                    wrapper.title = `${stub.task} (${reasons}${done.changed ? "" : "; same result"}) ${done.ms} ms`;
+                    return;
+                  case "blocked":
+                    return wrapper.skip(`${stub.task}: blocked (${reasons})`);
+                  case "failed":
+                    wrapper.title = stub.task;
+                    throw new Error(done.failure?.message ?? "failed");
+                }
+              },
+            })),
+            {
+              renderer: "default",
+              fallbackRenderer: "simple",
+              concurrent: true,
+              exitOnError: false,
+              collectErrors: false,
+              rendererOptions: { collapseSkips: false, collapseErrors: false, showErrorMessage: true },
+            },
+          );
+          run = list.run().catch(() => undefined);
+          return;
+        }
+        case "start":
+          return setTitle(event.task, `${event.task}: running (${event.entry.reasons.map(describeReason).join("; ")})`);
+        case "log": {
+          const r = row(event.task);
+          if (r.wrapper) r.wrapper.output = event.message;
+          else r.pendingOutput = event.message;
+          return;
+        }
+        case "task":
+          return row(event.task).settle(event);
+        case "warning":
+          process.stderr.write(`warning: ${event.message}\n`);
+          return;
+        case "summary":
+          return;
+      }
+    },
+    finished: () => run.then(() => undefined),
+  };
+}
