@@ -1,0 +1,22 @@
+// The example bottle: Claude Code working on this checkout, able to reach
+// Anthropic's API (built in) and the npm registry (to install itself and
+// packages), and nothing else.
+import { defineConfig } from "bottle";
+
+export default defineConfig({
+  name: "example",
+  image: "node:22-bookworm-slim",
+  agent: {
+    command: ["npx", "--yes", "@anthropic-ai/claude-code"],
+    env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
+    // A reference to a host variable: the value is resolved by smolvm at
+    // start and never written to any file.
+    secrets: { ANTHROPIC_API_KEY: { fromEnv: "ANTHROPIC_API_KEY" } },
+  },
+  workspace: { host: ".", guest: "/workspace" },
+  resources: { cpus: 2, memoryMiB: 4096 },
+  egress: { allow: ["registry.npmjs.org"] },
+  gitGate: false,
+  supervise: false,
+  guest: { gvforwarder: "image" },
+});

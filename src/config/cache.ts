@@ -1,0 +1,110 @@
+// A cache of evaluated, validated configs, keyed by the config's absolute
+// path and the content hashes of the config file and its local imports.
+//
+// Serving from it is safe only when evaluating the config again could not
+// give a different value. So a config is cached only if none of its files
+// reads the environment, the clock, randomness or the file system, and every
+// import is a relative file or "bottle" (packages are not hashed).
+// BOTTLE_CONFIG_CACHE=0 turns the cache off.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { BottleConfig } from "./resolved.js";
+
+const CACHE_FORMAT = 1;
+
+interface CacheFile {
+  format: number;
+  /** Changes when bottle's validation code changes, so old defaults are not served. */
+  validator: string;
+  configPath: string;
+  files: { path: string; hash: string }[];
+  config: BottleConfig;
+}
+
+export interface HashedFile {
+  path: string;
+  hash: string;
+  source: string;
+}
+
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "bottle", "config");
+}
+
+function cachePath(configPath: string): string {
+  const key = createHash("sha256").update(configPath).digest("hex").slice(0, 24);
+  return join(cacheDir(), `${key}.json`);
+}
+
+function validatorStamp(): string {
+  const file = new URL("./validate.js", import.meta.url);
+  try {
+    const st = statSync(file);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function hashFiles(paths: readonly string[]): HashedFile[] | null {
+  try {
+    return paths.map((path) => {
+      const source = readFileSync(path, "utf8");
+      return { path, hash: sha256(source), source };
+    });
+  } catch {
+    return null;
+  }
+}
+
+const IMPORT_SPECIFIER = /\b(?:import|export)\b[^'"`;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*["']([^"']+)["']/g;
+const IMPURE = /\bprocess\b|\bDate\b|\bMath\.random\b|\bcrypto\b|\brequire\s*\(|\bimport\s*\(|\bfetch\s*\(|\bglobalThis\b/;
+
+export function isCacheableSource(source: string): boolean {
+  if (IMPURE.test(source)) return false;
+  for (const match of source.matchAll(IMPORT_SPECIFIER)) {
+    const specifier = match[1] ?? match[2] ?? "";
+    if (specifier === "bottle" || specifier.startsWith("./") || specifier.startsWith("../")) continue;
+    return false;
+  }
+  return true;
+}
+
+export function readConfigCache(configPath: string): { config: BottleConfig; files: string[] } | null {
+  let entry: CacheFile;
+  try {
+    entry = JSON.parse(readFileSync(cachePath(configPath), "utf8")) as CacheFile;
+  } catch {
+    return null;
+  }
+  if (entry.format !== CACHE_FORMAT || entry.configPath !== configPath || entry.validator !== validatorStamp()) return null;
+  const current = hashFiles(entry.files.map((f) => f.path));
+  if (!current || current.some((f, i) => f.hash !== entry.files[i]?.hash)) return null;
+  return { config: entry.config, files: entry.files.map((f) => f.path) };
+}
+
+export function writeConfigCache(configPath: string, config: BottleConfig, files: readonly HashedFile[]): void {
+  const entry: CacheFile = {
+    format: CACHE_FORMAT,
+    validator: validatorStamp(),
+    configPath,
+    files: files.map(({ path, hash }) => ({ path, hash })),
+    config,
+  };
+  const target = cachePath(configPath);
+  try {
+    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
+    const temp = `${target}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify(entry), { mode: 0o600 });
+    renameSync(temp, target);
+  } catch {
+    // The cache is an optimisation; a read-only home must not fail the command.
+  }
+}

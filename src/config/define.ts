@@ -1,0 +1,53 @@
+// The types a user writes in bottle.config.ts, and defineConfig. This module
+// must stay free of imports: every config that uses defineConfig loads it.
+
+/** A reference to a host environment variable; the value never enters a file. */
+export interface FromEnv {
+  fromEnv: string;
+}
+
+export interface SidecarSpec {
+  /** argv; one element must contain `{port}`, replaced by the allocated port. */
+  command: string[];
+  /** Environment for the sidecar process: plain values or host-env references. */
+  env?: Record<string, string | FromEnv>;
+  /** Readiness is a TCP connect to 127.0.0.1:{port}. */
+  ready?: { tcp?: true; timeoutMs?: number };
+}
+
+export interface BottleConfigInput {
+  /** The slug: names the stage dir, the run dir and the smolvm machine. */
+  name: string;
+  backend?: string;
+  /** OCI image reference for the guest. */
+  image: string;
+  agent: {
+    command: string[];
+    env?: Record<string, string>;
+    secrets?: Record<string, FromEnv>;
+    workdir?: string;
+  };
+  workspace?: {
+    /** Host directory, relative to the config file's directory. */
+    host: string;
+    /** Absolute path in the guest. */
+    guest: string;
+    readOnly?: boolean;
+  };
+  resources?: { cpus?: number; memoryMiB?: number };
+  egress?: { allow?: string[] };
+  gitGate?: false | SidecarSpec;
+  supervise?: false | SidecarSpec;
+  guest?: {
+    /** Host path of a Linux gvforwarder binary to mount, or "image" when the image has one. */
+    gvforwarder?: string;
+  };
+  network?: {
+    /** Overrides the third octet of 192.168.N.0/24 derived from the slug. */
+    subnetOctet?: number;
+  };
+}
+
+export function defineConfig(config: BottleConfigInput): BottleConfigInput {
+  return config;
+}

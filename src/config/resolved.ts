@@ -1,0 +1,36 @@
+// The validated config with every default filled in and host paths made
+// absolute: what tasks read.
+import type { FromEnv } from "./define.js";
+
+export interface Sidecar {
+  command: string[];
+  env: Record<string, string | FromEnv>;
+  readyTimeoutMs: number;
+}
+
+export interface BottleConfig {
+  name: string;
+  backend: string;
+  image: string;
+  agent: {
+    command: string[];
+    env: Record<string, string>;
+    secrets: Record<string, FromEnv>;
+    workdir: string;
+  };
+  workspace: { host: string; guest: string; readOnly: boolean } | null;
+  resources: { cpus: number; memoryMiB: number };
+  egress: { allow: string[] };
+  gitGate: Sidecar | null;
+  supervise: Sidecar | null;
+  guest: {
+    /** Absolute host path of the gvforwarder binary, or "image". */
+    gvforwarder: string;
+  };
+  network: { subnetOctet: number | null };
+}
+
+export const DEFAULT_BACKEND = "smolmachines";
+export const DEFAULT_CPUS = 2;
+export const DEFAULT_MEMORY_MIB = 4096;
+export const DEFAULT_SIDECAR_READY_MS = 10_000;

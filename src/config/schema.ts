@@ -1,0 +1,127 @@
+// The zod schema for bottle.config.ts. Every object is strict: an unknown
+// key is an error, so a misspelt field never passes silently.
+import { z } from "zod";
+import type { BottleConfigInput } from "./define.js";
+
+export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// A host name with an optional leading `*.` wildcard label; no scheme, port or path.
+const HOST_PATTERN = /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Set by bottle itself in the guest; a user value would bypass the proxy. */
+export const RESERVED_ENV = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] as const;
+
+const slug = z
+  .string({ error: "expected a string" })
+  .min(1, { error: "must not be empty" })
+  .max(40, { error: "must be at most 40 characters" })
+  .regex(SLUG_PATTERN, {
+    error: "must be lowercase letters, digits and single hyphens, with no leading or trailing hyphen (e.g. `my-agent`)",
+  });
+
+const envName = z.string().regex(ENV_NAME, { error: "is not a valid environment variable name" });
+
+const fromEnv = z.strictObject({
+  fromEnv: envName,
+});
+
+const nonEmptyArgv = z
+  .array(z.string().min(1, { error: "arguments must not be empty strings" }), { error: "expected an array of strings" })
+  .min(1, { error: "must name a command (a non-empty array)" });
+
+const absoluteGuestPath = z
+  .string()
+  .regex(/^\/[^\0]*$/, { error: "must be an absolute guest path (starting with /)" })
+  .refine((p) => !p.split("/").includes(".."), { error: "must not contain `..`" });
+
+const sidecar = z.strictObject({
+  command: nonEmptyArgv.refine((argv) => argv.some((a) => a.includes("{port}")), {
+    error: "must contain a `{port}` placeholder where the allocated port goes",
+  }),
+  env: z.record(envName, z.union([z.string(), fromEnv])).optional(),
+  ready: z
+    .strictObject({
+      tcp: z.literal(true).optional(),
+      timeoutMs: z.int().min(100).max(600_000).optional(),
+    })
+    .optional(),
+});
+
+const sidecarOrOff = z.union([z.literal(false), sidecar], {
+  error: "expected `false` or a sidecar spec `{ command: [..., \"{port}\"], env?, ready? }`",
+});
+
+export const configSchema = z
+  .strictObject({
+    name: slug,
+    backend: z.string().min(1).optional(),
+    image: z.string({ error: "expected an OCI image reference (a string)" }).min(1, { error: "must not be empty" }),
+    agent: z.strictObject(
+      {
+        command: nonEmptyArgv,
+        env: z
+          .record(envName, z.string({ error: "expected a string value" }))
+          .refine((env) => !RESERVED_ENV.some((k) => k in env), {
+            error: `must not set ${RESERVED_ENV.join(", ")}: bottle sets them to point at the proxy`,
+          })
+          .optional(),
+        secrets: z.record(envName, fromEnv).optional(),
+        workdir: absoluteGuestPath.optional(),
+      },
+      { error: "expected an object `{ command: [...] }`" },
+    ),
+    workspace: z
+      .strictObject({
+        host: z.string().min(1, { error: "must name a host directory" }),
+        guest: absoluteGuestPath,
+        readOnly: z.boolean().optional(),
+      })
+      .optional(),
+    resources: z
+      .strictObject({
+        cpus: z.int({ error: "expected a whole number" }).min(1).max(255).optional(),
+        memoryMiB: z.int({ error: "expected a whole number of MiB" }).min(256).max(1_048_576).optional(),
+      })
+      .optional(),
+    egress: z
+      .strictObject({
+        allow: z
+          .array(
+            z.string().regex(HOST_PATTERN, {
+              error: "is not a host name: write `example.com` or `*.example.com` (no scheme, port or path)",
+            }),
+          )
+          .optional(),
+      })
+      .optional(),
+    gitGate: sidecarOrOff.optional(),
+    supervise: sidecarOrOff.optional(),
+    guest: z
+      .strictObject({
+        gvforwarder: z.string().min(1).optional(),
+      })
+      .optional(),
+    network: z
+      .strictObject({
+        subnetOctet: z.int().min(1).max(254).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    const env = config.agent.env ?? {};
+    for (const name of Object.keys(config.agent.secrets ?? {})) {
+      if (name in env) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agent", "secrets", name],
+          message: "is also set in agent.env: a name is either a plain value or a secret, not both",
+        });
+      }
+    }
+  });
+
+// The hand-written input type (define.ts, import-free) and the schema must agree.
+type SchemaInput = z.input<typeof configSchema>;
+type Agree<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const inputTypesAgree: Agree<SchemaInput, BottleConfigInput> = true;
+void inputTypesAgree;

@@ -1,0 +1,100 @@
+// Validates a loaded config value: schema first, then the checks that need
+// the host (the workspace directory must exist). Reads, never writes.
+import { resolve } from "node:path";
+import type { z } from "zod";
+import { problemsFromIssues, type ConfigProblem } from "./errors.js";
+import {
+  DEFAULT_BACKEND,
+  DEFAULT_CPUS,
+  DEFAULT_MEMORY_MIB,
+  DEFAULT_SIDECAR_READY_MS,
+  type BottleConfig,
+  type Sidecar,
+} from "./resolved.js";
+import { configSchema } from "./schema.js";
+import { hostProblems } from "./host-checks.js";
+import type { SidecarSpec } from "./define.js";
+
+export type Validation = { ok: true; config: BottleConfig } | { ok: false; problems: ConfigProblem[] };
+
+export function validateConfig(raw: unknown, configDir: string): Validation {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return {
+      ok: false,
+      problems: [{ path: "", message: "the default export must be a config object: `export default defineConfig({ ... })`" }],
+    };
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, problems: problemsFromIssues(parsed.error.issues, (path) => knownKeysAt(configSchema, path)) };
+  }
+  const input = parsed.data;
+  const workspace: BottleConfig["workspace"] = input.workspace
+    ? { host: resolve(configDir, input.workspace.host), guest: input.workspace.guest, readOnly: input.workspace.readOnly ?? false }
+    : null;
+  const gvforwarder = input.guest?.gvforwarder ?? "image";
+  const config: BottleConfig = {
+    name: input.name,
+    backend: input.backend ?? DEFAULT_BACKEND,
+    image: input.image,
+    agent: {
+      command: input.agent.command,
+      env: input.agent.env ?? {},
+      secrets: input.agent.secrets ?? {},
+      workdir: input.agent.workdir ?? workspace?.guest ?? "/",
+    },
+    workspace,
+    resources: {
+      cpus: input.resources?.cpus ?? DEFAULT_CPUS,
+      memoryMiB: input.resources?.memoryMiB ?? DEFAULT_MEMORY_MIB,
+    },
+    egress: { allow: input.egress?.allow ?? [] },
+    gitGate: toSidecar(input.gitGate),
+    supervise: toSidecar(input.supervise),
+    guest: { gvforwarder: gvforwarder === "image" ? "image" : resolve(configDir, gvforwarder) },
+    network: { subnetOctet: input.network?.subnetOctet ?? null },
+  };
+  const problems = hostProblems(config);
+  return problems.length ? { ok: false, problems } : { ok: true, config };
+}
+
+function toSidecar(spec: false | SidecarSpec | undefined): Sidecar | null {
+  if (!spec) return null;
+  return {
+    command: spec.command,
+    env: spec.env ?? {},
+    readyTimeoutMs: spec.ready?.timeoutMs ?? DEFAULT_SIDECAR_READY_MS,
+  };
+}
+
+/** The keys an object schema accepts at `path`, for "unknown key" messages. */
+export function knownKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  const candidates = objectShapesAt(schema, path);
+  return [...new Set(candidates.flatMap((shape) => Object.keys(shape)))].sort();
+}
+
+function objectShapesAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): Record<string, z.core.$ZodType>[] {
+  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+      return objectShapesAt(def.innerType as z.core.$ZodType, path);
+    case "pipe":
+      return objectShapesAt(def.in as z.core.$ZodType, path);
+    case "union":
+      return (def.options as z.core.$ZodType[]).flatMap((option) => objectShapesAt(option, path));
+    case "object": {
+      const shape = def.shape as Record<string, z.core.$ZodType>;
+      if (path.length === 0) return [shape];
+      const next = shape[String(path[0])];
+      return next ? objectShapesAt(next, path.slice(1)) : [];
+    }
+    case "record":
+      return path.length === 0 ? [] : objectShapesAt(def.valueType as z.core.$ZodType, path.slice(1));
+    case "array":
+      return path.length === 0 ? [] : objectShapesAt(def.element as z.core.$ZodType, path.slice(1));
+    default:
+      return [];
+  }
+}
