@@ -2,9 +2,9 @@
 // must stay free of imports: every config that uses defineConfig loads it.
 
 /** A reference to a host environment variable; the value never enters a file. */
-export interface FromEnv {
+export type FromEnv = {
   fromEnv: string;
-}
+};
 
 export interface SidecarSpec {
   /** argv; one element must contain `{port}`, replaced by the allocated port. */

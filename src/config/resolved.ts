@@ -2,13 +2,13 @@
 // absolute: what tasks read.
 import type { FromEnv } from "./define.js";
 
-export interface Sidecar {
+export type Sidecar = {
   command: string[];
   env: Record<string, string | FromEnv>;
   readyTimeoutMs: number;
-}
+};
 
-export interface BottleConfig {
+export type BottleConfig = {
   name: string;
   backend: string;
   image: string;
@@ -28,7 +28,7 @@ export interface BottleConfig {
     gvforwarder: string;
   };
   network: { subnetOctet: number | null };
-}
+};
 
 export const DEFAULT_BACKEND = "smolmachines";
 export const DEFAULT_CPUS = 2;

@@ -4,26 +4,26 @@ import { describeReason } from "./reasons.js";
 
 export function explainEntry(entry: PlanEntry): string {
   const head = `${entry.task}${entry.volatile ? " (volatile)" : ""}`;
+  const what = entry.description ? ` — ${entry.description}` : "";
   const lines: string[] = [];
   switch (entry.status) {
     case "fresh":
-      lines.push(`${head}: fresh`);
+      lines.push(`${head}: fresh${what}`);
       if (entry.pendingNeeds.length) {
-        lines.push(
-          `  stays fresh only if ${entry.pendingNeeds.map((n) => `\`${n}\``).join(", ")} return${entry.pendingNeeds.length === 1 ? "s" : ""} the same result${entry.pendingNeeds.length === 1 ? "" : "s"} as last time (they run first)`,
-        );
+        const one = entry.pendingNeeds.length === 1;
+        const needs = entry.pendingNeeds.map((n) => `\`${n}\``).join(", ");
+        lines.push(`  stays fresh only if ${needs} ${one ? "returns the same result" : "return the same results"} as last time (${one ? "it runs" : "they run"} first)`);
       }
       break;
     case "run":
-      lines.push(`${head}: will run, because`);
+      lines.push(`${head}: will run${what}`);
       for (const reason of entry.reasons) lines.push(`  - ${describeReason(reason)}`);
       break;
     case "blocked":
-      lines.push(`${head}: blocked`);
+      lines.push(`${head}: blocked${what}`);
       for (const reason of entry.reasons) lines.push(`  - ${describeReason(reason)}`);
       break;
   }
-  if (entry.description) lines.splice(1, 0, `  (${entry.description})`);
   return lines.join("\n");
 }
 

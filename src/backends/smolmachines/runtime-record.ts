@@ -1,0 +1,37 @@
+// The running bottle's record in its run dir: written by the launching
+// process (the supervisor), read by `stop`, `ls`, watch mode and the ports
+// task (whose ports a running bottle holds).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isProcessAlive } from "../../graph/index.js";
+
+export const RUNTIME_RECORD = "supervisor.json";
+
+export interface RuntimeRecord {
+  /** The bottle process that owns every child. */
+  pid: number;
+  slug: string;
+  stageDir: string;
+  configPath: string;
+  octet: number;
+  ports: Record<string, number>;
+  /** Child processes by role (pipelock, gitGate, supervise, jail). */
+  children: Record<string, number>;
+  startedAt: number;
+  /** The control socket `stop` and watch mode talk to. */
+  control: string;
+}
+
+export function readRuntimeRecord(runDir: string): RuntimeRecord | null {
+  try {
+    return JSON.parse(readFileSync(join(runDir, RUNTIME_RECORD), "utf8")) as RuntimeRecord;
+  } catch {
+    return null;
+  }
+}
+
+/** The record, only if its supervisor is still alive. */
+export function liveRuntimeRecord(runDir: string): RuntimeRecord | null {
+  const record = readRuntimeRecord(runDir);
+  return record && isProcessAlive(record.pid) ? record : null;
+}

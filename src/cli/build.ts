@@ -1,0 +1,48 @@
+// bottle build: render everything a launch needs, redoing only what changed.
+import { planGraph } from "../graph/index.js";
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
+import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
+import { forceOption, interruptSignal, runBottleGraph } from "./graph-run.js";
+import { printPlan } from "./plan-output.js";
+import { openSession } from "./session.js";
+
+export const spec: CommandSpec = {
+  name: "build",
+  summary: "Render the bottle's files into its stage dir (gvproxy.yaml, smolfile.toml, pipelock.yaml, guest/), redoing only what changed.",
+  options: [
+    CONFIG,
+    STAGE,
+    { name: "force", kind: "optional-value", valueName: "TASK", description: "run every task, or just TASK, even if fresh" },
+    { name: "dry-run", kind: "flag", description: "print the plan (what would run and why) and change nothing" },
+    JSON_OUTPUT,
+    HELP,
+  ],
+  details: "Exit codes: 0 built, 1 a task failed, 2 usage or config error, 130 interrupted.",
+};
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, spec);
+  if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
+  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { backend, ctx } = session;
+  const force = forceOption(args.options.force, backend.tasks);
+  const json = Boolean(args.options.json);
+
+  if (args.options["dry-run"]) {
+    printPlan(planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir, targets: backend.buildTargets, ...(force ? { force } : {}) }), { json });
+    return EXIT_OK;
+  }
+
+  const interrupt = interruptSignal();
+  try {
+    const result = await runBottleGraph({ tasks: backend.tasks, ctx, targets: backend.buildTargets, force, json, command: "bottle build", signal: interrupt.signal });
+    const warning = backend.buildWarning(result.results);
+    if (warning) process.stderr.write(`\n${warning}\n`);
+    if (result.interrupted) return EXIT_INTERRUPTED;
+    if (!result.ok) return EXIT_FAILED;
+    if (!json) console.log(`stage: ${ctx.stageDir}`);
+    return EXIT_OK;
+  } finally {
+    interrupt.dispose();
+  }
+}

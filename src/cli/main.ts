@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// bottle's entry point: dispatch to one module per command, loaded lazily
+// so a command pays only for what it uses.
+import { BottleError, EXIT_USAGE } from "../errors.js";
+
+type Command = { run(argv: readonly string[]): Promise<number> };
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  build: { summary: "render the bottle's files, redoing only what changed", load: () => import("./build.js") },
+  graph: { summary: "print the task graph (text, mermaid, dot, json)", load: () => import("./graph.js") },
+  explain: { summary: "say why each task will run or is fresh", load: () => import("./explain.js") },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length)) + 2;
+  return [
+    "usage: bottle <command> [options]",
+    "",
+    "Runs a coding agent in a smolvm microVM whose only way out is an allowlisting proxy.",
+    "",
+    "commands:",
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`),
+    "",
+    "`bottle <command> --help` describes a command's options.",
+    "Exit codes: 0 ok, 1 a task or step failed, 2 usage or config error, 70 internal error, 130 interrupted.",
+  ].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name ? 0 : EXIT_USAGE;
+  }
+  if (name === "--version") {
+    console.log("bottle 0.1.0");
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`bottle: unknown command \`${name}\`\n\n${usage()}\n`);
+    return EXIT_USAGE;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof BottleError) {
+      process.stderr.write(`bottle: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      process.stderr.write(`bottle: internal error (a bug in bottle; please report it with this output)\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

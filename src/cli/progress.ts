@@ -1,0 +1,44 @@
+// Picks the view for a run: NDJSON with --json, listr2 on a terminal, plain
+// lines otherwise (no TTY, or CI set).
+import type { EngineEvent } from "../graph/index.js";
+
+export interface Progress {
+  onEvent(event: EngineEvent): void;
+  finished(): Promise<void>;
+}
+
+export function interactive(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.CI;
+}
+
+export async function progressFor(options: { json: boolean }): Promise<Progress> {
+  const print = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (options.json) {
+    const { jsonView } = await import("../graph/views/json.js");
+    const view = jsonView(print);
+    return {
+      onEvent: (event) => {
+        if (event.type === "warning") process.stderr.write(`warning: ${event.message}\n`);
+        view(event);
+      },
+      finished: async () => {},
+    };
+  }
+  const { plainView, plainLine } = await import("../graph/views/plain.js");
+  if (interactive()) {
+    const { createListrView } = await import("../graph/views/listr.js");
+    const view = await createListrView();
+    let summary: string | null = null;
+    return {
+      onEvent: (event) => {
+        if (event.type === "summary") summary = plainLine(event);
+        view.onEvent(event);
+      },
+      finished: async () => {
+        await view.finished();
+        if (summary) print(summary);
+      },
+    };
+  }
+  return { onEvent: plainView(print), finished: async () => {} };
+}

@@ -1,0 +1,14 @@
+// What every bottle task receives: the validated config and where things go.
+import type { BottleConfig } from "./config/resolved.js";
+
+export interface BottleContext {
+  config: BottleConfig;
+  configPath: string;
+  stageDir: string;
+  runDir: string;
+  platform: NodeJS.Platform;
+  /** PATH as the user ran bottle with it (preflight looks there). */
+  pathEnv: string;
+  /** Present only while launching: the process side's services. */
+  launch?: unknown;
+}

@@ -1,0 +1,27 @@
+import { existsSync } from "node:fs";
+import type { BottleContext } from "../src/context.js";
+import type { TaskDef } from "../src/graph/index.js";
+
+const copiedForwarder = (ctx: BottleContext): string | null => {
+  const path = ctx.config.guest.gvforwarder;
+  // A missing file is preflight's to report; the build still renders the rest.
+  return path !== "image" && existsSync(path) ? path : null;
+};
+
+/** The stage's guest/ dir, mounted read-only: net-up.sh and a gvforwarder copy. */
+export const guest: TaskDef<BottleContext> = {
+  name: "guest",
+  description: "guest/: the network bootstrap net-up.sh and a copy of gvforwarder",
+  version: 1,
+  inputs: ({ config }) => ({ guest: { gvforwarder: config.guest.gvforwarder } }),
+  reads: ({ config }) => (config.guest.gvforwarder === "image" ? [] : [config.guest.gvforwarder]),
+  writes: (ctx) => (copiedForwarder(ctx) ? ["guest/net-up.sh", "guest/gvforwarder"] : ["guest/net-up.sh"]),
+  run: async ({ ctx, write, copy }) => {
+    const { renderNetUp } = await import("../src/backends/smolmachines/render/net-up.js");
+    // Executable for the guest's root, readable by nobody else on the host.
+    write("guest/net-up.sh", renderNetUp(), { mode: 0o700 });
+    const forwarder = copiedForwarder(ctx);
+    if (forwarder) copy(forwarder, "guest/gvforwarder", { mode: 0o700 });
+    return null;
+  },
+};
