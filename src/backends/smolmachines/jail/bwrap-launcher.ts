@@ -1,0 +1,77 @@
+// Host-side parent of bwrap:  node bwrap-launcher.js <bwrap> [bwrap args…]
+// bubblewrap does not forward signals: a SIGTERM kills bwrap itself, and
+// --die-with-parent then SIGKILLs the jail, so the command never sees it.
+// This launcher starts bwrap with --info-fd to learn the host pid of the
+// jail's first process (pid 1 inside, thanks to --as-pid-1) and forwards
+// SIGTERM/SIGINT/SIGHUP to it. It exits with bwrap's status, and exits at
+// once if its own parent dies, which --die-with-parent turns into the jail's
+// death. node: imports only, so it starts fast.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import type { Readable } from "node:stream";
+
+const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+const INFO_FD = 3;
+// Node cannot set PR_SET_PDEATHSIG, so the launcher polls getppid().
+const PARENT_CHECK_MS = 200;
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`bwrap-launcher: ${message}\n`);
+  process.exit(exitCode);
+}
+
+/** bwrap's --info-fd document: {"child-pid": N, …}, N in the host's pid namespace. */
+function jailPidFromInfo(text: string): number | undefined {
+  try {
+    const pid = (JSON.parse(text) as { "child-pid"?: unknown })["child-pid"];
+    return typeof pid === "number" && Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function main(): void {
+  const [bwrapPath, ...bwrapArgs] = process.argv.slice(2);
+  if (bwrapPath === undefined) fail("usage: bwrap-launcher.js <bwrap> [bwrap args…]", 2);
+
+  const parentPid = process.ppid;
+  const bwrap = spawn(bwrapPath, ["--info-fd", String(INFO_FD), ...bwrapArgs], {
+    stdio: ["inherit", "inherit", "inherit", "pipe"],
+  });
+  bwrap.on("error", (error) => fail(`cannot start ${bwrapPath}: ${error.message}`, 127));
+  bwrap.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal ?? "SIGKILL"] ?? 0)));
+
+  let jailPid: number | undefined;
+  let infoRead = false;
+  const pending: NodeJS.Signals[] = [];
+  const deliver = (signal: NodeJS.Signals): void => {
+    if (jailPid !== undefined) {
+      try {
+        process.kill(jailPid, signal);
+      } catch {
+        // Already gone: bwrap's exit follows.
+      }
+    } else if (infoRead) {
+      bwrap.kill(signal); // bwrap failed before starting the jail
+    } else {
+      pending.push(signal);
+    }
+  };
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, () => deliver(signal));
+
+  let info = "";
+  const infoStream = bwrap.stdio[INFO_FD] as Readable;
+  infoStream.setEncoding("utf8");
+  infoStream.on("data", (chunk: string) => (info += chunk));
+  infoStream.on("end", () => {
+    jailPid = jailPidFromInfo(info);
+    infoRead = true;
+    for (const signal of pending.splice(0)) deliver(signal);
+  });
+
+  setInterval(() => {
+    if (process.ppid !== parentPid) process.exit(1);
+  }, PARENT_CHECK_MS);
+}
+
+main();

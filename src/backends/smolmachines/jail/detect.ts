@@ -1,0 +1,131 @@
+// Which network jail this host can run, as a typed value. A failure names
+// its cause and the fix, instead of passing bwrap's raw message along.
+import { spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { delimiter, isAbsolute, join } from "node:path";
+import { isolationArgs } from "./bwrap-args.js";
+
+export type JailSupport =
+  | { kind: "bwrap"; bwrap: string }
+  | { kind: "sandbox-exec"; path: string }
+  | { kind: "unavailable"; reason: string; fix: string };
+
+export type AvailableJail = Exclude<JailSupport, { kind: "unavailable" }>;
+
+export interface ProbeResult {
+  /** Exit code; null if it was killed or could not start. */
+  code: number | null;
+  stderr: string;
+}
+
+export type ProbeRunner = (command: string, args: readonly string[]) => Promise<ProbeResult>;
+
+export interface DetectOptions {
+  /** Runs the bwrap probe; the default spawns it with a timeout. */
+  run?: ProbeRunner;
+  /** The PATH to search for bwrap; defaults to process.env.PATH. */
+  pathEnv?: string;
+  isExecutable?: (path: string) => Promise<boolean>;
+}
+
+export const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
+const PROBE_TIMEOUT_MS = 10_000;
+
+export const BWRAP_INSTALL_FIX =
+  "install bubblewrap: `sudo apt-get install bubblewrap` (Debian, Ubuntu) or `sudo dnf install bubblewrap` (Fedora)";
+
+export const USERNS_FIX = [
+  "allow unprivileged user namespaces for bwrap:",
+  "on Ubuntu 23.10 and later, `sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`",
+  "or an AppArmor profile for /usr/bin/bwrap that grants `userns,`;",
+  "on older Debian, `sudo sysctl kernel.unprivileged_userns_clone=1`;",
+  "elsewhere check that `sysctl user.max_user_namespaces` is above 0.",
+  "Inside a container, the container itself must allow new namespaces.",
+].join(" ");
+
+/** The probe runs the jail's own isolation flags on `true`. */
+export function bwrapProbeArgs(): string[] {
+  return [...isolationArgs(), "--", "true"];
+}
+
+const USERNS_DENIED = [
+  /No permissions to creat\w* new namespace/i,
+  /setting up uid map: Permission denied/i,
+  /Creating new namespace failed/i,
+  /Operation not permitted/i,
+];
+
+/** Turns a failed probe's stderr into a reason and a fix (pure). */
+export function classifyBwrapFailure(stderr: string): { reason: string; fix: string } {
+  const detail = stderr.trim().split("\n")[0]?.trim() || "no message";
+  if (USERNS_DENIED.some((pattern) => pattern.test(stderr))) {
+    return { reason: `bubblewrap cannot create the jail's namespaces on this host (bwrap said: ${detail})`, fix: USERNS_FIX };
+  }
+  return {
+    reason: `bubblewrap's probe failed (bwrap said: ${detail})`,
+    fix: `run \`bwrap ${bwrapProbeArgs().join(" ")}\` by hand to see why`,
+  };
+}
+
+async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function findOnPath(
+  name: string,
+  pathEnv: string,
+  isExecutable: (path: string) => Promise<boolean> = isExecutableFile,
+): Promise<string | undefined> {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    if (await isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export const runProbe: ProbeRunner = (command, args) =>
+  new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], timeout: PROBE_TIMEOUT_MS });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", (error) => resolve({ code: null, stderr: error.message }));
+    child.on("close", (code, signal) =>
+      resolve({ code, stderr: signal === "SIGTERM" && code === null ? `${stderr}(timed out)` : stderr }),
+    );
+  });
+
+async function detectBwrap(options: DetectOptions): Promise<JailSupport> {
+  const isExecutable = options.isExecutable ?? isExecutableFile;
+  const bwrap = await findOnPath("bwrap", options.pathEnv ?? process.env.PATH ?? "", isExecutable);
+  if (bwrap === undefined) {
+    return { kind: "unavailable", reason: "bubblewrap (bwrap) is not on PATH; bottle needs it to jail gvproxy's network", fix: BWRAP_INSTALL_FIX };
+  }
+  const probe = await (options.run ?? runProbe)(bwrap, bwrapProbeArgs());
+  if (probe.code === 0) return { kind: "bwrap", bwrap };
+  return { kind: "unavailable", ...classifyBwrapFailure(probe.stderr) };
+}
+
+export async function detectJail(platform: NodeJS.Platform = process.platform, options: DetectOptions = {}): Promise<JailSupport> {
+  if (platform === "linux") return detectBwrap(options);
+  if (platform === "darwin") {
+    if (await (options.isExecutable ?? isExecutableFile)(SANDBOX_EXEC)) return { kind: "sandbox-exec", path: SANDBOX_EXEC };
+    return {
+      kind: "unavailable",
+      reason: `${SANDBOX_EXEC} is missing; bottle needs it to jail gvproxy's network`,
+      fix: "sandbox-exec ships with macOS; check that /usr/bin is intact",
+    };
+  }
+  return {
+    kind: "unavailable",
+    reason: `bottle has no network jail for ${platform}`,
+    fix: "run bottle on Linux (bubblewrap) or macOS (sandbox-exec)",
+  };
+}

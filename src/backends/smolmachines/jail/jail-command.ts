@@ -1,0 +1,75 @@
+// The command line that runs `inner` (gvproxy) in the network jail (pure),
+// and where the compiled helper scripts live (not pure).
+import { fileURLToPath } from "node:url";
+import { bwrapArgs } from "./bwrap-args.js";
+import type { AvailableJail } from "./detect.js";
+import { isPort } from "./relay-socket.js";
+import { sandboxProfile } from "./sandbox-profile.js";
+
+export interface JailCommandInput {
+  support: AvailableJail;
+  runDir: string;
+  /** The sidecar ports the jail may reach on host loopback. */
+  ports: readonly number[];
+  /** The jailed program and its arguments. */
+  inner: readonly string[];
+  /** The node binary that runs the helper scripts (process.execPath). */
+  nodePath: string;
+  /** Compiled relay-inside.js (Linux). */
+  relayScript: string;
+  /** Compiled bwrap-launcher.js (Linux). */
+  launcherScript: string;
+}
+
+export interface JailCommand {
+  command: string;
+  args: string[];
+}
+
+export function jailCommand(input: JailCommandInput): JailCommand {
+  const { support, runDir, ports, inner } = input;
+  if (inner.length === 0) throw new Error("jailCommand: no command to jail");
+  for (const port of ports) if (!isPort(port)) throw new Error(`jailCommand: ${port} is not a port (1-65535)`);
+  switch (support.kind) {
+    case "bwrap": {
+      // Linux: gvproxy sees only the jail's loopback, where relay-inside
+      // listens on each sidecar port and carries the bytes to relay-host.
+      const relay = [
+        input.nodePath,
+        input.relayScript,
+        "--run",
+        runDir,
+        ...ports.flatMap((port) => ["--port", String(port)]),
+        "--",
+        ...inner,
+      ];
+      return {
+        command: input.nodePath,
+        args: [input.launcherScript, support.bwrap, ...bwrapArgs({ runDir, command: relay })],
+      };
+    }
+    case "sandbox-exec":
+      // macOS: no relays; gvproxy dials host localhost:<port> itself and the
+      // profile forbids every other destination.
+      return { command: support.path, args: ["-p", sandboxProfile({ runDir, ports }), ...inner] };
+    default:
+      return unreachable(support);
+  }
+}
+
+function unreachable(value: never): never {
+  throw new Error(`jailCommand: unknown jail ${JSON.stringify(value)}`);
+}
+
+export interface JailScripts {
+  relayScript: string;
+  launcherScript: string;
+}
+
+/** The compiled helper scripts next to this module. */
+export function jailScripts(): JailScripts {
+  return {
+    relayScript: fileURLToPath(new URL("./relay-inside.js", import.meta.url)),
+    launcherScript: fileURLToPath(new URL("./bwrap-launcher.js", import.meta.url)),
+  };
+}

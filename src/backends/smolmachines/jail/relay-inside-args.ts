@@ -1,0 +1,36 @@
+// Command line of relay-inside.js (pure):
+//   --run <runDir> --port P [--port P2 …] -- <command> [args…]
+import { isPort } from "./relay-socket.js";
+
+export interface RelayInsideArgs {
+  runDir: string;
+  ports: number[];
+  command: string[];
+}
+
+export type ParsedRelayArgs = { ok: true; args: RelayInsideArgs } | { ok: false; error: string };
+
+export const RELAY_INSIDE_USAGE = "usage: relay-inside.js --run <runDir> --port <port> [--port <port> …] -- <command> [args…]";
+
+export function parseRelayInsideArgs(argv: readonly string[]): ParsedRelayArgs {
+  let runDir: string | undefined;
+  const ports: number[] = [];
+  let i = 0;
+  for (; i < argv.length && argv[i] !== "--"; i += 2) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (value === undefined || value === "--") return { ok: false, error: `${flag} needs a value` };
+    if (flag === "--run") runDir = value;
+    else if (flag === "--port") {
+      const port = Number(value);
+      if (!/^\d+$/.test(value) || !isPort(port)) return { ok: false, error: `--port ${value} is not a port (1-65535)` };
+      if (ports.includes(port)) return { ok: false, error: `--port ${port} is given twice` };
+      ports.push(port);
+    } else return { ok: false, error: `unknown argument ${flag}` };
+  }
+  const command = argv.slice(i + 1);
+  if (runDir === undefined) return { ok: false, error: "--run is required" };
+  if (ports.length === 0) return { ok: false, error: "at least one --port is required" };
+  if (argv[i] !== "--" || command.length === 0) return { ok: false, error: "a command is required after --" };
+  return { ok: true, args: { runDir, ports, command } };
+}

@@ -1,0 +1,263 @@
+// The relays on their own, on the host (no jail): host relays' sockets,
+// stale-socket handling and clean-up, and relay-inside's start-up rules and
+// exit codes.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, statSync, watch } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { jailScripts, relaySocketPath, startHostRelays, type HostRelays } from "../src/backends/smolmachines/jail/index.js";
+
+const SAFETY_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), SAFETY_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A loopback server that answers `<name>:<what it read>` after the client half-closes. */
+async function echoServer(name: string): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("end", () => socket.end(`${name}:${data}`));
+    socket.on("error", () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  return { server, port: (server.address() as AddressInfo).port, sockets };
+}
+
+function closeServer(server: Server, sockets: Set<Socket> = new Set()): Promise<void> {
+  for (const socket of sockets) socket.destroy();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** A port nothing listens on: bind one, note it, release it. */
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
+  const { port } = server.address() as AddressInfo;
+  await closeServer(server);
+  return port;
+}
+
+/** Writes `message`, half-closes, and resolves with everything read until the end. */
+function exchangeOverUnix(path: string, message: string): Promise<{ reply: string; error?: string }> {
+  return new Promise((resolve) => {
+    const socket = connect({ path, allowHalfOpen: true });
+    let reply = "";
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.end(message));
+    socket.on("data", (chunk: string) => (reply += chunk));
+    socket.on("close", () => resolve({ reply }));
+    socket.on("error", (error: NodeJS.ErrnoException) => resolve({ reply, error: error.code }));
+  });
+}
+
+/** Resolves once `path` exists, watching its directory instead of polling. */
+function fileAppears(path: string): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve) => {
+      const watcher = watch(dirname(path), () => {
+        if (existsSync(path)) {
+          watcher.close();
+          resolve();
+        }
+      });
+      if (existsSync(path)) {
+        watcher.close();
+        resolve();
+      }
+    }),
+    `${basename(path)} to appear`,
+  );
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+}
+
+let dir = "";
+let runDir = "";
+const opened: HostRelays[] = [];
+
+test.before.each(async () => {
+  dir = await mkdtemp(join(tmpdir(), "bjr-"));
+  runDir = join(dir, "run");
+  await mkdir(runDir, { mode: 0o700 });
+});
+
+test.after.each(async () => {
+  for (const relays of opened.splice(0)) await relays.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function relaysFor(ports: number[]): Promise<HostRelays> {
+  const relays = await startHostRelays({ runDir, ports });
+  opened.push(relays);
+  return relays;
+}
+
+// --- host relays ---------------------------------------------------------------
+
+test("host relays listen on <run>/relays/<port>.sock, private to the user", async () => {
+  const [a, b] = await Promise.all([echoServer("A"), echoServer("B")]);
+  const relays = await relaysFor([a.port, b.port]);
+  assert.equal(relays.sockets, [relaySocketPath(runDir, a.port), relaySocketPath(runDir, b.port)]);
+  assert.is(statSync(join(runDir, "relays")).mode & 0o777, 0o700);
+  for (const path of relays.sockets) {
+    assert.ok(statSync(path).isSocket(), path);
+    assert.is(statSync(path).mode & 0o777, 0o600, path);
+  }
+  await Promise.all([closeServer(a.server), closeServer(b.server)]);
+});
+
+test("a host relay carries each connection to its own loopback port, both ways, with half-close", async () => {
+  const [a, b] = await Promise.all([echoServer("A"), echoServer("B")]);
+  const relays = await relaysFor([a.port, b.port]);
+  const big = "x".repeat(1 << 20);
+  assert.equal(await exchangeOverUnix(relays.sockets[0]!, "hello"), { reply: "A:hello" });
+  assert.equal(await exchangeOverUnix(relays.sockets[1]!, big), { reply: `B:${big}` });
+  await Promise.all([closeServer(a.server), closeServer(b.server)]);
+});
+
+test("a host relay whose sidecar is down closes the client's connection", async () => {
+  const relays = await relaysFor([await unusedPort()]);
+  const result = await withTimeout(exchangeOverUnix(relays.sockets[0]!, "hello"), "the relay to drop the client");
+  assert.is(result.reply, "");
+});
+
+test("a stale socket file at a relay path is replaced", async () => {
+  const a = await echoServer("A");
+  const path = relaySocketPath(runDir, a.port);
+  await mkdir(dirname(path), { recursive: true });
+  // A process that dies by SIGKILL leaves its unix socket file behind.
+  const owner = spawn(process.execPath, ["-e", `require("node:net").createServer().listen(${JSON.stringify(path)})`], { stdio: "ignore" });
+  await fileAppears(path);
+  const gone = exited(owner);
+  owner.kill("SIGKILL");
+  await gone;
+  assert.is((await exchangeOverUnix(path, "x")).error, "ECONNREFUSED", "the socket file is stale");
+
+  const relays = await relaysFor([a.port]);
+  assert.equal(await exchangeOverUnix(relays.sockets[0]!, "again"), { reply: "A:again" });
+  await closeServer(a.server);
+});
+
+test("host relays refuse to replace something that is not a socket, and leave nothing behind", async () => {
+  const [a, b] = await Promise.all([echoServer("A"), echoServer("B")]);
+  const blocked = relaySocketPath(runDir, b.port);
+  await mkdir(dirname(blocked), { recursive: true });
+  await writeFile(blocked, "not a socket");
+  const error = await startHostRelays({ runDir, ports: [a.port, b.port] }).then(
+    () => undefined,
+    (thrown: Error) => thrown,
+  );
+  assert.match(error?.message ?? "(it started)", /is not a socket; refusing to replace it/);
+  assert.not.ok(existsSync(relaySocketPath(runDir, a.port)), "the first relay's socket was cleaned up");
+  assert.ok(statSync(blocked).isFile(), "the file that was in the way is untouched");
+  await Promise.all([closeServer(a.server), closeServer(b.server)]);
+});
+
+test("close() drops live connections and removes the socket files", async () => {
+  const a = await echoServer("A");
+  const relays = await startHostRelays({ runDir, ports: [a.port] });
+  const client = connect({ path: relays.sockets[0]!, allowHalfOpen: true });
+  const clientClosed = new Promise<void>((resolve) => client.on("close", () => resolve()));
+  client.on("error", () => undefined);
+  const reachedSidecar = new Promise<void>((resolve) => a.server.once("connection", () => resolve()));
+  client.write("held open");
+  await withTimeout(reachedSidecar, "the held connection to reach the sidecar");
+
+  await relays.close();
+  await withTimeout(clientClosed, "close() to drop the client");
+  for (const path of relays.sockets) assert.not.ok(existsSync(path), `${path} is removed`);
+  await closeServer(a.server, a.sockets);
+});
+
+// --- relay-inside, run on the host ----------------------------------------------
+
+const { relayScript } = jailScripts();
+
+function runRelayInside(args: string[]): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(process.execPath, [relayScript, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => (stderr += chunk));
+  return { child, stderr: () => stderr };
+}
+
+test("relay-inside exits 1 without starting the command when a port cannot be bound", async () => {
+  const busy = await echoServer("busy");
+  const marker = join(dir, "started");
+  const { child, stderr } = runRelayInside([
+    "--run",
+    runDir,
+    "--port",
+    String(busy.port),
+    "--",
+    process.execPath,
+    "-e",
+    `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "")`,
+  ]);
+  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  assert.is(code, 1);
+  assert.match(stderr(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${busy.port} \\(EADDRINUSE\\); not starting`));
+  assert.not.ok(existsSync(marker), "the command never ran");
+  await closeServer(busy.server);
+});
+
+test("relay-inside exits 2 with its usage on a bad command line", async () => {
+  const { child, stderr } = runRelayInside(["--run", runDir, "--", "true"]);
+  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  assert.is(code, 2);
+  assert.match(stderr(), /at least one --port is required\nusage: relay-inside\.js/);
+});
+
+test("relay-inside exits 128+signal when the command is killed by a signal", async () => {
+  const { child } = runRelayInside([
+    "--run",
+    runDir,
+    "--port",
+    String(await unusedPort()),
+    "--",
+    process.execPath,
+    "-e",
+    'process.kill(process.pid, "SIGKILL")',
+  ]);
+  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  assert.is(code, 128 + 9);
+});
+
+test("relay-inside forwards SIGTERM to the command and exits with its code", async () => {
+  const { child } = runRelayInside([
+    "--run",
+    runDir,
+    "--port",
+    String(await unusedPort()),
+    "--",
+    process.execPath,
+    "-e",
+    'process.on("SIGTERM", () => process.exit(42)); console.log("ready"); setInterval(() => {}, 60000);',
+  ]);
+  const ready = new Promise<void>((resolve) => {
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => chunk.includes("ready") && resolve());
+  });
+  const exit = exited(child);
+  await withTimeout(ready, "the command to start");
+  child.kill("SIGTERM");
+  assert.is((await withTimeout(exit, "relay-inside to exit")).code, 42);
+});
+
+test.run();
