@@ -1,0 +1,68 @@
+// Waiting for a child to become ready, on the real signal: a port that
+// accepts a connection, or a socket file that appears. Each wait also ends
+// early when the child exits, and after a deadline.
+import { existsSync, watch } from "node:fs";
+import { connect } from "node:net";
+import { basename, dirname } from "node:path";
+import type { ExitInfo } from "./supervisor.js";
+
+export class NotReadyError extends Error {
+  override readonly name = "NotReadyError";
+  constructor(
+    message: string,
+    readonly exited: ExitInfo | null,
+  ) {
+    super(message);
+  }
+}
+
+function tryConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Resolves once 127.0.0.1:port accepts a connection. */
+export async function waitForPort(port: number, options: { timeoutMs: number; exited?: Promise<ExitInfo>; what: string }): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let exit: ExitInfo | null = null;
+  void options.exited?.then((info) => (exit = info));
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    if (await tryConnect(port)) return;
+    if (exit) throw new NotReadyError(`${options.what} exited (${describeExit(exit)}) before 127.0.0.1:${port} accepted connections`, exit);
+    if (Date.now() >= deadline) throw new NotReadyError(`${options.what} did not accept connections on 127.0.0.1:${port} within ${options.timeoutMs} ms`, null);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/** Resolves once `path` exists (gvproxy's readiness: its socket file). */
+export function waitForPath(path: string, options: { timeoutMs: number; exited?: Promise<ExitInfo>; what: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (existsSync(path)) return resolve();
+    const finish = (error?: Error): void => {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    };
+    const watcher = watch(dirname(path), (_event, name) => {
+      if ((name === null || name === basename(path)) && existsSync(path)) finish();
+    });
+    const timer = setTimeout(() => finish(new NotReadyError(`${options.what} did not create ${path} within ${options.timeoutMs} ms`, null)), options.timeoutMs);
+    void options.exited?.then((exit) => {
+      if (existsSync(path)) finish();
+      else finish(new NotReadyError(`${options.what} exited (${describeExit(exit)}) before creating ${path}`, exit));
+    });
+    // The file may have appeared between the first check and the watch.
+    if (existsSync(path)) finish();
+  });
+}
+
+export function describeExit(exit: ExitInfo): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+}

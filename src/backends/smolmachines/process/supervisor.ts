@@ -1,0 +1,197 @@
+// The one owner of every child process a launch starts: long-lived ones
+// (sidecars, the jail), short CLI calls (smolvm), and the attached agent.
+// It also keeps the rollback stack: each step registers how to undo itself,
+// and teardown undoes them in reverse order.
+import { closeSync, openSync, readFileSync } from "node:fs";
+import type { ResultPromise } from "execa";
+
+// Each execa call's promise type depends on its options; the supervisor only
+// needs what they share.
+type ChildPromise = Pick<ResultPromise, "pid" | "kill"> & PromiseLike<{ exitCode?: number | undefined; signal?: string | undefined }>;
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface ManagedProcess {
+  readonly role: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<ExitInfo>;
+  alive(): boolean;
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
+  stop(graceMs?: number): Promise<ExitInfo>;
+  /** The last lines of its log, for error messages. */
+  logTail(lines?: number): string;
+}
+
+export interface CallResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Undo {
+  label: string;
+  run: () => Promise<void>;
+}
+
+export class Supervisor {
+  private readonly processes = new Set<ChildPromise>();
+  private readonly undo: Undo[] = [];
+  private tearingDown = false;
+
+  /** Starts a long-lived child in its own process group, output to `logFile`. */
+  async start(role: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; logFile: string }): Promise<ManagedProcess> {
+    const { execa } = await import("execa");
+    closeSync(openSync(options.logFile, "a", 0o600));
+    const log = { file: options.logFile, append: true } as const;
+    const child: ChildPromise = execa(command, args, {
+        env: options.env ?? process.env,
+        extendEnv: false,
+        stdin: "ignore",
+        stdout: log,
+        stderr: log,
+        reject: false,
+        // Its own process group: a Ctrl-C at the terminal reaches bottle,
+        // which then stops children in order, not all at once.
+        detached: true,
+        cleanup: true,
+      });
+    this.processes.add(child);
+    const exited = Promise.resolve(child).then((result) => {
+      this.processes.delete(child);
+      return { code: result.exitCode ?? null, signal: result.signal ?? null };
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      await exited;
+      throw new Error(`could not start ${role} (${command}): ${tail(options.logFile, 5) || "spawn failed"}`);
+    }
+    let done = false;
+    void exited.then(() => (done = true));
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // already gone
+        }
+      }
+    };
+    return {
+      role,
+      pid,
+      logFile: options.logFile,
+      exited,
+      alive: () => !done,
+      signal: signalGroup,
+      stop: async (graceMs = 5000) => {
+        if (done) return exited;
+        signalGroup("SIGTERM");
+        const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
+        const info = await exited;
+        clearTimeout(timer);
+        // Anything it left in its group goes too.
+        signalGroup("SIGKILL");
+        return info;
+      },
+      logTail: (lines = 10) => tail(options.logFile, lines),
+    };
+  }
+
+  /** A short command whose output we read (e.g. `smolvm machine status`). */
+  async call(command: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CallResult> {
+    const { execa } = await import("execa");
+    const child = execa(command, args, {
+      env: options.env ?? process.env,
+      extendEnv: false,
+      stdin: "ignore",
+      reject: false,
+      timeout: options.timeoutMs ?? 120_000,
+      cleanup: true,
+    });
+    this.processes.add(child);
+    try {
+      const result = await child;
+      return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? result.message ?? "") };
+    } finally {
+      this.processes.delete(child);
+    }
+  }
+
+  /** A command that owns the terminal (the agent); resolves with its exit code. */
+  async attach(command: string, args: readonly string[]): Promise<{ exitCode: number }> {
+    const { execa } = await import("execa");
+    const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true });
+    this.processes.add(child);
+    try {
+      const result = await child;
+      return { exitCode: result.exitCode ?? (result.signal ? 128 + signalNumber(result.signal) : 1) };
+    } finally {
+      this.processes.delete(child);
+    }
+  }
+
+  /** Registers how to undo a step that has happened. */
+  defer(label: string, run: () => Promise<void> | void): void {
+    this.undo.push({ label, run: async () => run() });
+  }
+
+  get pending(): readonly string[] {
+    return this.undo.map((u) => u.label);
+  }
+
+  /** Undoes every registered step, last first. Errors are collected, not thrown. */
+  async teardown(): Promise<{ cleaned: string[]; errors: string[] }> {
+    this.tearingDown = true;
+    const cleaned: string[] = [];
+    const errors: string[] = [];
+    for (let step = this.undo.pop(); step; step = this.undo.pop()) {
+      try {
+        await step.run();
+        cleaned.push(step.label);
+      } catch (error) {
+        errors.push(`${step.label}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    // Anything still running (an interrupted CLI call) is stopped too.
+    for (const child of this.processes) child.kill("SIGKILL");
+    return { cleaned, errors };
+  }
+
+  get isTearingDown(): boolean {
+    return this.tearingDown;
+  }
+
+  /** The second Ctrl-C: kill every child now, no ordering. */
+  killEverything(): void {
+    for (const child of this.processes) {
+      const pid = child.pid;
+      if (pid === undefined) continue;
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    }
+  }
+}
+
+function tail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+function signalNumber(name: string): number {
+  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+  return numbers[name] ?? 0;
+}
