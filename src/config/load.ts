@@ -80,9 +80,9 @@ async function evaluate(path: string): Promise<{ raw: unknown; files: string[] }
     for (const key of added) delete requireCache[key];
     return added;
   };
-  let raw: unknown;
+  let module: Record<string, unknown>;
   try {
-    raw = await jiti.import(path, { default: true });
+    module = await jiti.import<Record<string, unknown>>(path);
   } catch (error) {
     dropAdded();
     const message = (await exists(path))
@@ -90,6 +90,13 @@ async function evaluate(path: string): Promise<{ raw: unknown; files: string[] }
       : "no such file; pass --config PATH or create bottle.config.ts";
     throw new ConfigError(path, [{ path: "", message }], error);
   }
+  // Not jiti's `default: true`: it falls back to the whole module, so named
+  // exports (or an empty file) would be validated as if they were the config.
+  if (!("default" in module)) {
+    dropAdded();
+    throw new ConfigError(path, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
+  }
+  const raw = module.default;
   const local = dropAdded().filter(
     (file) => file !== path && !file.includes("/node_modules/") && !file.startsWith(`${packageSources}/`),
   );
