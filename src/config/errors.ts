@@ -17,10 +17,29 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Turns zod issues into one problem per issue (one per unknown key). */
-export function problemsFromIssues(issues: readonly z.core.$ZodIssue[], knownKeys: (path: PropertyKey[]) => string[]): ConfigProblem[] {
+export function problemsFromIssues(
+  issues: readonly z.core.$ZodIssue[],
+  knownKeys: (path: PropertyKey[]) => string[],
+  prefix: readonly PropertyKey[] = [],
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
-    const path = issue.path as PropertyKey[];
+    const path = [...prefix, ...(issue.path as PropertyKey[])];
+    if (issue.code === "invalid_union") {
+      // `false | sidecar`: when the value has the shape of exactly one option
+      // (every issue is inside it), that option's problems are the precise
+      // ones (`gitGate.env.TOKEN`, `gitGate.bogus`), not "expected one of".
+      const matching = issue.errors.filter((branch) => branch.every((inner) => inner.path.length > 0));
+      if (matching.length === 1) {
+        problems.push(...problemsFromIssues(matching[0]!, knownKeys, path));
+        continue;
+      }
+    }
+    if (issue.code === "invalid_key") {
+      // A bad record key: say what a key must be, at the key's own path.
+      for (const inner of issue.issues) problems.push({ path: formatPath(path), message: inner.message.replace(/^Invalid input: /, "") });
+      continue;
+    }
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(path);
       for (const key of issue.keys) {

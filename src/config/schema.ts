@@ -38,7 +38,7 @@ const sidecar = z.strictObject({
   command: nonEmptyArgv.refine((argv) => argv.some((a) => a.includes("{port}")), {
     error: "must contain a `{port}` placeholder where the allocated port goes",
   }),
-  env: z.record(envName, z.union([z.string(), fromEnv])).optional(),
+  env: z.record(envName, z.union([z.string(), fromEnv], { error: 'expected a string or `{ fromEnv: "HOST_VAR" }`' })).optional(),
   ready: z
     .strictObject({
       tcp: z.literal(true).optional(),
