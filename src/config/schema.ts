@@ -13,7 +13,8 @@ export const RESERVED_ENV = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_p
 
 const slug = z
   .string({ error: "expected a string" })
-  .min(1, { error: "must not be empty" })
+  // abort: an empty name is one problem, not also a pattern mismatch.
+  .min(1, { error: "must not be empty", abort: true })
   .max(40, { error: "must be at most 40 characters" })
   .regex(SLUG_PATTERN, {
     error: "must be lowercase letters, digits and single hyphens, with no leading or trailing hyphen (e.g. `my-agent`)",
