@@ -5,6 +5,13 @@
 //   ports (volatile) ─ smolfile.toml
 //   pipelock.yaml
 //   guest/ (net-up.sh, gvforwarder)
+//
+// and, for launch and resume, each step undone in reverse on failure:
+//   sidecars ─ network ─ machine ─ attach
+import { attach } from "./attach.js";
+import { machine } from "./machine.js";
+import { network } from "./network.js";
+import { sidecars } from "./sidecars.js";
 import { guest } from "./guest.js";
 import { gvproxyYaml } from "./gvproxy-yaml.js";
 import { pipelockYaml } from "./pipelock-yaml.js";
@@ -14,4 +21,6 @@ import { smolfileToml } from "./smolfile-toml.js";
 import { subnet } from "./subnet.js";
 
 export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, pipelockYaml, guest];
+export const launchTasks = [sidecars, network, machine, attach];
 export const BUILD_TARGETS = ["preflight", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "guest"];
+export const LAUNCH_TARGET = "attach";

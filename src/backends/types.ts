@@ -1,7 +1,27 @@
-// What a backend gives the CLI: its task graph and which targets each
-// command runs. The CLI knows nothing else about a backend.
+// What a backend gives the CLI: its task graph, which targets each command
+// runs, and the lifecycle operations. The CLI knows nothing else about it.
 import type { BottleContext } from "../context.js";
 import type { Json, TaskDef } from "../graph/index.js";
+import type { BottleEntry } from "../registry.js";
+import type { EngineEvent } from "../graph/index.js";
+
+export interface LaunchView {
+  onEvent(event: EngineEvent): void;
+  /** Stops drawing so the agent can have the terminal. */
+  release(): Promise<void>;
+  finished(): Promise<void>;
+}
+
+export interface LaunchRequest {
+  ctx: BottleContext;
+  mode: "launch" | "resume";
+  unsafeNoJail: boolean;
+  view: LaunchView;
+  lockTimeoutMs: number;
+  say(message: string): void;
+  /** Runs beside the agent once it is attached (launch --watch). */
+  beside?: (signal: AbortSignal) => Promise<void>;
+}
 
 export interface Backend {
   readonly name: string;
@@ -10,4 +30,9 @@ export interface Backend {
   readonly buildTargets: readonly string[];
   /** A warning for the build summary from the tasks' results, e.g. missing binaries; null when none. */
   buildWarning(results: Readonly<Record<string, Json>>): string | null;
+  /** Runs the launch graph and the agent; resolves with the exit code. */
+  launch(request: LaunchRequest): Promise<number>;
+  state(entry: BottleEntry): { state: "running" | "stopped" | "stale"; why?: string; pid?: number; ports?: Record<string, number> };
+  stop(entry: BottleEntry, say: (line: string) => void): Promise<void>;
+  remove(entry: BottleEntry, say: (line: string) => void): Promise<void>;
 }

@@ -5,6 +5,8 @@ import type { EngineEvent } from "../graph/index.js";
 export interface Progress {
   onEvent(event: EngineEvent): void;
   finished(): Promise<void>;
+  /** Stops drawing so another program can have the terminal; later events print as plain lines. */
+  release(): Promise<void>;
 }
 
 export function interactive(): boolean {
@@ -22,6 +24,7 @@ export async function progressFor(options: { json: boolean }): Promise<Progress>
         view(event);
       },
       finished: async () => {},
+      release: async () => {},
     };
   }
   const { plainView, plainLine } = await import("../graph/views/plain.js");
@@ -29,16 +32,24 @@ export async function progressFor(options: { json: boolean }): Promise<Progress>
     const { createListrView } = await import("../graph/views/listr.js");
     const view = await createListrView();
     let summary: string | null = null;
+    let released = false;
+    const plain = plainView(print);
     return {
       onEvent: (event) => {
+        if (released) return plain(event);
         if (event.type === "summary") summary = plainLine(event);
         view.onEvent(event);
       },
       finished: async () => {
+        if (released) return;
         await view.finished();
         if (summary) print(summary);
       },
+      release: async () => {
+        released = true;
+        await view.release();
+      },
     };
   }
-  return { onEvent: plainView(print), finished: async () => {} };
+  return { onEvent: plainView(print), finished: async () => {}, release: async () => {} };
 }

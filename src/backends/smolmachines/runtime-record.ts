@@ -15,8 +15,8 @@ export interface RuntimeRecord {
   configPath: string;
   octet: number;
   ports: Record<string, number>;
-  /** Child processes by role (pipelock, gitGate, supervise, jail). */
-  children: Record<string, number>;
+  /** Child processes by role, with their start time so a reused pid is never mistaken for them. */
+  children: Record<string, { pid: number; startTime: string | null }>;
   startedAt: number;
   /** The control socket `stop` and watch mode talk to. */
   control: string;

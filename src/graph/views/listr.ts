@@ -7,8 +7,9 @@ import { describeReason } from "../reasons.js";
 type TaskEvent = Extract<EngineEvent, { type: "task" }>;
 
 interface Row {
-  outcome: Promise<TaskEvent>;
-  settle: (event: TaskEvent) => void;
+  /** The task's final event, or "released" when the view let go before it finished. */
+  outcome: Promise<TaskEvent | "released">;
+  settle: (event: TaskEvent | "released") => void;
   wrapper?: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
   pendingTitle?: string;
   pendingOutput?: string;
@@ -18,6 +19,12 @@ export interface ListrView {
   onEvent(event: EngineEvent): void;
   /** Resolves when listr2 has drawn the last row. */
   finished(): Promise<void>;
+  /**
+   * Stops drawing now: unfinished rows are marked as handed over and listr2
+   * ends, so another program (the agent) can have the terminal. Later events
+   * are ignored here.
+   */
+  release(): Promise<void>;
 }
 
 export async function createListrView(): Promise<ListrView> {
@@ -28,8 +35,8 @@ export async function createListrView(): Promise<ListrView> {
   const row = (task: string): Row => {
     let found = rows.get(task);
     if (!found) {
-      let settle!: (event: TaskEvent) => void;
-      const outcome = new Promise<TaskEvent>((resolve) => (settle = resolve));
+      let settle!: (event: TaskEvent | "released") => void;
+      const outcome = new Promise<TaskEvent | "released">((resolve) => (settle = resolve));
       found = { outcome, settle };
       rows.set(task, found);
     }
@@ -54,6 +61,10 @@ export async function createListrView(): Promise<ListrView> {
                 if (r.pendingTitle) wrapper.title = r.pendingTitle;
                 if (r.pendingOutput) wrapper.output = r.pendingOutput;
                 const done = await r.outcome;
+                if (done === "released") {
+                  wrapper.title = `${stub.task}: handed over to the terminal`;
+                  return;
+                }
                 const reasons = done.entry.reasons.map(describeReason).join("; ");
                 switch (done.status) {
                   case "fresh":
@@ -100,5 +111,9 @@ export async function createListrView(): Promise<ListrView> {
       }
     },
     finished: () => run.then(() => undefined),
+    release: async () => {
+      for (const r of rows.values()) r.settle("released");
+      await run;
+    },
   };
 }

@@ -28,11 +28,19 @@ function tryConnect(port: number): Promise<boolean> {
 }
 
 /** Resolves once 127.0.0.1:port accepts a connection. */
-export async function waitForPort(port: number, options: { timeoutMs: number; exited?: Promise<ExitInfo>; what: string }): Promise<void> {
+export interface WaitOptions {
+  timeoutMs: number;
+  exited?: Promise<ExitInfo>;
+  what: string;
+  signal?: AbortSignal;
+}
+
+export async function waitForPort(port: number, options: WaitOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let exit: ExitInfo | null = null;
   void options.exited?.then((info) => (exit = info));
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    options.signal?.throwIfAborted();
     if (await tryConnect(port)) return;
     if (exit) throw new NotReadyError(`${options.what} exited (${describeExit(exit)}) before 127.0.0.1:${port} accepted connections`, exit);
     if (Date.now() >= deadline) throw new NotReadyError(`${options.what} did not accept connections on 127.0.0.1:${port} within ${options.timeoutMs} ms`, null);
@@ -41,12 +49,14 @@ export async function waitForPort(port: number, options: { timeoutMs: number; ex
 }
 
 /** Resolves once `path` exists (gvproxy's readiness: its socket file). */
-export function waitForPath(path: string, options: { timeoutMs: number; exited?: Promise<ExitInfo>; what: string }): Promise<void> {
+export function waitForPath(path: string, options: WaitOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     if (existsSync(path)) return resolve();
+    const onAbort = (): void => finish(options.signal!.reason instanceof Error ? options.signal!.reason : new Error("interrupted"));
     const finish = (error?: Error): void => {
       clearTimeout(timer);
       watcher.close();
+      options.signal?.removeEventListener("abort", onAbort);
       if (error) reject(error);
       else resolve();
     };
@@ -58,6 +68,7 @@ export function waitForPath(path: string, options: { timeoutMs: number; exited?:
       if (existsSync(path)) finish();
       else finish(new NotReadyError(`${options.what} exited (${describeExit(exit)}) before creating ${path}`, exit));
     });
+    options.signal?.addEventListener("abort", onAbort);
     // The file may have appeared between the first check and the watch.
     if (existsSync(path)) finish();
   });

@@ -36,12 +36,14 @@ export interface CallResult {
 
 interface Undo {
   label: string;
-  run: () => Promise<void>;
+  /** May return a more precise description of what it did; null when there was nothing to undo. */
+  run: () => Promise<string | null | void>;
 }
 
 export class Supervisor {
   private readonly processes = new Set<ChildPromise>();
   private readonly undo: Undo[] = [];
+  private readonly byRole = new Map<string, ManagedProcess>();
   private tearingDown = false;
 
   /** Starts a long-lived child in its own process group, output to `logFile`. */
@@ -84,7 +86,7 @@ export class Supervisor {
         }
       }
     };
-    return {
+    const managed: ManagedProcess = {
       role,
       pid,
       logFile: options.logFile,
@@ -103,10 +105,18 @@ export class Supervisor {
       },
       logTail: (lines = 10) => tail(options.logFile, lines),
     };
+    this.byRole.set(role, managed);
+    return managed;
+  }
+
+  /** The live long-lived child started under `role`, if any. */
+  process(role: string): ManagedProcess | undefined {
+    const found = this.byRole.get(role);
+    return found?.alive() ? found : undefined;
   }
 
   /** A short command whose output we read (e.g. `smolvm machine status`). */
-  async call(command: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CallResult> {
+  async call(command: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CallResult> {
     const { execa } = await import("execa");
     const child = execa(command, args, {
       env: options.env ?? process.env,
@@ -115,6 +125,7 @@ export class Supervisor {
       reject: false,
       timeout: options.timeoutMs ?? 120_000,
       cleanup: true,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
     this.processes.add(child);
     try {
@@ -126,9 +137,9 @@ export class Supervisor {
   }
 
   /** A command that owns the terminal (the agent); resolves with its exit code. */
-  async attach(command: string, args: readonly string[]): Promise<{ exitCode: number }> {
+  async attach(command: string, args: readonly string[], options: { signal?: AbortSignal } = {}): Promise<{ exitCode: number }> {
     const { execa } = await import("execa");
-    const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true });
+    const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true, ...(options.signal ? { cancelSignal: options.signal } : {}) });
     this.processes.add(child);
     try {
       const result = await child;
@@ -139,7 +150,7 @@ export class Supervisor {
   }
 
   /** Registers how to undo a step that has happened. */
-  defer(label: string, run: () => Promise<void> | void): void {
+  defer(label: string, run: () => Promise<string | null | void> | string | null | void): void {
     this.undo.push({ label, run: async () => run() });
   }
 
@@ -154,8 +165,8 @@ export class Supervisor {
     const errors: string[] = [];
     for (let step = this.undo.pop(); step; step = this.undo.pop()) {
       try {
-        await step.run();
-        cleaned.push(step.label);
+        const said = await step.run();
+        if (said !== null) cleaned.push(said ?? step.label);
       } catch (error) {
         errors.push(`${step.label}: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -1,0 +1,13 @@
+// Step `attach`: the agent, started in the guest through the network
+// bootstrap, with the terminal passed through. bottle exits with its code.
+import type { BottleContext } from "../../../context.js";
+import { GUEST_NET_UP, machineName } from "../guest-layout.js";
+import { launchServices } from "./services.js";
+
+export async function attachAgent(ctx: BottleContext): Promise<{ exitCode: number }> {
+  const services = launchServices(ctx);
+  await services.handoff();
+  services.attached = true;
+  const args = services.smolvm.execArgs(machineName(ctx.config.name), [GUEST_NET_UP, ...ctx.config.agent.command], services.tty);
+  return services.supervisor.attach(services.smolvm.command, args, { signal: services.signal });
+}

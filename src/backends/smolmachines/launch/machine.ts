@@ -1,0 +1,64 @@
+// Step `machine`: the smolvm machine bottle-<slug>. Created when missing,
+// re-created when the Smolfile or the create arguments changed since it was
+// created, otherwise reused; then started. Its undo deletes a machine this
+// launch created (a failed launch leaves no half-made machine) and stops
+// any other, so a stopped bottle stays resumable.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { BottleContext } from "../../../context.js";
+import { hashJson, sha256, type Json } from "../../../graph/index.js";
+import { GUEST_SOCKET, machineName } from "../guest-layout.js";
+import { launchServices } from "./services.js";
+
+export interface MachineResult {
+  name: string;
+  smolfile: string;
+  createArgs: string;
+  [key: string]: Json;
+}
+
+export async function ensureMachine(
+  ctx: BottleContext,
+  socket: string,
+  previous: MachineResult | undefined,
+  log: (message: string) => void,
+): Promise<MachineResult> {
+  const { smolvm, supervisor } = launchServices(ctx);
+  const services = launchServices(ctx);
+  const name = machineName(ctx.config.name);
+  const smolfilePath = join(ctx.stageDir, "smolfile.toml");
+  const mounts = [[socket, GUEST_SOCKET]] as const;
+  const result: MachineResult = { name, smolfile: sha256(readFileSync(smolfilePath)), createArgs: hashJson({ smolfilePath, mounts }) };
+
+  let status = await smolvm.status(name);
+  if (status && (!previous || previous.smolfile !== result.smolfile || previous.createArgs !== result.createArgs)) {
+    log(previous ? "the Smolfile or its create arguments changed: re-creating the machine" : "no record of how the machine was made: re-creating it");
+    await smolvm.delete(name);
+    status = null;
+  }
+
+  let created = false;
+  supervisor.defer(`machine ${name}`, async () => {
+    const now = await smolvm.status(name);
+    if (!now) return null;
+    if (created && !services.attached) {
+      await smolvm.delete(name);
+      return `deleted machine ${name}, which this launch had created`;
+    }
+    if (now.state === "stopped" || now.state === "created") return null;
+    await smolvm.stop(name);
+    return `stopped machine ${name}`;
+  });
+  if (!status) {
+    log(`creating ${name}`);
+    created = true;
+    await smolvm.create(name, smolfilePath, mounts);
+  } else if (status.state === "running") {
+    // Its socket mount points at a gvproxy from an earlier launch: restart it.
+    log(`${name} was left running: restarting it`);
+    await smolvm.stop(name);
+  }
+  log(`starting ${name}`);
+  await smolvm.start(name);
+  return result;
+}

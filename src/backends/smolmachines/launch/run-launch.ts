@@ -1,0 +1,176 @@
+// `bottle launch` and `bottle resume`: claim the run dir, run the graph to
+// `attach`, and tear down in reverse order whatever happens: the agent
+// exits, a step fails, Ctrl-C, or `bottle stop` from another terminal.
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { BottleContext } from "../../../context.js";
+import { BottleError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
+import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
+import type { LaunchView } from "../../types.js";
+import { registerBottle } from "../../../registry.js";
+import { startControlServer } from "../process/control.js";
+import { Smolvm } from "../process/smolvm.js";
+import { Supervisor } from "../process/supervisor.js";
+import { subnetForSlug } from "../subnet.js";
+import { RunRecord } from "./run-record.js";
+import type { LaunchServices } from "./services.js";
+import { PortTakenError } from "./sidecars.js";
+
+const PORT_ATTEMPTS = 3;
+
+export interface LaunchOptions {
+  ctx: BottleContext;
+  tasks: readonly TaskDef<BottleContext>[];
+  target: string;
+  mode: "launch" | "resume";
+  unsafeNoJail: boolean;
+  view: LaunchView;
+  lockTimeoutMs: number;
+  /** Messages for the person at the terminal (stderr). */
+  say(message: string): void;
+  /** Runs beside the agent once it is attached (launch --watch); resolves when stopped. */
+  beside?: (signal: AbortSignal) => Promise<void>;
+}
+
+export async function runLaunch(options: LaunchOptions): Promise<number> {
+  const { ctx, say } = options;
+  const slug = ctx.config.name;
+  const controller = new AbortController();
+  const supervisor = new Supervisor();
+  let stopRequested = false;
+
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      say(`${name} again: killing every child process now`);
+      supervisor.killEverything();
+      process.exit(EXIT_INTERRUPTED);
+    }
+    say(`${name}: stopping ${slug} (press Ctrl-C again to force)`);
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const name of signals) process.on(name, onSignal);
+
+  mkdirSync(ctx.stageDir, { recursive: true, mode: 0o700 });
+  let lock;
+  try {
+    lock = await acquireStageLock(join(ctx.stageDir, LOCK_FILE), { command: `bottle ${options.mode}`, timeoutMs: options.lockTimeoutMs });
+  } catch (error) {
+    for (const name of signals) process.off(name, onSignal);
+    if (error instanceof LockTimeoutError) throw new BottleError(error.message, { cause: error });
+    throw error;
+  }
+
+  let record: RunRecord | undefined;
+  let control: { close(): Promise<void> } | undefined;
+  let markTornDown!: () => void;
+  const tornDown = new Promise<void>((resolve) => (markTornDown = resolve));
+  let result: RunResult | undefined;
+  let besideRun: Promise<void> | undefined;
+  const besideStop = new AbortController();
+
+  try {
+    const octet = subnetForSlug(slug, ctx.config.network.subnetOctet).octet;
+    const claimed = RunRecord.claim(ctx.runDir, { slug, stageDir: ctx.stageDir, configPath: ctx.configPath, octet });
+    record = claimed.record;
+    for (const line of claimed.cleanedStale) say(line);
+    registerBottle({ slug, backend: ctx.config.backend, configPath: ctx.configPath, stageDir: ctx.stageDir, runDir: ctx.runDir, octet, updatedAt: Date.now() });
+    control = await startControlServer(record.control, {
+      stop: async () => {
+        stopRequested = true;
+        controller.abort(new Error("stopped by `bottle stop`"));
+        await tornDown;
+        return "stopped";
+      },
+      reload: async (target) => {
+        const child = supervisor.process(target);
+        if (!child) return `error ${target} is not running`;
+        child.signal("SIGHUP");
+        return `reloaded ${target} (pid ${child.pid})`;
+      },
+    });
+
+    const services: LaunchServices = {
+      supervisor,
+      smolvm: new Smolvm(supervisor, "smolvm", controller.signal),
+      record,
+      signal: controller.signal,
+      unsafeNoJail: options.unsafeNoJail,
+      tty: Boolean(process.stdin.isTTY),
+      attached: false,
+      warn: (message) => say(`warning: ${message}`),
+      handoff: async () => {
+        lock?.release();
+        await options.view.release();
+        if (options.beside) besideRun = options.beside(besideStop.signal);
+      },
+    };
+
+    for (let attempt = 1; ; attempt++) {
+      result = await runGraph({
+        tasks: options.tasks,
+        ctx: { ...ctx, launch: services },
+        root: ctx.stageDir,
+        targets: [options.target],
+        lock: false,
+        signal: controller.signal,
+        onEvent: (event) => options.view.onEvent(event),
+      });
+      const portTaken = Object.values(result.failures).find((f) => f.cause instanceof PortTakenError);
+      if (!portTaken || attempt >= PORT_ATTEMPTS || controller.signal.aborted) break;
+      const undone = await supervisor.teardown();
+      say(`${portTaken.message}; re-allocating ports and trying again (attempt ${attempt + 1} of ${PORT_ATTEMPTS})${undone.cleaned.length ? `; undid: ${undone.cleaned.join(", ")}` : ""}`);
+    }
+    await options.view.finished();
+  } finally {
+    besideStop.abort();
+    await besideRun?.catch(() => undefined);
+    const undone = await supervisor.teardown();
+    saveGvproxyLog(ctx);
+    await control?.close();
+    record?.release();
+    lock.release();
+    markTornDown();
+    for (const name of signals) process.off(name, onSignal);
+    report(options, result, undone, stopRequested);
+  }
+  return exitCode(result, stopRequested);
+}
+
+function saveGvproxyLog(ctx: BottleContext): void {
+  const log = join(ctx.runDir, "gvproxy.log");
+  if (!existsSync(log)) return;
+  mkdirSync(join(ctx.stageDir, "logs"), { recursive: true, mode: 0o700 });
+  const saved = join(ctx.stageDir, "logs", "gvproxy.log");
+  copyFileSync(log, saved);
+  chmodSync(saved, 0o600);
+}
+
+function attachResult(result: RunResult | undefined): number | undefined {
+  const attach = result?.results.attach as { exitCode?: number } | undefined;
+  return result?.outcomes.attach === "ran" ? attach?.exitCode : undefined;
+}
+
+function exitCode(result: RunResult | undefined, stopRequested: boolean): number {
+  if (stopRequested) return EXIT_OK;
+  const agent = attachResult(result);
+  if (result?.interrupted) return EXIT_INTERRUPTED;
+  if (agent !== undefined) return agent;
+  return EXIT_FAILED;
+}
+
+function report(options: LaunchOptions, result: RunResult | undefined, undone: { cleaned: string[]; errors: string[] }, stopRequested: boolean): void {
+  const { say, ctx } = options;
+  const slug = ctx.config.name;
+  const failed = result ? Object.entries(result.failures).find(([, f]) => f.reason !== "interrupted") : undefined;
+  const agent = attachResult(result);
+  if (failed) say(`${options.mode} failed at \`${failed[0]}\`: ${failed[1].message}`);
+  else if (stopRequested) say(`${slug} was stopped by \`bottle stop\`.`);
+  else if (result?.interrupted) say(`${slug} was interrupted.`);
+  else if (agent !== undefined) say(`the agent exited with code ${agent}.`);
+  if (undone.cleaned.length) say(`cleaned up, in reverse order: ${undone.cleaned.join("; ")}`);
+  for (const error of undone.errors) say(`warning: could not undo ${error}`);
+  if (result && (agent !== undefined || result.interrupted || stopRequested || failed)) {
+    say(`${slug} is stopped; \`bottle resume ${slug}\` starts it again, reusing everything still fresh.`);
+  }
+}

@@ -1,0 +1,27 @@
+// What the launch steps share while `bottle launch` runs: the supervisor,
+// smolvm, the run record, and the hand-off of the terminal to the agent.
+import type { BottleContext } from "../../../context.js";
+import type { Smolvm } from "../process/smolvm.js";
+import type { Supervisor } from "../process/supervisor.js";
+import type { RunRecord } from "./run-record.js";
+
+export interface LaunchServices {
+  supervisor: Supervisor;
+  smolvm: Smolvm;
+  record: RunRecord;
+  signal: AbortSignal;
+  /** Run gvproxy without a jail (debugging only; said loudly). */
+  unsafeNoJail: boolean;
+  /** stdin is a terminal: attach with -it. */
+  tty: boolean;
+  /** Lets go of the progress view and the stage lock before the agent takes the terminal. */
+  handoff(): Promise<void>;
+  /** Set once the agent is attached: teardown then stops the machine instead of deleting a new one. */
+  attached: boolean;
+  warn(message: string): void;
+}
+
+export function launchServices(ctx: BottleContext): LaunchServices {
+  if (!ctx.launch) throw new Error("a launch step ran outside `bottle launch`");
+  return ctx.launch as LaunchServices;
+}

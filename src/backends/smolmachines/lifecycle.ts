@@ -1,0 +1,61 @@
+// stop, rm and status for a bottle found in the registry.
+import { existsSync, rmSync } from "node:fs";
+import { BottleError } from "../../errors.js";
+import { isProcessAlive } from "../../graph/index.js";
+import { unregisterBottle, type BottleEntry } from "../../registry.js";
+import { machineName } from "./guest-layout.js";
+import { clearStale } from "./launch/run-record.js";
+import { sendControl } from "./process/control.js";
+import { Smolvm } from "./process/smolvm.js";
+import { Supervisor } from "./process/supervisor.js";
+import { readRuntimeRecord, type RuntimeRecord } from "./runtime-record.js";
+
+export type BottleState = "running" | "stopped" | "stale";
+
+export function bottleState(entry: BottleEntry): { state: BottleState; record: RuntimeRecord | null; why?: string } {
+  const record = readRuntimeRecord(entry.runDir);
+  if (record && isProcessAlive(record.pid)) return { state: "running", record };
+  if (record) return { state: "stale", record, why: `its launcher (pid ${record.pid}) died without cleaning up` };
+  if (!existsSync(entry.stageDir)) return { state: "stale", record: null, why: `its stage dir ${entry.stageDir} is gone` };
+  return { state: "stopped", record: null };
+}
+
+/** Asks the running bottle to tear down; resolves when it has. */
+export async function stopBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
+  const { state, record } = bottleState(entry);
+  if (state === "stopped") {
+    say(`${entry.slug} is not running`);
+    return;
+  }
+  if (state === "stale" || !record) {
+    for (const line of clearStale(entry.runDir, record)) say(line);
+    say(`${entry.slug} was not running (a stale record was cleared)`);
+    return;
+  }
+  say(`stopping ${entry.slug} (pid ${record.pid})…`);
+  const reply = await sendControl(record.control);
+  if (reply !== "stopped") throw new BottleError(`${entry.slug} did not confirm the stop (it said: ${reply || "nothing"})`);
+  say(`${entry.slug} stopped`);
+}
+
+/** Deletes the machine, leftover processes, the run and stage dirs, and the registry record. */
+export async function removeBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
+  if (bottleState(entry).state === "running") await stopBottle(entry, say);
+  for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
+  const smolvm = new Smolvm(new Supervisor());
+  const name = machineName(entry.slug);
+  try {
+    if (await smolvm.status(name)) {
+      await smolvm.delete(name);
+      say(`deleted machine ${name}`);
+    }
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT|not found on PATH/.test(String(error));
+    if (!missing) throw error;
+    say(`warning: smolvm is not installed, so machine ${name} (if any) was not deleted`);
+  }
+  rmSync(entry.runDir, { recursive: true, force: true });
+  rmSync(entry.stageDir, { recursive: true, force: true });
+  say(`removed ${entry.stageDir}`);
+  unregisterBottle(entry.slug);
+}

@@ -1,0 +1,66 @@
+// The running bottle's control socket (<run>/control.sock): `bottle stop`
+// and watch mode talk to the launching process through it. One request
+// line, one reply line; for `stop` the reply comes once teardown is done.
+import { createConnection, createServer, type Server } from "node:net";
+import { chmodSync, rmSync } from "node:fs";
+
+export interface ControlHandlers {
+  stop(): Promise<string>;
+  reload(target: string): Promise<string>;
+}
+
+export async function startControlServer(path: string, handlers: ControlHandlers): Promise<{ close(): Promise<void> }> {
+  rmSync(path, { force: true });
+  const server: Server = createServer((socket) => {
+    let buffer = "";
+    socket.setEncoding("utf8");
+    socket.on("error", () => socket.destroy());
+    socket.on("data", (chunk: string) => {
+      buffer += chunk;
+      const end = buffer.indexOf("\n");
+      if (end === -1) return;
+      const [verb, ...rest] = buffer.slice(0, end).trim().split(/\s+/);
+      buffer = "";
+      const reply = verb === "stop" ? handlers.stop() : verb === "reload" ? handlers.reload(rest.join(" ")) : Promise.resolve(`error unknown request ${verb ?? ""}`);
+      reply.then(
+        (text) => socket.end(`${text}\n`),
+        (error: unknown) => socket.end(`error ${error instanceof Error ? error.message : String(error)}\n`),
+      );
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => resolve());
+  });
+  chmodSync(path, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        rmSync(path, { force: true });
+      }),
+  };
+}
+
+/** Sends one request; resolves with the reply line (waits as long as the bottle takes). */
+export function sendControl(path: string, request = "stop", timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let reply = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no reply from ${path} within ${Math.round(timeoutMs / 1000)}s`));
+    }, timeoutMs);
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(`${request}\n`));
+    socket.on("data", (chunk: string) => (reply += chunk));
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(reply.trim());
+    });
+  });
+}

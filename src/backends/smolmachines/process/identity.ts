@@ -1,0 +1,29 @@
+// Telling a pid we started apart from an unrelated process that reused it.
+import { readFileSync } from "node:fs";
+
+/** Linux: the process's start time in clock ticks (field 22 of /proc/PID/stat); null elsewhere. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Kills a recorded child only if it is still the same process. */
+export function killIfSame(pid: number, startTime: string | null, signal: NodeJS.Signals = "SIGKILL"): boolean {
+  if (startTime === null || processStartTime(pid) !== startTime) return false;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,82 @@
+// The smolvm CLI, as bottle uses it (smolvm.md). smolvm keeps its state in
+// a single-writer SQLite database, so a call can fail with "database is
+// locked" while another smolvm process writes: those are retried.
+import type { CallResult, Supervisor } from "./supervisor.js";
+
+export type MachineState = "created" | "running" | "stopped" | "failed" | "unreachable";
+
+export interface MachineStatus {
+  name: string;
+  state: MachineState;
+  pid: number | null;
+}
+
+export class SmolvmError extends Error {
+  override readonly name = "SmolvmError";
+  constructor(
+    readonly args: readonly string[],
+    readonly result: CallResult,
+  ) {
+    const detail = (result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode}`).replace(/^Error:\s*/, "");
+    super(`smolvm ${args.slice(0, 2).join(" ")} failed: ${detail}`);
+  }
+}
+
+const BUSY = /database is locked|database is busy|SQLITE_BUSY/i;
+const NOT_FOUND = /not found|no such machine|does not exist/i;
+const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1600];
+
+export class Smolvm {
+  constructor(
+    private readonly supervisor: Supervisor,
+    private readonly binary = "smolvm",
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  private async call(args: string[]): Promise<CallResult> {
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.supervisor.call(this.binary, args, this.signal ? { signal: this.signal } : {});
+      if (result.exitCode === 0) return result;
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (!BUSY.test(result.stderr) || delay === undefined || this.signal?.aborted) throw new SmolvmError(args, result);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /** The machine's status, or null when smolvm has no such machine. */
+  async status(name: string): Promise<MachineStatus | null> {
+    try {
+      const result = await this.call(["machine", "status", "--name", name, "--json"]);
+      const parsed = JSON.parse(result.stdout) as Partial<MachineStatus>;
+      return { name, state: (parsed.state ?? "failed") as MachineState, pid: parsed.pid ?? null };
+    } catch (error) {
+      if (error instanceof SmolvmError && NOT_FOUND.test(error.result.stderr)) return null;
+      throw error;
+    }
+  }
+
+  async create(name: string, smolfile: string, mountSockets: readonly (readonly [string, string])[]): Promise<void> {
+    await this.call(["machine", "create", "--name", name, "-s", smolfile, ...mountSockets.flatMap(([host, guest]) => ["--mount-socket", `${host}:${guest}`])]);
+  }
+
+  async start(name: string): Promise<void> {
+    await this.call(["machine", "start", "--name", name]);
+  }
+
+  async stop(name: string): Promise<void> {
+    await this.call(["machine", "stop", "--name", name]);
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.call(["machine", "delete", "--name", name, "-f"]);
+  }
+
+  /** argv for `smolvm machine exec` that runs `command` with the terminal attached. */
+  execArgs(name: string, command: readonly string[], tty: boolean): string[] {
+    return ["machine", "exec", "--name", name, tty ? "-it" : "-i", "--", ...command];
+  }
+
+  get command(): string {
+    return this.binary;
+  }
+}

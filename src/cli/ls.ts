@@ -1,0 +1,45 @@
+// bottle ls: every bottle on this machine, with its state.
+import { loadBackend } from "../backends/index.js";
+import { EXIT_OK } from "../errors.js";
+import { listBottles } from "../registry.js";
+import { HELP, JSON_OUTPUT, helpText, parseArgs, type CommandSpec } from "./args.js";
+
+export const spec: CommandSpec = {
+  name: "ls",
+  summary: "List the bottles on this machine: state (running, stopped, stale), subnet, ports, stage dir.",
+  options: [JSON_OUTPUT, HELP],
+  details: "A stale bottle's launcher died without cleaning up; `bottle rm NAME` clears it.",
+};
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, spec);
+  if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
+  const rows = [];
+  for (const entry of listBottles()) {
+    const backend = await loadBackend(entry.backend);
+    const state = backend.state(entry);
+    rows.push({
+      name: entry.slug,
+      state: state.state,
+      ...(state.why ? { why: state.why } : {}),
+      subnet: `192.168.${entry.octet}.0/24`,
+      ports: state.ports ?? {},
+      pid: state.pid ?? null,
+      stage: entry.stageDir,
+      config: entry.configPath,
+    });
+  }
+  if (args.options.json) {
+    console.log(JSON.stringify(rows));
+    return EXIT_OK;
+  }
+  if (rows.length === 0) {
+    console.log("no bottles yet (`bottle launch` registers one)");
+    return EXIT_OK;
+  }
+  const table = [["NAME", "STATE", "SUBNET", "PORTS", "STAGE"], ...rows.map((r) => [r.name, r.state, r.subnet, Object.entries(r.ports).map(([k, v]) => `${k}:${v}`).join(",") || "-", r.stage])];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) console.log(row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join("  "));
+  for (const r of rows) if (r.why) console.log(`${r.name}: stale: ${r.why}; \`bottle rm ${r.name}\` clears it`);
+  return EXIT_OK;
+}

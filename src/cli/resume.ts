@@ -1,0 +1,2 @@
+// bottle resume: see launch.ts.
+export { runResume as run } from "./launch.js";

@@ -1,0 +1,21 @@
+import type { BottleContext } from "../src/context.js";
+import type { TaskDef } from "../src/graph/index.js";
+import type { PreflightResult } from "../src/backends/smolmachines/preflight.js";
+import type { Subnet } from "../src/backends/smolmachines/subnet.js";
+import { assertPreflight, assertSubnetFree } from "../src/backends/smolmachines/launch/checks.js";
+import { startSidecars } from "../src/backends/smolmachines/launch/sidecars.js";
+
+/** pipelock (and git-gate / supervise) on the host, each ready when its port accepts. */
+export const sidecars: TaskDef<BottleContext> = {
+  name: "sidecars",
+  description: "start pipelock (and git-gate, supervise) on their 127.0.0.1 ports",
+  version: 1,
+  volatile: true,
+  needs: ["preflight", "subnet", "ports", "pipelock.yaml"],
+  run: async ({ ctx, needs }) => {
+    const preflight = needs.preflight as unknown as PreflightResult;
+    assertPreflight(preflight);
+    assertSubnetFree(ctx.config.name, (needs.subnet as unknown as Subnet).octet);
+    return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!);
+  },
+};
