@@ -23,7 +23,7 @@ export class SmolvmError extends Error {
 }
 
 const BUSY = /database is locked|database is busy|SQLITE_BUSY/i;
-const NOT_FOUND = /not found|no such machine|does not exist/i;
+const NOT_FOUND = /not found|no such machine/i;
 const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1600];
 
 export class Smolvm {
