@@ -34,5 +34,10 @@ export interface Backend {
   launch(request: LaunchRequest): Promise<number>;
   state(entry: BottleEntry): { state: "running" | "stopped" | "stale"; why?: string; pid?: number; ports?: Record<string, number> };
   stop(entry: BottleEntry, say: (line: string) => void): Promise<void>;
+  /**
+   * Watch mode, after a run re-rendered `ran` while the bottle may be
+   * running: apply what can be applied live; return one line per change.
+   */
+  applyLive?(ctx: BottleContext, ran: readonly string[]): Promise<string[]>;
   remove(entry: BottleEntry, say: (line: string) => void): Promise<void>;
 }

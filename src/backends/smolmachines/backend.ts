@@ -3,6 +3,7 @@ import { BUILD_TARGETS, LAUNCH_TARGET, buildTasks, launchTasks } from "../../../
 import type { Backend } from "../types.js";
 import { runLaunch } from "./launch/run-launch.js";
 import { bottleState, removeBottle, stopBottle } from "./lifecycle.js";
+import { applyLive } from "./live.js";
 import { formatPreflight, type PreflightResult } from "./preflight.js";
 
 export const smolmachines: Backend = {
@@ -21,4 +22,5 @@ export const smolmachines: Backend = {
   },
   stop: stopBottle,
   remove: removeBottle,
+  applyLive,
 };
