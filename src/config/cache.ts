@@ -7,9 +7,10 @@
 // import is a relative file or "bottle" (packages are not hashed).
 // BOTTLE_CONFIG_CACHE=0 turns the cache off.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { BottleConfig } from "./resolved.js";
 
 const CACHE_FORMAT = 1;
@@ -39,11 +40,22 @@ function cachePath(configPath: string): string {
   return join(cacheDir(), `${key}.json`);
 }
 
+/**
+ * Every module of this directory (validate, schema, resolved defaults, ...):
+ * the cached value depends on all of them, and a rebuild may re-emit
+ * schema.js alone (tsc skips dependants whose types did not change).
+ */
 function validatorStamp(): string {
-  const file = new URL("./validate.js", import.meta.url);
+  const dir = fileURLToPath(new URL(".", import.meta.url));
   try {
-    const st = statSync(file);
-    return `${st.size}:${st.mtimeMs}`;
+    return readdirSync(dir)
+      .filter((name) => name.endsWith(".js"))
+      .sort()
+      .map((name) => {
+        const st = statSync(join(dir, name));
+        return `${name}:${st.size}:${st.mtimeMs}`;
+      })
+      .join(",");
   } catch {
     return "unknown";
   }

@@ -75,13 +75,23 @@ export class BottleWatcher {
   private onFileEvent(path: string): void {
     if (!this.known.has(path)) return;
     // A touch, a save without edits, an editor's rename dance: same content, no run.
-    if (contentHash(path) === this.known.get(path)) return;
+    if (contentHash(path) === this.known.get(path)) {
+      this.emitJson({ event: "ignored", file: path, reason: "content unchanged" });
+      return;
+    }
     this.dispatch({ type: "change" });
   }
 
+  /** Extra NDJSON events (--json only) that scripts and tests can wait on. */
+  private emitJson(event: Record<string, unknown>): void {
+    if (this.options.json) this.options.print(JSON.stringify(event));
+  }
+
   private dispatch(event: WatchEvent): void {
+    const before = this.state;
     const next = transition(this.state, event);
     this.state = next.state;
+    if (next.state !== before) this.emitJson({ event: "state", state: next.state });
     for (const effect of next.effects) this.perform(effect);
   }
 
