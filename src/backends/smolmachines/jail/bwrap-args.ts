@@ -37,9 +37,28 @@ export interface BwrapArgsInput {
   runDir: string;
   /** The program to run in the jail and its arguments. */
   command: readonly string[];
+  /**
+   * Directories hidden behind an empty read-only tmpfs (home dirs, /tmp,
+   * /run): where secrets and other programs' unix sockets (docker, ssh-agent)
+   * live. Only real directories may be listed; the caller checks.
+   */
+  masks?: readonly string[];
+  /** Paths under a mask that the jail still needs, bound back read-only. */
+  readOnly?: readonly string[];
 }
 
-export function bwrapArgs({ runDir, command }: BwrapArgsInput): string[] {
+export function bwrapArgs({ runDir, command, masks = [], readOnly = [] }: BwrapArgsInput): string[] {
   if (command.length === 0) throw new Error("bwrapArgs: the jail needs a command");
-  return [...isolationArgs(), "--bind", runDir, runDir, "--", ...command];
+  return [
+    ...isolationArgs(),
+    ...masks.flatMap((dir) => ["--tmpfs", dir]),
+    "--bind",
+    runDir,
+    runDir,
+    ...readOnly.flatMap((path) => ["--ro-bind", path, path]),
+    // Remounted after the binds above, so their mount points could be made.
+    ...masks.flatMap((dir) => ["--remount-ro", dir]),
+    "--",
+    ...command,
+  ];
 }

@@ -15,3 +15,4 @@ export { jailCommand, jailScripts, type JailCommand, type JailCommandInput, type
 export { startHostRelays, type HostRelays, type HostRelaysInput } from "./relay-host.js";
 export { relaySocketPath } from "./relay-socket.js";
 export { sandboxProfile, type SandboxProfileInput } from "./sandbox-profile.js";
+export { existingMasks, jailReadOnlyPaths, packageRoot, MASK_CANDIDATES } from "./masks.js";

@@ -19,6 +19,9 @@ export interface JailCommandInput {
   relayScript: string;
   /** Compiled bwrap-launcher.js (Linux). */
   launcherScript: string;
+  /** Linux: directories to hide, and paths under them to bind back read-only (see bwrapArgs). */
+  masks?: readonly string[];
+  readOnly?: readonly string[];
 }
 
 export interface JailCommand {
@@ -45,7 +48,7 @@ export function jailCommand(input: JailCommandInput): JailCommand {
       ];
       return {
         command: input.nodePath,
-        args: [input.launcherScript, support.bwrap, ...bwrapArgs({ runDir, command: relay })],
+        args: [input.launcherScript, support.bwrap, ...bwrapArgs({ runDir, command: relay, masks: input.masks ?? [], readOnly: input.readOnly ?? [] })],
       };
     }
     case "sandbox-exec":

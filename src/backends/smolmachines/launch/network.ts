@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
-import { detectJail, jailCommand, jailScripts, startHostRelays } from "../jail/index.js";
+import { detectJail, existingMasks, jailCommand, jailReadOnlyPaths, jailScripts, packageRoot, startHostRelays } from "../jail/index.js";
 import { waitForPath } from "../process/readiness.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
@@ -42,7 +42,18 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
       const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts });
       supervisor.defer(`closed the sidecar relays (${relays.sockets.length})`, () => relays.close());
     }
-    ({ command, args } = jailCommand({ support, runDir: ctx.runDir, ports: sidecarPorts, inner, nodePath: process.execPath, ...jailScripts() }));
+    const masks = existingMasks();
+    const needed = [packageRoot(), process.execPath, gvproxyPath, join(ctx.stageDir, "gvproxy.yaml")];
+    ({ command, args } = jailCommand({
+      support,
+      runDir: ctx.runDir,
+      ports: sidecarPorts,
+      inner,
+      nodePath: process.execPath,
+      ...jailScripts(),
+      masks,
+      readOnly: jailReadOnlyPaths(needed, masks),
+    }));
     jail = support.kind;
   }
 
