@@ -35,6 +35,21 @@ function cacheDir(): string {
   return join(base, "bottle", "config");
 }
 
+/**
+ * jiti's transpile cache, private to this user. Left to itself jiti writes
+ * to os.tmpdir()/jiti: on a shared /tmp, world-readable copies of the config,
+ * and a cache another local user could plant code in before we read it.
+ */
+export function transpileCacheDir(): string | false {
+  const dir = join(cacheDir(), "..", "jiti");
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  } catch {
+    return false;
+  }
+}
+
 function cachePath(configPath: string): string {
   const key = createHash("sha256").update(configPath).digest("hex").slice(0, 24);
   return join(cacheDir(), `${key}.json`);

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
-import { readConfigCache, writeConfigCache, isCacheableSource, hashFiles } from "./cache.js";
+import { readConfigCache, writeConfigCache, isCacheableSource, hashFiles, transpileCacheDir } from "./cache.js";
 import { renderProblems, type ConfigProblem } from "./errors.js";
 import { hostProblems } from "./host-checks.js";
 import type { BottleConfig } from "./resolved.js";
@@ -32,7 +32,7 @@ export class ConfigError extends BottleError {
 }
 
 export interface LoadOptions {
-  /** Use and refresh the evaluated-config cache (default true; BOTTLE_CONFIG_CACHE=0 disables). */
+  /** Use and refresh the evaluated-config cache and jiti's transpile cache (default true; BOTTLE_CONFIG_CACHE=0 disables both). */
   cache?: boolean;
 }
 
@@ -53,7 +53,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     }
   }
 
-  const { raw, files } = await evaluate(path);
+  const { raw, files } = await evaluate(path, useCache ? transpileCacheDir() : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw new ConfigError(path, result.problems);
@@ -66,12 +66,13 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
 }
 
 /** Evaluates the config module afresh and reports which local files it loaded. */
-async function evaluate(path: string): Promise<{ raw: unknown; files: string[] }> {
+async function evaluate(path: string, fsCache: string | false): Promise<{ raw: unknown; files: string[] }> {
   const { createJiti } = await import("jiti");
   const requireCache = createRequire(import.meta.url).cache;
   const before = new Set(Object.keys(requireCache));
   const jiti = createJiti(import.meta.url, {
     moduleCache: true,
+    fsCache,
     alias: { bottle: packageEntry },
   });
   const dropAdded = (): string[] => {
