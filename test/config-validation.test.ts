@@ -1,0 +1,479 @@
+// The config layer: every class of bad config is rejected with one message
+// per problem naming the field path (in-process and through the CLI, where
+// it exits 2 and writes nothing); good configs load from anywhere; the
+// evaluated-config cache is used only when that is safe.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { validateConfig } from "../src/config/validate.js";
+import { ConfigError, loadConfig } from "../src/config/load.js";
+import type { ConfigProblem } from "../src/config/errors.js";
+import { describeRun, homeFor, listTree, type IsolatedHome, makeProject, runBottle, snapshotTree, validConfig, writeConfig } from "./helpers/cli.js";
+import { tempDir } from "./helpers/tmp.js";
+
+// loadConfig's cache lives under XDG_CACHE_HOME: keep it out of the real home.
+process.env.XDG_CACHE_HOME = tempDir("bottle-cache-");
+delete process.env.BOTTLE_CONFIG_CACHE;
+
+type Config = Record<string, unknown>;
+
+function withConfig(change: (config: Config & { agent: Config }) => void): Config {
+  const config = validConfig() as Config & { agent: Config };
+  change(config);
+  return config;
+}
+
+function problemsOf(raw: unknown, configDir = tempDir()): ConfigProblem[] {
+  const result = validateConfig(raw, configDir);
+  if (result.ok) throw new Error(`expected ${JSON.stringify(raw)} to be rejected`);
+  return result.problems;
+}
+
+function assertOneProblemAt(problems: ConfigProblem[], path: string, message: string | RegExp): void {
+  assert.is(problems.length, 1, JSON.stringify(problems));
+  assert.is(problems[0]!.path, path);
+  assert.match(problems[0]!.message, message);
+}
+
+async function loadError(path: string): Promise<ConfigError> {
+  try {
+    await loadConfig(path, { cache: false });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${path} to fail to load`);
+}
+
+// ---------------------------------------------------------------------------
+// In-process: validateConfig and loadConfig
+
+test("the example-shaped config is valid and gets its defaults", () => {
+  const result = validateConfig(validConfig(), "/tmp");
+  assert.ok(result.ok);
+  if (!result.ok) return;
+  assert.is(result.config.backend, "smolmachines");
+  assert.is(result.config.resources.cpus, 2);
+  assert.equal(result.config.agent.secrets, {});
+  assert.is(result.config.guest.gvforwarder, "image");
+});
+
+test("an unknown top-level key names itself and lists the known keys", () => {
+  const [problem] = problemsOf({ ...validConfig(), nmae: "demo" });
+  assert.is(problem!.path, "nmae");
+  assert.match(problem!.message, "unknown key");
+  assert.match(problem!.message, /known keys here: agent, backend, egress, gitGate, guest, image, name, network, resources, supervise, workspace/);
+});
+
+test("an unknown nested key names its full path and lists the keys known there", () => {
+  const problems = problemsOf(withConfig((c) => (c.agent = { command: ["sh"], comand: ["sh"] })));
+  assertOneProblemAt(problems, "agent.comand", /unknown key \(known keys here: command, env, secrets, workdir\)/);
+  const deeper = problemsOf(withConfig((c) => (c.agent.secrets = { TOKEN: { fromEnv: "HOST_TOKEN", value: "x" } })));
+  assertOneProblemAt(deeper, "agent.secrets.TOKEN.value", /unknown key \(known keys here: fromEnv\)/);
+  const inSidecar = problemsOf({ ...validConfig(), gitGate: { command: ["gate", "{port}"], comand: [] } });
+  assertOneProblemAt(inSidecar, "gitGate.comand", /unknown key \(known keys here: command, env, ready\)/);
+});
+
+const BAD_SLUGS: [string, string][] = [
+  ["..", "dot-dot"],
+  ["a/b", "a slash"],
+  ["with space", "a space"],
+  ["Upper", "upper case"],
+  ["", "empty"],
+  ["a".repeat(41), "41 characters"],
+  ["-lead", "a leading hyphen"],
+  ["trail-", "a trailing hyphen"],
+  ["double--hyphen", "a double hyphen"],
+];
+
+for (const [slug, what] of BAD_SLUGS) {
+  test(`a name with ${what} is rejected as one problem naming \`name\``, () => {
+    const problems = problemsOf({ ...validConfig(), name: slug });
+    assert.is(problems.length, 1, JSON.stringify(problems));
+    assert.is(problems[0]!.path, "name");
+    assert.match(problems[0]!.message, /lowercase letters, digits and single hyphens|must not be empty|at most 40 characters/);
+  });
+}
+
+test("names at the edges of the slug rule are accepted", () => {
+  for (const slug of ["a", "a".repeat(40), "my-agent-2", "0"]) {
+    assert.ok(validateConfig({ ...validConfig(), name: slug }, "/tmp").ok, slug);
+  }
+});
+
+test("wrong types name the field and what is expected", () => {
+  const problems = problemsOf({ ...validConfig(), resources: { cpus: "2", memoryMiB: 1.5 } });
+  assert.equal(
+    problems.map((p) => p.path),
+    ["resources.cpus", "resources.memoryMiB"],
+  );
+  assert.match(problems[0]!.message, "expected a whole number");
+  assert.match(problems[1]!.message, "expected a whole number of MiB");
+});
+
+test("egress.allow entries with a scheme, a port or a path are each rejected; wildcards are not", () => {
+  const problems = problemsOf({ ...validConfig(), egress: { allow: ["https://a.example.com", "a.example.com:443", "a.example.com/path", "*.ok.example.com", "ok.example.com"] } });
+  assert.equal(
+    problems.map((p) => p.path),
+    ["egress.allow[0]", "egress.allow[1]", "egress.allow[2]"],
+  );
+  for (const p of problems) assert.match(p.message, "no scheme, port or path");
+});
+
+test("a sidecar command without {port} is rejected at its command", () => {
+  assertOneProblemAt(problemsOf({ ...validConfig(), gitGate: { command: ["git-gate", "--listen", "8080"] } }), "gitGate.command", "{port}");
+  assertOneProblemAt(problemsOf({ ...validConfig(), supervise: { command: ["supervise"] } }), "supervise.command", "{port}");
+  assert.ok(validateConfig({ ...validConfig(), supervise: { command: ["supervise", "--port={port}"] }, gitGate: false }, "/tmp").ok);
+});
+
+test("a sidecar that is neither false nor a spec, or has a bad env value, is named precisely", () => {
+  assertOneProblemAt(problemsOf({ ...validConfig(), gitGate: true }), "gitGate", "expected `false` or a sidecar spec");
+  assertOneProblemAt(problemsOf({ ...validConfig(), supervise: { command: ["s", "{port}"], env: { TOKEN: 7 } } }), "supervise.env.TOKEN", "fromEnv");
+});
+
+test("agent.env may not set the proxy variables", () => {
+  for (const name of ["HTTPS_PROXY", "http_proxy"]) {
+    assertOneProblemAt(problemsOf(withConfig((c) => (c.agent.env = { [name]: "http://evil:1" }))), "agent.env", name === "HTTPS_PROXY" ? "HTTPS_PROXY" : "http_proxy");
+  }
+});
+
+test("an env name that is not a variable name says what a name must be", () => {
+  assertOneProblemAt(problemsOf(withConfig((c) => (c.agent.env = { "NOT-A-NAME": "1" }))), "agent.env.NOT-A-NAME", "not a valid environment variable name");
+});
+
+test("a secret also set in agent.env is rejected at the secret", () => {
+  const problems = problemsOf(withConfig((c) => ((c.agent.env = { API_TOKEN: "plain" }), (c.agent.secrets = { API_TOKEN: { fromEnv: "HOST_TOKEN" } }))));
+  assertOneProblemAt(problems, "agent.secrets.API_TOKEN", "also set in agent.env");
+});
+
+test("a secret given as a value instead of a reference is rejected", () => {
+  assertOneProblemAt(problemsOf(withConfig((c) => (c.agent.secrets = { API_TOKEN: "sk-literal" }))), "agent.secrets.API_TOKEN", "expected object");
+});
+
+test("a workspace.host that does not exist is rejected, resolved against the config dir", () => {
+  const dir = tempDir();
+  const problems = problemsOf({ ...validConfig(), workspace: { host: "no-such-dir", guest: "/workspace" } }, dir);
+  assertOneProblemAt(problems, "workspace.host", `${join(dir, "no-such-dir")} is not an existing directory`);
+  mkdirSync(join(dir, "src"));
+  assert.ok(validateConfig({ ...validConfig(), workspace: { host: "src", guest: "/workspace" } }, dir).ok);
+});
+
+test("several problems at once give one problem each", () => {
+  const problems = problemsOf({
+    name: "Bad Name",
+    image: 3,
+    agent: { command: ["sh"], comand: [] },
+    resources: { cpus: "2" },
+    egress: { allow: ["https://x.example.com"] },
+  });
+  assert.equal(
+    problems.map((p) => p.path),
+    ["name", "image", "agent.comand", "resources.cpus", "egress.allow[0]"],
+  );
+});
+
+test("a default export that is not an object is rejected as a whole", () => {
+  for (const raw of [42, "demo", null, [], () => ({})]) {
+    assertOneProblemAt(problemsOf(raw), "", "the default export must be a config object");
+  }
+});
+
+test("loadConfig: a config that throws names the file and the error", async () => {
+  const dir = makeProject(`throw new Error("kaboom while configuring");\n`);
+  const error = await loadError(join(dir, "bottle.config.ts"));
+  assert.is(error.exitCode, 2);
+  assert.match(error.message, join(dir, "bottle.config.ts"));
+  assert.match(error.message, "kaboom while configuring");
+});
+
+test("loadConfig: a file with no default export says so instead of validating its named exports", async () => {
+  const dir = makeProject(`export const config = { name: "demo" };\n`);
+  const error = await loadError(join(dir, "bottle.config.ts"));
+  assert.equal(error.problems, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
+});
+
+test("loadConfig: a missing file says so", async () => {
+  const dir = tempDir();
+  const error = await loadError(join(dir, "nope.config.ts"));
+  assert.match(error.message, join(dir, "nope.config.ts"));
+  assert.match(error.message, "no such file");
+});
+
+test("loadConfig: a plain `export default {...}` loads", async () => {
+  const dir = makeProject(validConfig());
+  const loaded = await loadConfig(join(dir, "bottle.config.ts"), { cache: false });
+  assert.is(loaded.config.name, "demo");
+  assert.is(loaded.config.agent.env.GREETING, "hello");
+  assert.is(loaded.dir, dir);
+});
+
+test("loadConfig: a config anywhere may import defineConfig from \"bottle\" and local files", async () => {
+  const dir = tempDir("elsewhere-");
+  writeFileSync(join(dir, "hosts.ts"), `export const hosts: string[] = ["api.example.com"];\n`);
+  const path = writeConfig(
+    dir,
+    `import { defineConfig } from "bottle";\nimport { hosts } from "./hosts";\nexport default defineConfig({ name: "far-away", image: "alpine", agent: { command: ["sh"] }, egress: { allow: hosts } });\n`,
+    "my-bottle.ts",
+  );
+  const loaded = await loadConfig(path, { cache: false });
+  assert.is(loaded.config.name, "far-away");
+  assert.equal(loaded.config.egress.allow, ["api.example.com"]);
+  assert.equal(loaded.files, [path, join(dir, "hosts.ts")]);
+});
+
+// ---------------------------------------------------------------------------
+// The evaluated-config cache
+
+test("cache: the second load of an unchanged config comes from the cache, with the same value", async () => {
+  const path = join(makeProject(validConfig()), "bottle.config.ts");
+  const first = await loadConfig(path);
+  const second = await loadConfig(path);
+  assert.is(first.fromCache, false);
+  assert.is(second.fromCache, true);
+  assert.equal(second.config, first.config);
+});
+
+test("cache: a changed config file is evaluated again", async () => {
+  const dir = makeProject(validConfig());
+  const path = join(dir, "bottle.config.ts");
+  await loadConfig(path);
+  assert.is((await loadConfig(path)).fromCache, true);
+  writeConfig(dir, { ...validConfig(), image: "alpine:edge" });
+  const changed = await loadConfig(path);
+  assert.is(changed.fromCache, false);
+  assert.is(changed.config.image, "alpine:edge");
+  assert.is((await loadConfig(path)).fromCache, true);
+});
+
+test("cache: a changed local import is evaluated again", async () => {
+  const dir = makeProject(
+    `import { hosts } from "./hosts";\nexport default { name: "demo", image: "alpine", agent: { command: ["sh"] }, egress: { allow: hosts } };\n`,
+    { "hosts.ts": `export const hosts = ["one.example.com"];\n` },
+  );
+  const path = join(dir, "bottle.config.ts");
+  await loadConfig(path);
+  assert.is((await loadConfig(path)).fromCache, true);
+  writeFileSync(join(dir, "hosts.ts"), `export const hosts = ["two.example.com"];\n`);
+  const changed = await loadConfig(path);
+  assert.is(changed.fromCache, false);
+  assert.equal(changed.config.egress.allow, ["two.example.com"]);
+});
+
+test("cache: a config that reads process.env is never served from the cache", async () => {
+  const dir = makeProject(`export default { name: "demo", image: process.env.BOTTLE_TEST_IMAGE ?? "alpine", agent: { command: ["sh"] } };\n`);
+  const path = join(dir, "bottle.config.ts");
+  process.env.BOTTLE_TEST_IMAGE = "first:1";
+  try {
+    assert.is((await loadConfig(path)).fromCache, false);
+    process.env.BOTTLE_TEST_IMAGE = "second:2";
+    const again = await loadConfig(path);
+    assert.is(again.fromCache, false);
+    assert.is(again.config.image, "second:2");
+  } finally {
+    delete process.env.BOTTLE_TEST_IMAGE;
+  }
+});
+
+test("cache: BOTTLE_CONFIG_CACHE=0 turns it off", async () => {
+  const path = join(makeProject(validConfig()), "bottle.config.ts");
+  process.env.BOTTLE_CONFIG_CACHE = "0";
+  try {
+    await loadConfig(path);
+    assert.is((await loadConfig(path)).fromCache, false);
+  } finally {
+    delete process.env.BOTTLE_CONFIG_CACHE;
+  }
+  await loadConfig(path);
+  assert.is((await loadConfig(path)).fromCache, true);
+});
+
+test("cache: a cached config whose workspace dir has gone is still rejected", async () => {
+  const dir = makeProject({ ...validConfig(), workspace: { host: "work", guest: "/workspace" } }, { "work/README": "hi\n" });
+  const path = join(dir, "bottle.config.ts");
+  await loadConfig(path);
+  assert.is((await loadConfig(path)).fromCache, true);
+  rmSync(join(dir, "work"), { recursive: true });
+  try {
+    await loadConfig(path);
+    assert.unreachable("a missing workspace dir must be reported even from the cache");
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    assert.is((error as ConfigError).problems[0]?.path, "workspace.host");
+  }
+});
+
+/** A private copy of the compiled config modules (and what they import), to touch without disturbing dist/. */
+function copyOfConfigModules(): string {
+  const src = fileURLToPath(new URL("../src/", import.meta.url));
+  const root = tempDir("config-copy-");
+  mkdirSync(join(root, "src"));
+  cpSync(join(src, "config"), join(root, "src", "config"), { recursive: true });
+  for (const file of ["errors.js", "index.js"]) cpSync(join(src, file), join(root, "src", file));
+  writeFileSync(join(root, "package.json"), `{ "type": "module" }\n`);
+  symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(root, "node_modules"));
+  return root;
+}
+
+test("cache: a rebuilt schema (not only validate.js) invalidates cached configs", async () => {
+  const copy = copyOfConfigModules();
+  const { loadConfig: loadWithCopy } = (await import(pathToFileURL(join(copy, "src/config/load.js")).href)) as typeof import("../src/config/load.js");
+  const path = join(makeProject(validConfig()), "bottle.config.ts");
+  await loadWithCopy(path);
+  assert.is((await loadWithCopy(path)).fromCache, true);
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(join(copy, "src/config/schema.js"), later, later);
+  assert.is((await loadWithCopy(path)).fromCache, false, "a config validated by the old schema must be validated again");
+});
+
+// ---------------------------------------------------------------------------
+// Through the CLI: exit 2, the problems on stderr, nothing written
+
+/**
+ * What bottle wrote under an isolated home, leaving out the empty XDG dirs
+ * themselves and jiti's private transpile cache (compiled source keyed by
+ * its hash: a compiler cache, like __pycache__, never a config value).
+ */
+function writtenUnder(home: IsolatedHome): string[] {
+  const base = ["cache/", "run/", "state/", "tmp/", "cache/bottle/", "cache/bottle/jiti/"];
+  return listTree(home.root).filter((path) => !base.includes(path) && !path.startsWith("cache/bottle/jiti/"));
+}
+
+interface BadConfigCase {
+  what: string;
+  config: string | object;
+  files?: Record<string, string>;
+  args?: string[];
+  /** Each must appear on stderr. */
+  expect: (string | RegExp)[];
+  /** The number of problem lines, when known. */
+  problems?: number;
+  /** The config itself is valid, so loading it may fill the evaluated-config cache. */
+  validConfig?: true;
+}
+
+const BAD_CONFIGS: BadConfigCase[] = [
+  { what: "an unknown top-level key", config: { ...validConfig(), nmae: "x" }, expect: ["nmae: unknown key", "known keys here: agent, backend"], problems: 1 },
+  { what: "an unknown nested key", config: withConfig((c) => (c.agent.comand = ["x"])), expect: ["agent.comand: unknown key (known keys here: command, env, secrets, workdir)"], problems: 1 },
+  ...BAD_SLUGS.map(([slug, what]): BadConfigCase => ({ what: `a name with ${what}`, config: { ...validConfig(), name: slug }, expect: [/ {2}- name: /], problems: 1 })),
+  { what: "cpus as a string", config: { ...validConfig(), resources: { cpus: "2" } }, expect: ["resources.cpus: expected a whole number"], problems: 1 },
+  { what: "fractional memoryMiB", config: { ...validConfig(), resources: { memoryMiB: 1.5 } }, expect: ["resources.memoryMiB: expected a whole number of MiB"], problems: 1 },
+  { what: "egress.allow with a scheme", config: { ...validConfig(), egress: { allow: ["https://example.com"] } }, expect: ["egress.allow[0]: is not a host name"], problems: 1 },
+  { what: "egress.allow with a port", config: { ...validConfig(), egress: { allow: ["example.com:443"] } }, expect: ["egress.allow[0]: is not a host name"], problems: 1 },
+  { what: "egress.allow with a path", config: { ...validConfig(), egress: { allow: ["ok.example.com", "example.com/v1"] } }, expect: ["egress.allow[1]: is not a host name"], problems: 1 },
+  { what: "a sidecar command without {port}", config: { ...validConfig(), gitGate: { command: ["git-gate"] } }, expect: ["gitGate.command: must contain a `{port}` placeholder"], problems: 1 },
+  { what: "agent.env setting HTTPS_PROXY", config: withConfig((c) => (c.agent.env = { HTTPS_PROXY: "http://evil:1" })), expect: ["agent.env: must not set HTTPS_PROXY"], problems: 1 },
+  {
+    what: "a secret also in env",
+    config: withConfig((c) => ((c.agent.env = { API_TOKEN: "x" }), (c.agent.secrets = { API_TOKEN: { fromEnv: "HOST_TOKEN" } }))),
+    expect: ["agent.secrets.API_TOKEN: is also set in agent.env"],
+    problems: 1,
+  },
+  { what: "a workspace.host that does not exist", config: { ...validConfig(), workspace: { host: "missing-dir", guest: "/workspace" } }, expect: ["workspace.host: ", "missing-dir is not an existing directory"], problems: 1 },
+  {
+    what: "several problems",
+    config: { name: "Nope!", image: "", agent: { command: [] }, resources: { cpus: 0 } },
+    expect: ["4 problems", "  - name: ", "  - image: ", "  - agent.command: ", "  - resources.cpus: "],
+    problems: 4,
+  },
+  { what: "a default export that is not an object", config: `export default "demo";\n`, expect: ["the default export must be a config object"], problems: 1 },
+  { what: "no default export", config: `export const name = "demo";\n`, expect: ["has no default export"], problems: 1 },
+  { what: "a config that throws", config: `throw new Error("config exploded on purpose");\n`, expect: ["bottle.config.ts: 1 problem", "config exploded on purpose"], problems: 1 },
+  { what: "a config with a syntax error", config: `export default { name: "demo",\n`, expect: ["bottle.config.ts: 1 problem", "failed to load"] },
+  { what: "a missing --config file", config: validConfig(), args: ["--config", "elsewhere.config.ts"], expect: ["elsewhere.config.ts: 1 problem", "no such file"], problems: 1 },
+  {
+    what: "an unknown backend in the config",
+    config: { ...validConfig(), backend: "nope" },
+    expect: ["unknown backend `nope`", "the config's `backend`", "known backends: smolmachines"],
+    validConfig: true,
+  },
+];
+
+for (const bad of BAD_CONFIGS) {
+  test(`CLI: ${bad.what} → exit 2, the problem on stderr, nothing written`, () => {
+    const dir = makeProject(bad.config, bad.files);
+    const home = homeFor(dir);
+    const before = snapshotTree(dir);
+    const run = runBottle(["build", ...(bad.args ?? [])], { cwd: dir });
+    assert.is(run.code, 2, describeRun(run));
+    for (const text of bad.expect) assert.match(run.stderr, text, describeRun(run));
+    if (bad.problems !== undefined) {
+      assert.is(run.stderr.split("\n").filter((line) => line.startsWith("  - ")).length, bad.problems, describeRun(run));
+    }
+    assert.is(run.stdout, "", "nothing on stdout");
+    assert.equal(snapshotTree(dir), before, "the project dir is unchanged");
+    assert.not.ok(existsSync(join(dir, ".bottle")), "no .bottle dir");
+    if (!bad.validConfig) assert.equal(writtenUnder(home), [], "nothing under the isolated XDG dirs and TMPDIR");
+  });
+}
+
+test("CLI: no config in the current dir → exit 2 suggesting --config, nothing written", () => {
+  const dir = tempDir();
+  const run = runBottle(["build"], { cwd: dir });
+  assert.is(run.code, 2, describeRun(run));
+  assert.match(run.stderr, `no bottle.config.ts in ${dir}; pass --config PATH`);
+  assert.equal(readdirSync(dir), []);
+});
+
+test("CLI: BOTTLE_BACKEND=nope → exit 2 naming the known backends, nothing written", () => {
+  const dir = makeProject(validConfig());
+  const before = snapshotTree(dir);
+  const run = runBottle(["build"], { cwd: dir, env: { BOTTLE_BACKEND: "nope" } });
+  assert.is(run.code, 2, describeRun(run));
+  assert.match(run.stderr, "unknown backend `nope` (from BOTTLE_BACKEND=nope); known backends: smolmachines");
+  assert.equal(snapshotTree(dir), before);
+});
+
+test("CLI: a bad config is reported the same by graph and explain", () => {
+  const dir = makeProject({ ...validConfig(), name: "Upper" });
+  for (const command of [["graph"], ["explain"], ["build", "--dry-run"], ["build", "--json"]]) {
+    const run = runBottle(command, { cwd: dir });
+    assert.is(run.code, 2, describeRun(run));
+    assert.match(run.stderr, "  - name: must be lowercase letters");
+  }
+  assert.equal(listTree(dir), ["bottle.config.ts"]);
+});
+
+test("CLI: --config may point outside any project and import \"bottle\"", () => {
+  const elsewhere = tempDir("elsewhere-");
+  const path = writeConfig(
+    elsewhere,
+    `import { defineConfig } from "bottle";\nexport default defineConfig({ name: "far-away", image: "alpine", agent: { command: ["sh"] } });\n`,
+    "far.config.ts",
+  );
+  const cwd = tempDir();
+  const run = runBottle(["build", "--config", path], { cwd });
+  assert.is(run.code, 0, describeRun(run));
+  assert.ok(existsSync(join(elsewhere, ".bottle", "far-away", "smolfile.toml")), "the stage dir is next to the config, named by it");
+  assert.equal(readdirSync(cwd), []);
+});
+
+test("CLI: loading a config writes nothing to the shared temp dir; jiti's transpile cache is private", () => {
+  const dir = makeProject(validConfig());
+  const home = homeFor(dir);
+  const run = runBottle(["graph"], { cwd: dir });
+  assert.is(run.code, 0, describeRun(run));
+  assert.equal(listTree(home.TMPDIR), [], "no world-readable copy of the config in os.tmpdir()/jiti");
+  const transpiled = join(home.XDG_CACHE_HOME, "bottle", "jiti");
+  assert.is(statSync(transpiled).mode & 0o777, 0o700);
+  assert.is(statSync(join(home.XDG_CACHE_HOME, "bottle")).mode & 0o777, 0o700);
+  assert.is(listTree(transpiled).length, 1);
+});
+
+test("CLI: a valid config is cached in XDG_CACHE_HOME; one that reads process.env is not; BOTTLE_CONFIG_CACHE=0 writes no cache at all", () => {
+  const cacheFiles = (dir: string): string[] => listTree(homeFor(dir).XDG_CACHE_HOME).filter((p) => p.endsWith(".json"));
+  const pure = makeProject(validConfig());
+  assert.is(runBottle(["explain"], { cwd: pure }).code, 0);
+  assert.is(cacheFiles(pure).length, 1);
+
+  const impure = makeProject(`export default { name: "demo", image: process.env.IMAGE ?? "alpine", agent: { command: ["sh"] } };\n`);
+  assert.is(runBottle(["explain"], { cwd: impure }).code, 0);
+  assert.equal(cacheFiles(impure), []);
+
+  const off = makeProject(validConfig());
+  assert.is(runBottle(["explain"], { cwd: off, env: { BOTTLE_CONFIG_CACHE: "0" } }).code, 0);
+  assert.equal(listTree(homeFor(off).XDG_CACHE_HOME), []);
+});
+
+test.run();
