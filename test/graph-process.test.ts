@@ -98,4 +98,27 @@ test("a state file from another version is set aside with a warning naming both 
   assert.match(warnings[0]!, "state version 99, this bottle reads version 1");
 });
 
+test("a save by another process in between is merged, not overwritten", async () => {
+  const root = tempDir();
+  let bValue = "one";
+  const tasks: TaskDef<null>[] = [
+    { name: "a", version: 1, volatile: true, run: async () => {
+      // While `a` runs, another process (no lock, like watch beside a running
+      // launch) re-renders `b` and saves its state.
+      bValue = "two";
+      await runGraph({ tasks, ctx: null, root, targets: ["b"], lock: false });
+      return Date.now();
+    } },
+    { name: "b", version: 1, inputs: () => ({ b: bValue }), writes: () => ["b.txt"], run: (run) => (run.write("b.txt", bValue), bValue) },
+  ];
+  bValue = "one";
+  await runGraph({ tasks, ctx: null, root, targets: ["b"] });
+  await runGraph({ tasks, ctx: null, root, targets: ["a"] });
+  const state = JSON.parse(readFileSync(join(root, "state.json"), "utf8"));
+  assert.is(state.tasks.b.result, "two", "b's newer record survived a's save");
+  assert.ok(state.tasks.a, "a's own record was saved");
+  const again = await runGraph({ tasks: tasks.filter((t) => t.name === "b"), ctx: null, root });
+  assert.is(again.outcomes.b, "fresh");
+});
+
 test.run();

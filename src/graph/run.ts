@@ -241,7 +241,7 @@ class Executor<C> {
     this.failures[name] = failure;
     delete this.state.tasks[name];
     this.state.failures[name] = { message: failure.message, at: Date.now() };
-    this.writer.changed();
+    this.writer.changed(name);
     this.entries.set(name, entry);
     this.emit({ type: "task", task: name, status: "failed", volatile: entry.volatile, changed: false, entry, ms, failure });
     this.settle(name, "failed");
@@ -262,7 +262,7 @@ class Executor<C> {
       const entry = runEntry({ task: name, description: def.description, needs, volatile: def.volatile ?? false });
       return this.fail(name, entry, { reason: "threw", message: `could not check its inputs: ${messageOf(error)}`, cause: error }, 0);
     }
-    if (facts.refreshed) this.writer.changed();
+    if (facts.refreshed) this.writer.changed(name);
     const needHashes = Object.fromEntries(needs.map((need) => [need, this.resultHashes.get(need)!]));
     const { entry, key } = planTask({
       task: name,
@@ -359,9 +359,11 @@ class Executor<C> {
       ms,
       ...(untrusted ? { untrusted: { file: untrusted } } : {}),
     };
+    // A volatile task that found what it found last time changes nothing worth a write.
+    const same = previous !== undefined && previous.key === record.key && previous.resultHash === resultHash && previous.version === record.version;
     this.state.tasks[name] = record;
     delete this.state.failures[name];
-    this.writer.changed();
+    if (!same) this.writer.changed(name);
     this.entries.set(name, entry);
     this.results[name] = value;
     this.resultHashes.set(name, resultHash);

@@ -1,7 +1,7 @@
 // The engine's memory between runs: one versioned JSON file in the stage
 // dir, replaced atomically. An unreadable or foreign file is moved aside
 // (never trusted, never silently deleted) and every task runs.
-import { readFileSync, renameSync } from "node:fs";
+import { readFileSync, renameSync, statSync } from "node:fs";
 import type { FileStamp } from "./files.js";
 import { writeFileAtomic } from "./files.js";
 import type { Json } from "./json.js";
@@ -84,18 +84,29 @@ export function loadState(path: string, options: { setAside?: boolean } = {}): L
  * so a 10,000-task build does not rewrite a large file 10,000 times. A
  * crash loses at most the records of the merge window, and those tasks
  * simply run again.
+ *
+ * Another bottle process may have saved in between (watch mode beside a
+ * running launch, which holds no lock while the agent runs). Then the file
+ * on disk is re-read and only the records this run touched replace its own,
+ * so neither process drops the other's work.
  */
 export class StateWriter {
   private lastWrite = 0;
   private lastCost = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly touched = new Set<string>();
+  private diskStamp: string;
 
   constructor(
     private readonly path: string,
     private readonly state: GraphState,
-  ) {}
+  ) {
+    this.diskStamp = statStamp(path);
+  }
 
-  changed(): void {
+  /** Records that `task`'s record (or failure) changed; no name: only the file cache. */
+  changed(task?: string): void {
+    if (task !== undefined) this.touched.add(task);
     if (this.timer) return;
     const gap = Math.max(50, this.lastCost * 4);
     const wait = this.lastWrite + gap - Date.now();
@@ -111,8 +122,33 @@ export class StateWriter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const started = Date.now();
+    if (statStamp(this.path) !== this.diskStamp) this.mergeFromDisk();
     writeFileAtomic(this.path, JSON.stringify(this.state));
+    this.diskStamp = statStamp(this.path);
     this.lastWrite = Date.now();
     this.lastCost = this.lastWrite - started;
+  }
+
+  private mergeFromDisk(): void {
+    let disk: GraphState;
+    try {
+      disk = JSON.parse(readFileSync(this.path, "utf8")) as GraphState;
+      if (disk.format !== STATE_FORMAT || disk.version !== STATE_VERSION) return;
+    } catch {
+      return;
+    }
+    for (const [name, record] of Object.entries(disk.tasks ?? {})) if (!this.touched.has(name)) this.state.tasks[name] = record;
+    for (const [name, failure] of Object.entries(disk.failures ?? {})) if (!this.touched.has(name)) this.state.failures[name] = failure;
+    for (const name of Object.keys(this.state.tasks)) if (!this.touched.has(name) && !(name in (disk.tasks ?? {}))) delete this.state.tasks[name];
+    for (const [file, stamp] of Object.entries(disk.files ?? {})) this.state.files[file] ??= stamp;
+  }
+}
+
+function statStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return "absent";
   }
 }
