@@ -32,7 +32,7 @@ export interface Backend {
   buildWarning(results: Readonly<Record<string, Json>>): string | null;
   /** Runs the launch graph and the agent; resolves with the exit code. */
   launch(request: LaunchRequest): Promise<number>;
-  state(entry: BottleEntry): { state: "running" | "stopped" | "stale"; why?: string; pid?: number; ports?: Record<string, number> };
+  state(entry: BottleEntry): Promise<{ state: "running" | "stopped" | "stale"; why?: string; pid?: number; ports?: Record<string, number> }>;
   stop(entry: BottleEntry, say: (line: string) => void): Promise<void>;
   /**
    * Watch mode, after a run re-rendered `ran` while the bottle may be

@@ -17,7 +17,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const rows = [];
   for (const entry of listBottles()) {
     const backend = await loadBackend(entry.backend);
-    const state = backend.state(entry);
+    const state = await backend.state(entry);
     rows.push({
       name: entry.slug,
       state: state.state,

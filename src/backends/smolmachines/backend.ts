@@ -1,9 +1,8 @@
 // The smolmachines backend: smolvm microVM, gvproxy in a jail, pipelock.
+// The process side loads only when a command needs it, so `bottle build`
+// does not pay for it.
 import { BUILD_TARGETS, LAUNCH_TARGET, buildTasks, launchTasks } from "../../../tasks/index.js";
 import type { Backend } from "../types.js";
-import { runLaunch } from "./launch/run-launch.js";
-import { bottleState, removeBottle, stopBottle } from "./lifecycle.js";
-import { applyLive } from "./live.js";
 import { formatPreflight, type PreflightResult } from "./preflight.js";
 
 export const smolmachines: Backend = {
@@ -15,12 +14,13 @@ export const smolmachines: Backend = {
     if (!preflight || preflight.ok) return null;
     return `${formatPreflight(preflight, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nThe files are rendered, but \`bottle launch\` will fail until these are installed.`;
   },
-  launch: (request) => runLaunch({ ...request, tasks: smolmachines.tasks, target: LAUNCH_TARGET }),
-  state(entry) {
+  launch: async (request) => (await import("./launch/run-launch.js")).runLaunch({ ...request, tasks: smolmachines.tasks, target: LAUNCH_TARGET }),
+  state: async (entry) => {
+    const { bottleState } = await import("./lifecycle.js");
     const { state, record, why } = bottleState(entry);
     return { state, ...(why ? { why } : {}), ...(record ? { pid: record.pid, ports: record.ports } : {}) };
   },
-  stop: stopBottle,
-  remove: removeBottle,
-  applyLive,
+  stop: async (entry, say) => (await import("./lifecycle.js")).stopBottle(entry, say),
+  remove: async (entry, say) => (await import("./lifecycle.js")).removeBottle(entry, say),
+  applyLive: async (ctx, ran) => (await import("./live.js")).applyLive(ctx, ran),
 };
