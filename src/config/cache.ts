@@ -104,6 +104,36 @@ export function isCacheableSource(source: string): boolean {
   return true;
 }
 
+/**
+ * Content hashes, by path, of the config and of the files its last cached
+ * evaluation imported (those that exist now). Taken before evaluating, so a
+ * file saved mid-evaluation is not cached under its new hash with the value
+ * of its old text (see unchangedSince).
+ */
+export function hashesBeforeEvaluation(configPath: string): Map<string, string> {
+  let paths = [configPath];
+  try {
+    const entry = JSON.parse(readFileSync(cachePath(configPath), "utf8")) as CacheFile;
+    if (entry.configPath === configPath) paths = [configPath, ...entry.files.map((f) => f.path)];
+  } catch {
+    // No previous entry: only the config itself is known before evaluating.
+  }
+  const hashes = new Map<string, string>();
+  for (const path of new Set(paths)) {
+    try {
+      hashes.set(path, sha256(readFileSync(path, "utf8")));
+    } catch {
+      // Gone: if it is imported again it is new, as on a first load.
+    }
+  }
+  return hashes;
+}
+
+/** True when no file hashed before evaluation now holds something else. */
+export function unchangedSince(before: ReadonlyMap<string, string>, after: readonly HashedFile[]): boolean {
+  return after.every((file) => !before.has(file.path) || before.get(file.path) === file.hash);
+}
+
 export function readConfigCache(configPath: string): { config: BottleConfig; files: string[] } | null {
   let entry: CacheFile;
   try {

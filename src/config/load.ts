@@ -5,7 +5,15 @@ import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
-import { readConfigCache, writeConfigCache, isCacheableSource, hashFiles, transpileCacheDir } from "./cache.js";
+import {
+  hashFiles,
+  hashesBeforeEvaluation,
+  isCacheableSource,
+  readConfigCache,
+  transpileCacheDir,
+  unchangedSince,
+  writeConfigCache,
+} from "./cache.js";
 import { renderProblems, type ConfigProblem } from "./errors.js";
 import { hostProblems } from "./host-checks.js";
 import type { BottleConfig } from "./resolved.js";
@@ -53,14 +61,19 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     }
   }
 
+  const before = useCache ? hashesBeforeEvaluation(path) : null;
   const { raw, files } = await evaluate(path, useCache ? transpileCacheDir() : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw new ConfigError(path, result.problems);
 
-  if (useCache) {
+  if (before) {
     const hashed = hashFiles(files);
-    if (hashed && hashed.every((f) => isCacheableSource(f.source))) writeConfigCache(path, result.config, hashed);
+    // A file saved while it was evaluated (watch reloading mid-save) would
+    // pair its new hash with the old text's value: leave it to the next load.
+    if (hashed && unchangedSince(before, hashed) && hashed.every((f) => isCacheableSource(f.source))) {
+      writeConfigCache(path, result.config, hashed);
+    }
   }
   return { config: result.config, path, dir, files, fromCache: false };
 }
