@@ -4,7 +4,7 @@
 // evaluated-config cache is used only when that is safe.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import fs, { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { validateConfig } from "../src/config/validate.js";
@@ -302,6 +302,53 @@ test("cache: a cached config whose workspace dir has gone is still rejected", as
     assert.instance(error, ConfigError);
     assert.is((error as ConfigError).problems[0]?.path, "workspace.host");
   }
+});
+
+/**
+ * An editor saving `file` while bottle evaluates it: jiti's next read of
+ * `file` gets the text it had, and right after that the file holds
+ * `newText`. Patches the CommonJS fs object jiti reads through; bottle's own
+ * ESM imports of node:fs are separate bindings and are left alone.
+ */
+function saveDuringNextEvaluation(file: string, newText: string): { saved: boolean } {
+  const original = fs.readFileSync;
+  const state = { saved: false };
+  fs.readFileSync = function (this: unknown, ...args: Parameters<typeof original>) {
+    const text = original.apply(this, args);
+    if (args[0] === file) {
+      fs.readFileSync = original;
+      fs.writeFileSync(file, newText);
+      state.saved = true;
+    }
+    return text;
+  } as typeof original;
+  return state;
+}
+
+test("cache: a config saved while it is being evaluated is not cached under its new text", async () => {
+  const dir = makeProject({ ...validConfig(), image: "old:1" });
+  const path = join(dir, "bottle.config.ts");
+  const edit = saveDuringNextEvaluation(path, `export default ${JSON.stringify({ ...validConfig(), image: "new:2" })};\n`);
+  const during = await loadConfig(path);
+  assert.ok(edit.saved, "the file was saved mid-evaluation");
+  assert.is(during.config.image, "old:1");
+  assert.is((await loadConfig(path)).config.image, "new:2", "the next load sees what the file holds");
+});
+
+test("cache: a local import saved while it is being evaluated is not cached under its new text", async () => {
+  const dir = makeProject(
+    `import { hosts } from "./hosts";\nexport default { name: "demo", image: "alpine", agent: { command: ["sh"] }, egress: { allow: hosts } };\n`,
+    { "hosts.ts": `export const hosts = ["one.example.com"];\n` },
+  );
+  const path = join(dir, "bottle.config.ts");
+  const hosts = join(dir, "hosts.ts");
+  await loadConfig(path);
+  assert.is((await loadConfig(path)).fromCache, true);
+  writeFileSync(hosts, `export const hosts = ["two.example.com"];\n`);
+  const edit = saveDuringNextEvaluation(hosts, `export const hosts = ["three.example.com"];\n`);
+  assert.equal((await loadConfig(path)).config.egress.allow, ["two.example.com"]);
+  assert.ok(edit.saved, "the import was saved mid-evaluation");
+  assert.equal((await loadConfig(path)).config.egress.allow, ["three.example.com"], "the next load sees what the import holds");
 });
 
 /** A private copy of the compiled config modules (and what they import), to touch without disturbing dist/. */
