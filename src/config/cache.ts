@@ -92,7 +92,15 @@ export function hashFiles(paths: readonly string[]): HashedFile[] | null {
 }
 
 const IMPORT_SPECIFIER = /\b(?:import|export)\b[^'"`;]*?\bfrom\s*["']([^"']+)["']|\bimport\s*["']([^"']+)["']/g;
-const IMPURE = /\bprocess\b|\bDate\b|\bMath\.random\b|\bcrypto\b|\brequire\s*\(|\bimport\s*\(|\bfetch\s*\(|\bglobalThis\b/;
+const IMPURE = new RegExp(
+  [
+    /\bprocess\b|\bglobalThis\b|\bglobal\b/.source, // the environment, and the globals that reach it
+    /\bDate\b|\bperformance\b|\bMath\.random\b|\bcrypto\b/.source, // the clock, randomness
+    /\bIntl\b|\btoLocale\w*/.source, // locale and time zone, from the environment
+    /\brequire\b|\bmodule\b|\bimport\s*\(|\bfetch\s*\(/.source, // loading or fetching anything, even via an alias
+    /\beval\b|\bFunction\b/.source, // code built from strings, which could spell any of the above
+  ].join("|"),
+);
 
 export function isCacheableSource(source: string): boolean {
   if (IMPURE.test(source)) return false;
