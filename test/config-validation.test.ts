@@ -8,6 +8,7 @@ import fs, { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symli
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { validateConfig } from "../src/config/validate.js";
+import { isCacheableSource } from "../src/config/cache.js";
 import { ConfigError, loadConfig } from "../src/config/load.js";
 import type { ConfigProblem } from "../src/config/errors.js";
 import { describeRun, homeFor, listTree, type IsolatedHome, makeProject, runBottle, snapshotTree, validConfig, writeConfig } from "./helpers/cli.js";
@@ -287,6 +288,44 @@ test("cache: BOTTLE_CONFIG_CACHE=0 turns it off", async () => {
   }
   await loadConfig(path);
   assert.is((await loadConfig(path)).fromCache, true);
+});
+
+// Sources whose value could differ on the next evaluation: each reaches the
+// environment, the clock, randomness, the file system or arbitrary code.
+const IMPURE_SOURCES = [
+  `export default { image: process.env.IMAGE };`,
+  `export default { image: String(Date.now()) };`,
+  `export default { image: String(Math.random()) };`,
+  `export default { image: crypto.randomUUID() };`,
+  `export default { image: require("node:os").hostname() };`,
+  `const load = require;\nexport default { image: load("node:fs").readFileSync("/etc/hostname", "utf8") };`,
+  `export default { image: module.constructor._load("node:os").hostname() };`,
+  `export default { image: await import("node:os").then((os) => os.hostname()) };`,
+  `export default { image: await fetch("https://example.com").then((r) => r.text()) };`,
+  `export default { image: globalThis["pro" + "cess"].env.IMAGE };`,
+  `export default { image: global["pro" + "cess"].env.IMAGE };`,
+  `export default { image: eval("pro" + "cess").env.IMAGE };`,
+  `export default { image: new Function("return pro" + "cess")().env.IMAGE };`,
+  `export default { image: String(performance.now()) };`,
+  `export default { image: new Intl.DateTimeFormat().resolvedOptions().timeZone };`,
+  `export default { image: (1234.5).toLocaleString() };`,
+  `import { hostname } from "node:os";\nexport default { image: hostname() };`,
+  `import {\n  thing,\n} from "some-package";\nexport default thing;`,
+];
+
+test("cacheable-source rule: what could evaluate differently next time is not cacheable", () => {
+  for (const source of IMPURE_SOURCES) assert.is(isCacheableSource(source), false, source);
+});
+
+test("cacheable-source rule: plain data, relative imports and \"bottle\" are cacheable", () => {
+  for (const source of [
+    `export default { name: "demo", image: "alpine", agent: { command: ["sh"] } };`,
+    `import { defineConfig } from "bottle";\nimport { hosts } from "./hosts";\nexport default defineConfig({ egress: { allow: [...hosts, "x.example.com"] } });`,
+    `export * from "../shared/config";`,
+    `import data from "./data.json" with { type: "json" };\nexport default data;`,
+  ]) {
+    assert.is(isCacheableSource(source), true, source);
+  }
 });
 
 test("cache: a cached config whose workspace dir has gone is still rejected", async () => {
