@@ -221,4 +221,39 @@ test("a task that fails exits 1 and names the failure; the rest is still rendere
   assert.not.ok(existsSync(join(stageOf(project), "smolfile.toml")));
 });
 
+/** smolfile.toml's volumes as { host, guest, readOnly }. */
+function volumesOf(smolfile: string): { host: string; guest: string; readOnly: boolean }[] {
+  const line = /^volumes = \[(.*)\]$/m.exec(smolfile)?.[1] ?? "";
+  return [...line.matchAll(/"([^"]*)"/g)].map((m) => {
+    const [host = "", guest = "", flag] = m[1]!.split(":");
+    return { host, guest, readOnly: flag === "ro" };
+  });
+}
+
+const within = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
+
+// BUG (not in src/config; left failing on purpose): with the example's
+// `workspace: { host: ".", guest: "/workspace" }` the stage dir
+// <project>/.bottle/<name> is inside the read-write workspace mount, so the
+// agent can write /workspace/.bottle/<name>/ from the guest: pipelock.yaml
+// (which pipelock watches and reloads: the agent widens its own allowlist),
+// and smolfile.toml together with state.json's recorded hash (the next build
+// treats the forged file as fresh, so the next `machine create` gets the
+// agent's volumes or `net = true`). Where it is fixed (src/paths.ts stageDir,
+// the smolfile renderer shadowing the stage with a read-only mount, or a
+// refusal at launch) is not this suite's call; this states the property.
+test("the stage dir is not writable from the guest through the workspace mount", () => {
+  const project = makeProject({ ...validConfig(), workspace: { host: ".", guest: "/workspace" } });
+  build(project);
+  const stage = stageOf(project);
+  const volumes = volumesOf(readFileSync(join(stage, "smolfile.toml"), "utf8"));
+  assert.ok(volumes.some((v) => v.host === project && v.guest === "/workspace"), JSON.stringify(volumes));
+  for (const volume of volumes.filter((v) => !v.readOnly && within(stage, v.host))) {
+    const stageInGuest = volume.guest + stage.slice(volume.host.length);
+    // A read-only mount below the workspace's that covers the stage hides it.
+    const shadowed = volumes.some((v) => v.readOnly && within(stageInGuest, v.guest) && within(v.guest, volume.guest) && v.guest !== volume.guest);
+    assert.ok(shadowed, `the guest can write the stage dir at ${stageInGuest} (volume ${volume.host}:${volume.guest})`);
+  }
+});
+
 test.run();
