@@ -221,6 +221,30 @@ test("a task that fails exits 1 and names the failure; the rest is still rendere
   assert.not.ok(existsSync(join(stageOf(project), "smolfile.toml")));
 });
 
+// BUG (src/cli/build.ts → src/cli/graph-run.ts → src/graph/run.ts; left
+// failing): a --stage that cannot be a directory is the user's to fix, but
+// the ENOTDIR from mkdirSync escapes as exit 70 "internal error (a bug in
+// bottle)" with a stack trace. It should exit 2 naming the stage path.
+test("a --stage that is a file is a usage error naming it, not an internal error", () => {
+  const project = makeProject(validConfig());
+  writeFileSync(join(project, "not-a-dir"), "");
+  const run = runBottle(["build", "--stage", "not-a-dir"], { cwd: project });
+  assert.not.match(run.stderr, "internal error", describeRun(run));
+  assert.is(run.code, 2, describeRun(run));
+  assert.match(run.stderr, join(project, "not-a-dir"));
+});
+
+// BUG (src/cli/graph-run.ts forceOption, checked against every backend task;
+// left failing): since the launch steps joined backend.tasks, `bottle build
+// --force attach` is accepted and silently forces nothing (attach is not in
+// build's graph), and `--force nope` offers launch steps build cannot run.
+test("--force names only build's tasks: a launch step is rejected", () => {
+  const { project } = builtProject();
+  const run = runBottle(["build", "--force", "attach"], { cwd: project });
+  assert.is(run.code, 2, describeRun(run));
+  assert.match(run.stderr, "--force: there is no task `attach`");
+});
+
 /** smolfile.toml's volumes as { host, guest, readOnly }. */
 function volumesOf(smolfile: string): { host: string; guest: string; readOnly: boolean }[] {
   const line = /^volumes = \[(.*)\]$/m.exec(smolfile)?.[1] ?? "";
