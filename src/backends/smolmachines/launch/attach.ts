@@ -9,5 +9,6 @@ export async function attachAgent(ctx: BottleContext): Promise<{ exitCode: numbe
   await services.handoff();
   services.attached = true;
   const args = services.smolvm.execArgs(machineName(ctx.config.name), [GUEST_NET_UP, ...ctx.config.agent.command], services.tty);
-  return services.supervisor.attach(services.smolvm.command, args, { signal: services.signal });
+  // Recorded so that, if this launcher dies, `rm` (or the next launch) can end the session.
+  return services.supervisor.attach(services.smolvm.command, args, { signal: services.signal, onStart: (pid) => services.record.addChild("agent", pid) });
 }

@@ -23,8 +23,8 @@ export async function ensureMachine(
   previous: MachineResult | undefined,
   log: (message: string) => void,
 ): Promise<MachineResult> {
-  const { smolvm, supervisor } = launchServices(ctx);
   const services = launchServices(ctx);
+  const { smolvm, supervisor } = services;
   const name = machineName(ctx.config.name);
   const smolfilePath = join(ctx.stageDir, "smolfile.toml");
   const mounts = [[socket, GUEST_SOCKET]] as const;
@@ -38,16 +38,25 @@ export async function ensureMachine(
   }
 
   let created = false;
+  // The undo runs after an abort too (Ctrl-C, `bottle stop`), so its calls must not carry the launch's signal.
+  const undo = smolvm.withoutSignal();
   supervisor.defer(`machine ${name}`, async () => {
-    const now = await smolvm.status(name);
-    if (!now) return null;
-    if (created && !services.attached) {
-      await smolvm.delete(name);
-      return `deleted machine ${name}, which this launch had created`;
+    try {
+      const now = await undo.status(name);
+      if (!now) return null;
+      if (created && !services.attached) {
+        await undo.delete(name);
+        return `deleted machine ${name}, which this launch had created`;
+      }
+      // Only a machine with a VM process needs stopping: `created`, `stopped`
+      // and `failed` (a boot that did not happen) have none, and smolvm refuses to stop them.
+      if (now.state !== "running" && now.state !== "unreachable") return null;
+      await undo.stop(name);
+      return `stopped machine ${name}`;
+    } finally {
+      // Until here a forced exit still kills the VM itself.
+      supervisor.disown("vm");
     }
-    if (now.state === "stopped" || now.state === "created") return null;
-    await smolvm.stop(name);
-    return `stopped machine ${name}`;
   });
   if (!status) {
     log(`creating ${name}`);
@@ -60,5 +69,9 @@ export async function ensureMachine(
   }
   log(`starting ${name}`);
   await smolvm.start(name);
+  // smolvm has no pid file: its status names the VM process, which a forced
+  // exit (a second Ctrl-C) kills along with bottle's own children.
+  const running = await smolvm.status(name);
+  if (running?.pid) supervisor.adopt("vm", running.pid);
   return result;
 }

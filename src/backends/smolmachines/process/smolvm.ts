@@ -76,6 +76,11 @@ export class Smolvm {
     return ["machine", "exec", "--name", name, tty ? "-it" : "-i", "--", ...command];
   }
 
+  /** The same CLI without the launch's abort signal: undoing a step must still work after Ctrl-C or `bottle stop`. */
+  withoutSignal(): Smolvm {
+    return new Smolvm(this.supervisor, this.binary);
+  }
+
   get command(): string {
     return this.binary;
   }

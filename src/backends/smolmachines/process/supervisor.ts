@@ -4,6 +4,7 @@
 // and teardown undoes them in reverse order.
 import { closeSync, openSync, readFileSync } from "node:fs";
 import type { ResultPromise } from "execa";
+import { killIfSame, processStartTime } from "./identity.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -44,6 +45,8 @@ export class Supervisor {
   private readonly processes = new Set<ChildPromise>();
   private readonly undo: Undo[] = [];
   private readonly byRole = new Map<string, ManagedProcess>();
+  /** Processes another program started for us (smolvm's VM): killed only by a forced exit. */
+  private readonly adopted = new Map<string, { pid: number; startTime: string | null }>();
   private tearingDown = false;
 
   /** Starts a long-lived child in its own process group, output to `logFile`. */
@@ -137,16 +140,35 @@ export class Supervisor {
   }
 
   /** A command that owns the terminal (the agent); resolves with its exit code. */
-  async attach(command: string, args: readonly string[], options: { signal?: AbortSignal } = {}): Promise<{ exitCode: number }> {
+  async attach(
+    command: string,
+    args: readonly string[],
+    options: { signal?: AbortSignal; onStart?: (pid: number) => void } = {},
+  ): Promise<{ exitCode: number }> {
     const { execa } = await import("execa");
     const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true, ...(options.signal ? { cancelSignal: options.signal } : {}) });
     this.processes.add(child);
+    if (child.pid !== undefined) options.onStart?.(child.pid);
     try {
       const result = await child;
       return { exitCode: result.exitCode ?? (result.signal ? 128 + signalNumber(result.signal) : 1) };
     } finally {
       this.processes.delete(child);
     }
+  }
+
+  /**
+   * A process bottle did not spawn but is answerable for (the VM that
+   * `smolvm machine start` leaves running). Its step's undo stops it
+   * properly; only killEverything kills it, and only while it is still the
+   * same process.
+   */
+  adopt(role: string, pid: number): void {
+    this.adopted.set(role, { pid, startTime: processStartTime(pid) });
+  }
+
+  disown(role: string): void {
+    this.adopted.delete(role);
   }
 
   /** Registers how to undo a step that has happened. */
@@ -180,7 +202,7 @@ export class Supervisor {
     return this.tearingDown;
   }
 
-  /** The second Ctrl-C: kill every child now, no ordering. */
+  /** The second Ctrl-C: kill every child now, no ordering, and every adopted process. */
   killEverything(): void {
     for (const child of this.processes) {
       const pid = child.pid;
@@ -191,6 +213,8 @@ export class Supervisor {
         child.kill("SIGKILL");
       }
     }
+    for (const { pid, startTime } of this.adopted.values()) killIfSame(pid, startTime);
+    this.adopted.clear();
   }
 }
 
