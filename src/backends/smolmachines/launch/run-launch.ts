@@ -38,11 +38,16 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   const controller = new AbortController();
   const supervisor = new Supervisor();
   let stopRequested = false;
+  let lock: { release(): void } | undefined;
+  let record: RunRecord | undefined;
 
   const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
       say(`${name} again: killing every child process now`);
       supervisor.killEverything();
+      // Nothing is left for the record and the sockets to describe.
+      record?.release();
+      lock?.release();
       process.exit(EXIT_INTERRUPTED);
     }
     say(`${name}: stopping ${slug} (press Ctrl-C again to force)`);
@@ -52,7 +57,6 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   for (const name of signals) process.on(name, onSignal);
 
   mkdirSync(ctx.stageDir, { recursive: true, mode: 0o700 });
-  let lock;
   try {
     lock = await acquireStageLock(join(ctx.stageDir, LOCK_FILE), { command: `bottle ${options.mode}`, timeoutMs: options.lockTimeoutMs });
   } catch (error) {
@@ -61,7 +65,6 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     throw error;
   }
 
-  let record: RunRecord | undefined;
   let control: { close(): Promise<void> } | undefined;
   let markTornDown!: () => void;
   const tornDown = new Promise<void>((resolve) => (markTornDown = resolve));
@@ -126,11 +129,13 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     besideStop.abort();
     await besideRun?.catch(() => undefined);
     const undone = await supervisor.teardown();
-    saveGvproxyLog(ctx);
-    await control?.close();
+    // Only this launch's own gvproxy log: a launch that could not claim the run dir must not copy another's.
+    if (record) saveGvproxyLog(ctx);
     record?.release();
     lock.release();
+    // `bottle stop` waits for this; the control server closes only after it has replied.
     markTornDown();
+    await control?.close();
     for (const name of signals) process.off(name, onSignal);
     report(options, result, undone, stopRequested);
   }

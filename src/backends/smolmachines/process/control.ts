@@ -1,7 +1,7 @@
 // The running bottle's control socket (<run>/control.sock): `bottle stop`
 // and watch mode talk to the launching process through it. One request
 // line, one reply line; for `stop` the reply comes once teardown is done.
-import { createConnection, createServer, type Server } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { chmodSync, rmSync } from "node:fs";
 
 export interface ControlHandlers {
@@ -11,14 +11,20 @@ export interface ControlHandlers {
 
 export async function startControlServer(path: string, handlers: ControlHandlers): Promise<{ close(): Promise<void> }> {
   rmSync(path, { force: true });
+  // Connections that have not sent a request yet: closing drops them, while
+  // one waiting for its reply (a `stop` waiting for teardown) gets it first.
+  const idle = new Set<Socket>();
   const server: Server = createServer((socket) => {
     let buffer = "";
+    idle.add(socket);
+    socket.once("close", () => idle.delete(socket));
     socket.setEncoding("utf8");
     socket.on("error", () => socket.destroy());
     socket.on("data", (chunk: string) => {
       buffer += chunk;
       const end = buffer.indexOf("\n");
       if (end === -1) return;
+      idle.delete(socket);
       const [verb, ...rest] = buffer.slice(0, end).trim().split(/\s+/);
       buffer = "";
       const reply = verb === "stop" ? handlers.stop() : verb === "reload" ? handlers.reload(rest.join(" ")) : Promise.resolve(`error unknown request ${verb ?? ""}`);
@@ -36,7 +42,9 @@ export async function startControlServer(path: string, handlers: ControlHandlers
   return {
     close: () =>
       new Promise<void>((resolve) => {
+        // Resolves once every connection has ended, which the pending replies do by themselves.
         server.close(() => resolve());
+        for (const socket of idle) socket.destroy();
         rmSync(path, { force: true });
       }),
   };
