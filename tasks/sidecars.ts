@@ -2,7 +2,8 @@ import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
 import type { PreflightResult } from "../src/backends/smolmachines/preflight.js";
 import type { Subnet } from "../src/backends/smolmachines/subnet.js";
-import { assertPreflight, assertSubnetFree } from "../src/backends/smolmachines/launch/checks.js";
+import { assertPreflight, assertSubnetFree, requireJail } from "../src/backends/smolmachines/launch/checks.js";
+import { launchServices } from "../src/backends/smolmachines/launch/services.js";
 import { startSidecars } from "../src/backends/smolmachines/launch/sidecars.js";
 
 /** pipelock (and git-gate / supervise) on the host, each ready when its port accepts. */
@@ -14,8 +15,11 @@ export const sidecars: TaskDef<BottleContext> = {
   needs: ["preflight", "subnet", "ports", "pipelock.yaml"],
   run: async ({ ctx, needs }) => {
     const preflight = needs.preflight as unknown as PreflightResult;
-    assertPreflight(preflight);
+    const { unsafeNoJail } = launchServices(ctx);
+    // Everything that can refuse the launch, before anything starts.
+    assertPreflight(preflight, { unsafeNoJail });
     assertSubnetFree(ctx.config.name, (needs.subnet as unknown as Subnet).octet);
+    await requireJail(ctx, unsafeNoJail);
     return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!);
   },
 };

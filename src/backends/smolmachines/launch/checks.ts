@@ -1,12 +1,30 @@
 // What must hold before a launch starts anything.
+import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
 import { listBottles } from "../../../registry.js";
+import { detectJail, type AvailableJail } from "../jail/index.js";
 import { formatPreflight, type PreflightResult } from "../preflight.js";
 import { liveRuntimeRecord } from "../runtime-record.js";
 
-export function assertPreflight(result: PreflightResult): void {
-  if (result.ok) return;
-  throw new BottleError(`${formatPreflight(result, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nNothing was started.`);
+export function assertPreflight(result: PreflightResult, options: { unsafeNoJail?: boolean } = {}): void {
+  // Without the jail, bwrap is not needed: --unsafe-no-jail must work where bwrap is missing.
+  const missing = options.unsafeNoJail ? result.missing.filter((m) => m.name !== "bwrap") : result.missing;
+  if (missing.length === 0) return;
+  throw new BottleError(`${formatPreflight({ ...result, ok: false, missing }, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nNothing was started.`);
+}
+
+/**
+ * The network jail gvproxy will run in, or null with --unsafe-no-jail. Checked
+ * before the sidecars start too, so a host without a working jail is refused
+ * before anything runs.
+ */
+export async function requireJail(ctx: BottleContext, unsafeNoJail: boolean): Promise<AvailableJail | null> {
+  if (unsafeNoJail) return null;
+  const support = await detectJail(ctx.platform, { pathEnv: ctx.pathEnv });
+  if (support.kind === "unavailable") {
+    throw new BottleError(`no network jail for gvproxy: ${support.reason}\nfix: ${support.fix}\nbottle will not run gvproxy unjailed (for debugging only: --unsafe-no-jail).`);
+  }
+  return support;
 }
 
 /** Two bottles on one subnet would fight over the same addresses (the seed's promise). */

@@ -8,6 +8,7 @@ import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
 import { detectJail, existingMasks, jailCommand, jailReadOnlyPaths, jailScripts, packageRoot, startHostRelays } from "../jail/index.js";
 import { waitForPath } from "../process/readiness.js";
+import { requireJail } from "./checks.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
 
@@ -33,10 +34,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     );
     [command, args, jail] = [gvproxyPath, inner.slice(1), "none (--unsafe-no-jail)"];
   } else {
-    const support = await detectJail(ctx.platform);
-    if (support.kind === "unavailable") {
-      throw new BottleError(`no network jail for gvproxy: ${support.reason}\nfix: ${support.fix}\nbottle will not run gvproxy unjailed (for debugging only: --unsafe-no-jail).`);
-    }
+    const support = (await requireJail(ctx, false))!;
     const sidecarPorts = Object.values(ports);
     if (support.kind === "bwrap") {
       const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts });
