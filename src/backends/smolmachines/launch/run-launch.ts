@@ -38,6 +38,10 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   const controller = new AbortController();
   const supervisor = new Supervisor();
   let stopRequested = false;
+  // Set by the first signal, whenever it comes: at a terminal, Ctrl-C also
+  // reaches the smolvm call in progress, whose exit may be seen first and
+  // fail its step before the abort does.
+  let signalled = false;
   let lock: { release(): void } | undefined;
   let record: RunRecord | undefined;
 
@@ -51,6 +55,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
       process.exit(EXIT_INTERRUPTED);
     }
     say(`${name}: stopping ${slug} (press Ctrl-C again to force)`);
+    signalled = true;
     controller.abort(new Error(`interrupted by ${name}`));
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -137,9 +142,9 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     markTornDown();
     await control?.close();
     for (const name of signals) process.off(name, onSignal);
-    report(options, result, undone, stopRequested);
+    report(options, result, undone, stopRequested, signalled);
   }
-  return exitCode(result, stopRequested);
+  return exitCode(result, stopRequested, signalled);
 }
 
 function saveGvproxyLog(ctx: BottleContext): void {
@@ -156,26 +161,36 @@ function attachResult(result: RunResult | undefined): number | undefined {
   return result?.outcomes.attach === "ran" ? attach?.exitCode : undefined;
 }
 
-function exitCode(result: RunResult | undefined, stopRequested: boolean): number {
+function exitCode(result: RunResult | undefined, stopRequested: boolean, signalled: boolean): number {
   if (stopRequested) return EXIT_OK;
+  if (signalled) return EXIT_INTERRUPTED;
   const agent = attachResult(result);
   if (result?.interrupted) return EXIT_INTERRUPTED;
   if (agent !== undefined) return agent;
   return EXIT_FAILED;
 }
 
-function report(options: LaunchOptions, result: RunResult | undefined, undone: { cleaned: string[]; errors: string[] }, stopRequested: boolean): void {
+function report(
+  options: LaunchOptions,
+  result: RunResult | undefined,
+  undone: { cleaned: string[]; errors: string[] },
+  stopRequested: boolean,
+  signalled: boolean,
+): void {
   const { say, ctx } = options;
   const slug = ctx.config.name;
   const failed = result ? Object.entries(result.failures).find(([, f]) => f.reason !== "interrupted") : undefined;
   const agent = attachResult(result);
-  if (failed) say(`${options.mode} failed at \`${failed[0]}\`: ${failed[1].message}`);
+  if (signalled && !stopRequested) {
+    // A step that failed once the signal was out failed because of it (its child got the same Ctrl-C).
+    say(`${slug} was interrupted.${failed ? ` (\`${failed[0]}\` stopped with: ${failed[1].message})` : ""}`);
+  } else if (failed) say(`${options.mode} failed at \`${failed[0]}\`: ${failed[1].message}`);
   else if (stopRequested) say(`${slug} was stopped by \`bottle stop\`.`);
   else if (result?.interrupted) say(`${slug} was interrupted.`);
   else if (agent !== undefined) say(`the agent exited with code ${agent}.`);
   if (undone.cleaned.length) say(`cleaned up, in reverse order: ${undone.cleaned.join("; ")}`);
   for (const error of undone.errors) say(`warning: could not undo ${error}`);
-  if (result && (agent !== undefined || result.interrupted || stopRequested || failed)) {
+  if (result && (agent !== undefined || result.interrupted || signalled || stopRequested || failed)) {
     say(`${slug} is stopped; \`bottle resume ${slug}\` starts it again, reusing everything still fresh.`);
   }
 }
