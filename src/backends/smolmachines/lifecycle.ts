@@ -1,20 +1,19 @@
 // stop, rm and status for a bottle found in the registry.
 import { existsSync, rmSync } from "node:fs";
-import { BottleError } from "../../errors.js";
-import { isProcessAlive } from "../../graph/index.js";
+import { BottleError, errorMessage } from "../../errors.js";
 import { unregisterBottle, type BottleEntry } from "../../registry.js";
 import { machineName } from "./guest-layout.js";
 import { clearStale } from "./launch/run-record.js";
 import { sendControl } from "./process/control.js";
 import { Smolvm } from "./process/smolvm.js";
 import { Supervisor } from "./process/supervisor.js";
-import { readRuntimeRecord, type RuntimeRecord } from "./runtime-record.js";
+import { launcherAlive, readRuntimeRecord, type RuntimeRecord } from "./runtime-record.js";
 
 export type BottleState = "running" | "stopped" | "stale";
 
 export function bottleState(entry: BottleEntry): { state: BottleState; record: RuntimeRecord | null; why?: string } {
   const record = readRuntimeRecord(entry.runDir);
-  if (record && isProcessAlive(record.pid)) return { state: "running", record };
+  if (record && launcherAlive(record)) return { state: "running", record };
   if (record) return { state: "stale", record, why: `its launcher (pid ${record.pid}) died without cleaning up` };
   if (!existsSync(entry.stageDir)) return { state: "stale", record: null, why: `its stage dir ${entry.stageDir} is gone` };
   return { state: "stopped", record: null };
@@ -33,7 +32,20 @@ export async function stopBottle(entry: BottleEntry, say: (line: string) => void
     return;
   }
   say(`stopping ${entry.slug} (pid ${record.pid})…`);
-  const reply = await sendControl(record.control);
+  let reply: string;
+  try {
+    reply = await sendControl(record.control);
+  } catch (error) {
+    // It may have finished by itself between the check and the request.
+    if (bottleState(entry).state !== "running") {
+      say(`${entry.slug} stopped by itself meanwhile`);
+      return;
+    }
+    throw new BottleError(
+      `could not reach ${entry.slug}'s launcher (pid ${record.pid}) at ${record.control}: ${errorMessage(error)}; if it is stuck, stop it with \`kill ${record.pid}\``,
+      { cause: error },
+    );
+  }
   if (reply !== "stopped") throw new BottleError(`${entry.slug} did not confirm the stop (it said: ${reply || "nothing"})`);
   say(`${entry.slug} stopped`);
 }

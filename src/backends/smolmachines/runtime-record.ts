@@ -4,12 +4,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isProcessAlive } from "../../graph/index.js";
+import { isZombie, processStartTime } from "./process/identity.js";
 
 export const RUNTIME_RECORD = "supervisor.json";
 
 export interface RuntimeRecord {
   /** The bottle process that owns every child. */
   pid: number;
+  /** Its start time (Linux), so that another process reusing the pid is not taken for it. */
+  pidStartTime?: string | null;
   slug: string;
   stageDir: string;
   configPath: string;
@@ -30,8 +33,20 @@ export function readRuntimeRecord(runDir: string): RuntimeRecord | null {
   }
 }
 
+/**
+ * Whether the process that wrote the record is still running: alive, not a
+ * zombie, and (where the start time is known) not another process that
+ * reused its pid after the launcher died.
+ */
+export function launcherAlive(record: RuntimeRecord): boolean {
+  if (!isProcessAlive(record.pid) || isZombie(record.pid)) return false;
+  if (record.pidStartTime == null) return true;
+  const now = processStartTime(record.pid);
+  return now === null || now === record.pidStartTime;
+}
+
 /** The record, only if its supervisor is still alive. */
 export function liveRuntimeRecord(runDir: string): RuntimeRecord | null {
   const record = readRuntimeRecord(runDir);
-  return record && isProcessAlive(record.pid) ? record : null;
+  return record && launcherAlive(record) ? record : null;
 }

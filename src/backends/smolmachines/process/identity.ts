@@ -13,6 +13,17 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
+/** Linux: a dead process nobody has reaped yet (kill(pid, 0) still succeeds on it). */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X";
+  } catch {
+    return false;
+  }
+}
+
 /** Kills a recorded child only if it is still the same process. */
 export function killIfSame(pid: number, startTime: string | null, signal: NodeJS.Signals = "SIGKILL"): boolean {
   if (startTime === null || processStartTime(pid) !== startTime) return false;
