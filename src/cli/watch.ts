@@ -12,6 +12,7 @@ export const spec: CommandSpec = {
   options: [CONFIG, STAGE, JSON_OUTPUT, HELP],
   details: [
     "Saves that do not change a file's content are ignored; bursts are debounced; runs never overlap.",
+    "While another command holds the stage, a run waits for it (Ctrl-C still stops at once).",
     "A config that fails to load is reported and every rendered file is left as it was.",
     "While the bottle runs, an egress.allow edit is applied live (pipelock reloads); changes that",
     "need the VM or gvproxy restarted are reported as needing `bottle resume`.",
@@ -32,6 +33,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (!json) console.log(`watching ${config} (Ctrl-C to stop)`);
   await new BottleWatcher({
     open: () => openSession({ config, stage }),
+    config,
     json,
     lockTimeoutMs: LOCK_TIMEOUT_MS,
     signal: controller.signal,
@@ -47,6 +49,7 @@ export async function watchBeside(session: Session, options: { json: boolean; si
   const config = session.ctx.configPath;
   await new BottleWatcher({
     open: () => openSession({ config, stage: session.ctx.stageDir }),
+    config,
     json: options.json,
     lockTimeoutMs: LOCK_TIMEOUT_MS,
     signal: options.signal,

@@ -1,24 +1,27 @@
 // The watcher's state machine, as wireit's: pure transitions, effects as
 // values. The driver (watcher.ts) performs the effects and feeds back events.
 //
-//            change                timer
-//   idle ─────────────▶ debouncing ─────────▶ running ──────────┐
-//    ▲                   │   ▲ change:          │ change         │ done
-//    │                   │   │ restart timer    ▼                │
-//    │                   └───┘               queued ──done──▶ debouncing
-//    │                                                           │
-//    └────────────────────────── done (nothing queued) ◀─────────┘
+//             change                  timer (content changed)
+//   idle ───────────────▶ debouncing ────────────────────────▶ running
+//    ▲ ▲                   │  ▲  ▲ │ change: restart timer       │   │
+//    │ └─timer (unchanged)─┘  │  └─┘                       change│   │ done
+//    │                        └──────── done ──────── queued ◀───┘   │
+//    │                                     (change: stays queued)     │
+//    └───────────────────── done (nothing queued) ────────────────────┘
 //
 //   stop from any state → stopping (a running run is aborted; when it is
 //   done, or at once if none runs → exit).
 //
 // Runs never overlap, and at most one is queued: a burst of changes while a
 // run is going collapses into one queued run, which reads the latest content
-// when it starts.
+// when it starts. When the debounce timer fires, the driver says whether any
+// watched file's content now differs from what the last run read: a burst
+// that ends where it started (a save without edits that truncated the file
+// first, an edit undone) starts no run.
 
 export type WatchState = "idle" | "debouncing" | "running" | "queued" | "stopping" | "stopped";
 
-export type WatchEvent = { type: "change" } | { type: "timer" } | { type: "done" } | { type: "stop" };
+export type WatchEvent = { type: "change" } | { type: "timer"; changed: boolean } | { type: "done" } | { type: "stop" };
 
 export type Effect = { type: "start-timer" } | { type: "cancel-timer" } | { type: "run" } | { type: "abort-run" } | { type: "exit" };
 
@@ -34,7 +37,7 @@ export function transition(state: WatchState, event: WatchEvent): Transition {
     case "change":
       return onChange(state);
     case "timer":
-      return onTimer(state);
+      return onTimer(state, event.changed);
     case "done":
       return onDone(state);
   }
@@ -54,8 +57,9 @@ function onChange(state: WatchState): Transition {
   }
 }
 
-function onTimer(state: WatchState): Transition {
-  return state === "debouncing" ? { state: "running", effects: [{ type: "run" }] } : { state, effects: [] };
+function onTimer(state: WatchState, changed: boolean): Transition {
+  if (state !== "debouncing") return { state, effects: [] };
+  return changed ? { state: "running", effects: [{ type: "run" }] } : { state: "idle", effects: [] };
 }
 
 function onDone(state: WatchState): Transition {

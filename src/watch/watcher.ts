@@ -3,18 +3,21 @@
 // this process, re-plan and run only what is not fresh. Driven by the pure
 // state machine in machine.ts.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
-import type { FSWatcher } from "chokidar";
+import { mkdirSync, readFileSync, watch } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ConfigError } from "../config/load.js";
+import { errorMessage } from "../errors.js";
 import type { EngineEvent, RunResult } from "../graph/index.js";
-import { LockTimeoutError, describeReason, runGraph } from "../graph/index.js";
+import { LOCK_FILE, LockTimeoutError, acquireStageLock, describeReason, runGraph, type StageLock } from "../graph/index.js";
+import { DirectoryWatch } from "./dirs.js";
 import { transition, type Effect, type WatchEvent, type WatchState } from "./machine.js";
 import type { Session } from "../cli/session.js";
 
 export interface WatchOptions {
   /** Loads the config afresh and opens the bottle (throws ConfigError on bad config). */
   open(): Promise<Session>;
+  /** The config file: watched from the start, before it is first loaded. */
+  config?: string;
   json: boolean;
   debounceMs?: number;
   lockTimeoutMs: number;
@@ -32,6 +35,28 @@ function contentHash(path: string): string {
   }
 }
 
+/** Resolves when the lock file may have changed, after `ms` at most, or at once when the watch stops. */
+function lockChange(path: string, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    let watcher: ReturnType<typeof watch> | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      watcher?.close();
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    try {
+      watcher = watch(dirname(path), (_event, name) => {
+        if (name === null || name === basename(path)) done();
+      });
+    } catch {
+      // No watcher: the timeout still wakes us.
+    }
+  });
+}
+
 function inside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
@@ -45,10 +70,17 @@ export function meaningful(event: TaskEvent): boolean {
 export class BottleWatcher {
   private state: WatchState = "idle";
   private timer: NodeJS.Timeout | undefined;
-  private watcher: FSWatcher | undefined;
+  private readonly dirs = new DirectoryWatch((dir, name) => this.onDirEvent(dir, name));
   private session: Session | undefined;
+  /** Each watched file's content hash as the last run read it (as the watcher first saw it before that). */
   private readonly known = new Map<string, string>();
+  /** Files with an event not yet checked; checked together on the next turn of the event loop. */
+  private readonly pending = new Set<string>();
+  /** Files with events since the last run started: named if the debounce ends with nothing changed. */
+  private readonly eventFiles = new Set<string>();
   private runAbort: AbortController | undefined;
+  private firstRun = true;
+  private fatal: { error: unknown } | undefined;
   private exit!: () => void;
   private readonly exited = new Promise<void>((resolve) => (this.exit = resolve));
   private readonly debounceMs: number;
@@ -59,27 +91,57 @@ export class BottleWatcher {
     this.debounceMs = options.debounceMs ?? 50;
   }
 
+  /** Builds once, then watches until the signal aborts. Rejects only if the first run fails unexpectedly. */
   async start(): Promise<void> {
-    const { watch } = await import("chokidar");
-    this.watcher = watch([], { ignoreInitial: true, atomic: true });
-    this.watcher.on("all", (_event, path) => this.onFileEvent(resolve(path)));
-    this.options.signal.addEventListener("abort", () => this.dispatch({ type: "stop" }), { once: true });
+    const { signal } = this.options;
+    // The first run reads whatever is there by then: an edit before it needs no event.
+    if (this.options.config) await this.updateWatched([resolve(this.options.config)]);
+    // The first build is a run like any other: it ends with `done`, and a
+    // stop while it runs aborts it and exits once it is done.
     this.state = "running";
-    await this.run();
-    if (this.options.signal.aborted) this.dispatch({ type: "stop" });
-    else this.dispatch({ type: "done" });
+    this.perform({ type: "run" });
+    if (signal.aborted) this.dispatch({ type: "stop" });
+    else signal.addEventListener("abort", () => this.dispatch({ type: "stop" }), { once: true });
     await this.exited;
-    await this.watcher.close();
+    this.pending.clear();
+    await this.dirs.close();
+    if (this.fatal) throw this.fatal.error;
   }
 
-  private onFileEvent(path: string): void {
-    if (!this.known.has(path)) return;
-    // A touch, a save without edits, an editor's rename dance: same content, no run.
-    if (contentHash(path) === this.known.get(path)) {
-      this.emitJson({ event: "ignored", file: path, reason: "content unchanged" });
-      return;
+  private onDirEvent(dir: string, name: string | undefined): void {
+    if (this.state === "stopped" || this.state === "stopping") return;
+    const files = name === undefined ? [...this.known.keys()].filter((file) => dirname(file) === dir) : [join(dir, name)].filter((file) => this.known.has(file));
+    if (!files.length) return;
+    const first = this.pending.size === 0;
+    for (const file of files) {
+      this.pending.add(file);
+      this.eventFiles.add(file);
     }
-    this.dispatch({ type: "change" });
+    if (first) setImmediate(() => this.checkPending());
+  }
+
+  /** The burst has settled: run only if some file's content now differs from what the last run read. */
+  private onTimer(): void {
+    const eventFiles = [...this.eventFiles];
+    this.eventFiles.clear();
+    const changed = [...this.known].some(([file, hash]) => contentHash(file) !== hash);
+    if (!changed) for (const file of eventFiles) this.emitJson({ event: "ignored", file, reason: "content unchanged" });
+    this.dispatch({ type: "timer", changed });
+  }
+
+  /** Compares the files that had events with the content the last run read. */
+  private checkPending(): void {
+    const files = [...this.pending];
+    this.pending.clear();
+    if (this.state === "stopped" || this.state === "stopping") return;
+    let changed = false;
+    for (const file of files) {
+      if (!this.known.has(file)) continue;
+      if (contentHash(file) !== this.known.get(file)) changed = true;
+      // A touch, a save without edits, an editor's rename dance: same content, no run.
+      else this.emitJson({ event: "ignored", file, reason: "content unchanged" });
+    }
+    if (changed) this.dispatch({ type: "change" });
   }
 
   /** Extra NDJSON events (--json only) that scripts and tests can wait on. */
@@ -99,14 +161,31 @@ export class BottleWatcher {
     switch (effect.type) {
       case "start-timer":
         clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.dispatch({ type: "timer" }), this.debounceMs);
+        this.timer = setTimeout(() => this.onTimer(), this.debounceMs);
         return;
       case "cancel-timer":
         clearTimeout(this.timer);
         return;
-      case "run":
-        void this.run().then(() => this.dispatch({ type: "done" }));
+      case "run": {
+        const first = this.firstRun;
+        this.firstRun = false;
+        void this.run().then(
+          () => this.dispatch({ type: "done" }),
+          (error: unknown) => {
+            // The first build failing unexpectedly ends the watch with that
+            // error (as `bottle build` would); later, it is reported and the
+            // watch goes on.
+            if (first) {
+              this.fatal = { error };
+              this.dispatch({ type: "stop" });
+            } else {
+              this.report(error);
+            }
+            this.dispatch({ type: "done" });
+          },
+        );
         return;
+      }
       case "abort-run":
         this.runAbort?.abort();
         return;
@@ -115,6 +194,42 @@ export class BottleWatcher {
         this.exit();
         return;
     }
+  }
+
+  /**
+   * The stage lock, or null if the watch is stopped while another process
+   * holds it: Ctrl-C does not wait for the lock. Waits here rather than in
+   * acquireStageLock, whose wait cannot be cancelled.
+   */
+  private async takeLock(stageDir: string, signal: AbortSignal, stamp: string): Promise<StageLock | null> {
+    const path = join(stageDir, LOCK_FILE);
+    mkdirSync(stageDir, { recursive: true, mode: 0o700 });
+    const started = Date.now();
+    let announced = false;
+    for (;;) {
+      if (signal.aborted) return null;
+      try {
+        return await acquireStageLock(path, { command: "bottle watch", timeoutMs: 0 });
+      } catch (error) {
+        if (!(error instanceof LockTimeoutError)) throw error;
+        const waited = Date.now() - started;
+        if (waited >= this.options.lockTimeoutMs) throw new LockTimeoutError(path, error.holder, waited);
+        if (!announced) {
+          announced = true;
+          const holder = error.holder ? { pid: error.holder.pid, command: error.holder.command } : null;
+          const who = holder ? `pid ${holder.pid} (${holder.command})` : "another process";
+          this.options.print(this.options.json ? JSON.stringify({ event: "waiting", lock: path, holder }) : `[${stamp}] waiting for ${stageDir}: in use by ${who}`);
+        }
+        await lockChange(path, Math.min(250, this.options.lockTimeoutMs - waited), signal);
+      }
+    }
+  }
+
+  private report(error: unknown): void {
+    const message = errorMessage(error);
+    const { print, json } = this.options;
+    print(json ? JSON.stringify({ event: "error", message }) : `[${new Date().toTimeString().slice(0, 8)}] error: ${message}`);
+    this.onRun?.({ ran: [], ok: false, configError: false });
   }
 
   /** Files whose content the next run depends on (never the stage's own outputs). */
@@ -129,23 +244,38 @@ export class BottleWatcher {
     return [...files];
   }
 
-  private updateWatched(files: readonly string[]): void {
+  /**
+   * Watches exactly `files` (through their directories); resolves once the
+   * watches are live, with whether a newly watched file changed between
+   * being hashed and its watch going live (no event would tell).
+   */
+  private async updateWatched(files: readonly string[]): Promise<boolean> {
     const wanted = new Set(files);
-    const gone = [...this.known.keys()].filter((f) => !wanted.has(f));
-    if (gone.length) this.watcher?.unwatch(gone);
-    for (const file of gone) this.known.delete(file);
+    for (const file of [...this.known.keys()]) if (!wanted.has(file)) this.known.delete(file);
     const added = files.filter((f) => !this.known.has(f));
     // Files already known keep the hash taken before the config was loaded,
     // so an edit made while loading still counts as a change.
     for (const file of added) this.known.set(file, contentHash(file));
-    if (added.length) this.watcher?.add(added);
+    await this.dirs.set(new Set([...this.known.keys()].map((file) => dirname(file))));
+    return added.some((file) => contentHash(file) !== this.known.get(file));
   }
 
   private async run(): Promise<void> {
+    // Made before the config is loaded, so a stop while loading skips the graph.
+    const abort = (this.runAbort = new AbortController());
+    try {
+      await this.runOnce(abort.signal);
+    } finally {
+      this.runAbort = undefined;
+    }
+  }
+
+  private async runOnce(signal: AbortSignal): Promise<void> {
     const { print, json } = this.options;
     const stamp = new Date().toTimeString().slice(0, 8);
     // Record the content this run reads, so edits made during it trigger the queued run.
     for (const file of this.known.keys()) this.known.set(file, contentHash(file));
+    this.eventFiles.clear();
     let session: Session;
     try {
       session = await this.options.open();
@@ -153,24 +283,34 @@ export class BottleWatcher {
       if (!(error instanceof ConfigError)) throw error;
       if (json) print(JSON.stringify({ event: "config-error", file: error.file, problems: error.problems }));
       else print(`[${stamp}] ${error.message}\n  (the files from the last good build are untouched; fix the config and save to retry)`);
-      this.updateWatched(this.watchedFiles(this.session, [error.file, ...(this.session?.loaded.files ?? [])]));
+      if (await this.updateWatched(this.watchedFiles(this.session, [error.file, ...(this.session?.loaded.files ?? [])]))) this.dispatch({ type: "change" });
       this.onRun?.({ ran: [], ok: false, configError: true });
       return;
     }
     this.session = session;
-    this.updateWatched(this.watchedFiles(session, session.loaded.files));
+    if (await this.updateWatched(this.watchedFiles(session, session.loaded.files))) this.dispatch({ type: "change" });
+    if (signal.aborted) return;
 
     const events: TaskEvent[] = [];
-    this.runAbort = new AbortController();
     let result: RunResult;
+    let lock: StageLock | null;
+    try {
+      lock = await this.takeLock(session.ctx.stageDir, signal, stamp);
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      print(json ? JSON.stringify({ event: "error", message: error.message }) : `[${stamp}] ${error.message}`);
+      this.onRun?.({ ran: [], ok: false, configError: false });
+      return;
+    }
+    if (!lock) return;
     try {
       result = await runGraph({
         tasks: session.backend.tasks,
         ctx: session.ctx,
         root: session.ctx.stageDir,
         targets: session.backend.buildTargets,
-        lock: { command: "bottle watch", timeoutMs: this.options.lockTimeoutMs },
-        signal: this.runAbort.signal,
+        lock: false,
+        signal,
         onEvent: (event) => {
           if (event.type === "task") events.push(event);
           if (json && (event.type === "task" || event.type === "summary")) {
@@ -178,13 +318,8 @@ export class BottleWatcher {
           }
         },
       });
-    } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw error;
-      print(json ? JSON.stringify({ event: "error", message: error.message }) : `[${stamp}] ${error.message}`);
-      this.onRun?.({ ran: [], ok: false, configError: false });
-      return;
     } finally {
-      this.runAbort = undefined;
+      lock.release();
     }
 
     const shown = events.filter(meaningful);
