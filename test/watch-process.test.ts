@@ -1,0 +1,237 @@
+// Proves `bottle watch` against a real watcher process: after the initial
+// build, a config edit re-renders only what it affects (with its reason),
+// same-content events (touch, a save without edits, an editor's rename
+// dance) cause no run, a burst of saves never overlaps runs and ends with the
+// last save's files, files the config imports are watched and re-read, and
+// the stage's own outputs are never watched.
+import { readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { parse } from "yaml";
+import {
+  bottle,
+  configSource,
+  editAndSettle,
+  isState,
+  killLeftovers,
+  waitIgnored,
+  makeProject,
+  meaningfulTasks,
+  readTree,
+  renameOver,
+  runsOf,
+  saveConfig,
+  startWatch,
+  statesIn,
+  type Project,
+  type ProjectConfig,
+  type WatchProcess,
+} from "./helpers/watch.js";
+
+test.after.each(killLeftovers);
+
+const BASE: ProjectConfig = { name: "wp", env: { A: "1" }, allow: ["a.example.com"] };
+const noLock = (path: string): boolean => path === ".lock";
+
+async function started(config: ProjectConfig = BASE, project: Project = makeProject(config)): Promise<{ project: Project; w: WatchProcess }> {
+  const w = startWatch(project);
+  await w.waitFor(isState("idle"), "the initial build to finish");
+  return { project, w };
+}
+
+async function stop(w: WatchProcess): Promise<void> {
+  const exit = await w.interrupt();
+  assert.equal(exit, { code: 0, signal: null }, `watch exit\n${w.stderr()}`);
+}
+
+/** Paths whose bytes, mode or mtime differ between two readTree snapshots. */
+function touched(before: Record<string, string>, after: Record<string, string>): string[] {
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((path) => before[path] !== after[path]).sort();
+}
+
+function allowlist(project: Project): string[] {
+  return (parse(readFileSync(join(project.stage, "pipelock.yaml"), "utf8")) as { api_allowlist: string[] }).api_allowlist;
+}
+
+test("the initial build renders every file once and reports each task", async () => {
+  const { project, w } = await started();
+  const runs = runsOf(w.lines);
+  assert.is(runs.length, 1);
+  assert.equal(
+    meaningfulTasks(runs[0]!.lines)
+      .map((t) => t.task)
+      .sort(),
+    ["guest", "gvproxy.yaml", "pipelock.yaml", "ports", "preflight", "smolfile.toml", "subnet"],
+  );
+  assert.ok(allowlist(project).includes("a.example.com"));
+  await stop(w);
+});
+
+test("an agent.env edit runs once and re-renders only smolfile.toml, naming the input", async () => {
+  const { project, w } = await started();
+  const before = readTree(project.stage, noLock);
+  const edit = await editAndSettle(w, () => saveConfig(project, { ...BASE, env: { A: "2" } }), "the agent.env edit");
+  assert.is(edit.runs.length, 1, "exactly one run");
+  assert.equal(
+    meaningfulTasks(edit.runs[0]!.lines).map((t) => [t.task, t.reasons]),
+    [["smolfile.toml", ["input `agent.env.A` changed"]]],
+  );
+  assert.equal(touched(before, readTree(project.stage, noLock)), ["smolfile.toml", "state.json"], "only smolfile.toml (and the state) were written");
+  assert.match(readFileSync(join(project.stage, "smolfile.toml"), "utf8"), /"A=2"/);
+  await stop(w);
+});
+
+test("an egress.allow edit runs once and re-renders only pipelock.yaml", async () => {
+  const { project, w } = await started();
+  const before = readTree(project.stage, noLock);
+  const edit = await editAndSettle(w, () => saveConfig(project, { ...BASE, allow: ["b.example.com"] }), "the egress.allow edit");
+  assert.is(edit.runs.length, 1, "exactly one run");
+  assert.equal(
+    meaningfulTasks(edit.runs[0]!.lines).map((t) => [t.task, t.reasons]),
+    [["pipelock.yaml", ["input `egress.allow` changed"]]],
+  );
+  assert.equal(touched(before, readTree(project.stage, noLock)), ["pipelock.yaml", "state.json"]);
+  assert.ok(allowlist(project).includes("b.example.com"));
+  assert.not.ok(allowlist(project).includes("a.example.com"));
+  await stop(w);
+});
+
+test("a touch and a save without edits are ignored: no run until a real edit", async () => {
+  const { project, w } = await started();
+  const stage = readTree(project.stage, noLock);
+  const from = w.mark();
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(project.config, later, later);
+  const touch = await w.waitFor((l) => l.event === "ignored", "the touch to be ignored", { from });
+  assert.is(touch.line.file, project.config);
+  assert.equal(statesIn(w.lines, from), [], "no state change for a touch");
+  // An in-place save truncates first: the watcher may start debouncing, but
+  // when the burst settles the content is what the last run read: no run.
+  const saved = w.mark();
+  writeFileSync(project.config, readFileSync(project.config));
+  await waitIgnored(w, project.config, saved, "the same-content save");
+  assert.not.ok(statesIn(w.lines, from).includes("running"), "no run for same-content events");
+  assert.equal(readTree(project.stage, noLock), stage, "nothing in the stage was written");
+  // The next real edit is exactly one run: nothing was pending behind it.
+  const edit = await editAndSettle(w, () => saveConfig(project, { ...BASE, allow: ["c.example.com"] }), "a real edit");
+  assert.is(edit.runs.length, 1);
+  assert.equal(
+    meaningfulTasks(edit.runs[0]!.lines).map((t) => t.task),
+    ["pipelock.yaml"],
+  );
+  await stop(w);
+});
+
+test("a burst of 20 saves: runs never overlap and the files match the last save", async () => {
+  const { project, w } = await started();
+  const from = w.mark();
+  for (let i = 0; i < 20; i++) saveConfig(project, { ...BASE, allow: [`host-${i}.example.com`] });
+  const { index } = await w.waitFor(isState("idle"), "idle after the burst", { from });
+  // runsOf throws if a run starts before the previous one has ended, or a task reports twice in one run.
+  const runs = runsOf(w.lines, from, index + 1);
+  assert.ok(runs.length >= 1 && runs.length <= 20, `${runs.length} runs`);
+  for (const run of runs) assert.ok(run.lines.at(-1)!.event === "summary", "every run ends with its summary");
+  const states = statesIn(w.lines, from, index + 1);
+  assert.is(states.filter((s) => s === "running").length, runs.length);
+  assert.equal(allowlist(project).filter((h) => h.startsWith("host-")), ["host-19.example.com"], "the last save's allowlist");
+  // Byte for byte what a fresh build of the same config renders.
+  const other = join(project.dir, "other-stage");
+  const build = bottle(project, ["build", "--json", "--config", project.config, "--stage", other]);
+  assert.is(build.code, 0, build.stderr);
+  assert.is(readFileSync(join(project.stage, "pipelock.yaml"), "utf8"), readFileSync(join(other, "pipelock.yaml"), "utf8"));
+  // Quiet afterwards: the next edit is one run (nothing was still queued).
+  const edit = await editAndSettle(w, () => saveConfig(project, { ...BASE, allow: ["after.example.com"] }), "an edit after the burst");
+  assert.is(edit.runs.length, 1);
+  await stop(w);
+});
+
+test("an editor's rename dance: same content is ignored, new content is one run, and the watch survives", async () => {
+  const { project, w } = await started();
+  const from = w.mark();
+  renameOver(project, BASE);
+  await w.waitFor((l) => l.event === "ignored" && l.file === project.config, "the same-content rename to be ignored", { from });
+  assert.equal(statesIn(w.lines, from), []);
+  const first = await editAndSettle(w, () => renameOver(project, { ...BASE, allow: ["r1.example.com"] }), "a rename with new content");
+  assert.is(first.runs.length, 1);
+  assert.equal(
+    meaningfulTasks(first.runs[0]!.lines).map((t) => t.task),
+    ["pipelock.yaml"],
+  );
+  assert.ok(allowlist(project).includes("r1.example.com"));
+  // The file now is a different inode: the watcher must still see both kinds of save.
+  const second = await editAndSettle(w, () => renameOver(project, { ...BASE, allow: ["r2.example.com"] }), "a second rename");
+  assert.is(second.runs.length, 1);
+  const third = await editAndSettle(w, () => saveConfig(project, { ...BASE, allow: ["r3.example.com"] }), "an in-place save after renames");
+  assert.is(third.runs.length, 1);
+  assert.ok(allowlist(project).includes("r3.example.com"));
+  await stop(w);
+});
+
+test("saves right after an ignored event are not lost (a touch, then at once a rename, then at once an edit)", async () => {
+  const { project, w } = await started();
+  const from = w.mark();
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(project.config, later, later);
+  await w.waitFor((l) => l.event === "ignored", "the touch to be ignored", { from });
+  // No pause: these land while the watcher is still reacting to the touch.
+  renameOver(project, BASE);
+  saveConfig(project, { ...BASE, allow: ["quick.example.com"] });
+  const { index } = await w.waitFor(isState("idle"), "the quick edit to be built", { from });
+  assert.ok(runsOf(w.lines, from, index + 1).length >= 1);
+  assert.ok(allowlist(project).includes("quick.example.com"));
+  const after = await editAndSettle(w, () => saveConfig(project, { ...BASE, allow: ["later.example.com"] }), "a later edit");
+  assert.is(after.runs.length, 1);
+  await stop(w);
+});
+
+test("a file the config imports is watched and re-read afresh on every edit", async () => {
+  const project = makeProject(BASE);
+  writeFileSync(join(project.dir, "hosts.ts"), 'export const hosts = ["i1.example.com"];\n');
+  saveConfig(project, configSource({ ...BASE, allow: [] }).replace('egress: { allow: [] }', "egress: { allow: hosts }").replace(/^/, 'import { hosts } from "./hosts.ts";\n'));
+  const { w } = await started(BASE, project);
+  assert.ok(allowlist(project).includes("i1.example.com"));
+  for (const host of ["i2.example.com", "i3.example.com"]) {
+    const edit = await editAndSettle(w, () => writeFileSync(join(project.dir, "hosts.ts"), `export const hosts = [${JSON.stringify(host)}];\n`), `the edit to hosts.ts (${host})`);
+    assert.is(edit.runs.length, 1);
+    assert.equal(
+      meaningfulTasks(edit.runs[0]!.lines).map((t) => t.task),
+      ["pipelock.yaml"],
+    );
+    assert.equal(allowlist(project).filter((h) => h.startsWith("i")), [host], "the imported module was evaluated afresh");
+  }
+  await stop(w);
+});
+
+test("the stage's own outputs are not watched: a hand edit to smolfile.toml runs nothing; the next build catches it", async () => {
+  const { project, w } = await started();
+  const smolfile = join(project.stage, "smolfile.toml");
+  const rendered = readFileSync(smolfile, "utf8");
+  const from = w.mark();
+  writeFileSync(smolfile, `${rendered}# edited by hand\n`);
+  writeFileSync(join(project.stage, "state.json"), readFileSync(join(project.stage, "state.json")));
+  // A same-content event on the config, after the hand edits: once it is
+  // reported, every earlier file event has been seen too.
+  utimesSync(project.config, new Date(), new Date(Date.now() + 60_000));
+  await w.waitFor((l) => l.event === "ignored", "the config event after the hand edit", { from });
+  assert.equal(statesIn(w.lines, from), [], "the hand edit started no run");
+  assert.match(readFileSync(smolfile, "utf8"), /# edited by hand/);
+  const build = bottle(project, ["build", "--json", "--config", project.config]);
+  assert.is(build.code, 0, build.stderr);
+  const ran = build.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; task?: string; status?: string; volatile?: boolean })
+    .filter((e) => e.event === "task" && e.status === "ran" && !e.volatile)
+    .map((e) => e.task);
+  assert.equal(ran, ["smolfile.toml"], "the build re-renders the hand-edited output");
+  assert.is(readFileSync(smolfile, "utf8"), rendered);
+  // The build's own writes to the stage start nothing either.
+  const quiet = w.mark();
+  utimesSync(project.config, new Date(), new Date(Date.now() + 120_000));
+  await w.waitFor((l) => l.event === "ignored", "the config event after the build", { from: quiet });
+  assert.equal(statesIn(w.lines, from), []);
+  await stop(w);
+});
+
+test.run();
