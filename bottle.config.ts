@@ -1,6 +1,7 @@
-// The example bottle: Claude Code working on this checkout, able to reach
-// Anthropic's API (built in) and the npm registry (to install itself and
-// packages), and nothing else.
+// The example bottle: Claude Code working in ./example-workspace, able to
+// reach Anthropic's API (built in) and the npm registry (to install itself
+// and packages), and nothing else. The workspace holds neither this file nor
+// the stage dir: the agent must not be able to edit what confines it.
 import { defineConfig } from "bottle";
 
 export default defineConfig({
@@ -13,7 +14,7 @@ export default defineConfig({
     // start and never written to any file.
     secrets: { ANTHROPIC_API_KEY: { fromEnv: "ANTHROPIC_API_KEY" } },
   },
-  workspace: { host: ".", guest: "/workspace" },
+  workspace: { host: "./example-workspace", guest: "/workspace" },
   resources: { cpus: 2, memoryMiB: 4096 },
   egress: { allow: ["registry.npmjs.org"] },
   gitGate: false,

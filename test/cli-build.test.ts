@@ -146,7 +146,7 @@ test("--force with an unknown task exits 2 naming the tasks, and changes nothing
   const before = snapshotTree(project);
   const run = runBottle(["build", "--force", "nope"], { cwd: project });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, "--force: there is no task `nope`; tasks: preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, guest");
+  assert.match(run.stderr, "--force: `nope` is not one of the tasks this command runs (preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, guest)");
   assert.equal(snapshotTree(project), before);
 });
 
@@ -221,10 +221,6 @@ test("a task that fails exits 1 and names the failure; the rest is still rendere
   assert.not.ok(existsSync(join(stageOf(project), "smolfile.toml")));
 });
 
-// BUG (src/cli/build.ts → src/cli/graph-run.ts → src/graph/run.ts; left
-// failing): a --stage that cannot be a directory is the user's to fix, but
-// the ENOTDIR from mkdirSync escapes as exit 70 "internal error (a bug in
-// bottle)" with a stack trace. It should exit 2 naming the stage path.
 test("a --stage that is a file is a usage error naming it, not an internal error", () => {
   const project = makeProject(validConfig());
   writeFileSync(join(project, "not-a-dir"), "");
@@ -234,50 +230,32 @@ test("a --stage that is a file is a usage error naming it, not an internal error
   assert.match(run.stderr, join(project, "not-a-dir"));
 });
 
-// BUG (src/cli/graph-run.ts forceOption, checked against every backend task;
-// left failing): since the launch steps joined backend.tasks, `bottle build
-// --force attach` is accepted and silently forces nothing (attach is not in
-// build's graph), and `--force nope` offers launch steps build cannot run.
 test("--force names only build's tasks: a launch step is rejected", () => {
   const { project } = builtProject();
   const run = runBottle(["build", "--force", "attach"], { cwd: project });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, "--force: there is no task `attach`");
+  assert.match(run.stderr, "--force: `attach` is not one of the tasks this command runs");
 });
 
-/** smolfile.toml's volumes as { host, guest, readOnly }. */
-function volumesOf(smolfile: string): { host: string; guest: string; readOnly: boolean }[] {
-  const line = /^volumes = \[(.*)\]$/m.exec(smolfile)?.[1] ?? "";
-  return [...line.matchAll(/"([^"]*)"/g)].map((m) => {
-    const [host = "", guest = "", flag] = m[1]!.split(":");
-    return { host, guest, readOnly: flag === "ro" };
-  });
-}
-
-const within = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
-
-// BUG (not in src/config; left failing on purpose): with the example's
-// `workspace: { host: ".", guest: "/workspace" }` the stage dir
-// <project>/.bottle/<name> is inside the read-write workspace mount, so the
-// agent can write /workspace/.bottle/<name>/ from the guest: pipelock.yaml
-// (which pipelock watches and reloads: the agent widens its own allowlist),
-// and smolfile.toml together with state.json's recorded hash (the next build
-// treats the forged file as fresh, so the next `machine create` gets the
-// agent's volumes or `net = true`). Where it is fixed (src/paths.ts stageDir,
-// the smolfile renderer shadowing the stage with a read-only mount, or a
-// refusal at launch) is not this suite's call; this states the property.
-test("the stage dir is not writable from the guest through the workspace mount", () => {
+test("a writable workspace that holds the config or the stage dir is refused before anything is written", () => {
   const project = makeProject({ ...validConfig(), workspace: { host: ".", guest: "/workspace" } });
-  build(project);
-  const stage = stageOf(project);
-  const volumes = volumesOf(readFileSync(join(stage, "smolfile.toml"), "utf8"));
-  assert.ok(volumes.some((v) => v.host === project && v.guest === "/workspace"), JSON.stringify(volumes));
-  for (const volume of volumes.filter((v) => !v.readOnly && within(stage, v.host))) {
-    const stageInGuest = volume.guest + stage.slice(volume.host.length);
-    // A read-only mount below the workspace's that covers the stage hides it.
-    const shadowed = volumes.some((v) => v.readOnly && within(stageInGuest, v.guest) && within(v.guest, volume.guest) && v.guest !== volume.guest);
-    assert.ok(shadowed, `the guest can write the stage dir at ${stageInGuest} (volume ${volume.host}:${volume.guest})`);
-  }
+  const before = snapshotTree(project);
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 2, describeRun(run));
+  assert.match(run.stderr, "workspace.host: the guest could edit its own config");
+  assert.match(run.stderr, "workspace.host: the guest could rewrite its rendered files");
+  assert.equal(snapshotTree(project), before);
+});
+
+test("the same workspace mounted read-only is allowed; a stage moved outside a writable one is allowed", () => {
+  const readOnly = makeProject({ ...validConfig(), workspace: { host: ".", guest: "/workspace", readOnly: true } });
+  assert.is(build(readOnly).code, 0);
+  const outside = tempDir("bottle-config-");
+  const workspace = tempDir("bottle-ws-");
+  const config = writeConfig(outside, { ...validConfig(), workspace: { host: workspace, guest: "/workspace" } });
+  const run = runBottle(["build", "--config", config], { cwd: workspace });
+  assert.is(run.code, 0, describeRun(run));
+  assert.ok(existsSync(join(outside, ".bottle", "demo", "smolfile.toml")));
 });
 
 test.run();

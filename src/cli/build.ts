@@ -25,7 +25,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
   const { backend, ctx } = session;
-  const force = forceOption(args.options.force, backend.tasks);
+  const force = forceOption(args.options.force, backend.tasks, backend.buildTargets);
   const json = Boolean(args.options.json);
 
   if (args.options["dry-run"]) {

@@ -8,13 +8,27 @@ import { progressFor } from "./progress.js";
 
 export const LOCK_TIMEOUT_MS = Number(process.env.BOTTLE_LOCK_TIMEOUT_MS ?? 30_000);
 
-export function forceOption(value: string | true | undefined, tasks: readonly TaskDef<BottleContext>[]): true | string[] | undefined {
+/** `--force` / `--force TASK`, where TASK must be one this command runs. */
+export function forceOption(value: string | true | undefined, tasks: readonly TaskDef<BottleContext>[], targets: readonly string[]): true | string[] | undefined {
   if (value === undefined) return undefined;
   if (value === true) return true;
-  if (!tasks.some((t) => t.name === value)) {
-    throw usageError(`--force: there is no task \`${value}\`; tasks: ${tasks.map((t) => t.name).join(", ")}`);
+  const runs = closureOf(tasks, targets);
+  if (!runs.includes(value)) {
+    throw usageError(`--force: \`${value}\` is not one of the tasks this command runs (${runs.join(", ")})`);
   }
   return [value];
+}
+
+function closureOf(tasks: readonly TaskDef<BottleContext>[], targets: readonly string[]): string[] {
+  const byName = new Map(tasks.map((t) => [t.name, t]));
+  const seen = new Set<string>();
+  const visit = [...targets];
+  for (let name = visit.pop(); name !== undefined; name = visit.pop()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    visit.push(...(byName.get(name)?.needs ?? []));
+  }
+  return tasks.map((t) => t.name).filter((name) => seen.has(name));
 }
 
 export interface GraphRun {

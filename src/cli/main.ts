@@ -34,9 +34,13 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
+  if (!name) {
+    process.stderr.write(`${usage()}\n`);
+    return EXIT_USAGE;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
-    return name ? 0 : EXIT_USAGE;
+    return 0;
   }
   if (name === "--version") {
     console.log("bottle 0.1.0");

@@ -1,10 +1,11 @@
 // Opening a bottle for a command: find and load the config, pick the
 // backend, and work out the stage and run dirs. Nothing is written here.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
-import { loadConfig, type LoadedConfig } from "../config/load.js";
+import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
+import { confinementProblems } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
 import { usageError } from "../errors.js";
 import { runDir, stageDir } from "../paths.js";
@@ -33,10 +34,21 @@ export async function openSession(options: { config?: string | undefined; stage?
   const ctx: BottleContext = {
     config: { ...loaded.config, backend: backend.name },
     configPath: loaded.path,
-    stageDir: stageDir(loaded.dir, loaded.config.name, options.stage),
+    stageDir: checkedStage(stageDir(loaded.dir, loaded.config.name, options.stage)),
     runDir: runDir(loaded.config.name),
     platform: process.platform,
     pathEnv: process.env.PATH ?? "",
   };
+  const problems = confinementProblems(ctx.config, { configFiles: loaded.files, stageDir: ctx.stageDir, runDir: ctx.runDir });
+  if (problems.length) throw new ConfigError(loaded.path, problems);
   return { loaded, backend, ctx };
+}
+
+function checkedStage(dir: string): string {
+  try {
+    if (!statSync(dir).isDirectory()) throw usageError(`--stage ${dir}: not a directory`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  return dir;
 }

@@ -1,6 +1,7 @@
 // Checks of a config against the host that are re-run even when the
 // evaluated config comes from the cache.
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { ConfigProblem } from "./errors.js";
 import type { BottleConfig } from "./resolved.js";
 
@@ -21,4 +22,50 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A path with symlinks resolved as far as it exists (the rest may not exist yet). */
+function resolvedPath(path: string): string {
+  const rest: string[] = [];
+  let current = resolve(path);
+  for (;;) {
+    try {
+      return join(realpathSync(current), ...rest.reverse());
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return resolve(path);
+      rest.push(basename(current));
+      current = parent;
+    }
+  }
+}
+
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
+}
+
+/**
+ * The guest must not be able to write what confines it. A writable
+ * workspace that holds the config (the agent could widen egress.allow and
+ * wait for the next watch, build or resume), the stage dir (pipelock.yaml,
+ * smolfile.toml, state.json) or the run dir (sockets) is refused.
+ */
+export function confinementProblems(config: BottleConfig, guarded: { configFiles: readonly string[]; stageDir: string; runDir: string }): ConfigProblem[] {
+  if (!config.workspace || config.workspace.readOnly) return [];
+  const workspace = resolvedPath(config.workspace.host);
+  const fix = "keep bottle.config.ts (and what it imports) and the stage dir outside the workspace (move the config, or pass --stage DIR), or set workspace.readOnly: true";
+  const problems: ConfigProblem[] = [];
+  const inside = (path: string): boolean => isInside(workspace, resolvedPath(path));
+  const config_ = guarded.configFiles.filter(inside);
+  if (config_.length) {
+    problems.push({ path: "workspace.host", message: `the guest could edit its own config: ${workspace} (writable in the guest) holds ${config_.join(", ")}; ${fix}` });
+  }
+  if (inside(guarded.stageDir)) {
+    problems.push({ path: "workspace.host", message: `the guest could rewrite its rendered files (pipelock.yaml, smolfile.toml): ${workspace} (writable in the guest) holds the stage dir ${guarded.stageDir}; ${fix}` });
+  }
+  if (inside(guarded.runDir)) {
+    problems.push({ path: "workspace.host", message: `the guest could reach the bottle's sockets: ${workspace} (writable in the guest) holds the run dir ${guarded.runDir}; set XDG_RUNTIME_DIR elsewhere or choose another workspace` });
+  }
+  return problems;
 }

@@ -5,8 +5,9 @@ import type { BottleConfigInput } from "./define.js";
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// A host name with an optional leading `*.` wildcard label; no scheme, port or path.
-const HOST_PATTERN = /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+// A host name of at least two labels, with an optional leading `*.`; no
+// scheme, port or path. `*.com` (a whole top-level domain) is refused.
+const HOST_PATTERN = /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 /** Set by bottle itself in the guest; a user value would bypass the proxy. */
 export const RESERVED_ENV = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] as const;
@@ -88,9 +89,12 @@ export const configSchema = z
       .strictObject({
         allow: z
           .array(
-            z.string().regex(HOST_PATTERN, {
-              error: "is not a host name: write `example.com` or `*.example.com` (no scheme, port or path)",
-            }),
+            z
+              .string()
+              .regex(HOST_PATTERN, {
+                error: "is not a host name: write `example.com` or `*.example.com` (at least two labels; no scheme, port or path)",
+              })
+              .transform((host) => host.toLowerCase()),
           )
           .optional(),
       })
