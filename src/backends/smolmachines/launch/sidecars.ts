@@ -61,11 +61,12 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
 
 export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, pipelockPath: string): Promise<Record<string, number>> {
   const { supervisor, record, signal } = launchServices(ctx);
+  // Every command line and environment first: a secret whose host variable
+  // is unset fails the step before any sidecar has started.
+  const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, pipelockPath) }));
   record.setPorts(ports);
-  for (const name of activeSidecars(ctx.config)) {
-    const port = ports[name]!;
+  for (const { name, port, command, args, env, readyTimeoutMs } of planned) {
     if (!(await isPortFree(port))) throw new PortTakenError(name, port);
-    const { command, args, env, readyTimeoutMs } = sidecarCommand(ctx, name, port, pipelockPath);
     const child = await supervisor.start(name, command, args, { env, logFile: freshLog(ctx.stageDir, name) });
     supervisor.defer(`stopped ${name} (pid ${child.pid})`, async () => void (await child.stop()));
     record.addChild(name, child.pid);
