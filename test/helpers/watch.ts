@@ -17,32 +17,46 @@ const cleanups: (() => void)[] = [];
 const running = new Set<WatchProcess>();
 
 /**
- * SIGKILLs every bottle process a test left running and waits for it to go
- * (a failed assertion skips the test's own stop). Register it with
- * `test.after.each(killLeftovers)`: a child's open pipes would otherwise keep
- * the suite's process alive.
+ * Ends every bottle process a test left running (a failed assertion skips
+ * the test's own stop): SIGTERM first, so a launched bottle tears down its
+ * children, then SIGKILL if it is still there after a while. Register it
+ * with `test.after.each(killLeftovers)`: a child's open pipes would
+ * otherwise keep the suite's process alive.
  */
 export async function killLeftovers(): Promise<void> {
   const left = [...running];
   running.clear();
-  for (const p of left) p.child.kill("SIGKILL");
-  await Promise.all(left.map((p) => p.exit));
+  await Promise.all(
+    left.map(async (p) => {
+      p.child.kill("SIGTERM");
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          p.child.kill("SIGKILL");
+          resolve();
+        }, 15_000);
+      });
+      await Promise.race([p.exit, late]);
+      clearTimeout(timer);
+      await p.exit;
+    }),
+  );
 }
-process.on("exit", () => {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    try {
-      cleanup();
-    } catch {
-      // best effort at exit
-    }
-  }
-});
+
+/** A fresh temp dir (directly under os.tmpdir()), removed at exit. */
+export function scratchDir(prefix = "bw-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export interface Project {
   dir: string;
   config: string;
   /** <dir>/.bottle/<name>: rendered files, state.json, the lock. */
   stage: string;
+  /** <XDG_RUNTIME_DIR>/bottle/<name>: a running bottle's supervisor.json and control socket. */
+  runDir: string;
   home: { root: string; XDG_CACHE_HOME: string; XDG_STATE_HOME: string; XDG_RUNTIME_DIR: string };
   /** The environment every bottle process of this project runs with. */
   env: NodeJS.ProcessEnv;
@@ -77,10 +91,8 @@ export function configSource(c: ProjectConfig): string {
  * under os.tmpdir() so the run dir's socket paths stay short.
  */
 export function makeProject(config: ProjectConfig, extraEnv: Record<string, string> = {}): Project {
-  const dir = mkdtempSync(join(tmpdir(), "bw-proj-"));
-  const root = mkdtempSync(join(tmpdir(), "bw-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  const dir = scratchDir("bw-proj-");
+  const root = scratchDir("bw-");
   const home = { root, XDG_CACHE_HOME: join(root, "c"), XDG_STATE_HOME: join(root, "s"), XDG_RUNTIME_DIR: join(root, "r") };
   for (const d of [home.XDG_CACHE_HOME, home.XDG_STATE_HOME, home.XDG_RUNTIME_DIR]) mkdirSync(d, { mode: 0o700 });
   mkdirSync(join(dir, "ws"));
@@ -96,7 +108,7 @@ export function makeProject(config: ProjectConfig, extraEnv: Record<string, stri
     XDG_RUNTIME_DIR: home.XDG_RUNTIME_DIR,
     ...extraEnv,
   };
-  return { dir, config: configPath, stage: join(dir, ".bottle", config.name), home, env };
+  return { dir, config: configPath, stage: join(dir, ".bottle", config.name), runDir: join(home.XDG_RUNTIME_DIR, "bottle", config.name), home, env };
 }
 
 /** Rewrites the config in place (one write, no rename). */

@@ -1,0 +1,196 @@
+// Proves watch mode against a running bottle (contract fakes for smolvm,
+// gvproxy and pipelock; the agent hangs in `smolvm machine exec`): an
+// egress.allow edit reaches pipelock as exactly one reload and restarts
+// nothing, so the proxy answers for the new host at once; an agent.env edit
+// is reported as needing `bottle resume`, naming smolfile.toml, and is not
+// half-applied. Both for `bottle watch` beside a `bottle launch` and for
+// `bottle launch --watch`; `bottle stop` then leaves nothing running.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { fakesBinDir, readPipelockEvents, readSmolvmCalls, waitForFile, waitForPipelockEvent } from "./helpers/fakes.js";
+import {
+  bottle,
+  editAndSettle,
+  isState,
+  killLeftovers,
+  makeProject,
+  meaningfulTasks,
+  saveConfig,
+  scratchDir,
+  spawnBottle,
+  startWatch,
+  statesIn,
+  type Line,
+  type Project,
+  type ProjectConfig,
+  type WatchProcess,
+} from "./helpers/watch.js";
+
+test.after.each(killLeftovers);
+
+const HANG = { FAKE_HANG: "smolvm:exec" };
+
+/** A project whose bottle processes find the fakes first on PATH and record into their own FAKES_STATE. */
+function liveProject(config: ProjectConfig): { project: Project; fakes: string } {
+  const fakes = scratchDir("bw-fakes-");
+  const project = makeProject(config, { PATH: `${fakesBinDir}:${process.env.PATH ?? "/usr/bin:/bin"}`, FAKES_STATE: fakes });
+  return { project, fakes };
+}
+
+/** Waits for the agent to hang in `smolvm machine exec`: the bottle is up. Fails at once if launch exits first. */
+async function running(launch: WatchProcess, fakes: string): Promise<void> {
+  const marker = join(fakes, "hang", "smolvm-exec");
+  const early = launch.exit.then((exit) => {
+    throw new Error(`bottle launch exited (${exit.code ?? exit.signal}) before the agent started\n--- stdout\n${launch.stdout()}\n--- stderr\n${launch.stderr()}`);
+  });
+  await Promise.race([waitForFile(marker, 60_000), early]);
+  early.catch(() => undefined);
+}
+
+function pipelockPort(project: Project): number {
+  const record = JSON.parse(readFileSync(join(project.runDir, "supervisor.json"), "utf8")) as { ports: { pipelock?: number } };
+  assert.type(record.ports.pipelock, "number", "supervisor.json names pipelock's port");
+  return record.ports.pipelock!;
+}
+
+/** A CONNECT to `host` through the (fake) pipelock: its status and body. */
+function connectThrough(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const status = Number(/^HTTP\/1\.1 ([0-9]{3}) /.exec(text)?.[1]);
+      resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4).trim() });
+    });
+    socket.write(`CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
+  });
+}
+
+/** smolvm calls from index `from` on that would stop, start, create or delete the machine. */
+function machineRestarts(fakes: string, from: number): string[] {
+  return readSmolvmCalls(fakes)
+    .slice(from)
+    .map((call) => call.argv.join(" "))
+    .filter((argv) => /^machine (start|stop|create|delete|restart)\b/.test(argv));
+}
+
+/** Processes (other than this one) whose environment carries this test's FAKES_STATE. */
+function processesWith(fakes: string): string[] {
+  const needle = `FAKES_STATE=${fakes}\0`;
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${pid}/environ`, "latin1");
+      if (`${environ}\0`.includes(needle)) found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ")}`);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+const liveLines = (lines: readonly Line[]): string[] => lines.filter((l) => l.event === "live").map((l) => String(l.message));
+
+/** The egress edit, applied live: one run, only pipelock.yaml, one `live` line, one reload, nothing restarted. */
+async function egressEditAppliedLive(w: WatchProcess, project: Project, fakes: string, config: ProjectConfig): Promise<void> {
+  const port = pipelockPort(project);
+  assert.equal(await connectThrough(port, "b.example.com"), { status: 403, body: "blocked b.example.com" }, "not allowed before the edit");
+  const calls = readSmolvmCalls(fakes).length;
+  const started = readPipelockEvents(fakes).filter((e) => e.event === "started");
+  assert.is(started.length, 1);
+  const edit = await editAndSettle(w, () => saveConfig(project, { ...config, allow: ["b.example.com"] }), "the egress.allow edit");
+  assert.is(edit.runs.length, 1);
+  assert.equal(
+    meaningfulTasks(edit.runs[0]!.lines).map((t) => t.task),
+    ["pipelock.yaml"],
+  );
+  const live = liveLines(edit.lines);
+  assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
+  assert.match(live[0]!, new RegExp(`^applied live: reloaded pipelock \\(pid ${started[0]!.pid}\\)`));
+  await waitForPipelockEvent(fakes, (e) => e.event === "reload", 10_000);
+  assert.equal(
+    readPipelockEvents(fakes).map((e) => [e.event, e.pid]),
+    [
+      ["started", started[0]!.pid],
+      ["reload", started[0]!.pid],
+    ],
+    "the same pipelock, reloaded once",
+  );
+  assert.equal(await connectThrough(port, "b.example.com"), { status: 200, body: "allowed b.example.com" }, "the new host is allowed at once");
+  assert.equal(await connectThrough(port, "a.example.com"), { status: 403, body: "blocked a.example.com" }, "the removed host is blocked");
+  assert.equal(machineRestarts(fakes, calls), [], "the machine was not restarted");
+}
+
+test("bottle watch beside a running bottle: egress.allow is applied live (one reload), agent.env needs `bottle resume`", async () => {
+  const config: ProjectConfig = { name: "wl", env: { A: "1" }, allow: ["a.example.com"] };
+  const { project, fakes } = liveProject(config);
+  const launch = spawnBottle(project, ["launch", "--config", project.config], { env: HANG });
+  await running(launch, fakes);
+  assert.ok(processesWith(fakes).length >= 3, `the bottle's processes are found by their FAKES_STATE: ${processesWith(fakes).join("; ")}`);
+
+  const w = startWatch(project);
+  const first = await w.waitFor(isState("idle"), "the watcher's first build");
+  assert.equal(meaningfulTasks(w.lines.slice(0, first.index)), [], "everything the launch built is fresh");
+  assert.equal(liveLines(w.lines), []);
+
+  await egressEditAppliedLive(w, project, fakes, config);
+
+  const calls = readSmolvmCalls(fakes).length;
+  const env = await editAndSettle(w, () => saveConfig(project, { ...config, allow: ["b.example.com"], env: { A: "2" } }), "the agent.env edit");
+  assert.equal(
+    meaningfulTasks(env.runs[0]!.lines).map((t) => t.task),
+    ["smolfile.toml"],
+  );
+  const live = liveLines(env.lines);
+  assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
+  assert.match(live[0]!, /^needs `bottle resume`: `smolfile\.toml` changed/);
+  assert.equal(machineRestarts(fakes, calls), [], "nothing restarted: the change waits for `bottle resume`");
+  assert.is(readPipelockEvents(fakes).filter((e) => e.event === "reload").length, 1, "no reload for a change pipelock does not read");
+  assert.is(launch.child.exitCode, null, "the bottle is still running");
+
+  const stop = bottle(project, ["stop", "--config", project.config]);
+  assert.is(stop.code, 0, stop.stderr);
+  assert.equal(await launch.exit, { code: 0, signal: null }, launch.stderr());
+  assert.equal(await w.interrupt(), { code: 0, signal: null });
+  assert.equal(
+    readPipelockEvents(fakes).map((e) => e.event),
+    ["started", "reload", "stopped"],
+    "exactly one reload over the whole session",
+  );
+  assert.equal(processesWith(fakes), [], "nothing left running");
+  assert.not.ok(existsSync(join(project.stage, ".lock")));
+});
+
+test("bottle launch --watch: the watcher runs beside the agent, applies an egress edit live, and `bottle stop` ends both", async () => {
+  const config: ProjectConfig = { name: "wlw", env: { A: "1" }, allow: ["a.example.com"] };
+  const { project, fakes } = liveProject(config);
+  const launch = spawnBottle(project, ["launch", "--watch", "--json", "--config", project.config], { env: HANG, source: "stderr", prefix: "watch: " });
+  await running(launch, fakes);
+  await launch.waitFor(isState("idle"), "the watcher beside the agent to finish its first build");
+  assert.equal(liveLines(launch.lines), []);
+
+  await egressEditAppliedLive(launch, project, fakes, config);
+
+  const stop = bottle(project, ["stop", "--config", project.config]);
+  assert.is(stop.code, 0, stop.stderr);
+  assert.equal(await launch.exit, { code: 0, signal: null }, launch.stderr());
+  assert.is(statesIn(launch.lines).at(-1), "stopped", "the watcher stopped with the bottle");
+  assert.ok(
+    launch.raw.filter((l) => l.startsWith("{") || l.startsWith("watch: ")).every((l) => l.startsWith("watch: ")),
+    "every watch line on stderr is prefixed `watch: `",
+  );
+  assert.equal(
+    readPipelockEvents(fakes).map((e) => e.event),
+    ["started", "reload", "stopped"],
+  );
+  assert.equal(processesWith(fakes), [], "nothing left running");
+  assert.not.ok(existsSync(join(project.stage, ".lock")));
+});
+
+test.run();
