@@ -60,6 +60,11 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const name of signals) process.on(name, onSignal);
+  // A closed terminal (SIGHUP) makes every later write fail with EPIPE/EIO;
+  // unhandled, that error would kill bottle in the middle of its teardown.
+  const ignoreWriteError = (): void => undefined;
+  process.stdout.on("error", ignoreWriteError);
+  process.stderr.on("error", ignoreWriteError);
 
   mkdirSync(ctx.stageDir, { recursive: true, mode: 0o700 });
   try {
