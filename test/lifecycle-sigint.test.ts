@@ -46,6 +46,18 @@ test("Ctrl-C at a terminal (SIGINT to bottle's whole process group, smolvm start
   assertNoLeftovers(project, "absent");
 });
 
+test("SIGHUP after the terminal is gone (bottle's output pipes closed): teardown still runs to the end", async () => {
+  freshFakes(project);
+  const run = startBottle(project, ["launch"], { env: { FAKE_HANG: "smolvm:exec" } });
+  await waitForMarker(run, hangMarker(project, "smolvm:exec"));
+  run.child.stdout!.destroy();
+  run.child.stderr!.destroy();
+  run.child.kill("SIGHUP");
+  await run.exited;
+  assert.is(run.child.exitCode, 130, `exit ${run.child.exitCode} (${run.child.signalCode})`);
+  assertNoLeftovers(project, "stopped");
+});
+
 test("a second SIGINT while teardown hangs (smolvm stop) forces: exit 130 at once, and no process is left alive", async () => {
   freshFakes(project);
   const run = startBottle(project, ["launch"], { env: { FAKE_HANG: "smolvm:exec,smolvm:stop" } });

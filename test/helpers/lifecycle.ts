@@ -96,7 +96,24 @@ export interface RunOptions {
   group?: boolean;
 }
 
+// Every FAKES_STATE and run dir a bottle ran with: if a test fails before
+// its cleanup, whatever it left is killed when the test file exits.
+const used = { fakes: new Set<string>(), runDirs: new Set<string>() };
+process.on("exit", () => {
+  for (const fakes of used.fakes) {
+    for (const leftover of liveProcesses(fakes, [...used.runDirs])) {
+      try {
+        process.kill(leftover.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+  }
+});
+
 export function bottleEnv(project: Project, options: RunOptions = {}): NodeJS.ProcessEnv {
+  used.fakes.add(options.fakes ?? project.fakes);
+  used.runDirs.add(project.runDir);
   return {
     PATH: options.path ?? `${fakesBinDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     HOME: project.home.root,
