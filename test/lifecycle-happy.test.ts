@@ -46,9 +46,9 @@ test("launch runs status, create, start, exec through net-up.sh, then stops the 
   assertNoLeftovers(project, "stopped");
 });
 
-test("resume starts the stopped machine without re-creating it, and says what re-ran and why", async () => {
+test("resume NAME (from another directory) starts the stopped machine without re-creating it, and says what re-ran and why", async () => {
   const before = readSmolvmCalls(project.fakes).length;
-  const run = await runBottle(project, ["resume"]);
+  const run = await runBottle(project, ["resume", project.name], { cwd: project.home.root });
   assert.is(run.code, 0, describe(run));
   assert.equal(smolvmVerbs(readSmolvmCalls(project.fakes).slice(before)), ["status", "start", "status", "exec", "status", "stop"], describe(run));
   for (const task of ["subnet", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "guest"]) {

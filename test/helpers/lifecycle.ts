@@ -92,6 +92,8 @@ export interface RunOptions {
   path?: string;
   /** Another FAKES_STATE than the project's current one. */
   fakes?: string;
+  /** Where to run bottle (default: the project dir). */
+  cwd?: string;
   /** Its own process group, as a terminal's foreground job: `signalGroup` then reaches bottle and its non-detached children. */
   group?: boolean;
 }
@@ -149,7 +151,7 @@ export function startBottle(project: Project, args: readonly string[], options: 
     if (existsSync(marker)) throw new Error(`${marker} is left from an earlier run: call freshFakes(project) first`);
   }
   const child = spawn(process.execPath, [BOTTLE_MAIN, ...args], {
-    cwd: project.dir,
+    cwd: options.cwd ?? project.dir,
     env: bottleEnv(project, options),
     stdio: ["ignore", "pipe", "pipe"],
     detached: options.group ?? false,
@@ -198,6 +200,24 @@ export function startBottle(project: Project, args: readonly string[], options: 
 
 export function runBottle(project: Project, args: readonly string[], options: RunOptions = {}): Promise<Exit> {
   return startBottle(project, args, options).exit;
+}
+
+/** A row of `bottle ls --json`. */
+export interface LsRow {
+  name: string;
+  state: string;
+  why?: string;
+  subnet: string;
+  ports: Record<string, number>;
+  pid: number | null;
+  stage: string;
+  config: string;
+}
+
+export async function lsJson(project: Project): Promise<LsRow[]> {
+  const run = await runBottle(project, ["ls", "--json"]);
+  assert.is(run.code, 0, describe(run));
+  return JSON.parse(run.stdout) as LsRow[];
 }
 
 /** "exit 1\n--- stdout ...\n--- stderr ..." for assertion messages. */
