@@ -2,7 +2,7 @@
 // names the problem (as `bottle build` words it), every rendered file and
 // state.json stay byte for byte (and mtime for mtime) as they were, the
 // watcher keeps watching, and the next good save recovers.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -87,6 +87,16 @@ test("a syntax error: a config-error saying it failed to load, nothing touched, 
   // Still broken (another bad save): reported again, still nothing touched.
   const again = await breakConfig(w, () => saveConfig(project, { ...BASE, extra: "agent: 3," }), "a second broken save");
   assert.ok(again.problems.length >= 1);
+  assert.equal(readTree(project.stage, noLock), before);
+  await recovers(project, w);
+  assert.equal(await w.interrupt(), { code: 0, signal: null });
+});
+
+test("the config deleted: an error saying so, nothing touched; written again: recovery", async () => {
+  const { project, w } = await started();
+  const before = readTree(project.stage, noLock);
+  const error = await breakConfig(w, () => rmSync(project.config), "deleting the config");
+  assert.match(error.problems[0]!.message, /no such file/);
   assert.equal(readTree(project.stage, noLock), before);
   await recovers(project, w);
   assert.equal(await w.interrupt(), { code: 0, signal: null });

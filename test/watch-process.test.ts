@@ -4,7 +4,8 @@
 // dance) cause no run, a burst of saves never overlaps runs and ends with the
 // last save's files, files the config imports are watched and re-read, and
 // the stage's own outputs are never watched.
-import { readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -146,6 +147,28 @@ test("a burst of 20 saves: runs never overlap and the files match the last save"
   await stop(w);
 });
 
+test("edits while a run is going queue exactly one more run, which builds the last of them", async () => {
+  const { project, w } = await started(BASE, makeProject(BASE, { BOTTLE_LOCK_TIMEOUT_MS: "600000" }));
+  // Hold the stage lock (as a `bottle build` elsewhere would) so the run surely waits while the edits land.
+  const lock = join(project.stage, ".lock");
+  writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), command: "bottle build", since: Date.now() }));
+  const from = w.mark();
+  saveConfig(project, { ...BASE, allow: ["q0.example.com"] });
+  await w.waitFor((l) => l.event === "waiting", "the run to wait for the lock", { from });
+  saveConfig(project, { ...BASE, allow: ["q1.example.com"] });
+  await w.waitFor(isState("queued"), "the next edit to be queued", { from });
+  for (let i = 2; i <= 5; i++) saveConfig(project, { ...BASE, allow: [`q${i}.example.com`] });
+  rmSync(lock);
+  const { index } = await w.waitFor(isState("idle"), "both runs to finish", { from });
+  assert.equal(statesIn(w.lines, from, index + 1), ["debouncing", "running", "queued", "debouncing", "running", "idle"]);
+  const runs = runsOf(w.lines, from, index + 1);
+  assert.is(runs.length, 2, "one run, then exactly one queued run");
+  assert.equal(allowlist(project).filter((h) => h.startsWith("q")), ["q5.example.com"], "the queued run read the latest content");
+  const after = await editAndSettle(w, () => saveConfig(project, { ...BASE, allow: ["later.example.com"] }), "a later edit");
+  assert.is(after.runs.length, 1, "nothing else was pending");
+  await stop(w);
+});
+
 test("an editor's rename dance: same content is ignored, new content is one run, and the watch survives", async () => {
   const { project, w } = await started();
   const from = w.mark();
@@ -200,6 +223,36 @@ test("a file the config imports is watched and re-read afresh on every edit", as
     );
     assert.equal(allowlist(project).filter((h) => h.startsWith("i")), [host], "the imported module was evaluated afresh");
   }
+  await stop(w);
+});
+
+test("a file a task reads (guest.gvforwarder, in its own directory) is watched: an edit re-copies only guest/", async () => {
+  const project = makeProject(BASE);
+  mkdirSync(join(project.dir, "bin"));
+  const forwarder = join(project.dir, "bin", "gvforwarder");
+  writeFileSync(forwarder, "#!/bin/sh\necho v1\n", { mode: 0o755 });
+  saveConfig(project, { ...BASE, extra: 'guest: { gvforwarder: "./bin/gvforwarder" },' });
+  const { w } = await started(BASE, project);
+  const copy = join(project.stage, "guest", "gvforwarder");
+  assert.match(readFileSync(copy, "utf8"), /v1/);
+  const edit = await editAndSettle(w, () => writeFileSync(forwarder, "#!/bin/sh\necho v2\n"), "the edit to the gvforwarder binary");
+  assert.is(edit.runs.length, 1);
+  assert.equal(
+    meaningfulTasks(edit.runs[0]!.lines).map((t) => t.task),
+    ["guest"],
+  );
+  assert.match(readFileSync(copy, "utf8"), /v2/);
+  // Replaced by a rename, as a build tool would: seen too.
+  const renamed = await editAndSettle(
+    w,
+    () => {
+      writeFileSync(`${forwarder}.tmp`, "#!/bin/sh\necho v3\n", { mode: 0o755 });
+      renameSync(`${forwarder}.tmp`, forwarder);
+    },
+    "the gvforwarder replaced by a rename",
+  );
+  assert.is(renamed.runs.length, 1);
+  assert.match(readFileSync(copy, "utf8"), /v3/);
   await stop(w);
 });
 
