@@ -5,7 +5,7 @@ import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
 import type { FromEnv } from "../../../config/define.js";
 import { isPortFree } from "../ports.js";
-import { waitForPort } from "../process/readiness.js";
+import { listenerInGroup, waitForPort } from "../process/readiness.js";
 import { activeSidecars, configuredSidecar, type SidecarName } from "../sidecars.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
@@ -65,6 +65,12 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
   // is unset fails the step before any sidecar has started.
   const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, pipelockPath) }));
   record.setPorts(ports);
+  // Undone with the step: a record still listing them would make the ports
+  // task of a retry (after a port was lost) keep them as held by this bottle.
+  supervisor.defer("the run record's sidecar ports", () => {
+    record.setPorts({});
+    return null;
+  });
   for (const { name, port, command, args, env, readyTimeoutMs } of planned) {
     if (!(await isPortFree(port))) throw new PortTakenError(name, port);
     const child = await supervisor.start(name, command, args, { env, logFile: freshLog(ctx.stageDir, name) });
@@ -79,6 +85,8 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
       const message = error instanceof Error ? error.message : String(error);
       throw new BottleError(`${message}${tail ? `\nlast lines of ${child.logFile}:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
     }
+    // The port answered, but is it our sidecar? Someone who took it first answers too.
+    if (listenerInGroup(port, child.pid) === false) throw new PortTakenError(name, port);
   }
   return ports;
 }

@@ -1,7 +1,7 @@
 // Waiting for a child to become ready, on the real signal: a port that
 // accepts a connection, or a socket file that appears. Each wait also ends
 // early when the child exits, and after a deadline.
-import { existsSync, watch } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, watch } from "node:fs";
 import { connect } from "node:net";
 import { basename, dirname } from "node:path";
 import type { ExitInfo } from "./supervisor.js";
@@ -76,4 +76,70 @@ export function waitForPath(path: string, options: WaitOptions): Promise<void> {
 
 export function describeExit(exit: ExitInfo): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+/** Inodes of the TCP sockets listening on `port` (any local address, IPv4 and IPv6); null without /proc. */
+function listeningInodes(port: number): Set<string> | null {
+  const inodes = new Set<string>();
+  let readable = false;
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    readable = true;
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; st 0A is LISTEN; inode is the 10th field.
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "0A" && fields[9]) inodes.add(fields[9]);
+    }
+  }
+  return readable ? inodes : null;
+}
+
+/**
+ * Linux: whether what listens on 127.0.0.1:port belongs to the process group
+ * `pgid` (a child started in its own group, with whatever it forked). A
+ * connection that succeeds proves only that someone listens: another process
+ * that took the port first would pass for the sidecar, and the guest's
+ * traffic would go to it. null when /proc cannot tell (not Linux).
+ */
+export function listenerInGroup(port: number, pgid: number): boolean | null {
+  const inodes = listeningInodes(port);
+  if (inodes === null || inodes.size === 0) return null;
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return null;
+  }
+  for (const pid of entries) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // Fields after the command name: state ppid pgrp ...
+    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const inode = /^socket:\[([0-9]+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && inodes.has(inode)) return true;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return false;
 }
