@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readPipelockEvents, readSmolvmCalls } from "./helpers/fakes.js";
+import { readPipelockEvents, readSmolvmCalls, waitForChange } from "./helpers/fakes.js";
 import {
   assertNoLeftovers,
   baseConfig,
@@ -93,6 +93,38 @@ test("a pipelock port taken between build and launch: the launch picks a new por
     const now = proxyPort(readFileSync(join(project.stageDir, "smolfile.toml"), "utf8"));
     assert.is.not(now, old);
     assert.match(run.stdout, /^ran\s+smolfile\.toml \(/m, "the Smolfile was re-rendered");
+    const started = readPipelockEvents(project.fakes).filter((e) => e.event === "started");
+    assert.equal(started.map((e) => e.listen), [`127.0.0.1:${now}`]);
+    assertNoLeftovers(project, "stopped");
+  } finally {
+    await new Promise((resolve) => squatter.close(resolve));
+  }
+});
+
+test("a pipelock port taken after the launch allocated it (before pipelock binds it) is re-allocated and the launch retried", async () => {
+  const project = makeProject("lc-race");
+  const run = startBottle(project, ["launch"]);
+  // The sidecars step writes the ports into the run record just before it checks and binds them.
+  const record = join(project.runDir, "supervisor.json");
+  const taken = await waitForChange(
+    record,
+    () => {
+      try {
+        return (JSON.parse(readFileSync(record, "utf8")) as { ports: Record<string, number> }).ports.pipelock;
+      } catch {
+        return undefined;
+      }
+    },
+    30_000,
+    "the pipelock port in the run record",
+  );
+  const squatter = await listen(taken);
+  try {
+    const exit = await run.exit;
+    assert.is(exit.code, 0, describe(exit));
+    assert.match(exit.stderr, `127.0.0.1:${taken}, allocated to pipelock, was taken by another process; re-allocating ports and trying again (attempt 2 of 3)`, describe(exit));
+    const now = proxyPort(readFileSync(join(project.stageDir, "smolfile.toml"), "utf8"));
+    assert.is.not(now, taken);
     const started = readPipelockEvents(project.fakes).filter((e) => e.event === "started");
     assert.equal(started.map((e) => e.listen), [`127.0.0.1:${now}`]);
     assertNoLeftovers(project, "stopped");
