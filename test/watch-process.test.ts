@@ -4,7 +4,7 @@
 // dance) cause no run, a burst of saves never overlaps runs and ends with the
 // last save's files, files the config imports are watched and re-read, and
 // the stage's own outputs are never watched.
-import { mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -253,6 +253,19 @@ test("a file a task reads (guest.gvforwarder, in its own directory) is watched: 
   );
   assert.is(renamed.runs.length, 1);
   assert.match(readFileSync(copy, "utf8"), /v3/);
+  await stop(w);
+});
+
+test("a config that is a symlink: edits to the file it points to are seen", async () => {
+  const project = makeProject(BASE);
+  mkdirSync(join(project.dir, "shared"));
+  const real = join(project.dir, "shared", "real.config.ts");
+  renameSync(project.config, real);
+  symlinkSync(real, project.config);
+  const { w } = await started(BASE, project);
+  const edit = await editAndSettle(w, () => writeFileSync(real, configSource({ ...BASE, allow: ["linked.example.com"] })), "an edit to the symlink's target");
+  assert.is(edit.runs.length, 1);
+  assert.ok(allowlist(project).includes("linked.example.com"));
   await stop(w);
 });
 

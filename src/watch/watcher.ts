@@ -3,7 +3,7 @@
 // this process, re-plan and run only what is not fresh. Driven by the pure
 // state machine in machine.ts.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, watch } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, watch } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ConfigError } from "../config/load.js";
 import { errorMessage } from "../errors.js";
@@ -32,6 +32,14 @@ function contentHash(path: string): string {
     return createHash("sha256").update(readFileSync(path)).digest("hex");
   } catch {
     return "missing";
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
 
@@ -74,6 +82,12 @@ export class BottleWatcher {
   private session: Session | undefined;
   /** Each watched file's content hash as the last run read it (as the watcher first saw it before that). */
   private readonly known = new Map<string, string>();
+  /**
+   * Directory entries whose events concern a watched file: the file's own
+   * path and, for a symlink, the file it points to (an edit there changes
+   * nothing in the link's directory).
+   */
+  private entries = new Map<string, Set<string>>();
   /** Files with an event not yet checked; checked together on the next turn of the event loop. */
   private readonly pending = new Set<string>();
   /** Files with events since the last run started: named if the debounce ends with nothing changed. */
@@ -110,7 +124,10 @@ export class BottleWatcher {
 
   private onDirEvent(dir: string, name: string | undefined): void {
     if (this.state === "stopped" || this.state === "stopping") return;
-    const files = name === undefined ? [...this.known.keys()].filter((file) => dirname(file) === dir) : [join(dir, name)].filter((file) => this.known.has(file));
+    const files =
+      name === undefined
+        ? [...this.entries].filter(([entry]) => dirname(entry) === dir).flatMap(([, owners]) => [...owners])
+        : [...(this.entries.get(join(dir, name)) ?? [])];
     if (!files.length) return;
     const first = this.pending.size === 0;
     for (const file of files) {
@@ -256,7 +273,15 @@ export class BottleWatcher {
     // Files already known keep the hash taken before the config was loaded,
     // so an edit made while loading still counts as a change.
     for (const file of added) this.known.set(file, contentHash(file));
-    await this.dirs.set(new Set([...this.known.keys()].map((file) => dirname(file))));
+    const entries = new Map<string, Set<string>>();
+    const entry = (path: string, file: string): void => void entries.set(path, (entries.get(path) ?? new Set()).add(file));
+    for (const file of this.known.keys()) {
+      entry(file, file);
+      const real = realPath(file);
+      if (real !== file) entry(real, file);
+    }
+    this.entries = entries;
+    await this.dirs.set(new Set([...entries.keys()].map((path) => dirname(path))));
     return added.some((file) => contentHash(file) !== this.known.get(file));
   }
 
