@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
 import { detectJail, existingMasks, jailCommand, jailReadOnlyPaths, jailScripts, packageRoot, startHostRelays } from "../jail/index.js";
-import { waitForPath } from "../process/readiness.js";
+import { describeExit, waitForPath } from "../process/readiness.js";
 import { requireJail } from "./checks.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
@@ -19,7 +19,8 @@ export function gvproxySocket(runDir: string): string {
 }
 
 export async function startNetwork(ctx: BottleContext, ports: Record<string, number>, gvproxyPath: string): Promise<{ socket: string; jail: string }> {
-  const { supervisor, record, signal, unsafeNoJail, warn } = launchServices(ctx);
+  const services = launchServices(ctx);
+  const { supervisor, record, signal, unsafeNoJail, warn } = services;
   const socket = gvproxySocket(ctx.runDir);
   // gvproxy refuses to start over a socket file left by an earlier run.
   for (const leftover of [socket, join(ctx.runDir, "gvproxy.pid")]) if (existsSync(leftover)) rmSync(leftover, { force: true });
@@ -68,6 +69,8 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     const tail = [child.logTail(), gvproxyLogTail(ctx.runDir)].filter(Boolean).join("\n");
     throw new BottleError(`${error instanceof Error ? error.message : String(error)}${tail ? `\nlast log lines:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
   }
+  // The guest's only network path: its death ends the launch (or the running bottle).
+  child.onUnexpectedExit((exit) => services.fail(`gvproxy (in its jail) exited unexpectedly (${describeExit(exit)}); see ${join(ctx.stageDir, "logs", "gvproxy.log")}`));
   return { socket, jail };
 }
 

@@ -42,6 +42,8 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   // reaches the smolvm call in progress, whose exit may be seen first and
   // fail its step before the abort does.
   let signalled = false;
+  // Set when a child the bottle depends on died on its own.
+  let lost: string | undefined;
   let lock: { release(): void } | undefined;
   let record: RunRecord | undefined;
 
@@ -112,6 +114,13 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
       tty: Boolean(process.stdin.isTTY),
       attached: false,
       warn: (message) => say(`warning: ${message}`),
+      fail: (message) => {
+        // Once teardown has begun, children ending is expected.
+        if (controller.signal.aborted || supervisor.isTearingDown) return;
+        lost = message;
+        say(`${slug}: ${message}; stopping it`);
+        controller.abort(new BottleError(message));
+      },
       handoff: async () => {
         lock?.release();
         await options.view.release();
@@ -147,9 +156,9 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     markTornDown();
     await control?.close();
     for (const name of signals) process.off(name, onSignal);
-    report(options, result, undone, stopRequested, signalled);
+    report(options, result, undone, stopRequested, signalled, lost);
   }
-  return exitCode(result, stopRequested, signalled);
+  return lost !== undefined ? EXIT_FAILED : exitCode(result, stopRequested, signalled);
 }
 
 function saveGvproxyLog(ctx: BottleContext): void {
@@ -181,12 +190,14 @@ function report(
   undone: { cleaned: string[]; errors: string[] },
   stopRequested: boolean,
   signalled: boolean,
+  lost: string | undefined,
 ): void {
   const { say, ctx } = options;
   const slug = ctx.config.name;
   const failed = result ? Object.entries(result.failures).find(([, f]) => f.reason !== "interrupted") : undefined;
   const agent = attachResult(result);
-  if (signalled && !stopRequested) {
+  if (lost !== undefined) say(`${slug} was stopped because ${lost.replace(/;.*$/, "")}.`);
+  else if (signalled && !stopRequested) {
     // A step that failed once the signal was out failed because of it (its child got the same Ctrl-C).
     say(`${slug} was interrupted.${failed ? ` (\`${failed[0]}\` stopped with: ${failed[1].message})` : ""}`);
   } else if (failed) say(`${options.mode} failed at \`${failed[0]}\`: ${failed[1].message}`);
@@ -195,7 +206,7 @@ function report(
   else if (agent !== undefined) say(`the agent exited with code ${agent}.`);
   if (undone.cleaned.length) say(`cleaned up, in reverse order: ${undone.cleaned.join("; ")}`);
   for (const error of undone.errors) say(`warning: could not undo ${error}`);
-  if (result && (agent !== undefined || result.interrupted || signalled || stopRequested || failed)) {
+  if (result && (agent !== undefined || result.interrupted || signalled || stopRequested || failed || lost !== undefined)) {
     say(`${slug} is stopped; \`bottle resume ${slug}\` starts it again, reusing everything still fresh.`);
   }
 }

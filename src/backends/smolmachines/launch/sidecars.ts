@@ -5,7 +5,7 @@ import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
 import type { FromEnv } from "../../../config/define.js";
 import { isPortFree } from "../ports.js";
-import { listenerInGroup, waitForPort } from "../process/readiness.js";
+import { describeExit, listenerInGroup, waitForPort } from "../process/readiness.js";
 import { activeSidecars, configuredSidecar, type SidecarName } from "../sidecars.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
@@ -60,7 +60,8 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
 }
 
 export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, pipelockPath: string): Promise<Record<string, number>> {
-  const { supervisor, record, signal } = launchServices(ctx);
+  const services = launchServices(ctx);
+  const { supervisor, record, signal } = services;
   // Every command line and environment first: a secret whose host variable
   // is unset fails the step before any sidecar has started.
   const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, pipelockPath) }));
@@ -87,6 +88,8 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
     }
     // The port answered, but is it our sidecar? Someone who took it first answers too.
     if (listenerInGroup(port, child.pid) === false) throw new PortTakenError(name, port);
+    // From now on the guest depends on it: its death ends the launch (or the running bottle).
+    child.onUnexpectedExit((exit) => services.fail(`${name} exited unexpectedly (${describeExit(exit)}); see ${child.logFile}`));
   }
   return ports;
 }

@@ -27,6 +27,8 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<ExitInfo>;
   /** The last lines of its log, for error messages. */
   logTail(lines?: number): string;
+  /** Calls `callback` if it exits without stop() having been asked for (it died or quit on its own). */
+  onUnexpectedExit(callback: (exit: ExitInfo) => void): void;
 }
 
 export interface CallResult {
@@ -77,6 +79,7 @@ export class Supervisor {
       throw new Error(`could not start ${role} (${command}): ${tail(options.logFile, 5) || "spawn failed"}`);
     }
     let done = false;
+    let stopping = false;
     void exited.then(() => (done = true));
     const signalGroup = (signal: NodeJS.Signals): void => {
       try {
@@ -97,6 +100,7 @@ export class Supervisor {
       alive: () => !done,
       signal: signalGroup,
       stop: async (graceMs = 5000) => {
+        stopping = true;
         if (done) return exited;
         signalGroup("SIGTERM");
         const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
@@ -107,6 +111,11 @@ export class Supervisor {
         return info;
       },
       logTail: (lines = 10) => tail(options.logFile, lines),
+      onUnexpectedExit: (callback) => {
+        void exited.then((info) => {
+          if (!stopping) callback(info);
+        });
+      },
     };
     this.byRole.set(role, managed);
     return managed;
@@ -195,6 +204,8 @@ export class Supervisor {
     }
     // Anything still running (an interrupted CLI call) is stopped too.
     for (const child of this.processes) child.kill("SIGKILL");
+    // A launch that retries (a port was lost) starts over with an empty stack.
+    this.tearingDown = false;
     return { cleaned, errors };
   }
 
