@@ -3,7 +3,7 @@
 // sidecar that exits or never listens fails it with its last log lines and
 // is stopped with pipelock; a secret whose host variable is unset fails it
 // before anything starts. Each scenario ends with the leftovers check.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -70,6 +70,24 @@ test("git-gate runs beside pipelock on its own port with its own relay, and is s
   assert.ok(existsSync(join(gated.stageDir, "logs", "gitGate.log")), "gitGate's log is kept");
   assertNoLeftovers(gated, "stopped");
 });
+
+for (const role of ["pipelock", "jail"] as const) {
+  test(`${role === "jail" ? "gvproxy's jail" : role} dying while the agent runs stops the bottle: everything torn down, exit 1, the cause named`, async () => {
+    freshFakes(gated);
+    const launcher = startBottle(gated, ["launch"], { env: { FAKE_HANG: "smolvm:exec" } });
+    await waitForMarker(launcher, hangMarker(gated, "smolvm:exec"));
+    const record = JSON.parse(readFileSync(join(gated.runDir, "supervisor.json"), "utf8")) as { children: Record<string, { pid: number }> };
+    process.kill(record.children[role]!.pid, "SIGKILL");
+    const exit = await launcher.exit;
+    assert.is(exit.code, 1, describe(exit));
+    const what = role === "jail" ? "gvproxy \\(in its jail\\)" : role;
+    assert.match(exit.stderr, new RegExp(`${what} exited unexpectedly \\(killed by SIGKILL\\)`), describe(exit));
+    assert.match(exit.stderr, new RegExp(`${gated.name} was stopped because ${what} exited unexpectedly`));
+    assert.match(exit.stderr, `stopped machine ${gated.machine}`);
+    assert.not.match(exit.stderr, "could not undo", describe(exit));
+    assertNoLeftovers(gated, "stopped");
+  });
+}
 
 test("FAKE_FAIL=sidecar:git-gate: fails at `sidecars` with the sidecar's last log lines, stopping it and pipelock", async () => {
   freshFakes(gated);
