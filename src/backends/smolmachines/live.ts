@@ -2,6 +2,7 @@
 // asking the bottle's supervisor to SIGHUP pipelock (it re-reads its
 // config). Anything else needs the VM or gvproxy restarted: it is reported,
 // never half-applied.
+import { resolve } from "node:path";
 import type { BottleContext } from "../../context.js";
 import { sendControl } from "./process/control.js";
 import { liveRuntimeRecord } from "./runtime-record.js";
@@ -11,6 +12,10 @@ const LIVE = new Set(["pipelock.yaml"]);
 export async function applyLive(ctx: BottleContext, ran: readonly string[]): Promise<string[]> {
   const running = liveRuntimeRecord(ctx.runDir);
   if (!running) return [];
+  if (resolve(running.stageDir) !== resolve(ctx.stageDir)) {
+    // Its pipelock reads its own stage's pipelock.yaml: a reload would change nothing.
+    return [`${ctx.config.name} is running from ${running.stageDir}, not ${ctx.stageDir}: nothing applied live`];
+  }
   const lines: string[] = [];
   if (ran.some((task) => LIVE.has(task))) {
     const reply = await sendControl(running.control, "reload pipelock", 10_000).catch((error: unknown) => `error ${String(error)}`);
