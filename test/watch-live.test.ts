@@ -167,6 +167,33 @@ test("bottle watch beside a running bottle: egress.allow is applied live (one re
   assert.not.ok(existsSync(join(project.stage, ".lock")));
 });
 
+test("bottle watch on another stage than the running bottle's: nothing is reloaded, and it says so", async () => {
+  const config: ProjectConfig = { name: "wls", env: { A: "1" }, allow: ["a.example.com"] };
+  const { project, fakes } = liveProject(config);
+  const launch = spawnBottle(project, ["launch", "--config", project.config], { env: HANG });
+  await running(launch, fakes);
+  const other = join(project.dir, "other-stage");
+  const w = startWatch(project, { args: ["--stage", other] });
+  await w.waitFor(isState("idle"), "the watcher's first build");
+  const edit = await editAndSettle(w, () => saveConfig(project, { ...config, allow: ["b.example.com"] }), "the egress.allow edit");
+  assert.equal(
+    meaningfulTasks(edit.runs[0]!.lines).map((t) => t.task),
+    ["pipelock.yaml"],
+  );
+  assert.equal(liveLines(edit.lines), [`wls is running from ${project.stage}, not ${other}: nothing applied live`]);
+  assert.equal(await connectThrough(pipelockPort(project), "b.example.com"), { status: 403, body: "blocked b.example.com" }, "the running bottle's egress is unchanged");
+  const stop = bottle(project, ["stop", "--config", project.config]);
+  assert.is(stop.code, 0, stop.stderr);
+  assert.equal(await launch.exit, { code: 0, signal: null }, launch.stderr());
+  assert.equal(await w.interrupt(), { code: 0, signal: null });
+  assert.equal(
+    readPipelockEvents(fakes).map((e) => e.event),
+    ["started", "stopped"],
+    "pipelock was never asked to reload",
+  );
+  assert.equal(processesWith(fakes), [], "nothing left running");
+});
+
 test("bottle launch --watch: the watcher runs beside the agent, applies an egress edit live, and `bottle stop` ends both", async () => {
   const config: ProjectConfig = { name: "wlw", env: { A: "1" }, allow: ["a.example.com"] };
   const { project, fakes } = liveProject(config);
