@@ -1,6 +1,8 @@
 // `npm run bench`: every benchmark suite, one after the other. Reports only;
 // nothing here asserts on time.
+import { runCliNoopBench } from "./cli-noop.js";
 import { runEngineBench } from "./engine.js";
+import { runWatchBench } from "./watch-latency.js";
 
 function heading(title: string): void {
   console.log(`\n== ${title} ==\n`);
@@ -8,3 +10,9 @@ function heading(title: string): void {
 
 heading("Build-graph engine vs GNU make");
 await runEngineBench();
+
+heading("No-op `bottle build --json` vs a bare Node start");
+await runCliNoopBench();
+
+heading("Watch mode: config save → re-rendered file, vs a fresh `bottle build`");
+await runWatchBench();
