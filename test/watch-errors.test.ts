@@ -2,7 +2,7 @@
 // names the problem (as `bottle build` words it), every rendered file and
 // state.json stay byte for byte (and mtime for mtime) as they were, the
 // watcher keeps watching, and the next good save recovers.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -18,6 +18,7 @@ import {
   saveConfig,
   spawnBottle,
   startWatch,
+  statesIn,
   type Line,
   type Project,
   type ProjectConfig,
@@ -113,6 +114,16 @@ test("a config that fails validation on the first build: reported, nothing rende
   assert.is(fixed.runs.length, 1);
   assert.ok(existsSync(join(project.stage, "pipelock.yaml")));
   assert.equal(await w.interrupt(), { code: 0, signal: null });
+});
+
+test("an error that is not the config's on the first build ends the watch with it, as `bottle build` would", async () => {
+  const project = makeProject(BASE);
+  const long = join(project.home.root, "r".repeat(100));
+  mkdirSync(long);
+  const w = startWatch(project, { env: { XDG_RUNTIME_DIR: long } });
+  assert.equal(await w.ended(), { code: 2, signal: null }, w.stderr());
+  assert.match(w.stderr(), /is too long for unix sockets/);
+  assert.equal(statesIn(w.lines), ["stopping", "stopped"]);
 });
 
 test("without --json the watcher prints the same problem text as `bottle build`, then what the fix re-rendered", async () => {

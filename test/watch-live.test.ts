@@ -156,7 +156,7 @@ test("bottle watch beside a running bottle: egress.allow is applied live (one re
 
   const stop = bottle(project, ["stop", "--config", project.config]);
   assert.is(stop.code, 0, stop.stderr);
-  assert.equal(await launch.exit, { code: 0, signal: null }, launch.stderr());
+  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
   assert.equal(await w.interrupt(), { code: 0, signal: null });
   assert.equal(
     readPipelockEvents(fakes).map((e) => e.event),
@@ -184,7 +184,7 @@ test("bottle watch on another stage than the running bottle's: nothing is reload
   assert.equal(await connectThrough(pipelockPort(project), "b.example.com"), { status: 403, body: "blocked b.example.com" }, "the running bottle's egress is unchanged");
   const stop = bottle(project, ["stop", "--config", project.config]);
   assert.is(stop.code, 0, stop.stderr);
-  assert.equal(await launch.exit, { code: 0, signal: null }, launch.stderr());
+  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
   assert.equal(await w.interrupt(), { code: 0, signal: null });
   assert.equal(
     readPipelockEvents(fakes).map((e) => e.event),
@@ -206,7 +206,7 @@ test("bottle launch --watch: the watcher runs beside the agent, applies an egres
 
   const stop = bottle(project, ["stop", "--config", project.config]);
   assert.is(stop.code, 0, stop.stderr);
-  assert.equal(await launch.exit, { code: 0, signal: null }, launch.stderr());
+  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
   assert.is(statesIn(launch.lines).at(-1), "stopped", "the watcher stopped with the bottle");
   assert.ok(
     launch.raw.filter((l) => l.startsWith("{") || l.startsWith("watch: ")).every((l) => l.startsWith("watch: ")),

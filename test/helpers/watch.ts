@@ -173,6 +173,8 @@ export interface WatchProcess extends Stream {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends SIGINT (or `signal`) and waits for the exit; SIGKILLs and throws after the safety timeout. */
   interrupt(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits for the exit without signalling; SIGKILLs and throws after the safety timeout. */
+  ended(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export const SAFETY_TIMEOUT_MS = 20_000;
@@ -264,6 +266,21 @@ export function spawnBottle(
     });
   }
 
+  async function exitWithin(what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`safety timeout (${SAFETY_TIMEOUT_MS} ms): bottle did not exit ${what}${describe()}`));
+      }, SAFETY_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([exit, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   const handle: WatchProcess = {
     child,
     lines,
@@ -286,21 +303,11 @@ export function spawnBottle(
     waitForRaw(predicate, what, { from = 0, timeoutMs = SAFETY_TIMEOUT_MS } = {}) {
       return waitOn(() => raw.slice(from).find(predicate), what, timeoutMs);
     },
-    async interrupt(signal: NodeJS.Signals = "SIGINT") {
+    interrupt(signal: NodeJS.Signals = "SIGINT") {
       if (!exited) child.kill(signal);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          child.kill("SIGKILL");
-          reject(new Error(`safety timeout (${SAFETY_TIMEOUT_MS} ms): bottle did not exit after ${signal}${describe()}`));
-        }, SAFETY_TIMEOUT_MS);
-      });
-      try {
-        return await Promise.race([exit, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return exitWithin(`after ${signal}`);
     },
+    ended: () => exitWithin("on its own"),
   };
   running.add(handle);
   void exit.then(() => running.delete(handle));
