@@ -11,49 +11,97 @@
 // its entries, and chokidar's `raw` events are never throttled. Each
 // directory gets its own chokidar instance that ignores every entry (depth
 // 0: nothing below is read or watched), so `ready` says exactly when that
-// directory's watch is live. The caller decides what an event means (it
-// compares content hashes).
-import { resolve } from "node:path";
+// directory's watch is live. A directory that does not exist (yet) is
+// stood in for by its nearest existing ancestor until it appears, and one
+// that is removed falls back to its ancestor again. The caller decides what
+// an event means (it compares content hashes).
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { FSWatcher } from "chokidar";
 
+/** `name` is the entry that changed, if the platform says; a directory that (re)appeared is reported without one. */
 export type DirEvent = (dir: string, name: string | undefined) => void;
 
+function nearestExisting(dir: string): string {
+  let current = dir;
+  while (!existsSync(current) && dirname(current) !== current) current = dirname(current);
+  return current;
+}
+
+function below(parent: string, path: string): boolean {
+  const rel = relative(parent, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
 export class DirectoryWatch {
+  /** By the directory actually watched: a wanted one, or an ancestor standing in for a missing one. */
   private readonly watchers = new Map<string, FSWatcher>();
+  private wanted = new Set<string>();
+  /** Changes to the set of watches, one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly onEvent: DirEvent) {}
 
   /** Watches exactly `dirs` from now on; resolves once every new watch is live. */
   async set(dirs: Iterable<string>): Promise<void> {
-    const wanted = new Set([...dirs].map((dir) => resolve(dir)));
-    for (const [dir, watcher] of this.watchers) {
-      if (wanted.has(dir)) continue;
-      this.watchers.delete(dir);
-      await watcher.close();
-    }
-    await Promise.all([...wanted].filter((dir) => !this.watchers.has(dir)).map((dir) => this.add(dir)));
+    this.wanted = new Set([...dirs].map((dir) => resolve(dir)));
+    await this.sync();
+  }
+
+  /** Brings the watches in line with `wanted`; resolves with the wanted dirs that got a watch of their own. */
+  private sync(): Promise<string[]> {
+    const next = this.queue.then(async () => {
+      if (this.closed) return [];
+      const targets = new Set([...this.wanted].map(nearestExisting));
+      for (const [dir, watcher] of this.watchers) {
+        if (targets.has(dir) && existsSync(dir)) continue;
+        this.watchers.delete(dir);
+        await watcher.close();
+      }
+      const added = [...targets].filter((dir) => !this.watchers.has(dir));
+      await Promise.all(added.map((dir) => this.add(dir)));
+      return added.filter((dir) => this.wanted.has(dir));
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   private async add(dir: string): Promise<void> {
     const { watch } = await import("chokidar");
-    if (this.closed || this.watchers.has(dir)) return;
+    if (this.closed) return;
     const watcher = watch(dir, { ignoreInitial: true, depth: 0, ignored: (path: string) => resolve(path) !== dir });
     this.watchers.set(dir, watcher);
     const ready = new Promise<void>((done) => watcher.once("ready", () => done()));
     watcher.on("raw", (_event, name: string | null | undefined, details) => {
       const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
       if (typeof watched === "string" && resolve(watched) !== dir) return;
-      this.onEvent(dir, name ? String(name) : undefined);
+      this.onRaw(dir, name ? String(name) : undefined);
     });
-    // A directory that cannot be watched (gone, no permission): its files are
+    // A directory that cannot be watched (no permission): its files are
     // still hashed before every run; nothing else to do.
     watcher.on("error", () => undefined);
     await ready;
   }
 
+  private onRaw(dir: string, name: string | undefined): void {
+    if (this.closed) return;
+    if (this.wanted.has(dir)) this.onEvent(dir, name);
+    // A missing directory may have appeared below a stand-in, or this one was removed.
+    const standsIn = [...this.wanted].some((wanted) => below(dir, wanted) && !this.watchers.has(wanted));
+    if (standsIn || !existsSync(dir)) {
+      void this.sync().then(
+        (appeared) => {
+          for (const wanted of appeared) this.onEvent(wanted, undefined);
+        },
+        () => undefined,
+      );
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    await this.queue;
     const all = [...this.watchers.values()];
     this.watchers.clear();
     await Promise.all(all.map((watcher) => watcher.close()));
