@@ -12,7 +12,8 @@ import { startControlServer } from "../process/control.js";
 import { Smolvm } from "../process/smolvm.js";
 import { Supervisor } from "../process/supervisor.js";
 import { subnetForSlug } from "../subnet.js";
-import { RunRecord } from "./run-record.js";
+import { liveRuntimeRecord } from "../runtime-record.js";
+import { alreadyRunning, RunRecord } from "./run-record.js";
 import type { LaunchServices } from "./services.js";
 import { PortTakenError } from "./sidecars.js";
 
@@ -69,6 +70,13 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   process.stderr.on("error", ignoreWriteError);
 
   mkdirSync(ctx.stageDir, { recursive: true, mode: 0o700 });
+  // A running launch holds the stage lock until the agent is attached: say
+  // it is running now, rather than after the lock wait times out.
+  const running = liveRuntimeRecord(ctx.runDir);
+  if (running) {
+    for (const name of signals) process.off(name, onSignal);
+    throw alreadyRunning(running);
+  }
   try {
     lock = await acquireStageLock(join(ctx.stageDir, LOCK_FILE), { command: `bottle ${options.mode}`, timeoutMs: options.lockTimeoutMs });
   } catch (error) {

@@ -38,11 +38,7 @@ export class RunRecord {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
       const holder = readRuntimeRecord(runDir);
-      if (holder && launcherAlive(holder)) {
-        throw new BottleError(
-          `bottle \`${holder.slug}\` is already running (pid ${holder.pid}, since ${new Date(holder.startedAt).toISOString()}); stop it with \`bottle stop ${holder.slug}\``,
-        );
-      }
+      if (holder && launcherAlive(holder)) throw alreadyRunning(holder);
       cleanedStale.push(...clearStale(runDir, holder));
     }
     throw new BottleError(`could not claim ${runDir}: another launch keeps claiming it`);
@@ -74,6 +70,12 @@ export class RunRecord {
   release(): void {
     rmSync(this.runDir, { recursive: true, force: true });
   }
+}
+
+export function alreadyRunning(holder: RuntimeRecord): BottleError {
+  return new BottleError(
+    `bottle \`${holder.slug}\` is already running (pid ${holder.pid}, since ${new Date(holder.startedAt).toISOString()}); stop it with \`bottle stop ${holder.slug}\``,
+  );
 }
 
 /**
