@@ -2,7 +2,8 @@
 // cannot run at once (the second fails naming the first and starts nothing
 // of its own), the same bottle cannot be launched twice (the second names
 // the pid), and a pipelock port lost between a build and a launch is
-// re-allocated, re-rendering the Smolfile with the new port.
+// re-allocated, re-rendering the Smolfile with the new port (and one taken
+// after allocation, before pipelock binds it, is re-allocated and retried).
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -61,6 +62,19 @@ test("while one bottle runs, a second bottle on the same subnet fails naming the
   const now = await runBottle(second, ["launch"]);
   assert.is(now.code, 0, describe(now));
   assertNoLeftovers(second, "stopped", "second bottle");
+});
+
+test("a second launch of a bottle still starting (holding its stage lock) fails at once naming the pid, not after the lock wait", async () => {
+  freshFakes(first);
+  const running = startBottle(first, ["launch"], { env: { FAKE_HANG: "smolvm:start" } });
+  await waitForMarker(running, hangMarker(first, "smolvm:start"));
+  const again = await runBottle(first, ["launch"], { fakes: tempDir("bf-") });
+  assert.is(again.code, 1, describe(again));
+  assert.match(again.stderr, `bottle \`${first.name}\` is already running (pid ${running.pid}`, describe(again));
+  running.child.kill("SIGINT");
+  const exit = await running.exit;
+  assert.is(exit.code, 130, describe(exit));
+  assertNoLeftovers(first, "absent");
 });
 
 function listen(port: number): Promise<Server> {
