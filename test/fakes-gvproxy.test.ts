@@ -78,9 +78,17 @@ test("a valid config: pid file, then a listening control socket, nothing under F
       await waitForFile(w.socket);
       assert.ok(statSync(w.socket).isSocket());
       assert.is(readFileSync(w.pidFile, "utf8"), String(gv.child.pid));
-      const client = connect(w.socket);
-      await new Promise<void>((resolve, reject) => client.once("connect", resolve).once("error", reject));
-      client.destroy();
+      // The socket file appears at bind(), a moment before listen(): the real
+      // signal is a connection being accepted.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const client = connect(w.socket);
+        const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => client.once("connect", () => resolve(null)).once("error", resolve));
+        client.destroy();
+        if (!error) break;
+        if (error.code !== "ECONNREFUSED" || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       assert.match(readFileSync(w.logFile, "utf8"), /listening unix:\/\//);
       assert.equal(readdirSync(w.state), [], "gvproxy runs in a read-only jail: no records in FAKES_STATE");
     } finally {

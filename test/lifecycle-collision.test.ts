@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readPipelockEvents, readSmolvmCalls, waitForChange } from "./helpers/fakes.js";
+import { readPipelockEvents, readSmolvmCalls } from "./helpers/fakes.js";
 import {
   assertNoLeftovers,
   baseConfig,
@@ -117,21 +117,12 @@ test("a pipelock port taken between build and launch: the launch picks a new por
 
 test("a pipelock port taken after the launch allocated it (before pipelock binds it) is re-allocated and the launch retried", async () => {
   const project = makeProject("lc-race");
-  const run = startBottle(project, ["launch"]);
-  // The sidecars step writes the ports into the run record just before it checks and binds them.
+  // The first pipelock hangs without binding its port, so the test takes the
+  // port without racing it; the retried pipelock starts normally.
+  const run = startBottle(project, ["launch"], { env: { FAKE_HANG: "pipelock@once" } });
+  await waitForMarker(run, hangMarker(project, "pipelock@once"));
   const record = join(project.runDir, "supervisor.json");
-  const taken = await waitForChange(
-    record,
-    () => {
-      try {
-        return (JSON.parse(readFileSync(record, "utf8")) as { ports: Record<string, number> }).ports.pipelock;
-      } catch {
-        return undefined;
-      }
-    },
-    30_000,
-    "the pipelock port in the run record",
-  );
+  const taken = (JSON.parse(readFileSync(record, "utf8")) as { ports: Record<string, number> }).ports.pipelock!;
   const squatter = await listen(taken);
   try {
     const exit = await run.exit;

@@ -227,8 +227,9 @@ export function describe(run: Exit): string {
 
 /** The hang marker a FAKE_HANG step writes (gvproxy's sits next to its pid file, in the run dir). */
 export function hangMarker(project: Project, step: string): string {
-  if (step === "gvproxy") return join(project.runDir, "hang-gvproxy");
-  return join(project.fakes, "hang", step.replace(":", "-"));
+  const name = step.replace(/@once$/, "");
+  if (name === "gvproxy") return join(project.runDir, "hang-gvproxy");
+  return join(project.fakes, "hang", name.replace(":", "-"));
 }
 
 /** Waits for a hang marker; fails at once (with bottle's output) if bottle exits first. */
