@@ -1,6 +1,5 @@
 import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
-import { attachAgent } from "../src/backends/smolmachines/launch/attach.js";
 
 /** The agent in the guest, behind net-up.sh, with the terminal passed through. */
 export const attach: TaskDef<BottleContext> = {
@@ -9,5 +8,5 @@ export const attach: TaskDef<BottleContext> = {
   version: 1,
   volatile: true,
   needs: ["machine"],
-  run: ({ ctx }) => attachAgent(ctx),
+  run: async ({ ctx }) => (await import("../src/backends/smolmachines/launch/attach.js")).attachAgent(ctx),
 };

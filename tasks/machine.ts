@@ -1,6 +1,6 @@
 import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
-import { ensureMachine, type MachineResult } from "../src/backends/smolmachines/launch/machine.js";
+import type { MachineResult } from "../src/backends/smolmachines/launch/machine.js";
 
 /** The smolvm machine: created, re-created when its Smolfile changed, or reused; then started. */
 export const machine: TaskDef<BottleContext> = {
@@ -10,6 +10,6 @@ export const machine: TaskDef<BottleContext> = {
   volatile: true,
   needs: ["network", "smolfile.toml", "guest"],
   reads: () => ["smolfile.toml"],
-  run: ({ ctx, needs, previous, log }) =>
-    ensureMachine(ctx, (needs.network as { socket: string }).socket, previous as MachineResult | undefined, log),
+  run: async ({ ctx, needs, previous, log }) =>
+    (await import("../src/backends/smolmachines/launch/machine.js")).ensureMachine(ctx, (needs.network as { socket: string }).socket, previous as MachineResult | undefined, log),
 };

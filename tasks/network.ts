@@ -1,7 +1,6 @@
 import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
 import type { PreflightResult } from "../src/backends/smolmachines/preflight.js";
-import { startNetwork } from "../src/backends/smolmachines/launch/network.js";
 
 /** gvproxy in a network jail that holds nothing but the sidecar ports. */
 export const network: TaskDef<BottleContext> = {
@@ -10,6 +9,6 @@ export const network: TaskDef<BottleContext> = {
   version: 1,
   volatile: true,
   needs: ["sidecars", "gvproxy.yaml", "preflight"],
-  run: ({ ctx, needs }) =>
-    startNetwork(ctx, needs.sidecars as Record<string, number>, (needs.preflight as unknown as PreflightResult).found.gvproxy!),
+  run: async ({ ctx, needs }) =>
+    (await import("../src/backends/smolmachines/launch/network.js")).startNetwork(ctx, needs.sidecars as Record<string, number>, (needs.preflight as unknown as PreflightResult).found.gvproxy!),
 };

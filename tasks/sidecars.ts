@@ -2,9 +2,6 @@ import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
 import type { PreflightResult } from "../src/backends/smolmachines/preflight.js";
 import type { Subnet } from "../src/backends/smolmachines/subnet.js";
-import { assertPreflight, assertSubnetFree, requireJail } from "../src/backends/smolmachines/launch/checks.js";
-import { launchServices } from "../src/backends/smolmachines/launch/services.js";
-import { startSidecars } from "../src/backends/smolmachines/launch/sidecars.js";
 
 /** pipelock (and git-gate / supervise) on the host, each ready when its port accepts. */
 export const sidecars: TaskDef<BottleContext> = {
@@ -14,6 +11,10 @@ export const sidecars: TaskDef<BottleContext> = {
   volatile: true,
   needs: ["preflight", "subnet", "ports", "pipelock.yaml"],
   run: async ({ ctx, needs }) => {
+    // The process side loads only when a launch runs (build stays quick).
+    const { assertPreflight, assertSubnetFree, requireJail } = await import("../src/backends/smolmachines/launch/checks.js");
+    const { launchServices } = await import("../src/backends/smolmachines/launch/services.js");
+    const { startSidecars } = await import("../src/backends/smolmachines/launch/sidecars.js");
     const preflight = needs.preflight as unknown as PreflightResult;
     const { unsafeNoJail } = launchServices(ctx);
     // Everything that can refuse the launch, before anything starts.
