@@ -301,6 +301,8 @@ export class BottleWatcher {
     // Record the content this run reads, so edits made during it trigger the queued run.
     for (const file of this.known.keys()) this.known.set(file, contentHash(file));
     this.eventFiles.clear();
+    // Which content this run builds: a script can tell the run that read its last save.
+    this.emitJson({ event: "run", reads: Object.fromEntries(this.known) });
     let session: Session;
     try {
       session = await this.options.open();
