@@ -3,6 +3,7 @@
 // those lines (never on time; a safety timeout only turns a hang into a
 // failure that shows what was seen).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -111,16 +112,34 @@ export function makeProject(config: ProjectConfig, extraEnv: Record<string, stri
   return { dir, config: configPath, stage: join(dir, ".bottle", config.name), runDir: join(home.XDG_RUNTIME_DIR, "bottle", config.name), home, env };
 }
 
-/** Rewrites the config in place (one write, no rename). */
+/**
+ * Saves the config as most editors do: the new text in a temp file beside
+ * it, renamed over it (one atomic change, so one run however loaded the
+ * machine is).
+ */
 export function saveConfig(project: Project, config: ProjectConfig | string): void {
-  writeFileSync(project.config, typeof config === "string" ? config : configSource(config));
-}
-
-/** An editor's save: write a temp file beside the config, then rename it over. */
-export function renameOver(project: Project, config: ProjectConfig | string): void {
   const temp = join(dirname(project.config), `.bottle.config.ts.${process.pid}.swp`);
   writeFileSync(temp, typeof config === "string" ? config : configSource(config));
   renameSync(temp, project.config);
+}
+
+/** Replaces `path` atomically: `text` in a temp file beside it, renamed over it. */
+export function atomicWrite(path: string, text: string, mode?: number): void {
+  const temp = join(dirname(path), `.${process.pid}.tmp`);
+  writeFileSync(temp, text, mode === undefined ? {} : { mode });
+  renameSync(temp, path);
+}
+
+/** An editor's rename dance (the same as saveConfig, named for what the test is about). */
+export const renameOver = saveConfig;
+
+/**
+ * Rewrites the config in place: truncated, then written. The watcher may see
+ * it empty in between, so a run may fail on it before the next one builds
+ * the text.
+ */
+export function writeInPlace(project: Project, config: ProjectConfig | string): void {
+  writeFileSync(project.config, typeof config === "string" ? config : configSource(config));
 }
 
 /** Runs `bottle <args>` to completion in the project with its environment. */
@@ -168,6 +187,8 @@ export interface Stream {
 
 export interface WatchProcess extends Stream {
   child: ChildProcess;
+  /** The files an edit is usually made to (the project's config): editAndSettle waits for a run that read them. */
+  watched: string[];
   stdout(): string;
   stderr(): string;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -283,6 +304,7 @@ export function spawnBottle(
 
   const handle: WatchProcess = {
     child,
+    watched: [project.config],
     lines,
     raw,
     stdout: () => stdout,
@@ -396,17 +418,44 @@ export interface Settled {
   runs: Run[];
 }
 
+export function sha256File(path: string): string {
+  try {
+    return createHash("sha256").update(readFileSync(path)).digest("hex");
+  } catch {
+    return "missing";
+  }
+}
+
 /**
- * Makes an edit while the watcher is idle and waits until it is idle again.
- * First checks the watcher stayed quiet since it last went idle (no state
- * change at all: nothing ran behind the test's back).
+ * Waits until the watcher has built the files as they are now: a run whose
+ * `{"event":"run","reads":…}` line has each file's current content hash,
+ * then the `state: idle` after it. (The first idle after an edit is not
+ * enough: under load the watcher may run on a save still half-written, go
+ * idle, and only then see the rest.)
  */
-export async function editAndSettle(w: WatchProcess, edit: () => void, what: string): Promise<Settled> {
+export async function settled(w: WatchProcess, from: number, files: readonly string[], what: string): Promise<number> {
+  const hashes = files.map((file) => [file, sha256File(file)] as const);
+  const read = await w.waitFor(
+    (l) => l.event === "run" && hashes.every(([file, hash]) => (l.reads as Record<string, string>)[file] === hash),
+    `a run that reads ${what}`,
+    { from },
+  );
+  const idle = await w.waitFor(isState("idle"), `idle after the run that read ${what}`, { from: read.index });
+  return idle.index;
+}
+
+/**
+ * Makes an edit while the watcher is idle and waits until it has built it
+ * (see settled; `files` are the files the edit touches, the config by
+ * default). First checks the watcher stayed quiet since it last went idle
+ * (no state change at all: nothing ran behind the test's back).
+ */
+export async function editAndSettle(w: WatchProcess, edit: () => void, what: string, files: readonly string[] = w.watched): Promise<Settled> {
   assertQuiet(w, what);
   const from = w.mark();
   edit();
-  const { index } = await w.waitFor(isState("idle"), `idle after ${what}`, { from });
-  return { from, idle: index, lines: w.lines.slice(from, index + 1), runs: runsOf(w.lines, from, index + 1) };
+  const idle = await settled(w, from, files, what);
+  return { from, idle, lines: w.lines.slice(from, idle + 1), runs: runsOf(w.lines, from, idle + 1) };
 }
 
 /** Throws unless the last state line is `idle` and nothing but `ignored` (or `live`) lines came after it. */
