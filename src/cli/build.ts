@@ -3,7 +3,6 @@ import { planGraph } from "../graph/index.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
 import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { forceOption, interruptSignal, runBottleGraph } from "./graph-run.js";
-import { printPlan } from "./plan-output.js";
 import { openSession } from "./session.js";
 
 export const spec: CommandSpec = {
@@ -29,6 +28,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const json = Boolean(args.options.json);
 
   if (args.options["dry-run"]) {
+    const { printPlan } = await import("./plan-output.js");
     printPlan(planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir, targets: backend.buildTargets, ...(force ? { force } : {}) }), { json });
     return EXIT_OK;
   }

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-// bottle's entry point: dispatch to one module per command, loaded lazily
+// The CLI proper: dispatch to one module per command, loaded lazily
 // so a command pays only for what it uses.
 import { BottleError, EXIT_USAGE } from "../errors.js";
 

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// bottle's executable. It only turns on Node's on-disk compile cache (Node
+// 22.1+; a no-op on 20) in bottle's own private cache dir, then loads the
+// CLI: a no-op build is dominated by loading modules.
+import module from "node:module";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+const enableCompileCache = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
+if (enableCompileCache && process.env.BOTTLE_COMPILE_CACHE !== "0") {
+  try {
+    enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle", "node-compile-cache"));
+  } catch {
+    // Only an optimisation.
+  }
+}
+
+await import("./run-cli.js");
