@@ -53,6 +53,7 @@ export async function watchBeside(session: Session, options: { json: boolean; si
     json: options.json,
     lockTimeoutMs: LOCK_TIMEOUT_MS,
     signal: options.signal,
-    print: (line) => process.stderr.write(`watch: ${line}\n`),
+    // Every line of a multi-line message (a config error's problems) is marked as the watcher's.
+    print: (text) => process.stderr.write(`${text.split("\n").map((line) => `watch: ${line}`).join("\n")}\n`),
   }).start();
 }
