@@ -220,4 +220,29 @@ test("bottle launch --watch: the watcher runs beside the agent, applies an egres
   assert.not.ok(existsSync(join(project.stage, ".lock")));
 });
 
+test("bottle launch --watch without --json: every line the watcher prints, a config error's too, is prefixed `watch: `", async () => {
+  const config: ProjectConfig = { name: "wlt", env: { A: "1" }, allow: ["a.example.com"] };
+  const { project, fakes } = liveProject(config);
+  const launch = spawnBottle(project, ["launch", "--watch", "--config", project.config], { env: HANG, source: "stderr" });
+  await running(launch, fakes);
+  await launch.waitForRaw((l) => /^watch: \[\d\d:\d\d:\d\d\] nothing changed$/.test(l), "the watcher's first build");
+  const from = launch.markRaw();
+  saveConfig(project, { ...config, extra: "bogus: 1," });
+  await launch.waitForRaw((l) => l.includes("(the files from the last good build are untouched"), "the config error", { from });
+  const error = launch.raw.slice(from);
+  assert.ok(
+    error.some((l) => /^watch: {3}- bogus: unknown key/.test(l)),
+    `the problem line is prefixed:\n${error.join("\n")}`,
+  );
+  assert.ok(
+    error.every((l) => l.startsWith("watch: ")),
+    `nothing unprefixed:\n${error.join("\n")}`,
+  );
+  // By name: the config on disk is broken.
+  const stop = bottle(project, ["stop", "wlt"]);
+  assert.is(stop.code, 0, stop.stderr);
+  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
+  assert.equal(processesWith(fakes), [], "nothing left running");
+});
+
 test.run();
