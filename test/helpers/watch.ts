@@ -17,6 +17,16 @@ export type Line = Record<string, unknown> & { event: string };
 const cleanups: (() => void)[] = [];
 const running = new Set<WatchProcess>();
 
+process.on("exit", () => {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      cleanup();
+    } catch {
+      // best effort at exit
+    }
+  }
+});
+
 /**
  * Ends every bottle process a test left running (a failed assertion skips
  * the test's own stop): SIGTERM first, so a launched bottle tears down its
