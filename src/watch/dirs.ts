@@ -15,7 +15,7 @@
 // stood in for by its nearest existing ancestor until it appears, and one
 // that is removed falls back to its ancestor again. The caller decides what
 // an event means (it compares content hashes).
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import type { FSWatcher } from "chokidar";
 
@@ -28,6 +28,14 @@ function nearestExisting(dir: string): string {
   return current;
 }
 
+function inode(dir: string): number | undefined {
+  try {
+    return statSync(dir).ino;
+  } catch {
+    return undefined;
+  }
+}
+
 function below(parent: string, path: string): boolean {
   const rel = relative(parent, path);
   return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
@@ -35,7 +43,7 @@ function below(parent: string, path: string): boolean {
 
 export class DirectoryWatch {
   /** By the directory actually watched: a wanted one, or an ancestor standing in for a missing one. */
-  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly watchers = new Map<string, { watcher: FSWatcher; ino: number | undefined }>();
   private wanted = new Set<string>();
   /** Changes to the set of watches, one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -49,19 +57,30 @@ export class DirectoryWatch {
     await this.sync();
   }
 
-  /** Brings the watches in line with `wanted`; resolves with the wanted dirs that got a watch of their own. */
+  /**
+   * Brings the watches in line with `wanted`; resolves with the wanted dirs
+   * that got a watch of their own. Goes round until nothing changes: a
+   * directory created while a stand-in's watch was being set up (mkdir -p
+   * a/b/c) sent its events to no one, so it is looked for again once the
+   * watch is live.
+   */
   private sync(): Promise<string[]> {
     const next = this.queue.then(async () => {
-      if (this.closed) return [];
-      const targets = new Set([...this.wanted].map(nearestExisting));
-      for (const [dir, watcher] of this.watchers) {
-        if (targets.has(dir) && existsSync(dir)) continue;
-        this.watchers.delete(dir);
-        await watcher.close();
+      const appeared: string[] = [];
+      while (!this.closed) {
+        const targets = new Set([...this.wanted].map(nearestExisting));
+        for (const [dir, { watcher, ino }] of this.watchers) {
+          // A directory removed and made again is a new inode: the old watch sees nothing.
+          if (targets.has(dir) && inode(dir) === ino) continue;
+          this.watchers.delete(dir);
+          await watcher.close();
+        }
+        const added = [...targets].filter((dir) => !this.watchers.has(dir));
+        if (!added.length) break;
+        await Promise.all(added.map((dir) => this.add(dir)));
+        appeared.push(...added.filter((dir) => this.wanted.has(dir)));
       }
-      const added = [...targets].filter((dir) => !this.watchers.has(dir));
-      await Promise.all(added.map((dir) => this.add(dir)));
-      return added.filter((dir) => this.wanted.has(dir));
+      return appeared;
     });
     this.queue = next.catch(() => undefined);
     return next;
@@ -70,8 +89,9 @@ export class DirectoryWatch {
   private async add(dir: string): Promise<void> {
     const { watch } = await import("chokidar");
     if (this.closed) return;
+    const ino = inode(dir);
     const watcher = watch(dir, { ignoreInitial: true, depth: 0, ignored: (path: string) => resolve(path) !== dir });
-    this.watchers.set(dir, watcher);
+    this.watchers.set(dir, { watcher, ino });
     const ready = new Promise<void>((done) => watcher.once("ready", () => done()));
     watcher.on("raw", (_event, name: string | null | undefined, details) => {
       const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
@@ -89,7 +109,7 @@ export class DirectoryWatch {
     if (this.wanted.has(dir)) this.onEvent(dir, name);
     // A missing directory may have appeared below a stand-in, or this one was removed.
     const standsIn = [...this.wanted].some((wanted) => below(dir, wanted) && !this.watchers.has(wanted));
-    if (standsIn || !existsSync(dir)) {
+    if (standsIn || inode(dir) !== this.watchers.get(dir)?.ino) {
       void this.sync().then(
         (appeared) => {
           for (const wanted of appeared) this.onEvent(wanted, undefined);
@@ -104,6 +124,6 @@ export class DirectoryWatch {
     await this.queue;
     const all = [...this.watchers.values()];
     this.watchers.clear();
-    await Promise.all(all.map((watcher) => watcher.close()));
+    await Promise.all(all.map(({ watcher }) => watcher.close()));
   }
 }
