@@ -27,9 +27,9 @@ export type Observed = { exists: false } | { exists: true; stamp: FileStamp; reh
 
 function statOrNull(path: string): Stats | null {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR") return null;
+    if ((error as NodeJS.ErrnoException).code === "ENOTDIR") return null;
     throw error;
   }
 }

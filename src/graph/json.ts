@@ -27,8 +27,9 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
+/** SHA-256, as 43 base64url characters (a third shorter than hex: state.json is read on every run). */
 export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return createHash("sha256").update(data).digest("base64url");
 }
 
 export function hashJson(value: unknown): string {

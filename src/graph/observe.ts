@@ -29,8 +29,13 @@ export interface TaskFacts {
   refreshed: boolean;
 }
 
+// A relative path with no `.`, `..` or empty segments needs no resolving.
+const PLAIN_RELATIVE = /^(?!\.{1,2}(?:\/|$))(?:[^/]+\/)*[^/]+$/;
+const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
+
 /** Paths inside the stage dir are shown and stored relative to it. */
 export function displayPath(root: string, path: string): { display: string; absolute: string; inside: boolean } {
+  if (PLAIN_RELATIVE.test(path) && !DOT_SEGMENT.test(path)) return { display: path, absolute: `${root}/${path}`, inside: true };
   const absolute = isAbsolute(path) ? resolve(path) : resolve(root, path);
   const rel = relative(root, absolute);
   const inside = rel !== "" && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
@@ -44,9 +49,9 @@ export function observeTask<C>(
   record: TaskRecord | undefined,
   readCache: Record<string, FileStamp>,
 ): TaskFacts {
-  const inputs = flattenInputs(def.inputs?.(ctx) ?? {});
+  const inputs = def.inputs ? flattenInputs(def.inputs(ctx)) : {};
   const inputHashes: Record<string, string> = {};
-  for (const [key, value] of Object.entries(inputs)) inputHashes[key] = hashJson(value);
+  for (const key in inputs) inputHashes[key] = hashJson(inputs[key]);
 
   let refreshed = false;
   const paths: Record<string, string> = {};

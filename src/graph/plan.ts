@@ -47,9 +47,32 @@ export function taskKey(task: string, version: number, facts: TaskFacts, needHas
   return hashJson({ name: task, version, inputs: facts.inputs, reads: facts.reads, needs: needHashes });
 }
 
+function sameValues(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let count = 0;
+  for (const name in a) {
+    if (a[name] !== b[name]) return false;
+    count++;
+  }
+  return count === Object.keys(b).length;
+}
+
+/**
+ * The stored key still holds when every part it was made from is unchanged;
+ * then there is nothing to hash (the common case in a no-op run).
+ */
+function storedKeyHolds(input: PlanInput, record: TaskRecord): boolean {
+  return (
+    record.key !== "" &&
+    record.version === input.version &&
+    sameValues(record.inputs, input.facts.inputHashes) &&
+    sameValues(record.reads, input.facts.reads) &&
+    sameValues(record.needs, input.needHashes)
+  );
+}
+
 export function planTask(input: PlanInput): { entry: PlanEntry; key: string } {
   const { record, facts } = input;
-  const key = taskKey(input.task, input.version, facts, input.needHashes);
+  const key = record && storedKeyHolds(input, record) ? record.key : taskKey(input.task, input.version, facts, input.needHashes);
   const reasons: Reason[] = [];
   if (input.forced) reasons.push({ kind: "forced" });
   if (input.volatile) reasons.push({ kind: "volatile" });

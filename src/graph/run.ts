@@ -136,6 +136,7 @@ class Executor<C> {
   private readonly selected: Set<string>;
   private readonly waiting = new Map<string, number>();
   private readonly outcomes: Record<string, TaskStatus> = {};
+  private readonly counts: Record<TaskStatus, number> = { ran: 0, fresh: 0, failed: 0, blocked: 0 };
   private readonly results: Record<string, Json> = {};
   private readonly resultHashes = new Map<string, string>();
   private readonly entries = new Map<string, PlanEntry>();
@@ -148,6 +149,8 @@ class Executor<C> {
   private readonly concurrency: number;
   private readonly writer: StateWriter;
   private readonly signal: AbortSignal;
+  /** No listener: skip building events for the many fresh tasks of a no-op run. */
+  private readonly listening: boolean;
   private finish!: () => void;
 
   constructor(
@@ -162,6 +165,7 @@ class Executor<C> {
     this.concurrency = Math.max(1, options.concurrency ?? availableParallelism());
     this.writer = new StateWriter(join(options.root, STATE_FILE), state);
     this.signal = options.signal ?? new AbortController().signal;
+    this.listening = options.onEvent !== undefined;
   }
 
   async run(): Promise<RunResult> {
@@ -185,8 +189,7 @@ class Executor<C> {
     this.signal.removeEventListener("abort", onAbort);
     this.writer.flush();
 
-    const count = (status: TaskStatus): number => Object.values(this.outcomes).filter((s) => s === status).length;
-    const summary: Summary = { ran: count("ran"), fresh: count("fresh"), failed: count("failed"), blocked: count("blocked"), ms: 0 };
+    const summary: Summary = { ...this.counts, ms: 0 };
     return {
       ok: summary.failed === 0 && summary.blocked === 0,
       interrupted: this.signal.aborted,
@@ -220,6 +223,7 @@ class Executor<C> {
 
   private settle(name: string, status: TaskStatus): void {
     this.outcomes[name] = status;
+    this.counts[status]++;
     this.remaining--;
     for (const dependent of this.graph.dependents.get(name)!) {
       if (!this.selected.has(dependent)) continue;
@@ -250,8 +254,12 @@ class Executor<C> {
   private decide(name: string): void {
     const def = this.graph.tasks.get(name)!;
     const needs = this.graph.needs.get(name)!;
-    const unmet = needs.filter((need) => this.outcomes[need] === "failed" || this.outcomes[need] === "blocked");
-    if (unmet.length) return this.settleBlocked(name, unmet.map((need) => ({ kind: "blocked-by", need })));
+    let unmet: string[] | undefined;
+    for (const need of needs) {
+      const outcome = this.outcomes[need];
+      if (outcome === "failed" || outcome === "blocked") (unmet ??= []).push(need);
+    }
+    if (unmet) return this.settleBlocked(name, unmet.map((need) => ({ kind: "blocked-by", need })));
     if (this.signal.aborted) return this.settleBlocked(name, [{ kind: "interrupted" }]);
 
     const record = this.state.tasks[name];
@@ -263,7 +271,8 @@ class Executor<C> {
       return this.fail(name, entry, { reason: "threw", message: `could not check its inputs: ${messageOf(error)}`, cause: error }, 0);
     }
     if (facts.refreshed) this.writer.changed(name);
-    const needHashes = Object.fromEntries(needs.map((need) => [need, this.resultHashes.get(need)!]));
+    const needHashes: Record<string, string> = {};
+    for (const need of needs) needHashes[need] = this.resultHashes.get(need)!;
     const { entry, key } = planTask({
       task: name,
       description: def.description,
@@ -280,7 +289,7 @@ class Executor<C> {
       this.entries.set(name, entry);
       this.results[name] = record!.result;
       this.resultHashes.set(name, record!.resultHash);
-      this.emit({ type: "task", task: name, status: "fresh", volatile: entry.volatile, changed: false, entry, ms: 0 });
+      if (this.listening) this.emit({ type: "task", task: name, status: "fresh", volatile: entry.volatile, changed: false, entry, ms: 0 });
       return this.settle(name, "fresh");
     }
     this.runQueue.push({ name, decided: { entry, key, facts, needHashes } });
