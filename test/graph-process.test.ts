@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { runGraph, type TaskDef } from "../src/graph/index.js";
+import { acquireStageLock, runGraph, type TaskDef } from "../src/graph/index.js";
 import { exited, spawnNode, waitForOutput } from "./helpers/process.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -32,6 +32,21 @@ test("a waiting process gets the lock as soon as the holder releases it", async 
   const { code, stdout } = await exited(contender);
   assert.is(code, 0);
   assert.match(stdout, "acquired");
+});
+
+test("waiting for a held lock can be cancelled", async () => {
+  const root = tempDir();
+  const holder = spawnNode(runner, ["hold-lock", root]);
+  await waitForOutput(holder, "locked");
+  const controller = new AbortController();
+  const waiting = acquireStageLock(join(root, ".lock"), { command: "test", timeoutMs: 60_000, signal: controller.signal });
+  controller.abort();
+  await waiting.then(
+    () => assert.unreachable("the lock was granted while held"),
+    (error: Error) => assert.is(error.name, "AbortError"),
+  );
+  holder.stdin!.end();
+  await exited(holder);
 });
 
 test("a lock left by a killed process is taken over", async () => {

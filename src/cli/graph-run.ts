@@ -3,7 +3,7 @@
 import type { Json, RunResult, TaskDef } from "../graph/index.js";
 import { LockTimeoutError, runGraph } from "../graph/index.js";
 import type { BottleContext } from "../context.js";
-import { BottleError, usageError } from "../errors.js";
+import { BottleError, EXIT_INTERRUPTED, usageError } from "../errors.js";
 import { progressFor } from "./progress.js";
 
 export const LOCK_TIMEOUT_MS = Number(process.env.BOTTLE_LOCK_TIMEOUT_MS ?? 30_000);
@@ -61,6 +61,7 @@ export async function runBottleGraph(options: {
     return result;
   } catch (error) {
     if (error instanceof LockTimeoutError) throw new BottleError(error.message, { cause: error });
+    if (options.signal?.aborted) throw new BottleError("interrupted while waiting for the stage lock", { exitCode: EXIT_INTERRUPTED, cause: error });
     throw error;
   }
 }

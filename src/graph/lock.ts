@@ -94,16 +94,18 @@ function unlinkQuiet(path: string): void {
   }
 }
 
-/** Resolves when the lock file may have changed, or after `ms` at most. */
-function lockChange(path: string, ms: number): Promise<void> {
+/** Resolves when the lock file may have changed, after `ms` at most, or on abort. */
+function lockChange(path: string, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     let watcher: ReturnType<typeof watch> | undefined;
     const done = (): void => {
       clearTimeout(timer);
       watcher?.close();
+      signal?.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
     try {
       watcher = watch(dirname(path), (_event, name) => {
         if (name === null || name === basename(path)) done();
@@ -114,9 +116,10 @@ function lockChange(path: string, ms: number): Promise<void> {
   });
 }
 
-export async function acquireStageLock(path: string, options: { command: string; timeoutMs: number }): Promise<StageLock> {
+export async function acquireStageLock(path: string, options: { command: string; timeoutMs: number; signal?: AbortSignal }): Promise<StageLock> {
   const started = Date.now();
   for (;;) {
+    options.signal?.throwIfAborted();
     if (tryCreate(path, options.command)) break;
     const holder = readHolder(path);
     if (holder?.pid === process.pid && holder.host === hostname()) {
@@ -127,7 +130,7 @@ export async function acquireStageLock(path: string, options: { command: string;
     if (waited >= options.timeoutMs) throw new LockTimeoutError(path, holder, waited);
     // Wake on a change to the lock file; re-check now and then anyway, because
     // a holder that dies without releasing changes nothing on disk.
-    await lockChange(path, Math.min(250, options.timeoutMs - waited));
+    await lockChange(path, Math.min(250, options.timeoutMs - waited), options.signal);
   }
   let held = true;
   const release = (): void => {

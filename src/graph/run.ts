@@ -111,7 +111,8 @@ export async function runGraph<C>(options: RunOptions<C>): Promise<RunResult> {
   const emit = options.onEvent ?? (() => {});
   const root = options.root;
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  const lock = options.lock === false ? null : await acquireStageLock(join(root, LOCK_FILE), options.lock ?? { command: "bottle", timeoutMs: 30_000 });
+  const lockOptions = options.lock === false ? null : (options.lock ?? { command: "bottle", timeoutMs: 30_000 });
+  const lock = lockOptions ? await acquireStageLock(join(root, LOCK_FILE), { ...lockOptions, ...(options.signal ? { signal: options.signal } : {}) }) : null;
   try {
     const loaded = loadState(join(root, STATE_FILE));
     if (loaded.warning) emit({ type: "warning", message: loaded.warning });
