@@ -149,7 +149,7 @@ test("bottle watch beside a running bottle: egress.allow is applied live (one re
   );
   const live = liveLines(env.lines);
   assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
-  assert.match(live[0]!, /^needs `bottle resume`: `smolfile\.toml` changed/);
+  assert.match(live[0]!, /^needs `bottle resume`: `smolfile\.toml` changed \(input `agent\.env\.A` changed\)/);
   assert.equal(machineRestarts(fakes, calls), [], "nothing restarted: the change waits for `bottle resume`");
   assert.is(readPipelockEvents(fakes).filter((e) => e.event === "reload").length, 1, "no reload for a change pipelock does not read");
   assert.is(launch.child.exitCode, null, "the bottle is still running");

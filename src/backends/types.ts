@@ -23,6 +23,12 @@ export interface LaunchRequest {
   beside?: (signal: AbortSignal) => Promise<void>;
 }
 
+export interface RanTask {
+  task: string;
+  /** Why it ran, in words (`input \`agent.env.A\` changed`). */
+  reasons: string[];
+}
+
 export interface Backend {
   readonly name: string;
   readonly tasks: readonly TaskDef<BottleContext>[];
@@ -35,9 +41,10 @@ export interface Backend {
   state(entry: BottleEntry): Promise<{ state: "running" | "stopped" | "stale"; why?: string; pid?: number; ports?: Record<string, number> }>;
   stop(entry: BottleEntry, say: (line: string) => void): Promise<void>;
   /**
-   * Watch mode, after a run re-rendered `ran` while the bottle may be
-   * running: apply what can be applied live; return one line per change.
+   * Watch mode, after a run re-rendered `ran` (each with the reasons it ran)
+   * while the bottle may be running: apply what can be applied live; return
+   * one line per change.
    */
-  applyLive?(ctx: BottleContext, ran: readonly string[]): Promise<string[]>;
+  applyLive?(ctx: BottleContext, ran: readonly RanTask[]): Promise<string[]>;
   remove(entry: BottleEntry, say: (line: string) => void): Promise<void>;
 }

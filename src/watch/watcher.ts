@@ -359,9 +359,11 @@ export class BottleWatcher {
         else print(`[${stamp}] ${event.task} blocked: ${reasons}`);
       }
     }
-    const ran = shown.filter((e) => e.status === "ran").map((e) => e.task);
+    const ranEvents = shown.filter((e) => e.status === "ran");
+    const ran = ranEvents.map((e) => e.task);
     if (result.ok && ran.length && session.backend.applyLive) {
-      for (const line of await session.backend.applyLive(session.ctx, ran)) {
+      const changes = ranEvents.map((e) => ({ task: e.task, reasons: e.entry.reasons.map(describeReason) }));
+      for (const line of await session.backend.applyLive(session.ctx, changes)) {
         print(json ? JSON.stringify({ event: "live", message: line }) : `[${stamp}] ${line}`);
       }
     }
