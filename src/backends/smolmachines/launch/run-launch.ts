@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
 import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
-import type { LaunchView } from "../../types.js";
+import type { LaunchRequest } from "../../types.js";
 import { registerBottle } from "../../../registry.js";
 import { startControlServer } from "../process/control.js";
 import { Smolvm } from "../process/smolvm.js";
@@ -19,18 +19,9 @@ import { PortTakenError } from "./sidecars.js";
 
 const PORT_ATTEMPTS = 3;
 
-export interface LaunchOptions {
-  ctx: BottleContext;
+export interface LaunchOptions extends LaunchRequest {
   tasks: readonly TaskDef<BottleContext>[];
   target: string;
-  mode: "launch" | "resume";
-  unsafeNoJail: boolean;
-  view: LaunchView;
-  lockTimeoutMs: number;
-  /** Messages for the person at the terminal (stderr). */
-  say(message: string): void;
-  /** Runs beside the agent once it is attached (launch --watch); resolves when stopped. */
-  beside?: (signal: AbortSignal) => Promise<void>;
 }
 
 export async function runLaunch(options: LaunchOptions): Promise<number> {

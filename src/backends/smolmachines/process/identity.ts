@@ -24,9 +24,8 @@ export function isZombie(pid: number): boolean {
   }
 }
 
-/** Kills a recorded child only if it is still the same process. */
-export function killIfSame(pid: number, startTime: string | null, signal: NodeJS.Signals = "SIGKILL"): boolean {
-  if (startTime === null || processStartTime(pid) !== startTime) return false;
+/** Signals a child's whole process group, or the child alone if it leads none; false if it is gone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
   } catch {
@@ -37,4 +36,10 @@ export function killIfSame(pid: number, startTime: string | null, signal: NodeJS
     }
   }
   return true;
+}
+
+/** Kills a recorded child only if it is still the same process. */
+export function killIfSame(pid: number, startTime: string | null, signal: NodeJS.Signals = "SIGKILL"): boolean {
+  if (startTime === null || processStartTime(pid) !== startTime) return false;
+  return signalGroup(pid, signal);
 }

@@ -4,7 +4,7 @@
 // and teardown undoes them in reverse order.
 import { closeSync, openSync, readFileSync } from "node:fs";
 import type { ResultPromise } from "execa";
-import { killIfSame, processStartTime } from "./identity.js";
+import { killIfSame, processStartTime, signalGroup } from "./identity.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -81,33 +81,23 @@ export class Supervisor {
     let done = false;
     let stopping = false;
     void exited.then(() => (done = true));
-    const signalGroup = (signal: NodeJS.Signals): void => {
-      try {
-        process.kill(-pid, signal);
-      } catch {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          // already gone
-        }
-      }
-    };
+    const signal = (name: NodeJS.Signals): void => void signalGroup(pid, name);
     const managed: ManagedProcess = {
       role,
       pid,
       logFile: options.logFile,
       exited,
       alive: () => !done,
-      signal: signalGroup,
+      signal,
       stop: async (graceMs = 5000) => {
         stopping = true;
         if (done) return exited;
-        signalGroup("SIGTERM");
-        const timer = setTimeout(() => signalGroup("SIGKILL"), graceMs);
+        signal("SIGTERM");
+        const timer = setTimeout(() => signal("SIGKILL"), graceMs);
         const info = await exited;
         clearTimeout(timer);
         // Anything it left in its group goes too.
-        signalGroup("SIGKILL");
+        signal("SIGKILL");
         return info;
       },
       logTail: (lines = 10) => tail(options.logFile, lines),
