@@ -116,8 +116,18 @@ function lockChange(path: string, ms: number, signal?: AbortSignal): Promise<voi
   });
 }
 
-export async function acquireStageLock(path: string, options: { command: string; timeoutMs: number; signal?: AbortSignal }): Promise<StageLock> {
+export interface LockOptions {
+  command: string;
+  timeoutMs: number;
+  /** Cancels the wait (AbortError). */
+  signal?: AbortSignal;
+  /** Called once, when the lock turns out to be held and the wait begins. */
+  onWait?: (holder: LockHolder | null) => void;
+}
+
+export async function acquireStageLock(path: string, options: LockOptions): Promise<StageLock> {
   const started = Date.now();
+  let announced = false;
   for (;;) {
     options.signal?.throwIfAborted();
     if (tryCreate(path, options.command)) break;
@@ -128,6 +138,10 @@ export async function acquireStageLock(path: string, options: { command: string;
     if (holderIsGone(holder) && tryTakeOver(path, options.command)) break;
     const waited = Date.now() - started;
     if (waited >= options.timeoutMs) throw new LockTimeoutError(path, holder, waited);
+    if (!announced) {
+      announced = true;
+      options.onWait?.(holder);
+    }
     // Wake on a change to the lock file; re-check now and then anyway, because
     // a holder that dies without releasing changes nothing on disk.
     await lockChange(path, Math.min(250, options.timeoutMs - waited), options.signal);

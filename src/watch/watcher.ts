@@ -3,8 +3,8 @@
 // this process, re-plan and run only what is not fresh. Driven by the pure
 // state machine in machine.ts.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, realpathSync, watch } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ConfigError } from "../config/load.js";
 import { errorMessage } from "../errors.js";
 import type { EngineEvent, RunResult } from "../graph/index.js";
@@ -41,28 +41,6 @@ function realPath(path: string): string {
   } catch {
     return path;
   }
-}
-
-/** Resolves when the lock file may have changed, after `ms` at most, or at once when the watch stops. */
-function lockChange(path: string, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    let watcher: ReturnType<typeof watch> | undefined;
-    const done = (): void => {
-      clearTimeout(timer);
-      watcher?.close();
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    try {
-      watcher = watch(dirname(path), (_event, name) => {
-        if (name === null || name === basename(path)) done();
-      });
-    } catch {
-      // No watcher: the timeout still wakes us.
-    }
-  });
 }
 
 function inside(dir: string, path: string): boolean {
@@ -215,30 +193,28 @@ export class BottleWatcher {
 
   /**
    * The stage lock, or null if the watch is stopped while another process
-   * holds it: Ctrl-C does not wait for the lock. Waits here rather than in
-   * acquireStageLock, whose wait cannot be cancelled.
+   * holds it: Ctrl-C does not wait for the lock. Says once that it waits.
    */
   private async takeLock(stageDir: string, signal: AbortSignal, stamp: string): Promise<StageLock | null> {
     const path = join(stageDir, LOCK_FILE);
     mkdirSync(stageDir, { recursive: true, mode: 0o700 });
-    const started = Date.now();
-    let announced = false;
-    for (;;) {
-      if (signal.aborted) return null;
-      try {
-        return await acquireStageLock(path, { command: "bottle watch", timeoutMs: 0 });
-      } catch (error) {
-        if (!(error instanceof LockTimeoutError)) throw error;
-        const waited = Date.now() - started;
-        if (waited >= this.options.lockTimeoutMs) throw new LockTimeoutError(path, error.holder, waited);
-        if (!announced) {
-          announced = true;
-          const holder = error.holder ? { pid: error.holder.pid, command: error.holder.command } : null;
+    try {
+      return await acquireStageLock(path, {
+        command: "bottle watch",
+        timeoutMs: this.options.lockTimeoutMs,
+        signal,
+        onWait: (holder) => {
           const who = holder ? `pid ${holder.pid} (${holder.command})` : "another process";
-          this.options.print(this.options.json ? JSON.stringify({ event: "waiting", lock: path, holder }) : `[${stamp}] waiting for ${stageDir}: in use by ${who}`);
-        }
-        await lockChange(path, Math.min(250, this.options.lockTimeoutMs - waited), signal);
-      }
+          this.options.print(
+            this.options.json
+              ? JSON.stringify({ event: "waiting", lock: path, holder: holder ? { pid: holder.pid, command: holder.command } : null })
+              : `[${stamp}] waiting for ${stageDir}: in use by ${who}`,
+          );
+        },
+      });
+    } catch (error) {
+      if (signal.aborted) return null;
+      throw error;
     }
   }
 
