@@ -19,6 +19,7 @@ import {
   waitForFile,
   waitForPipelockEvent,
   waitForPort,
+  askProxy,
 } from "./helpers/fakes.js";
 
 type Config = Record<string, any>;
@@ -72,21 +73,7 @@ async function withWorld(body: (w: World) => Promise<void>): Promise<void> {
   }
 }
 
-/** Sends one request head and reads the answer until the proxy closes. */
-function ask(port: number, head: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let text = "";
-    socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    socket.on("error", reject);
-    socket.on("end", () => {
-      const status = Number(/^HTTP\/1\.1 ([0-9]{3}) /.exec(text)?.[1]);
-      resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
-    });
-    socket.write(head);
-  });
-}
-
+const ask = askProxy;
 const connectTo = (port: number, host: string) => ask(port, `CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
 
 async function startListening(w: World, args: string[] = []): Promise<RunningFake> {

@@ -6,11 +6,10 @@
 // half-applied. Both for `bottle watch` beside a `bottle launch` and for
 // `bottle launch --watch`; `bottle stop` then leaves nothing running.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fakesBinDir, readPipelockEvents, readSmolvmCalls, waitForFile, waitForPipelockEvent } from "./helpers/fakes.js";
+import { askProxy, fakesBinDir, readPipelockEvents, readSmolvmCalls, waitForFile, waitForPipelockEvent } from "./helpers/fakes.js";
 import {
   bottle,
   editAndSettle,
@@ -57,18 +56,9 @@ function pipelockPort(project: Project): number {
 }
 
 /** A CONNECT to `host` through the (fake) pipelock: its status and body. */
-function connectThrough(port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    let text = "";
-    socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    socket.on("error", reject);
-    socket.on("end", () => {
-      const status = Number(/^HTTP\/1\.1 ([0-9]{3}) /.exec(text)?.[1]);
-      resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4).trim() });
-    });
-    socket.write(`CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
-  });
+async function connectThrough(port: number, host: string): Promise<{ status: number; body: string }> {
+  const { status, body } = await askProxy(port, `CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
+  return { status, body: body.trim() };
 }
 
 /** smolvm calls from index `from` on that would stop, start, create or delete the machine. */

@@ -181,7 +181,17 @@ export function startFake(command: string, args: string[], env: NodeJS.ProcessEn
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<Exit>((resolve, reject) => {
+  const exit = exitOf(child, () => ({ stdout, stderr }), timeoutMs);
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/**
+ * Settles when `child` has exited and its pipes are closed, with what it
+ * printed; SIGKILLs it after `timeoutMs` so a broken test cannot hang.
+ * `onClose` runs just before it settles.
+ */
+export function exitOf(child: ChildProcess, output: () => { stdout: string; stderr: string }, timeoutMs: number, onClose?: () => void): Promise<Exit> {
+  return new Promise<Exit>((resolve, reject) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
@@ -189,10 +199,25 @@ export function startFake(command: string, args: string[], env: NodeJS.ProcessEn
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      onClose?.();
+      resolve({ code, signal, ...output() });
     });
   });
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** Sends one request head to an HTTP proxy on 127.0.0.1:port and reads the answer until it closes. */
+export function askProxy(port: number, head: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const status = Number(/^HTTP\/1\.1 ([0-9]{3}) /.exec(text)?.[1]);
+      resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
+    });
+    socket.write(head);
+  });
 }
 
 /** Runs a command to completion. */

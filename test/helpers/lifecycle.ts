@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlink
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as assert from "uvu/assert";
-import { type Exit, fakesBinDir, readMachines, waitForFile } from "./fakes.js";
+import { type Exit, exitOf, fakesBinDir, readMachines, waitForFile } from "./fakes.js";
 import { tempDir } from "./tmp.js";
 
 /** dist/src/cli/main.js, next to this compiled helper's dist/test/helpers. */
@@ -164,17 +164,8 @@ export function startBottle(project: Project, args: readonly string[], options: 
     stderr += chunk.toString();
     for (const check of [...waiters]) check();
   });
-  const exit = new Promise<Exit>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      for (const check of [...waiters]) check();
-      resolve({ code, signal, stdout, stderr });
-    });
+  const exit = exitOf(child, () => ({ stdout, stderr }), timeoutMs, () => {
+    for (const check of [...waiters]) check();
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   if (child.pid === undefined) throw new Error("could not start bottle");
