@@ -198,6 +198,26 @@ if (tunPresent) {
     });
   });
 
+  // The real gvforwarder (cmd/vm) logs an error and retries every second; it never exits on one.
+  test("a gvforwarder retrying an error that cannot pass fails at once, not at the timeout", () => {
+    withTempDir((dir) => {
+      const retrying = `while :; do echo 'level=error msg="cannot create tap device: permission denied"'; sleep 1; done`;
+      const box = sandbox(dir, retrying, 15);
+      try {
+        const result = box.run(["sh", "-c", "echo agent-ran"]);
+        assert.is(result.status, 1);
+        assert.not.match(String(result.stdout), "agent-ran");
+        // The timeout's message would say "got no IPv4 address within 15s".
+        assert.match(String(result.stderr), "gvforwarder cannot create tap0");
+        assert.match(String(result.stderr), "permission denied");
+        const pid = box.forwarderPid();
+        assert.ok(pid !== null && !isRunning(pid), "gvforwarder was left running");
+      } finally {
+        stopProcess(box.forwarderPid());
+      }
+    });
+  });
+
   test("if tap0 never gets an address it gives up after the timeout and stops gvforwarder", () => {
     withTempDir((dir) => {
       const box = sandbox(dir, "echo 'dhcp error: no lease'\nexec sleep 30", 1);

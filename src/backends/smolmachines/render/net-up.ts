@@ -68,6 +68,12 @@ has_address() {
   fi
 }
 
+# gvforwarder never exits on an error: it logs it and retries every second.
+# One that cannot succeed on a retry ends the wait at once.
+forwarder_gave_up() {
+  grep -q 'cannot create tap device' "$log" 2>/dev/null
+}
+
 forwarder_alive() {
   kill -0 "$forwarder_pid" 2>/dev/null || return 1
   # An exited child the shell has not reaped yet still answers kill -0.
@@ -106,6 +112,10 @@ start_network() {
   until has_address; do
     if ! forwarder_alive; then
       fail_with_log "gvforwarder exited before $iface got an IPv4 address"
+    fi
+    if forwarder_gave_up; then
+      kill "$forwarder_pid" 2>/dev/null || true
+      fail_with_log "gvforwarder cannot create $iface (it needs root, CAP_NET_ADMIN and a usable /dev/net/tun)"
     fi
     if [ "$waited" -ge "$timeout" ]; then
       kill "$forwarder_pid" 2>/dev/null || true
