@@ -9,7 +9,7 @@ import {
 // pipelock's top-level config keys (pipelock.md); it rejects unknown keys.
 const PIPELOCK_KEYS = [
   "version", "mode", "enforce", "explain_blocks", "api_allowlist", "fetch_proxy",
-  "monitoring", "forward_proxy", "tls_interception", "dlp",
+  "monitoring", "forward_proxy", "tls_interception", "dlp", "request_body_scanning",
 ];
 
 test("the default hosts are the agent's list from pipelock.md", () => {
@@ -33,6 +33,11 @@ test("strict, enforcing, forward proxy on, default DLP scanning the env", () => 
   assert.equal(config.forward_proxy, { enabled: true });
   assert.equal(config.dlp, { include_defaults: true, scan_env: true });
   assert.equal(config.api_allowlist, [...AGENT_DEFAULT_HOSTS].sort());
+});
+
+test("headers and bodies are scanned and a finding blocks (pipelock leaves both off when unset)", () => {
+  const config = parse(renderPipelockConfig({ allow: [] }));
+  assert.equal(config.request_body_scanning, { enabled: true, action: "block", scan_headers: true, header_mode: "all" });
 });
 
 test("the allowlist adds the config's hosts, lower-cased, sorted and de-duplicated", () => {

@@ -26,6 +26,9 @@ export function renderPipelockConfig(opts: PipelockConfigOptions): string {
     api_allowlist: normaliseHosts([...AGENT_DEFAULT_HOSTS, ...opts.allow]),
     forward_proxy: { enabled: true },
     dlp: { include_defaults: true, scan_env: true },
+    // Off unless set: without it pipelock's DLP looks at URLs only, and a
+    // secret in a header or a body of a plain-HTTP request leaves unseen.
+    request_body_scanning: { enabled: true, action: "block", scan_headers: true, header_mode: "all" },
   };
   return stringify(config);
 }
