@@ -1,0 +1,36 @@
+// The acceptance suite can fail: with gvproxy out of its jail
+// (--unsafe-no-jail), exactly the attempts the jail stops get through.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { runAcceptance } from "./acceptance/harness.js";
+
+const outcome = await runAcceptance({ unsafeNoJail: true });
+if ("skipped" in outcome) {
+  console.log(`skipped: acceptance-catches-unjailed-gvproxy: ${outcome.skipped}`);
+} else {
+  const failed = (id: string) => outcome.rows.find((r) => r.id === id)?.pass === false;
+
+  test("direct TCP and UDP reach the test host", () => {
+    assert.ok(failed("direct-tcp") && failed("direct-udp"), JSON.stringify(outcome.rows, null, 2));
+  });
+
+  test("the gateway's NAT reaches a host loopback port", () => {
+    assert.ok(failed("gateway-nat-loopback"));
+  });
+
+  test("a port exposed through gvproxy's gateway API appears on the host", () => {
+    assert.ok(failed("gateway-api-expose"));
+  });
+
+  test("crafted DNS queries reach a resolver outside", () => {
+    assert.ok(failed("dns-exfil-non-a") && failed("dns-direct-resolver"));
+  });
+
+  test("what pipelock decides does not depend on the jail", () => {
+    for (const id of ["allowed-host", "proxy-not-allowlisted", "dlp-path", "dlp-query", "dlp-header", "dlp-body", "live-allowlist-edit"]) {
+      assert.ok(outcome.rows.find((r) => r.id === id)?.pass, id);
+    }
+  });
+
+  test.run();
+}

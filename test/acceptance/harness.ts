@@ -1,0 +1,296 @@
+// The escape acceptance suite: launches a real bottle (real gvproxy in the
+// real jail, real gvforwarder in the namespace machine, pipelock real when
+// installed, else its contract fake) whose agent is the probe, answers the
+// probe's two handshakes, and checks from the host what must never have
+// arrived. Returns the table; the caller prints it or asserts on it.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, watch, writeFileSync } from "node:fs";
+import { connect, createServer, type AddressInfo, type Server } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../helpers/fakes.js";
+import { BOTTLE_MAIN } from "../helpers/lifecycle.js";
+import { FAKES_BIN, NSVM_BIN, realNetworkTools, type RealNetworkTools } from "../helpers/real-tools.js";
+import { decodeAnswer, encodeQuery } from "./dns-wire.js";
+import { DIRECT_MARKER, DONE_LINE, ERROR_PREFIX, RESULT_PREFIX, type ProbeResult, type Step } from "./probe-protocol.js";
+import { buildRows, type HostCheck, type Row } from "./rows.js";
+import { inPrivateMounts, makeWorld, type World } from "./world.js";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const PROBE_FILES = ["probe.js", "dns-wire.js", "probe-protocol.js"];
+const NAME = "acceptance";
+const ALLOWED = "allowed.test";
+const BLOCKED = "blocked.test";
+const EXFIL = "exfil.test";
+const LAUNCH_TIMEOUT_MS = 240_000;
+
+export interface AcceptanceReport {
+  rows: Row[];
+  /** What ran: the real tools' paths, and pipelock's (or the fake's). */
+  tools: Record<string, string>;
+  /** From `bottle launch` to the probe's first line. */
+  launchToAgentMs: number | null;
+  exitCode: number | null;
+  /** bottle's own output, for a failure's diagnosis. */
+  output: string;
+}
+
+export type AcceptanceOutcome = AcceptanceReport | { skipped: string };
+
+/** bin/ for the launch: smolvm is the namespace machine, gvproxy the real one, pipelock real or the fake. */
+function toolsBin(dir: string, tools: RealNetworkTools): string {
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  symlinkSync(join(NSVM_BIN, "smolvm"), join(bin, "smolvm"));
+  symlinkSync(tools.gvproxy, join(bin, "gvproxy"));
+  symlinkSync(tools.pipelock ?? join(FAKES_BIN, "pipelock"), join(bin, "pipelock"));
+  return bin;
+}
+
+function writeConfig(projectDir: string, env: Record<string, string>, allow: string[], gvforwarder: string): void {
+  const config = {
+    name: NAME,
+    image: "debian:bookworm-slim",
+    agent: { command: ["node", "/workspace/.probe/probe.js"], env, secrets: { CANARY: { fromEnv: "BOTTLE_ACCEPTANCE_CANARY" } } },
+    workspace: { host: "./ws", guest: "/workspace" },
+    egress: { allow },
+    guest: { gvforwarder },
+  };
+  writeFileSync(join(projectDir, "bottle.config.ts"), `export default ${JSON.stringify(config, null, 2)};\n`);
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+}
+
+/** Whether anything on the host answers 127.0.0.1:port (it must not). */
+function hostConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+function hostDnsQuery(server: string, name: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket("udp4");
+    const timer = setTimeout(() => finish(false), 5000);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(ok);
+    };
+    socket.on("message", (message) => finish(decodeAnswer(message).id === 7));
+    socket.send(encodeQuery(7, name, "TXT"), 53, server);
+  });
+}
+
+function pipelockPid(runDir: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(runDir, "supervisor.json"), "utf8")) as { children: Record<string, { pid: number }> }).children.pipelock?.pid;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface AcceptanceOptions {
+  /** Launch with --unsafe-no-jail: the suite must then fail (it proves the suite can). */
+  unsafeNoJail?: boolean;
+}
+
+export async function runAcceptance(options: AcceptanceOptions = {}): Promise<AcceptanceOutcome> {
+  const tools = realNetworkTools();
+  if ("missing" in tools) return { skipped: tools.missing };
+  // Short: the run dir under it holds unix sockets.
+  const root = mkdtempSync("/tmp/bacc-");
+  let world: World | undefined;
+  const loopback = createServer((socket) => {
+    loopbackConnections++;
+    socket.destroy();
+  });
+  let loopbackConnections = 0;
+  try {
+    world = await makeWorld(root, [ALLOWED, BLOCKED]);
+    const resolverWorks = await hostDnsQuery(world.address, `control.${EXFIL}`);
+    const loopbackPort = await listen(loopback);
+    const exposePort = await freePort();
+    const projectDir = join(root, "p");
+    const probeDir = join(projectDir, "ws", ".probe");
+    mkdirSync(probeDir, { recursive: true });
+    for (const file of PROBE_FILES) copyFileSync(join(here, file), join(probeDir, file));
+    writeFileSync(join(probeDir, "package.json"), '{ "type": "module" }\n');
+    const syncDir = join(projectDir, "ws", ".sync");
+    mkdirSync(syncDir);
+    const agentEnv = {
+      PROBE_UPSTREAM_IP: world.address,
+      PROBE_ALLOWED_HOST: ALLOWED,
+      PROBE_BLOCKED_HOST: BLOCKED,
+      PROBE_LOOPBACK_PORT: String(loopbackPort),
+      PROBE_EXPOSE_PORT: String(exposePort),
+      PROBE_EXFIL_DOMAIN: EXFIL,
+      PROBE_SYNC_DIR: "/workspace/.sync",
+    };
+    writeConfig(projectDir, agentEnv, [ALLOWED], tools.gvforwarder);
+    const canary = `bac-${randomBytes(24).toString("base64url")}`;
+    const home = { XDG_RUNTIME_DIR: join(root, "r"), XDG_STATE_HOME: join(root, "s"), XDG_CACHE_HOME: join(root, "c") };
+    for (const dir of Object.values(home)) mkdirSync(dir, { mode: 0o700 });
+    const bin = toolsBin(root, tools);
+    const env = { ...process.env, ...home, PATH: `${bin}:${process.env.PATH}`, FAKES_STATE: join(root, "f"), FAKE_PIPELOCK_FORWARD: "1", BOTTLE_ACCEPTANCE_CANARY: canary };
+    const runDir = join(home.XDG_RUNTIME_DIR, "bottle", NAME);
+
+    const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch", "--watch", ...(options.unsafeNoJail ? ["--unsafe-no-jail"] : [])]);
+    const started = Date.now();
+    const child = spawn(command!, args, { cwd: projectDir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let output = "";
+    let stderr = "";
+    let launchToAgentMs: number | null = null;
+    const results = new Map<string, ProbeResult>();
+    const hostChecks = new Map<string, HostCheck>();
+    let stdoutRest = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      stdoutRest += chunk.toString();
+      const lines = stdoutRest.split("\n");
+      stdoutRest = lines.pop() ?? "";
+      for (const line of lines) {
+        const text = line.replace(/\r$/, "");
+        if (text.startsWith(RESULT_PREFIX)) {
+          launchToAgentMs ??= Date.now() - started;
+          const result = JSON.parse(text.slice(RESULT_PREFIX.length)) as ProbeResult;
+          results.set(result.id, result);
+        }
+      }
+    });
+    const stderrWaiters: { pattern: RegExp; resolve: () => void }[] = [];
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      stderr += chunk.toString();
+      for (const waiter of [...stderrWaiters]) {
+        if (waiter.pattern.test(stderr)) {
+          stderrWaiters.splice(stderrWaiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      }
+    });
+    const stderrLine = (pattern: RegExp) => new Promise<void>((resolve) => (pattern.test(stderr) ? resolve() : stderrWaiters.push({ pattern, resolve })));
+
+    const answer = async (step: Step): Promise<void> => {
+      switch (step) {
+        case "exposed": {
+          const seen = await hostConnect(exposePort);
+          hostChecks.set("gateway-api-expose", { ok: seen !== "connected", note: `host 127.0.0.1:${exposePort}: ${seen}` });
+          return;
+        }
+        case "edit-allowlist": {
+          const before = pipelockPid(runDir);
+          writeConfig(projectDir, agentEnv, [ALLOWED, BLOCKED], tools.gvforwarder);
+          await stderrLine(/applied live|could not apply pipelock\.yaml live/);
+          await pipelockReloaded(join(root, "f"), tools);
+          const after = pipelockPid(runDir);
+          hostChecks.set("live-allowlist-edit", { ok: before !== undefined && before === after, note: `pipelock pid ${before} before, ${after} after` });
+          return;
+        }
+      }
+    };
+    const handled = new Set<string>();
+    const syncWatcher = watch(syncDir, () => {
+      for (const step of ["exposed", "edit-allowlist"] as const) {
+        if (handled.has(step) || !existsSync(join(syncDir, `${step}.ready`))) continue;
+        handled.add(step);
+        void answer(step).finally(() => writeFileSync(join(syncDir, `${step}.go`), "go"));
+      }
+    });
+
+    const exitCode = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        output += `\n(acceptance: killed bottle launch after ${LAUNCH_TIMEOUT_MS / 1000} s)\n`;
+        killGroup(child.pid!);
+      }, LAUNCH_TIMEOUT_MS);
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    syncWatcher.close();
+    if (!output.includes(DONE_LINE)) {
+      const error = output.split("\n").find((l) => l.startsWith(ERROR_PREFIX));
+      if (error) output += `\n(probe: ${error})\n`;
+    }
+
+    // What only the host can see.
+    const entries = world.entries();
+    const http = entries.filter((e) => e.kind === "http");
+    const carries = (e: Record<string, unknown>) => JSON.stringify(e).includes(canary);
+    const leaked = http.filter(carries).length;
+    for (const id of ["dlp-path", "dlp-query", "dlp-header", "dlp-body"]) {
+      hostChecks.set(id, { ok: leaked === 0, note: leaked ? `the test host received the canary ${leaked} time(s)` : "test host: no request carried the canary" });
+    }
+    const direct = entries.filter((e) => e.kind === "tcp" && String(e.first).startsWith(DIRECT_MARKER)).length;
+    hostChecks.set("direct-tcp", { ok: direct === 0, note: `test host: ${direct} direct connection(s)` });
+    const udp = entries.filter((e) => e.kind === "udp").length;
+    hostChecks.set("direct-udp", { ok: udp === 0, note: `test host: ${udp} datagram(s)` });
+    for (const id of ["proxy-host-loopback", "gateway-nat-loopback"]) {
+      hostChecks.set(id, { ok: loopbackConnections === 0, note: `loopback listener: ${loopbackConnections} connection(s)` });
+    }
+    const blockedHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(BLOCKED) && e.url !== "/after-edit").length;
+    hostChecks.set("proxy-not-allowlisted", { ok: blockedHits === 0, note: `test host: ${blockedHits} request(s) for ${BLOCKED}` });
+    const literalHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(world!.address)).length;
+    hostChecks.set("proxy-ip-literal", { ok: literalHits === 0, note: `test host: ${literalHits} request(s) by IP` });
+    const dnsNames = entries.filter((e) => e.kind === "dns").map((e) => String(e.name));
+    const label = Buffer.from(canary).toString("hex").slice(0, 60);
+    const exfil = dnsNames.filter((n) => n.includes(label) && !n.startsWith("direct-")).length;
+    hostChecks.set("dns-exfil-non-a", { ok: exfil === 0 && resolverWorks, note: `test resolver: ${exfil} crafted quer(ies); it answered the harness's control query: ${resolverWorks ? "yes" : "NO"}` });
+    const directDns = dnsNames.filter((n) => n.startsWith("direct-")).length;
+    hostChecks.set("dns-direct-resolver", { ok: directDns === 0, note: `test resolver: ${directDns} direct quer(ies)` });
+    const helloBody = `hello from ${ALLOWED} ${world.nonce} /hello`;
+    hostChecks.set("allowed-host", { ok: results.get("allowed-host")?.observed.includes(helloBody) ?? false, note: `expected body "${helloBody}"` });
+    const afterBody = `hello from ${BLOCKED} ${world.nonce} /after-edit`;
+    const live = hostChecks.get("live-allowlist-edit");
+    hostChecks.set("live-allowlist-edit", {
+      ok: (live?.ok ?? false) && (results.get("live-allowlist-edit")?.observed.includes(afterBody) ?? false),
+      note: live?.note ?? "the edit step never ran",
+    });
+
+    return {
+      rows: buildRows(results, hostChecks),
+      tools: { gvproxy: tools.gvproxy, gvforwarder: tools.gvforwarder, pipelock: tools.pipelock ?? "contract fake (test/fixtures/bin/pipelock, forwarding): the real pipelock is not installed", smolvm: "namespace machine (test/nsvm)" },
+      launchToAgentMs,
+      exitCode,
+      output,
+    };
+  } finally {
+    loopback.close();
+    world?.close();
+    spawnSync(join(NSVM_BIN, "smolvm"), ["machine", "delete", "--name", `bottle-${NAME}`, "-f"], { env: { ...process.env, FAKES_STATE: join(root, "f") }, stdio: "ignore" });
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // gone
+  }
+}
+
+/** The contract fake records its reloads; the real pipelock's answer is the probe's next request. */
+async function pipelockReloaded(fakesState: string, tools: RealNetworkTools): Promise<void> {
+  if (tools.pipelock) return;
+  const events = join(fakesState, "pipelock", "events.jsonl");
+  const reloaded = () => existsSync(events) && readFileSync(events, "utf8").includes('"event":"reload"');
+  if (reloaded()) return;
+  await new Promise<void>((resolve) => {
+    const watcher = watch(join(fakesState, "pipelock"), () => {
+      if (!reloaded()) return;
+      watcher.close();
+      resolve();
+    });
+  });
+}

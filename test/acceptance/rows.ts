@@ -1,0 +1,63 @@
+// The acceptance table: every attempt the probe makes, what a sealed bottle
+// must show, and the host-side fact that backs it (a server that must have
+// received nothing). Pure: the harness feeds it what it saw.
+import type { ProbeResult } from "./probe-protocol.js";
+
+export interface Row {
+  id: string;
+  attempt: string;
+  expected: string;
+  observed: string;
+  pass: boolean;
+}
+
+export interface RowSpec {
+  id: string;
+  attempt: string;
+  expected: string;
+}
+
+export const ROWS: readonly RowSpec[] = [
+  { id: "proxy-resolves", attempt: "control: resolve proxy.internal", expected: "the gateway's address" },
+  { id: "allowed-host", attempt: "control: allowlisted test host through the proxy", expected: "200 with the body the test host sent" },
+  { id: "proxy-not-allowlisted", attempt: "proxy: a host not on the allowlist", expected: "403; the host saw nothing" },
+  { id: "proxy-ip-literal", attempt: "proxy: an IP literal", expected: "403; the host saw nothing" },
+  { id: "proxy-host-loopback", attempt: "proxy: a host loopback port (127.0.0.1)", expected: "403; the loopback listener saw nothing" },
+  { id: "dlp-path", attempt: "secret canary in the URL path (allowlisted host)", expected: "403; the host never saw it" },
+  { id: "dlp-query", attempt: "secret canary in the query", expected: "403; the host never saw it" },
+  { id: "dlp-header", attempt: "secret canary in a header", expected: "403; the host never saw it" },
+  { id: "dlp-body", attempt: "secret canary in a JSON body", expected: "403; the host never saw it" },
+  { id: "direct-tcp", attempt: "no proxy: TCP to the test host", expected: "fails; the host saw no connection" },
+  { id: "direct-udp", attempt: "no proxy: UDP to the test host", expected: "never arrives" },
+  { id: "gateway-nat-loopback", attempt: "no proxy: a host loopback port that is not a sidecar, via the gateway's NAT", expected: "fails; the listener saw nothing" },
+  { id: "metadata-169.254.169.254", attempt: "no proxy: 169.254.169.254:80", expected: "fails" },
+  { id: "ipv6", attempt: "no proxy: an IPv6 address", expected: "fails" },
+  { id: "dns-a-other-name", attempt: "DNS: A query for a name other than proxy.internal", expected: "NXDOMAIN" },
+  { id: "dns-exfil-non-a", attempt: "DNS: TXT, MX and AAAA for a crafted name under a test domain", expected: "the test resolver saw none of them" },
+  { id: "dns-direct-resolver", attempt: "DNS: a direct query to the test resolver's address", expected: "no answer; the resolver saw nothing" },
+  { id: "gateway-api-expose", attempt: "gvproxy's gateway API: expose a guest port on 127.0.0.1", expected: "nothing new reachable on the host" },
+  { id: "live-allowlist-edit", attempt: "control: a blocked host after a live egress.allow edit (bottle watch)", expected: "200 from the host, pipelock not restarted" },
+];
+
+export interface HostCheck {
+  ok: boolean;
+  note: string;
+}
+
+export function buildRows(results: ReadonlyMap<string, ProbeResult>, host: ReadonlyMap<string, HostCheck>): Row[] {
+  return ROWS.map(({ id, attempt, expected }) => {
+    const probe = results.get(id);
+    const check = host.get(id);
+    const observed = [probe ? probe.observed : "the probe never reported it", check?.note].filter(Boolean).join("; ");
+    return { id, attempt, expected, observed, pass: Boolean(probe?.ok) && (check?.ok ?? true) };
+  });
+}
+
+/** attempt | expected | result | observed (last, so it is never cut). */
+export function formatTable(rows: readonly Row[]): string {
+  const header = ["attempt", "expected", "result", "observed"];
+  const cells = rows.map((r) => [r.attempt, r.expected, r.pass ? "pass" : "FAIL", r.observed]);
+  const widths = header.slice(0, 3).map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => [...c.slice(0, 3).map((cell, i) => cell.padEnd(widths[i]!)), c[3]].join(" | ");
+  return [line(header), [...widths.map((w) => "-".repeat(w)), "--------"].join("-|-"), ...cells.map(line)].join("\n");
+}
