@@ -12,7 +12,7 @@ export interface BottleEntry {
   configPath: string;
   stageDir: string;
   runDir: string;
-  /** The subnet's third octet (two running bottles must not share it). */
+  /** The subnet's third octet (shown by `ls`; bottles may share it: each network is private to its jail). */
   octet: number;
   updatedAt: number;
 }

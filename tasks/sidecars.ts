@@ -1,25 +1,24 @@
 import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
 import type { PreflightResult } from "../src/backends/smolmachines/preflight.js";
-import type { Subnet } from "../src/backends/smolmachines/subnet.js";
 
 /** pipelock (and git-gate / supervise) on the host, each ready when its port accepts. */
 export const sidecars: TaskDef<BottleContext> = {
   name: "sidecars",
   description: "start pipelock (and git-gate, supervise) on their 127.0.0.1 ports",
-  version: 1,
+  // 2: no longer refuses a subnet another running bottle uses (each gvproxy's network is private to its jail).
+  version: 2,
   volatile: true,
-  needs: ["preflight", "subnet", "ports", "pipelock.yaml"],
+  needs: ["preflight", "ports", "pipelock.yaml"],
   run: async ({ ctx, needs }) => {
     // The process side loads only when a launch runs (build stays quick).
-    const { assertPreflight, assertSubnetFree, requireJail } = await import("../src/backends/smolmachines/launch/checks.js");
+    const { assertPreflight, requireJail } = await import("../src/backends/smolmachines/launch/checks.js");
     const { launchServices } = await import("../src/backends/smolmachines/launch/services.js");
     const { startSidecars } = await import("../src/backends/smolmachines/launch/sidecars.js");
     const preflight = needs.preflight as unknown as PreflightResult;
     const { unsafeNoJail } = launchServices(ctx);
     // Everything that can refuse the launch, before anything starts.
     assertPreflight(preflight, { unsafeNoJail });
-    assertSubnetFree(ctx.config.name, (needs.subnet as unknown as Subnet).octet);
     await requireJail(ctx, unsafeNoJail);
     return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!);
   },

@@ -1,7 +1,8 @@
-// Proves what keeps two launches apart: two bottles on the same subnet
-// cannot run at once (the second fails naming the first and starts nothing
-// of its own), the same bottle cannot be launched twice (the second names
-// the pid), and a pipelock port lost between a build and a launch is
+// Proves what keeps two launches apart, and what need not: two bottles on
+// the same subnet run at once (each gvproxy's network is private to its jail;
+// test/real-two-bottles-one-subnet.test.ts shows it on the real network
+// path), the same bottle cannot be launched twice (the second names the
+// pid), and a pipelock port lost between a build and a launch is
 // re-allocated, re-rendering the Smolfile with the new port (and one taken
 // after allocation, before pipelock binds it, is re-allocated and retried).
 import { readFileSync } from "node:fs";
@@ -31,20 +32,17 @@ const withOctet = (name: string): Record<string, unknown> => ({ ...baseConfig(na
 const first = makeProject("lc-col-a", { home, config: withOctet("lc-col-a") });
 const second = makeProject("lc-col-b", { home, config: withOctet("lc-col-b") });
 
-test("while one bottle runs, a second bottle on the same subnet fails naming the first, and starts nothing of its own; the same bottle cannot launch twice", async () => {
+test("while one bottle runs, a second bottle on the same subnet launches too; the same bottle cannot launch twice", async () => {
   freshFakes(first);
   freshFakes(second);
   const running = startBottle(first, ["launch"], { env: { FAKE_HANG: "smolvm:exec" } });
   await waitForMarker(running, hangMarker(first, "smolvm:exec"));
 
   const other = await runBottle(second, ["launch"]);
-  assert.is(other.code, 1, describe(other));
-  assert.match(other.stderr, `subnet 192.168.${OCTET}.0/24 is in use by the running bottle \`${first.name}\` (pid ${running.pid})`, describe(other));
-  assert.match(other.stderr, "subnetOctet");
-  assert.equal(readSmolvmCalls(second.fakes), [], "the second bottle called smolvm");
-  assert.equal(readPipelockEvents(second.fakes), [], "the second bottle started pipelock");
-  assert.not.match(other.stderr, "cleaned up");
-  assertNoLeftovers(second, "absent", "second bottle");
+  assert.is(other.code, 0, describe(other));
+  assert.not.match(other.stderr, "in use by the running bottle");
+  assert.ok(readSmolvmCalls(second.fakes).length > 0, "the second bottle started its machine");
+  assertNoLeftovers(second, "stopped", "second bottle");
 
   // The same bottle again (its own FAKES_STATE, so anything it started would show).
   const again = await runBottle(first, ["launch"], { fakes: tempDir("bf-") });
@@ -57,11 +55,6 @@ test("while one bottle runs, a second bottle on the same subnet fails naming the
   const exit = await running.exit;
   assert.is(exit.code, 0, describe(exit));
   assertNoLeftovers(first, "stopped", "first bottle");
-
-  // With the first one stopped, the second launches.
-  const now = await runBottle(second, ["launch"]);
-  assert.is(now.code, 0, describe(now));
-  assertNoLeftovers(second, "stopped", "second bottle");
 });
 
 test("a second launch of a bottle still starting (holding its stage lock) fails at once naming the pid, not after the lock wait", async () => {

@@ -39,14 +39,28 @@ export interface AcceptanceReport {
 
 export type AcceptanceOutcome = AcceptanceReport | { skipped: string };
 
-/** bin/ for the launch: smolvm is the namespace machine, gvproxy the real one, pipelock real or the fake. */
-function toolsBin(dir: string, tools: RealNetworkTools): string {
-  const bin = join(dir, "bin");
+/**
+ * What `bottle launch` runs with under `root`: its own XDG dirs, and a bin/
+ * first on PATH where smolvm is the namespace machine, gvproxy the real one
+ * and pipelock real or the contract fake.
+ */
+export function launchEnv(root: string, tools: RealNetworkTools, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const bin = join(root, "bin");
   mkdirSync(bin);
   symlinkSync(join(NSVM_BIN, "smolvm"), join(bin, "smolvm"));
   symlinkSync(tools.gvproxy, join(bin, "gvproxy"));
   symlinkSync(tools.pipelock ?? join(FAKES_BIN, "pipelock"), join(bin, "pipelock"));
-  return bin;
+  const home = { XDG_RUNTIME_DIR: join(root, "r"), XDG_STATE_HOME: join(root, "s"), XDG_CACHE_HOME: join(root, "c") };
+  for (const dir of Object.values(home)) mkdirSync(dir, { mode: 0o700 });
+  return { ...process.env, ...home, PATH: `${bin}:${process.env.PATH}`, FAKES_STATE: join(root, "f"), ...extra };
+}
+
+/** The guest runs the agent's scripts from the workspace (the host's /tmp and homes are not in the guest). */
+export function installAgentScripts(workspace: string, files: readonly string[]): void {
+  const dir = join(workspace, ".probe");
+  mkdirSync(dir, { recursive: true });
+  for (const file of files) copyFileSync(join(here, file), join(dir, file));
+  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
 }
 
 function writeConfig(projectDir: string, env: Record<string, string>, allow: string[], gvforwarder: string): void {
@@ -121,10 +135,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     const loopbackPort = await listen(loopback);
     const exposePort = await freePort();
     const projectDir = join(root, "p");
-    const probeDir = join(projectDir, "ws", ".probe");
-    mkdirSync(probeDir, { recursive: true });
-    for (const file of PROBE_FILES) copyFileSync(join(here, file), join(probeDir, file));
-    writeFileSync(join(probeDir, "package.json"), '{ "type": "module" }\n');
+    installAgentScripts(join(projectDir, "ws"), PROBE_FILES);
     const syncDir = join(projectDir, "ws", ".sync");
     mkdirSync(syncDir);
     const agentEnv = {
@@ -138,11 +149,8 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     };
     writeConfig(projectDir, agentEnv, [ALLOWED], tools.gvforwarder);
     const canary = `bac-${randomBytes(24).toString("base64url")}`;
-    const home = { XDG_RUNTIME_DIR: join(root, "r"), XDG_STATE_HOME: join(root, "s"), XDG_CACHE_HOME: join(root, "c") };
-    for (const dir of Object.values(home)) mkdirSync(dir, { mode: 0o700 });
-    const bin = toolsBin(root, tools);
-    const env = { ...process.env, ...home, PATH: `${bin}:${process.env.PATH}`, FAKES_STATE: join(root, "f"), FAKE_PIPELOCK_FORWARD: "1", BOTTLE_ACCEPTANCE_CANARY: canary };
-    const runDir = join(home.XDG_RUNTIME_DIR, "bottle", NAME);
+    const env = launchEnv(root, tools, { FAKE_PIPELOCK_FORWARD: "1", BOTTLE_ACCEPTANCE_CANARY: canary });
+    const runDir = join(env.XDG_RUNTIME_DIR!, "bottle", NAME);
 
     const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch", "--watch", ...(options.unsafeNoJail ? ["--unsafe-no-jail"] : [])]);
     const started = Date.now();

@@ -1,10 +1,8 @@
 // What must hold before a launch starts anything.
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
-import { listBottles } from "../../../registry.js";
 import { detectJail, type AvailableJail } from "../jail/index.js";
 import { formatPreflight, type PreflightResult } from "../preflight.js";
-import { liveRuntimeRecord } from "../runtime-record.js";
 
 export function assertPreflight(result: PreflightResult, options: { unsafeNoJail?: boolean } = {}): void {
   // Without the jail, bwrap is not needed: --unsafe-no-jail must work where bwrap is missing.
@@ -25,17 +23,4 @@ export async function requireJail(ctx: BottleContext, unsafeNoJail: boolean): Pr
     throw new BottleError(`no network jail for gvproxy: ${support.reason}\nfix: ${support.fix}\nbottle will not run gvproxy unjailed (for debugging only: --unsafe-no-jail).`);
   }
   return support;
-}
-
-/** Two bottles on one subnet would fight over the same addresses (the seed's promise). */
-export function assertSubnetFree(slug: string, octet: number): void {
-  for (const other of listBottles()) {
-    if (other.slug === slug) continue;
-    const running = liveRuntimeRecord(other.runDir);
-    if (running && running.octet === octet) {
-      throw new BottleError(
-        `subnet 192.168.${octet}.0/24 is in use by the running bottle \`${other.slug}\` (pid ${running.pid}); stop it with \`bottle stop ${other.slug}\`, or give this bottle another subnet with \`network: { subnetOctet: N }\` in its config`,
-      );
-    }
-  }
 }

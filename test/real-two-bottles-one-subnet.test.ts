@@ -1,0 +1,88 @@
+// Two bottles on the same 192.168.N.0/24 run at once, each agent reaching
+// its own pipelock: gvproxy's network exists only inside its own jail, so
+// nothing is shared. Real gvproxy, gvforwarder and jail; namespace machine.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { installAgentScripts, launchEnv } from "./acceptance/harness.js";
+import { BOTTLE_MAIN } from "./helpers/lifecycle.js";
+import { realNetworkTools } from "./helpers/real-tools.js";
+
+const OCTET = 123;
+const tools = realNetworkTools();
+
+interface Bottle {
+  name: string;
+  dir: string;
+  result: string;
+  go: string;
+  output: string;
+  exit: Promise<number | null>;
+}
+
+function waitForFile(path: string, bottle: Bottle): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(join(path, ".."), () => existsSync(path) && done());
+    const timer = setTimeout(() => done(new Error(`${path} never appeared:\n${bottle.output}`)), 90_000);
+    void bottle.exit.then(() => done(existsSync(path) ? undefined : new Error(`${bottle.name} exited before ${path} appeared:\n${bottle.output}`)));
+    function done(error?: Error): void {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    }
+    if (existsSync(path)) done();
+  });
+}
+
+function launch(root: string, name: string, allow: string, ask: string[], env: NodeJS.ProcessEnv, gvforwarder: string): Bottle {
+  const dir = join(root, name);
+  mkdirSync(join(dir, "ws"), { recursive: true });
+  installAgentScripts(join(dir, "ws"), ["which-proxy.js"]);
+  const config = {
+    name,
+    image: "debian:bookworm-slim",
+    agent: { command: ["node", "/workspace/.probe/which-proxy.js", ...ask], env: { RESULT_FILE: "/workspace/result.json", GO_FILE: "/workspace/go" } },
+    workspace: { host: "./ws", guest: "/workspace" },
+    egress: { allow: [allow] },
+    network: { subnetOctet: OCTET },
+    guest: { gvforwarder },
+  };
+  writeFileSync(join(dir, "bottle.config.ts"), `export default ${JSON.stringify(config)};\n`);
+  const child = spawn(process.execPath, [BOTTLE_MAIN, "launch"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  const bottle: Bottle = { name, dir, result: join(dir, "ws", "result.json"), go: join(dir, "ws", "go"), output: "", exit: new Promise((resolve) => child.on("exit", resolve)) };
+  child.stdout.on("data", (chunk: Buffer) => (bottle.output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (bottle.output += chunk.toString()));
+  return bottle;
+}
+
+if ("missing" in tools) {
+  console.log(`skipped: real-two-bottles-one-subnet: ${tools.missing}`);
+} else {
+  test(`two bottles on 192.168.${OCTET}.0/24 at once: each agent reaches its own pipelock`, async () => {
+    const root = mkdtempSync("/tmp/b2s-");
+    try {
+      const env = launchEnv(root, tools);
+      const a = launch(root, "two-a", "a.test", ["a.test", "b.test"], env, tools.gvforwarder);
+      await waitForFile(a.result, a);
+      // a is still running (it waits for its go file) while b launches on the same subnet.
+      const b = launch(root, "two-b", "b.test", ["a.test", "b.test"], env, tools.gvforwarder);
+      await waitForFile(b.result, b);
+      const running = readFileSync(join(env.XDG_RUNTIME_DIR!, "bottle", "two-a", "supervisor.json"), "utf8");
+      assert.ok(JSON.parse(running).pid > 0, "bottle a is still running");
+      writeFileSync(a.go, "");
+      writeFileSync(b.go, "");
+      assert.is(await a.exit, 0, a.output);
+      assert.is(await b.exit, 0, b.output);
+      // The fake pipelock answers 200 for its own allowlist and 403 for the rest: the answers say whose it was.
+      assert.equal(JSON.parse(readFileSync(a.result, "utf8")), { "a.test": 200, "b.test": 403 });
+      assert.equal(JSON.parse(readFileSync(b.result, "utf8")), { "a.test": 403, "b.test": 200 });
+      for (const bottle of [a, b]) assert.match(readFileSync(join(bottle.dir, ".bottle", bottle.name, "gvproxy.yaml"), "utf8"), `subnet: 192.168.${OCTET}.0/24`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+  test.run();
+}
