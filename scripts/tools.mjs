@@ -15,12 +15,20 @@ const GVISOR = "github.com/containers/gvisor-tap-vsock";
 
 /**
  * The pins. `built` is the name `go install` gives the binary; `refusable`
- * marks a tool whose refusal by the module proxy is reported, not fatal.
+ * marks a tool whose refusal by the module proxy is reported, not fatal;
+ * `ldflags` are passed to the build and recorded with the pin.
  */
 const TOOLS = [
   { name: "gvproxy", pkg: `${GVISOR}/cmd/gvproxy`, version: "v0.8.9", built: "gvproxy" },
   { name: "gvforwarder", pkg: `${GVISOR}/cmd/vm`, version: "v0.8.9", built: "vm" },
-  { name: "gitleaks", pkg: "github.com/zricethezav/gitleaks/v8", version: "v8.30.1", built: "gitleaks" },
+  {
+    name: "gitleaks",
+    pkg: "github.com/zricethezav/gitleaks/v8",
+    version: "v8.30.1",
+    built: "gitleaks",
+    // What gitleaks' own Makefile sets; without it `gitleaks version` says "version is set by build process".
+    ldflags: "-X=github.com/zricethezav/gitleaks/v8/version.Version=v8.30.1",
+  },
   // Its v2 tags are not valid module versions: the pin is a pseudo-version of the repo's HEAD.
   {
     name: "pipelock",
@@ -107,7 +115,8 @@ function elfInterpreter(path) {
 
 function goInstall(go, tool, gobin) {
   return new Promise((resolve) => {
-    const child = spawn(go, ["install", "-trimpath", `${tool.pkg}@${tool.version}`], {
+    const flags = tool.ldflags ? [`-ldflags=${tool.ldflags}`] : [];
+    const child = spawn(go, ["install", "-trimpath", ...flags, `${tool.pkg}@${tool.version}`], {
       env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -127,7 +136,8 @@ async function install(go, tool, manifest) {
   const target = join(binDir, tool.name);
   const pin = `${tool.pkg}@${tool.version}`;
   const recorded = manifest.tools[tool.name];
-  if (recorded?.package === pin && isExecutable(target) && sha256(target) === recorded.sha256) {
+  const ldflags = tool.ldflags ?? "";
+  if (recorded?.package === pin && (recorded.ldflags ?? "") === ldflags && isExecutable(target) && sha256(target) === recorded.sha256) {
     console.log(`${label}: already installed (${relative(root, target)})`);
     return "current";
   }
@@ -156,7 +166,7 @@ async function install(go, tool, manifest) {
       return "failed";
     }
     renameSync(built, target);
-    manifest.tools[tool.name] = { package: pin, sha256: sha256(target) };
+    manifest.tools[tool.name] = { package: pin, ...(ldflags ? { ldflags } : {}), sha256: sha256(target) };
     writeManifest(manifest);
     console.log(`${label}: installed in ${seconds()} (${relative(root, target)}, static)`);
     return "installed";
