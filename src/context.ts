@@ -7,7 +7,7 @@ export interface BottleContext {
   stageDir: string;
   runDir: string;
   platform: NodeJS.Platform;
-  /** PATH as the user ran bottle with it (preflight looks there). */
+  /** Where bottle looks for its tools: PATH as the user ran bottle with it, then bottle's .tools/bin. */
   pathEnv: string;
   /** Present only while launching: the process side's services. */
   launch?: unknown;

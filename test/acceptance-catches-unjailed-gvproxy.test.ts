@@ -2,11 +2,12 @@
 // (--unsafe-no-jail), exactly the attempts the jail stops get through.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { skipSuite } from "./helpers/skip.js";
 import { runAcceptance } from "./acceptance/harness.js";
 
 const outcome = await runAcceptance({ unsafeNoJail: true });
 if ("skipped" in outcome) {
-  console.log(`skipped: acceptance-catches-unjailed-gvproxy: ${outcome.skipped}`);
+  skipSuite("acceptance-catches-unjailed-gvproxy", outcome.skipped);
 } else {
   const failed = (id: string) => outcome.rows.find((r) => r.id === id)?.pass === false;
 

@@ -51,7 +51,7 @@ function builtProject(config: Record<string, unknown> = validConfig()): { projec
 test("the first build renders every file into .bottle/<name>, readable only by the user", () => {
   const project = makeProject(validConfig());
   const emptyPath = tempDir("no-binaries-");
-  const run = runBottle(["build"], { cwd: project, env: { PATH: emptyPath } });
+  const run = runBottle(["build"], { cwd: project, env: { PATH: emptyPath, BOTTLE_TOOLS_DIR: "" } });
   assert.is(run.code, 0, describeRun(run));
   const stage = stageOf(project);
   assert.equal(listTree(stage), STAGE_FILES);
@@ -67,7 +67,7 @@ test("the first build renders every file into .bottle/<name>, readable only by t
 
 test("a build with the binaries missing warns in the seed's shape and still exits 0", () => {
   const project = makeProject(validConfig());
-  const run = runBottle(["build"], { cwd: project, env: { PATH: tempDir("no-binaries-") } });
+  const run = runBottle(["build"], { cwd: project, env: { PATH: tempDir("no-binaries-"), BOTTLE_TOOLS_DIR: "" } });
   assert.is(run.code, 0, describeRun(run));
   assert.match(run.stderr, "BOTTLE_BACKEND=smolmachines requires the following binaries on PATH:\n");
   assert.match(run.stderr, /^ {2}- smolvm {2}install: \S/m);

@@ -19,6 +19,7 @@ import {
 import { bwrapProbeArgs, BWRAP_INSTALL_FIX, USERNS_FIX } from "../src/backends/smolmachines/jail/detect.js";
 import { parseRelayInsideArgs } from "../src/backends/smolmachines/jail/relay-inside-args.js";
 import { sandboxPaths, sbplString } from "../src/backends/smolmachines/jail/sandbox-profile.js";
+import { requireTools, skipSuite } from "./helpers/skip.js";
 
 const RUN = "/tmp/bottle-1000/demo";
 
@@ -59,6 +60,8 @@ if (help.status === 0) {
       assert.ok(new RegExp(`^\\s+${flag}\\b`, "m").test(help.stdout), `bwrap --help does not list ${flag}`);
     }
   });
+} else {
+  skipSuite("jail-args (bwrap flags)", `\`bwrap --help\` did not run: ${requireTools(["bwrap"]) ?? help.error?.message ?? `exit ${help.status}`}`);
 }
 
 // --- relay-inside's command line and socket paths ----------------------------

@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { detectJail, existingMasks, jailCommand, jailReadOnlyPaths, jailScripts, packageRoot } from "../src/backends/smolmachines/jail/index.js";
 import { exited } from "./helpers/process.js";
 import { tempDir } from "./helpers/tmp.js";
+import { skipSuite } from "./helpers/skip.js";
 
 const support = await detectJail();
 
@@ -28,7 +29,7 @@ function done() { socket.destroy(); console.log(JSON.stringify(result)); }
 `;
 
 if (support.kind !== "bwrap") {
-  console.log(`skipping the jail mask suite: ${support.kind === "unavailable" ? support.reason : support.kind}`);
+  skipSuite("jail-masks", support.kind === "unavailable" ? `${support.reason}; ${support.fix}` : `this host uses ${support.kind}`);
 } else {
   test("in the jail, files and unix sockets under /tmp are hidden; the run dir stays writable", async () => {
     const outside = tempDir("bottle-mask-");

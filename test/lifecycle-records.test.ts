@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { readPipelockEvents, readSmolvmCalls } from "./helpers/fakes.js";
 import { assertNoLeftovers, describe, freshFakes, makeProject, runBottle, type Project } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
+import { requireRoot, skipSuite } from "./helpers/skip.js";
 
 const project = makeProject("lc-rec");
 const base = dirname(project.runDir);
@@ -94,9 +95,10 @@ test("a run dir parent that is a symlink is refused before anything starts", asy
   assertNoLeftovers(project, "absent");
 });
 
-const root = process.getuid?.() === 0;
+const notRoot = requireRoot("it chowns a run dir parent to another user");
+if (notRoot) skipSuite("lifecycle-records (run dir owned by another user)", notRoot);
 
-(root ? test : test.skip)("a run dir parent owned by another user is refused before anything starts (needs root to chown)", async () => {
+(notRoot ? test.skip : test)("a run dir parent owned by another user is refused before anything starts (needs root to chown)", async () => {
   freshFakes(project);
   mkdirSync(base, { recursive: true, mode: 0o700 });
   chownSync(base, 65534, 65534);

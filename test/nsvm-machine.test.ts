@@ -8,14 +8,15 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { NSVM_BIN } from "./helpers/real-tools.js";
+import { requireRoot, requireTools, skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const SMOLVM = join(NSVM_BIN, "smolvm");
 const FAKE_SMOLVM = join(NSVM_BIN, "..", "..", "fixtures", "bin", "smolvm");
-const missing = process.getuid?.() !== 0 ? "needs root" : ["bwrap", "nsenter"].find((p) => spawnSync("which", [p]).status !== 0);
+const missing = requireRoot("the namespace machine makes namespaces and enters them") ?? requireTools(["bwrap", "nsenter"]);
 
 if (missing) {
-  console.log(`skipped: nsvm-machine: ${missing === "needs root" ? missing : `${missing} is not installed`}`);
+  skipSuite("nsvm-machine", missing);
 } else {
   const dir = tempDir("nsvm-");
   const state = join(dir, "state");

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeF
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { skipSuite } from "./helpers/skip.js";
 import { installAgentScripts, launchEnv } from "./acceptance/harness.js";
 import { BOTTLE_MAIN } from "./helpers/lifecycle.js";
 import { realNetworkTools } from "./helpers/real-tools.js";
@@ -59,7 +60,7 @@ function launch(root: string, name: string, allow: string, ask: string[], env: N
 }
 
 if ("missing" in tools) {
-  console.log(`skipped: real-two-bottles-one-subnet: ${tools.missing}`);
+  skipSuite("real-two-bottles-one-subnet", tools.missing);
 } else {
   test(`two bottles on 192.168.${OCTET}.0/24 at once: each agent reaches its own pipelock`, async () => {
     const root = mkdtempSync("/tmp/b2s-");

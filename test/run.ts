@@ -1,14 +1,18 @@
 // Runs every compiled uvu suite (dist/test/**/*.test.js) in its own Node
 // process, two at a time, and prints one summary line built from uvu's own
-// per-file counts: `tests: N passed, N failed`. A file that dies without a
-// uvu summary counts as one failure. Arguments filter files by substring.
+// per-file counts: `tests: N passed, N failed, N skipped`. A file that dies
+// without a uvu summary counts as one failure. A suite that cannot run (a
+// missing tool, not root) prints `skipped: <suite>: <reason>` on stdout
+// (test/helpers/skip.ts); each such line counts as one skipped, and with CI
+// set any skip fails the run. Arguments filter files by substring.
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const testDir = fileURLToPath(new URL(".", import.meta.url));
+// BOTTLE_TEST_DIR lets the runner's own test point it at throw-away suites.
+const testDir = process.env.BOTTLE_TEST_DIR ?? fileURLToPath(new URL(".", import.meta.url));
 
 function findSuites(dir: string): string[] {
   const found: string[] = [];
@@ -25,6 +29,8 @@ interface FileResult {
   file: string;
   passed: number;
   failed: number;
+  /** The `skipped: <suite>: <reason>` lines the suite printed. */
+  skips: string[];
   output: string;
   ms: number;
 }
@@ -32,6 +38,14 @@ interface FileResult {
 function count(output: string, label: string): number | undefined {
   const match = new RegExp(`^\\s*${label}:\\s+(\\d+)`, "m").exec(output);
   return match ? Number(match[1]) : undefined;
+}
+
+const SKIP_LINE = /^skipped: [^:\n]+: .+$/gm;
+
+/** CI is set to anything but empty, 0 or false. */
+function inCi(): boolean {
+  const value = process.env.CI;
+  return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
 }
 
 function runSuite(file: string): Promise<FileResult> {
@@ -42,7 +56,11 @@ function runSuite(file: string): Promise<FileResult> {
       env: { ...process.env, FORCE_COLOR: "0" },
     });
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      stdout += chunk.toString();
+    });
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("close", (code, signal) => {
       // uvu's Total already leaves skipped tests out.
@@ -51,7 +69,8 @@ function runSuite(file: string): Promise<FileResult> {
       let failed = total === undefined ? 1 : total - passed;
       if (failed === 0 && code !== 0) failed = 1;
       if (signal) output += `\n(killed by ${signal})`;
-      resolve({ file, passed, failed, output, ms: Date.now() - started });
+      const skips = stdout.match(SKIP_LINE) ?? [];
+      resolve({ file, passed, failed, skips, output, ms: Date.now() - started });
     });
   });
 }
@@ -70,18 +89,23 @@ async function main(): Promise<void> {
         const result = await runSuite(file);
         results.push(result);
         const name = relative(testDir, file);
-        const mark = result.failed ? "FAIL" : "ok  ";
-        console.log(`${mark} ${name}  ${result.passed} passed, ${result.failed} failed  (${result.ms} ms)`);
+        const mark = result.failed ? "FAIL" : result.skips.length ? "SKIP" : "ok  ";
+        const skipped = result.skips.length ? `, ${result.skips.length} skipped` : "";
+        console.log(`${mark} ${name}  ${result.passed} passed, ${result.failed} failed${skipped}  (${result.ms} ms)`);
         if (result.failed) console.log(result.output.replace(/^/gm, "    | "));
-        else for (const line of result.output.split("\n")) if (/^skip(ped)?:/i.test(line)) console.log(`    | ${line}`);
+        else for (const line of result.skips) console.log(`    | ${line}`);
       }
     }),
   );
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
+  const skips = results.flatMap((r) => r.skips);
   if (suites.length === 0) console.log("no test files matched");
-  console.log(`tests: ${passed} passed, ${failed} failed`);
-  process.exitCode = failed > 0 || suites.length === 0 ? 1 : 0;
+  if (skips.length) console.log(`skipped (each is a check that did not run):\n${skips.map((line) => `  ${line}`).join("\n")}`);
+  const skipFails = skips.length > 0 && inCi();
+  if (skipFails) console.log(`CI is set, so the ${skips.length} skipped suite${skips.length === 1 ? "" : "s"} above fail${skips.length === 1 ? "s" : ""} the run`);
+  console.log(`tests: ${passed} passed, ${failed} failed, ${skips.length} skipped`);
+  process.exitCode = failed > 0 || suites.length === 0 || skipFails ? 1 : 0;
 }
 
 await main();

@@ -78,9 +78,11 @@ test("one missing binary: singular header and its install line", () => {
     formatPreflight(result, FORMAT),
     [
       "BOTTLE_BACKEND=smolmachines requires the following binary on PATH:",
-      "  - pipelock  install: go install github.com/luckyPipewrench/pipelock/cmd/pipelock@latest",
+      `  - pipelock  install: ${INSTALL_HINTS.pipelock}`,
     ].join("\n"),
   );
+  assert.match(INSTALL_HINTS.pipelock, "go install github.com/luckyPipewrench/pipelock/cmd/pipelock@latest");
+  assert.match(INSTALL_HINTS.pipelock, "npm run tools");
 });
 
 test("every binary missing on Linux: plural header and one line per binary, bwrap included", () => {
@@ -100,7 +102,8 @@ test("every binary missing on Linux: plural header and one line per binary, bwra
   ]);
   assert.match(INSTALL_HINTS.smolvm, "https://smolmachines.com/install.sh");
   assert.match(INSTALL_HINTS.smolvm, "brew install");
-  assert.match(INSTALL_HINTS.gvproxy, "go install github.com/containers/gvisor-tap-vsock/cmd/gvproxy@latest");
+  assert.match(INSTALL_HINTS.gvproxy, "go install github.com/containers/gvisor-tap-vsock/cmd/gvproxy@v0.8.9");
+  assert.match(INSTALL_HINTS.gvproxy, "npm run tools");
   assert.match(INSTALL_HINTS.bwrap, "apt-get install bubblewrap");
   assert.match(INSTALL_HINTS.bwrap, "dnf install bubblewrap");
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { renderNetUp, shellQuote } from "../src/backends/smolmachines/render/net-up.js";
+import { skipSuite } from "./helpers/skip.js";
 
 function writeScript(dir: string, name: string, text: string): string {
   const path = join(dir, name);
@@ -164,6 +165,7 @@ test("when tap0 already has an address it execs the command without a second gvf
 });
 
 const tunPresent = existsSync("/dev/net/tun") && statSync("/dev/net/tun").isCharacterDevice();
+if (!tunPresent) skipSuite("smol-render-net-up (with /dev/net/tun)", "/dev/net/tun is not a character device on this host");
 
 if (tunPresent) {
   test("it starts gvforwarder, waits for tap0's address, then execs with the proxy variables filled", () => {

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
 import { confinementProblems } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
 import { usageError } from "../errors.js";
+import { toolSearchPath } from "../host-tools.js";
 import { runDir, stageDir } from "../paths.js";
 
 export interface Session {
@@ -37,7 +38,7 @@ export async function openSession(options: { config?: string | undefined; stage?
     stageDir: checkedStage(stageDir(loaded.dir, loaded.config.name, options.stage)),
     runDir: runDir(loaded.config.name),
     platform: process.platform,
-    pathEnv: process.env.PATH ?? "",
+    pathEnv: toolSearchPath(process.env.PATH ?? ""),
   };
   const problems = confinementProblems(ctx.config, { configFiles: loaded.files, stageDir: ctx.stageDir, runDir: ctx.runDir });
   if (problems.length) throw new ConfigError(loaded.path, problems);

@@ -3,13 +3,14 @@
 // --unsafe-no-jail it shows what the jail is for (rows must then fail). Exit 0 when every attempt is blocked and every
 // control passes; 1 otherwise; a run that cannot happen prints `skipped:` and
 // exits 0, or 1 with CI set.
+import { skipSuite } from "../helpers/skip.js";
 import { runAcceptance } from "./harness.js";
 import { formatTable } from "./rows.js";
 
 const json = process.argv.includes("--json");
 const outcome = await runAcceptance({ unsafeNoJail: process.argv.includes("--unsafe-no-jail") });
 if ("skipped" in outcome) {
-  console.log(`skipped: acceptance: ${outcome.skipped}`);
+  skipSuite("acceptance", outcome.skipped);
   process.exitCode = process.env.CI ? 1 : 0;
 } else {
   const failed = outcome.rows.filter((r) => !r.pass).length;

@@ -126,6 +126,8 @@ export function bottleEnv(project: Project, options: RunOptions = {}): NodeJS.Pr
     XDG_RUNTIME_DIR: project.home.XDG_RUNTIME_DIR,
     FAKES_STATE: options.fakes ?? project.fakes,
     [SECRET_VAR]: SECRET_VALUE,
+    // A replaced PATH is the whole world: not even bottle's .tools/bin.
+    ...(options.path === undefined ? {} : { BOTTLE_TOOLS_DIR: "" }),
     ...options.env,
   };
 }

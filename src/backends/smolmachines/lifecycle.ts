@@ -1,6 +1,7 @@
 // stop, rm and status for a bottle found in the registry.
 import { existsSync, rmSync } from "node:fs";
 import { BottleError, errorMessage } from "../../errors.js";
+import { findTool } from "../../host-tools.js";
 import { unregisterBottle, type BottleEntry } from "../../registry.js";
 import { machineName } from "./guest-layout.js";
 import { clearStale } from "./launch/run-record.js";
@@ -54,7 +55,7 @@ export async function stopBottle(entry: BottleEntry, say: (line: string) => void
 export async function removeBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
   for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
-  const smolvm = new Smolvm(new Supervisor());
+  const smolvm = new Smolvm(new Supervisor(), findTool("smolvm") ?? "smolvm");
   const name = machineName(entry.slug);
   try {
     if (await smolvm.status(name)) {

@@ -1,8 +1,9 @@
 // Are the host programs the smolmachines backend drives installed? Checked
 // before anything is written, so a missing tool is named with its fix
 // instead of surfacing later as a spawn ENOENT.
-import { accessSync, constants, statSync } from "node:fs";
-import { posix, win32 } from "node:path";
+import { statSync } from "node:fs";
+import { findOnPath, isExecutableFile } from "../../host-tools.js";
+import type { ToolVersion } from "./tool-versions.js";
 
 export type MissingRequirement =
   | { name: string; hint: string; kind: "binary" }
@@ -12,12 +13,15 @@ export type MissingRequirement =
 export interface PreflightResult {
   ok: boolean;
   missing: MissingRequirement[];
-  /** Where each requirement that is present was found. */
+  /** Where each requirement (and each optional tool) that is present was found. */
   found: Record<string, string>;
+  /** Each found tool's version, added by the preflight task (probing is cached there). */
+  versions?: Record<string, ToolVersion>;
 }
 
 export interface PreflightOptions {
   platform: NodeJS.Platform;
+  /** Where to look: PATH, then bottle's .tools/bin (see toolSearchPath). */
   pathEnv: string;
   /** Absolute host path of the gvforwarder binary to mount, or "image". */
   gvforwarder: string;
@@ -29,14 +33,18 @@ export const INSTALL_HINTS = {
   smolvm:
     "curl -sSL https://smolmachines.com/install.sh | bash  (macOS: brew install smol-machines/tap/smolvm)",
   gvproxy:
-    "go install github.com/containers/gvisor-tap-vsock/cmd/gvproxy@latest  (and put $(go env GOPATH)/bin on PATH)",
-  pipelock: "go install github.com/luckyPipewrench/pipelock/cmd/pipelock@latest",
+    "`npm run tools` in bottle's checkout (the pinned v0.8.9 into its .tools/bin), or go install github.com/containers/gvisor-tap-vsock/cmd/gvproxy@v0.8.9  (and put $(go env GOPATH)/bin on PATH)",
+  pipelock:
+    "go install github.com/luckyPipewrench/pipelock/cmd/pipelock@latest  (`npm run tools` in bottle's checkout tries its pinned version into .tools/bin, but the Go module proxy may refuse it)",
   bwrap: "apt-get install bubblewrap  (or: dnf install bubblewrap)",
 } as const;
 
 export const GVFORWARDER_FILE_HINT =
   "build gvisor-tap-vsock's cmd/vm for linux (GOOS=linux go build -o gvforwarder ./cmd/vm) " +
   'and point guest.gvforwarder at it, or set guest.gvforwarder to "image" if the image ships gvforwarder';
+
+/** Reported with their version when present, never missing: gitleaks scans for secrets. */
+export const OPTIONAL_BINARIES = ["gitleaks"] as const;
 
 /** The binaries to look for on PATH: bwrap is the Linux jail for gvproxy. */
 export function requiredBinaries(platform: NodeJS.Platform): (keyof typeof INSTALL_HINTS)[] {
@@ -52,9 +60,13 @@ export function checkPreflight(opts: PreflightOptions): PreflightResult {
   const found: Record<string, string> = {};
 
   for (const name of requiredBinaries(opts.platform)) {
-    const path = findOnPath(name, opts.pathEnv, opts.platform, isExecutable);
+    const path = findOnPath(name, opts.pathEnv, isExecutable);
     if (path === null) missing.push({ name, hint: INSTALL_HINTS[name], kind: "binary" });
     else found[name] = path;
+  }
+  for (const name of OPTIONAL_BINARIES) {
+    const path = findOnPath(name, opts.pathEnv, isExecutable);
+    if (path !== null) found[name] = path;
   }
 
   if (opts.gvforwarder !== "image") {
@@ -64,26 +76,6 @@ export function checkPreflight(opts: PreflightOptions): PreflightResult {
   }
 
   return { ok: missing.length === 0, missing, found };
-}
-
-/**
- * The first PATH entry holding an executable regular file called `name`.
- * Empty and relative entries are skipped: they would make the answer depend
- * on the current directory.
- */
-export function findOnPath(
-  name: string,
-  pathEnv: string,
-  platform: NodeJS.Platform,
-  isExecutable: (path: string) => boolean,
-): string | null {
-  const path = platform === "win32" ? win32 : posix;
-  for (const dir of pathEnv.split(path.delimiter)) {
-    if (dir === "" || !path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
 }
 
 export interface PreflightFormat {
@@ -115,16 +107,6 @@ export function formatPreflight(result: PreflightResult, format: PreflightFormat
 function isRegularFile(path: string): boolean {
   try {
     return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
   } catch {
     return false;
   }

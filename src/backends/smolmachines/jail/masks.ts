@@ -4,8 +4,7 @@
 // sockets (docker.sock, ssh-agent), so those are replaced by empty
 // read-only tmpfs mounts.
 import { lstatSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 
 export const MASK_CANDIDATES = ["/home", "/root", "/tmp", "/var/tmp", "/run", "/mnt", "/media"] as const;
 
@@ -23,10 +22,7 @@ export function existingMasks(candidates: readonly string[] = MASK_CANDIDATES): 
 }
 
 /** bottle's own install (the relay scripts and the package.json that makes them ESM). */
-export function packageRoot(): string {
-  // dist/src/backends/smolmachines/jail/masks.js → the package root.
-  return resolve(dirname(fileURLToPath(import.meta.url)), "../../../../..");
-}
+export { packageRoot } from "../../../package-root.js";
 
 /** The paths the jailed command needs that may sit under a mask. */
 export function jailReadOnlyPaths(needed: readonly string[], masks: readonly string[]): string[] {

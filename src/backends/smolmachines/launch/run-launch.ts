@@ -5,6 +5,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
+import { findOnPath } from "../../../host-tools.js";
 import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
 import type { LaunchRequest } from "../../types.js";
 import { registerBottle } from "../../../registry.js";
@@ -106,7 +107,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
 
     const services: LaunchServices = {
       supervisor,
-      smolvm: new Smolvm(supervisor, "smolvm", controller.signal),
+      smolvm: new Smolvm(supervisor, findOnPath("smolvm", ctx.pathEnv) ?? "smolvm", controller.signal),
       record,
       signal: controller.signal,
       unsafeNoJail: options.unsafeNoJail,

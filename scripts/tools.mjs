@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// `npm run tools`: installs the pinned real tools bottle drives (gvproxy,
+// gvforwarder, pipelock) and the secret scanner (gitleaks) into .tools/bin
+// with `go install`. Plain JavaScript so it runs on a fresh clone, before
+// `npm run build`. Idempotent: .tools/manifest.json records what each binary
+// was built from and its sha256; a tool whose pin and binary still match is
+// left alone.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const GVISOR = "github.com/containers/gvisor-tap-vsock";
+
+/**
+ * The pins. `built` is the name `go install` gives the binary; `refusable`
+ * marks a tool whose refusal by the module proxy is reported, not fatal;
+ * `ldflags` are passed to the build and recorded with the pin.
+ */
+const TOOLS = [
+  { name: "gvproxy", pkg: `${GVISOR}/cmd/gvproxy`, version: "v0.8.9", built: "gvproxy" },
+  { name: "gvforwarder", pkg: `${GVISOR}/cmd/vm`, version: "v0.8.9", built: "vm" },
+  {
+    name: "gitleaks",
+    pkg: "github.com/zricethezav/gitleaks/v8",
+    version: "v8.30.1",
+    built: "gitleaks",
+    // What gitleaks' own Makefile sets; without it `gitleaks version` says "version is set by build process".
+    ldflags: "-X=github.com/zricethezav/gitleaks/v8/version.Version=v8.30.1",
+  },
+  // Its v2 tags are not valid module versions: the pin is a pseudo-version of the repo's HEAD.
+  {
+    name: "pipelock",
+    pkg: "github.com/luckyPipewrench/pipelock/cmd/pipelock",
+    version: "v1.5.1-0.20260428150615-408651293dfc",
+    built: "pipelock",
+    refusable: true,
+  },
+];
+
+const MIN_GO = [1, 25];
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const toolsDir = join(root, ".tools");
+const binDir = join(toolsDir, "bin");
+const manifestPath = join(toolsDir, "manifest.json");
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function findGo() {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && isExecutable(join(dir, "go"))) return join(dir, "go");
+  }
+  return isExecutable("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : null;
+}
+
+function goVersion(go) {
+  const out = spawnSync(go, ["env", "GOVERSION"], { encoding: "utf8" });
+  const match = /^go(\d+)\.(\d+)/.exec(out.stdout ?? "");
+  return match ? [Number(match[1]), Number(match[2]), out.stdout.trim()] : null;
+}
+
+function readManifest() {
+  try {
+    const parsed = JSON.parse(readFileSync(manifestPath, "utf8"));
+    return parsed && typeof parsed.tools === "object" && parsed.tools !== null ? parsed : { tools: {} };
+  } catch {
+    return { tools: {} };
+  }
+}
+
+function writeManifest(manifest) {
+  const temp = `${manifestPath}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(temp, manifestPath);
+}
+
+function sha256(path) {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+/** The ELF interpreter a binary asks for (PT_INTERP), or null for a static binary. Non-ELF: null. */
+function elfInterpreter(path) {
+  const fd = openSync(path, "r");
+  try {
+    const header = Buffer.alloc(64);
+    readSync(fd, header, 0, 64, 0);
+    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) return null; // not little-endian ELF64
+    const phoff = Number(header.readBigUInt64LE(0x20));
+    const phentsize = header.readUInt16LE(0x36);
+    const phnum = header.readUInt16LE(0x38);
+    const table = Buffer.alloc(phentsize * phnum);
+    readSync(fd, table, 0, table.length, phoff);
+    for (let i = 0; i < phnum; i++) {
+      const entry = i * phentsize;
+      if (table.readUInt32LE(entry) !== 3) continue; // PT_INTERP
+      const offset = Number(table.readBigUInt64LE(entry + 8));
+      const size = Number(table.readBigUInt64LE(entry + 32));
+      const name = Buffer.alloc(size);
+      readSync(fd, name, 0, size, offset);
+      return name.toString("utf8").replace(/\0+$/, "");
+    }
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function goInstall(go, tool, gobin) {
+  return new Promise((resolve) => {
+    const flags = tool.ldflags ? [`-ldflags=${tool.ldflags}`] : [];
+    const child = spawn(go, ["install", "-trimpath", ...flags, `${tool.pkg}@${tool.version}`], {
+      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("error", (error) => resolve({ code: null, output: error.message }));
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+const REFUSED = /403 Forbidden|not available/i;
+
+/** Installs one tool; returns "installed", "current", "refused" or "failed". */
+async function install(go, tool, manifest) {
+  const label = `${tool.name} ${tool.version}`;
+  const target = join(binDir, tool.name);
+  const pin = `${tool.pkg}@${tool.version}`;
+  const recorded = manifest.tools[tool.name];
+  const ldflags = tool.ldflags ?? "";
+  if (recorded?.package === pin && (recorded.ldflags ?? "") === ldflags && isExecutable(target) && sha256(target) === recorded.sha256) {
+    console.log(`${label}: already installed (${relative(root, target)})`);
+    return "current";
+  }
+  console.log(`${label}: installing ${pin}`);
+  const started = Date.now();
+  const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const gobin = mkdtempSync(join(toolsDir, "gobin-"));
+  try {
+    const result = await goInstall(go, tool, gobin);
+    if (result.code !== 0) {
+      const detail = result.output.trim().split("\n").map((line) => `    ${line}`).join("\n");
+      if (tool.refusable && REFUSED.test(result.output)) {
+        console.log(
+          `${label}: NOT INSTALLED after ${seconds()}: the Go module proxy refuses it (403 "This module version is not available"):\n${detail}\n` +
+            `  bottle looks for ${tool.name} on PATH, then in .tools/bin; with neither, preflight reports it missing and \`bottle launch\` refuses to start.`,
+        );
+        return "refused";
+      }
+      console.log(`${label}: FAILED after ${seconds()}: go install exited with ${result.code ?? "an error"}:\n${detail}`);
+      return "failed";
+    }
+    const built = join(gobin, tool.built);
+    const interpreter = elfInterpreter(built);
+    if (interpreter !== null) {
+      console.log(`${label}: FAILED: the binary is dynamically linked (interpreter ${interpreter}); it must be static to run in the jail`);
+      return "failed";
+    }
+    renameSync(built, target);
+    manifest.tools[tool.name] = { package: pin, ...(ldflags ? { ldflags } : {}), sha256: sha256(target) };
+    writeManifest(manifest);
+    console.log(`${label}: installed in ${seconds()} (${relative(root, target)}, static)`);
+    return "installed";
+  } finally {
+    rmSync(gobin, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const go = findGo();
+  if (go === null) {
+    console.error("npm run tools needs Go >= 1.25 and found no `go` on PATH or at /usr/local/go/bin/go.");
+    console.error("Install it from https://go.dev/dl/ (or your distribution's golang package), then run `npm run tools` again.");
+    return 1;
+  }
+  const version = goVersion(go);
+  if (version === null || version[0] < MIN_GO[0] || (version[0] === MIN_GO[0] && version[1] < MIN_GO[1])) {
+    console.error(`npm run tools needs Go >= ${MIN_GO.join(".")}; ${go} is ${version?.[2] ?? "of an unknown version"}.`);
+    console.error("Install a newer Go from https://go.dev/dl/ (or your distribution's golang package), then run `npm run tools` again.");
+    return 1;
+  }
+  mkdirSync(binDir, { recursive: true });
+  console.log(`tools: ${version[2]} (${go}) into ${relative(process.cwd(), binDir) || "."}`);
+  const manifest = readManifest();
+  const outcomes = [];
+  for (const tool of TOOLS) outcomes.push(await install(go, tool, manifest));
+  const failed = TOOLS.filter((_, i) => outcomes[i] === "failed").map((t) => t.name);
+  const refused = TOOLS.filter((_, i) => outcomes[i] === "refused").map((t) => t.name);
+  if (!outcomes.includes("installed") && !outcomes.includes("failed")) console.log("tools: nothing to do: every installable pin is already in .tools/bin");
+  if (refused.length) console.log(`tools: not installable here: ${refused.join(", ")} (see above)`);
+  if (failed.length) {
+    console.log(`tools: failed: ${failed.join(", ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,56 @@
+// test/run.ts counts `skipped: <suite>: <reason>` lines as skipped, says so
+// in its closing line, and with CI set a skipped suite fails the run.
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { tempDir } from "./helpers/tmp.js";
+
+const RUNNER = fileURLToPath(new URL("./run.js", import.meta.url));
+
+/** A stand-in suite: prints what uvu prints for `passed` tests, plus `extra` lines. */
+function suite(dir: string, name: string, passed: number, extra: string[] = []): void {
+  const lines = [...extra, `  Total:     ${passed}`, `  Passed:    ${passed}`, "  Skipped:   0"];
+  writeFileSync(join(dir, `${name}.test.js`), `console.log(${JSON.stringify(lines.join("\n"))});\n`);
+}
+
+function runRunner(dir: string, env: Record<string, string>): { code: number | null; lines: string[] } {
+  const { CI: _, ...inherited } = process.env;
+  const result = spawnSync(process.execPath, [RUNNER], { env: { ...inherited, BOTTLE_TEST_DIR: dir, ...env }, encoding: "utf8" });
+  return { code: result.status, lines: result.stdout.trimEnd().split("\n") };
+}
+
+function world(): string {
+  const dir = tempDir("runner-");
+  suite(dir, "a", 2);
+  suite(dir, "b", 1, ["skipped: b-jail: bwrap is not on PATH", "not a skip: skipped: x: y"]);
+  suite(dir, "c", 0, ["skipped: c-root: needs root"]);
+  return dir;
+}
+
+test("each skipped line counts once, is listed, and the closing line counts them", () => {
+  const run = runRunner(world(), {});
+  assert.is(run.code, 0, run.lines.join("\n"));
+  assert.is(run.lines.at(-1), "tests: 3 passed, 0 failed, 2 skipped");
+  assert.ok(run.lines.includes("  skipped: b-jail: bwrap is not on PATH"), run.lines.join("\n"));
+  assert.ok(run.lines.includes("  skipped: c-root: needs root"), run.lines.join("\n"));
+});
+
+test("with CI set, a skipped suite fails the run and the line before the summary says why", () => {
+  const run = runRunner(world(), { CI: "1" });
+  assert.is(run.code, 1);
+  assert.is(run.lines.at(-1), "tests: 3 passed, 0 failed, 2 skipped");
+  assert.match(run.lines.at(-2) ?? "", /CI is set, so the 2 skipped suites above fail the run/);
+});
+
+test("with CI set and nothing skipped, the run passes", () => {
+  const dir = tempDir("runner-");
+  suite(dir, "a", 2);
+  const run = runRunner(dir, { CI: "true" });
+  assert.is(run.code, 0, run.lines.join("\n"));
+  assert.is(run.lines.at(-1), "tests: 2 passed, 0 failed, 0 skipped");
+});
+
+test.run();
