@@ -1,6 +1,6 @@
 // Proves the gvproxy contract fake enforces gvproxy.md: the flag set, the
 // -config YAML (strictly: unknown keys and bad types rejected), and the
-// lifecycle: pid file first, "<path>" already exists, exit 1 on SIGTERM
+// lifecycle: pid file first, "<path>" already exists, exit 0 and cleanup on SIGTERM
 // leaving the socket behind. It must write nothing under FAKES_STATE.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -97,14 +97,24 @@ test("a valid config: pid file, then a listening control socket, nothing under F
     }
   }));
 
-test("SIGTERM: exit 1, the socket file is left behind, and the next start refuses it", () =>
+test("SIGTERM: exit 0 with the socket and pid files removed, as the real gvproxy v0.8.9 does", () =>
+  withWorld(async (w) => {
+    const gv = startFake("gvproxy", ["-config", w.config()], w.env());
+    await waitForFile(w.socket);
+    gv.child.kill("SIGTERM");
+    assert.is((await gv.exit).code, 0);
+    assert.not.ok(existsSync(w.socket), "socket removed");
+    assert.not.ok(existsSync(w.pidFile), "pid file removed");
+    assert.match(readFileSync(w.logFile, "utf8"), "gvproxy exiting: signal caught");
+  }));
+
+test("a killed gvproxy leaves its socket behind, and the next start refuses it", () =>
   withWorld(async (w) => {
     const config = w.config();
     const gv = startFake("gvproxy", ["-config", config], w.env());
     await waitForFile(w.socket);
-    gv.child.kill("SIGTERM");
-    const exit = await gv.exit;
-    assert.is(exit.code, 1);
+    gv.child.kill("SIGKILL");
+    await gv.exit;
     assert.ok(statSync(w.socket).isSocket(), "stale socket left");
     const again = await runFake("gvproxy", ["-config", config], w.env());
     assert.is(again.code, 1);
@@ -113,7 +123,7 @@ test("SIGTERM: exit 1, the socket file is left behind, and the next start refuse
     const clean = startFake("gvproxy", ["-config", config], w.env());
     await waitForFile(w.socket);
     clean.child.kill("SIGTERM");
-    assert.is((await clean.exit).code, 1);
+    assert.is((await clean.exit).code, 0);
   }));
 
 test("an existing file at a socket path is refused, untouched, after the pid file is written", () =>
