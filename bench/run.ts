@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark suite, one after the other. Reports only;
 // nothing here asserts on time.
 import { runCliNoopBench } from "./cli-noop.js";
+import { runRealLaunchBench } from "./real-launch.js";
 import { runEngineBench } from "./engine.js";
 import { runWatchBench } from "./watch-latency.js";
 
@@ -16,3 +17,6 @@ await runCliNoopBench();
 
 heading("Watch mode: config save → re-rendered file, vs a fresh `bottle build`");
 await runWatchBench();
+
+heading("`bottle launch` on the real network path vs the contract fakes; memory per bottle");
+await runRealLaunchBench();

@@ -1,0 +1,146 @@
+// `bottle launch` on the real network path (real gvproxy in its bwrap jail,
+// real gvforwarder and DHCP in the namespace machine) next to the same launch
+// on the contract fakes, interleaved in one run: the time from the command to
+// the agent's first request answered through its proxy, and, while the agent
+// waits, the resident memory of each process bottle runs per bottle.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { installAgentScripts, launchEnv } from "../test/acceptance/harness.js";
+import { BOTTLE_MAIN } from "../test/helpers/lifecycle.js";
+import { FAKES_BIN, realNetworkTools, type RealNetworkTools } from "../test/helpers/real-tools.js";
+import { median } from "./measure.js";
+
+interface Sample {
+  ms: number;
+  rssKiB: Record<string, number>;
+}
+
+function children(): Map<number, number[]> {
+  const byParent = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone
+    }
+  }
+  return byParent;
+}
+
+/** What each process in the launcher's tree is, by its command line. */
+function role(pid: number): string {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  const joined = argv.join(" ");
+  if (joined.includes("bwrap-launcher.js")) return "jail launcher (node)";
+  if (joined.includes("relay-inside.js")) return "in-jail relay (node)";
+  if (argv[0]?.endsWith("bwrap")) return "bwrap";
+  if (/gvproxy/.test(argv[0] ?? "") || joined.includes("fakes/gvproxy.js")) return "gvproxy";
+  if (joined.includes("pipelock")) return "pipelock";
+  if (joined.includes("cli/main.js")) return "launcher (node, host relays in-process)";
+  return "other";
+}
+
+function rssKiB(pid: number): number {
+  const match = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) : 0;
+}
+
+/** RSS by role over the launcher's process tree, smolvm's own processes left out (they stand in for the VM). */
+function treeRss(root: number): Record<string, number> {
+  const byParent = children();
+  const totals: Record<string, number> = {};
+  const visit = (pid: number): void => {
+    try {
+      const name = role(pid);
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("smolvm")) return;
+      totals[name] = (totals[name] ?? 0) + rssKiB(pid);
+    } catch {
+      return;
+    }
+    for (const child of byParent.get(pid) ?? []) visit(child);
+  };
+  visit(root);
+  return totals;
+}
+
+/** Resolves true once `path` exists and holds `text`; false if the launch exits first. */
+function waitFor(path: string, text: string, exited: Promise<unknown>): Promise<boolean> {
+  const holds = () => existsSync(path) && readFileSync(path, "utf8").includes(text);
+  return new Promise((resolve) => {
+    mkdirSync(join(path, ".."), { recursive: true });
+    const watcher = watch(join(path, ".."), () => holds() && done(true));
+    void exited.then(() => done(holds()));
+    function done(ok: boolean): void {
+      watcher.close();
+      resolve(ok);
+    }
+    if (holds()) done(true);
+  });
+}
+
+async function launchOnce(root: string, index: number, real: boolean, tools: RealNetworkTools): Promise<Sample> {
+  const dir = join(root, `run${index}`);
+  mkdirSync(join(dir, "ws"), { recursive: true });
+  installAgentScripts(join(dir, "ws"), ["which-proxy.js"]);
+  const name = `bench${index}`;
+  const config = {
+    name,
+    image: "debian:bookworm-slim",
+    agent: { command: real ? ["node", "/workspace/.probe/which-proxy.js", "example.com"] : ["sh", "-c", "true"], env: { RESULT_FILE: "/workspace/result.json", GO_FILE: "/workspace/go" } },
+    workspace: { host: "./ws", guest: "/workspace" },
+    egress: { allow: ["example.com"] },
+    guest: { gvforwarder: tools.gvforwarder },
+  };
+  writeFileSync(join(dir, "bottle.config.ts"), `export default ${JSON.stringify(config)};\n`);
+  mkdirSync(join(root, `home${index}`));
+  const env = launchEnv(join(root, `home${index}`), tools);
+  if (!real) env.PATH = `${FAKES_BIN}:${env.PATH}`; // the contract fakes' smolvm and gvproxy
+  const started = performance.now();
+  const child = spawn(process.execPath, [BOTTLE_MAIN, "launch"], { cwd: dir, env, stdio: "ignore" });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  // The fakes run no agent: smolvm's `exec` call is the agent's moment.
+  const reached = real ? await waitFor(join(dir, "ws", "result.json"), "example.com", exited) : await waitFor(join(env.FAKES_STATE!, "smolvm", "calls.jsonl"), '"exec"', exited);
+  const ms = performance.now() - started;
+  if (!reached) throw new Error(`launch ${index} (${real ? "real" : "fakes"}) never reached its agent`);
+  const rss = real ? treeRss(child.pid!) : {};
+  writeFileSync(join(dir, "ws", "go"), "");
+  await exited;
+  return { ms, rssKiB: rss };
+}
+
+export async function runRealLaunchBench(runs = 5): Promise<void> {
+  const tools = realNetworkTools();
+  if ("missing" in tools) {
+    console.log(`skipped: real launch: ${tools.missing}`);
+    return;
+  }
+  const root = mkdtempSync("/tmp/bbl-");
+  try {
+    const real: Sample[] = [];
+    const fake: Sample[] = [];
+    for (let i = 0; i < runs; i++) {
+      real.push(await launchOnce(root, i * 2, true, tools));
+      fake.push(await launchOnce(root, i * 2 + 1, false, tools));
+    }
+    const realMs = median(real.map((s) => s.ms));
+    const fakeMs = median(fake.map((s) => s.ms));
+    console.log(`launch → agent's first proxied answer, real network path: ${realMs.toFixed(0)} ms (median of ${runs}; ${real.map((s) => s.ms.toFixed(0)).join(", ")})`);
+    console.log(`launch → agent's exec, contract fakes:                 ${fakeMs.toFixed(0)} ms (median of ${runs})`);
+    console.log(`ratio real/fakes: ${(realMs / fakeMs).toFixed(2)}x  (pipelock: ${tools.pipelock ?? "the contract fake, a Node process"})`);
+    console.log("\nresident memory per bottle while the agent runs (median KiB):");
+    const roles = [...new Set(real.flatMap((s) => Object.keys(s.rssKiB)))].sort();
+    let total = 0;
+    for (const name of roles) {
+      const kib = median(real.map((s) => s.rssKiB[name] ?? 0));
+      total += kib;
+      console.log(`  ${name.padEnd(44)} ${String(kib).padStart(8)}`);
+    }
+    console.log(`  ${"total".padEnd(44)} ${String(total).padStart(8)}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
