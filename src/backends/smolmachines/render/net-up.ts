@@ -68,6 +68,12 @@ has_address() {
   fi
 }
 
+# Stops gvforwarder and reaps it, so it is gone when this script exits.
+stop_forwarder() {
+  kill "$forwarder_pid" 2>/dev/null || true
+  wait "$forwarder_pid" 2>/dev/null || true
+}
+
 # gvforwarder never exits on an error: it logs it and retries every second.
 # One that cannot succeed on a retry ends the wait at once.
 forwarder_gave_up() {
@@ -106,7 +112,7 @@ start_network() {
 
   "$forwarder" -url ${url} -iface ${shellQuote(iface)} -stop-if-exist '' >"$log" 2>&1 &
   forwarder_pid=$!
-  trap 'kill "$forwarder_pid" 2>/dev/null; exit 130' INT TERM
+  trap 'stop_forwarder; exit 130' INT TERM
 
   waited=0
   until has_address; do
@@ -114,11 +120,11 @@ start_network() {
       fail_with_log "gvforwarder exited before $iface got an IPv4 address"
     fi
     if forwarder_gave_up; then
-      kill "$forwarder_pid" 2>/dev/null || true
+      stop_forwarder
       fail_with_log "gvforwarder cannot create $iface (it needs root, CAP_NET_ADMIN and a usable /dev/net/tun)"
     fi
     if [ "$waited" -ge "$timeout" ]; then
-      kill "$forwarder_pid" 2>/dev/null || true
+      stop_forwarder
       fail_with_log "$iface got no IPv4 address within \${timeout}s (is gvproxy running on the host?)"
     fi
     sleep 1
