@@ -43,9 +43,10 @@ function cacheRoot(): string {
  * nobody else can enter: another user who can write there could plant an
  * evaluated config or transpiled code for bottle to run.
  */
-function privateCacheDir(leaf: string): { dir: string } | { problem: string } {
+function privateCacheDir(leaf: string, create: boolean): { dir: string } | { problem: string } | null {
   const root = cacheRoot();
   const dir = join(root, leaf);
+  if (!create && !lstatSync(dir, { throwIfNoEntry: false })) return null;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -65,8 +66,9 @@ function privateCacheDir(leaf: string): { dir: string } | { problem: string } {
 
 const warned = new Set<string>();
 
-function usableCacheDir(leaf: string, warn: (message: string) => void): string | null {
-  const result = privateCacheDir(leaf);
+function usableCacheDir(leaf: string, warn: (message: string) => void, create = true): string | null {
+  const result = privateCacheDir(leaf, create);
+  if (result === null) return null;
   if ("dir" in result) return result.dir;
   if (!warned.has(result.problem)) {
     warned.add(result.problem);
@@ -125,9 +127,12 @@ export function isCacheableSource(source: string): boolean {
   return true;
 }
 
-/** The evaluated-config cache of this user, or null when it may not be used (warned). */
-export function configCacheDir(warn: (message: string) => void): string | null {
-  return usableCacheDir("config", warn);
+/**
+ * The evaluated-config cache of this user, or null when it may not be used
+ * (warned) or, unless `create`, does not exist yet.
+ */
+export function configCacheDir(warn: (message: string) => void, create: boolean): string | null {
+  return usableCacheDir("config", warn, create);
 }
 
 function readEntry(dir: string, configPath: string): CacheFile | null {
@@ -145,9 +150,9 @@ function readEntry(dir: string, configPath: string): CacheFile | null {
  * file saved mid-evaluation is not cached under its new hash with the value
  * of its old text (see unchangedSince).
  */
-export function hashesBeforeEvaluation(dir: string, configPath: string): Map<string, string> {
+export function hashesBeforeEvaluation(dir: string | null, configPath: string): Map<string, string> {
   let paths = [configPath];
-  const entry = readEntry(dir, configPath);
+  const entry = dir ? readEntry(dir, configPath) : null;
   if (entry?.configPath === configPath) paths = [configPath, ...entry.files.map((f) => f.path)];
   const hashes = new Map<string, string>();
   for (const path of new Set(paths)) {

@@ -69,7 +69,8 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const path = resolve(configPath);
   const dir = dirname(path);
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
-  const cacheDir = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0" ? configCacheDir(warn) : null;
+  const useCache = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
+  const cacheDir = useCache ? configCacheDir(warn, false) : null;
 
   if (cacheDir) {
     const cached = readConfigCache(cacheDir, path);
@@ -88,18 +89,19 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const graph = staticImportGraph(path, (specifier) => specifier === "bottle");
   refuseGuardedImports(path, graph, options.guardedDirs ?? []);
 
-  const before = cacheDir ? hashesBeforeEvaluation(cacheDir, path) : null;
-  const { raw, files, loaded } = await evaluate(path, cacheDir ? transpileCacheDir(warn) : false);
+  const before = useCache ? hashesBeforeEvaluation(cacheDir, path) : null;
+  const { raw, files, loaded } = await evaluate(path, useCache ? transpileCacheDir(warn) : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw new ConfigError(path, result.problems);
 
-  if (cacheDir && before) {
+  if (before) {
     const hashed = hashFiles(files);
     // A file saved while it was evaluated (watch reloading mid-save) would
     // pair its new hash with the old text's value: leave it to the next load.
     if (hashed && unchangedSince(before, hashed) && hashed.every((f) => isCacheableSource(f.source))) {
-      writeConfigCache(cacheDir, path, raw, hashed);
+      const dir = cacheDir ?? configCacheDir(warn, true);
+      if (dir) writeConfigCache(dir, path, raw, hashed);
     }
   }
   const modules = [...new Set([...graph.files, ...files.map(realPathOf), ...loaded.map(realPathOf)])];
