@@ -6,7 +6,6 @@
 // label below belongs to someone else. The public suffix list is tldts's.
 import { isIP } from "node:net";
 import { createRequire } from "node:module";
-import { getPublicSuffix } from "tldts";
 
 // A host name of at least two labels, with an optional leading `*.`; no
 // scheme, port or path.
@@ -51,7 +50,11 @@ function isIpLiteral(entry: string): boolean {
   return /^(?:[0-9]+|0x[0-9a-f]*)$/i.test(last);
 }
 
+const require = createRequire(import.meta.url);
+
+/** Loaded only for wildcard entries: tldts costs tens of milliseconds to load, and every command validates the config. */
 function isPublicSuffix(domain: string): boolean {
+  const { getPublicSuffix } = require("tldts") as typeof import("tldts");
   return getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
 }
 
@@ -72,7 +75,7 @@ function suffixTrie(): { data: SuffixTrie; edgeOffset: Uint32Array } {
   // tldts's public API answers "what is the suffix of this name", not "are
   // there suffixes below this name" (amazonaws.com is no suffix, but
   // s3.amazonaws.com is); its list data answers the second.
-  const data = createRequire(import.meta.url)("tldts/dist/cjs/src/data/trie.js") as SuffixTrie;
+  const data = require("tldts/dist/cjs/src/data/trie.js") as SuffixTrie;
   if (!(data.nodeFlags instanceof Uint8Array) || typeof data.labelText !== "string" || typeof data.rulesRoot !== "number") {
     throw new Error("tldts's suffix list data has an unexpected shape: bottle needs an update for this tldts version");
   }
