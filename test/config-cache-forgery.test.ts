@@ -3,11 +3,12 @@
 // matches, the served value is validated again, and a cache dir that is not
 // the user's own with mode 0700 is not used (with a warning).
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { homeFor, makeProject, runBottle, validConfig } from "./helpers/cli.js";
+import { homeFor, makeProject, runBottle, validConfig, writeConfig } from "./helpers/cli.js";
 
 interface Entry {
   format: number;
@@ -101,6 +102,29 @@ test("a jiti transpile cache dir with group or other bits is not used, with a wa
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stderr, `warning: not using the transpile cache: ${dir} has mode 0750`);
   assert.match(allowlist(project), "h2.example.com");
+});
+
+test("a cache inside the config's own writable workspace is neither served nor written (its guest could forge entries)", () => {
+  const project = makeProject(validConfig());
+  const home = homeFor(project);
+  const config = { ...validConfig(), workspace: { host: home.XDG_CACHE_HOME, guest: "/cache" } };
+  const configPath = writeConfig(project, config);
+  // The guest's forgery: a valid entry with matching hashes and its own allowlist.
+  const dir = join(home.XDG_CACHE_HOME, "bottle", "config");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+  const entry: Entry = {
+    format: 2,
+    configPath,
+    files: [{ path: configPath, hash: sha(readFileSync(configPath, "utf8")) }],
+    raw: { ...config, egress: { allow: ["forged.example.net"] } },
+  };
+  writeFileSync(join(dir, `${sha(configPath).slice(0, 24)}.json`), JSON.stringify(entry));
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stderr, `warning: not using the config cache: ${dir} is inside the workspace ${home.XDG_CACHE_HOME}`);
+  assert.not.match(run.stderr + run.stdout, "forged.example.net");
+  assert.equal(cached(project).entry.raw.egress, { allow: ["forged.example.net"] }, "bottle wrote no entry there");
 });
 
 test("a cache dir owned by another user is not used, with a warning", () => {

@@ -72,25 +72,32 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const useCache = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
   const cacheDir = useCache ? configCacheDir(warn, false) : null;
 
+  let writable = useCache;
   if (cacheDir) {
     const cached = readConfigCache(cacheDir, path);
     if (cached) {
       // Validated again: an entry is only as trustworthy as the cache dir.
       const { validateConfig } = await import("./validate.js");
       const result = validateConfig(cached.raw, dir);
-      if (result.ok) {
+      if (result.ok && !guestCanWrite(result.config, cacheDir, warn)) {
         const modules = cached.files.map(realPathOf);
         return { config: result.config, path, dir, files: cached.files, modules, fromCache: true };
       }
-      // Not a value this config evaluates to now: evaluate it afresh.
+      // Not a value this config evaluates to now, or a cache its guest could
+      // have forged: evaluate it afresh.
+      if (result.ok) writable = false;
     }
   }
 
   const graph = staticImportGraph(path, (specifier) => specifier === "bottle");
-  refuseGuardedImports(path, graph, options.guardedDirs ?? []);
+  const guarded = options.guardedDirs ?? [];
+  refuseGuardedImports(path, graph, guarded);
 
-  const before = useCache ? hashesBeforeEvaluation(cacheDir, path) : null;
-  const { raw, files, loaded } = await evaluate(path, useCache ? transpileCacheDir(warn) : false);
+  const before = writable ? hashesBeforeEvaluation(cacheDir, path) : null;
+  let transpileCache = writable ? transpileCacheDir(warn) : false;
+  // Transpiled code from a guest-writable cache would run as the config.
+  if (transpileCache && guarded.some((g) => isInside(realPathOf(g.dir), realPathOf(transpileCache as string)))) transpileCache = false;
+  const { raw, files, loaded } = await evaluate(path, transpileCache);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw new ConfigError(path, result.problems);
@@ -101,7 +108,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     // pair its new hash with the old text's value: leave it to the next load.
     if (hashed && unchangedSince(before, hashed) && hashed.every((f) => isCacheableSource(f.source))) {
       const dir = cacheDir ?? configCacheDir(warn, true);
-      if (dir) writeConfigCache(dir, path, raw, hashed);
+      if (dir && !guestCanWrite(result.config, dir, warn)) writeConfigCache(dir, path, raw, hashed);
     }
   }
   const modules = [...new Set([...graph.files, ...files.map(realPathOf), ...loaded.map(realPathOf)])];
@@ -114,6 +121,15 @@ function realPathOf(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** True (with a warning) when the config's own writable workspace holds the cache dir: its guest could forge entries. */
+function guestCanWrite(config: BottleConfig, cacheDir: string, warn: (message: string) => void): boolean {
+  if (!config.workspace || config.workspace.readOnly) return false;
+  const workspace = realPathOf(config.workspace.host);
+  if (!isInside(workspace, realPathOf(cacheDir))) return false;
+  warn(`not using the config cache: ${cacheDir} is inside the workspace ${workspace}, which the guest can write; set XDG_CACHE_HOME outside it`);
+  return true;
 }
 
 function isInside(dir: string, path: string): boolean {
