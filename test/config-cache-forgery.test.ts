@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { homeFor, makeProject, runBottle, validConfig, writeConfig } from "./helpers/cli.js";
+import { tempDir } from "./helpers/tmp.js";
 
 interface Entry {
   format: number;
@@ -125,6 +126,25 @@ test("a cache inside the config's own writable workspace is neither served nor w
   assert.match(run.stderr, `warning: not using the config cache: ${dir} is inside the workspace ${home.XDG_CACHE_HOME}`);
   assert.not.match(run.stderr + run.stdout, "forged.example.net");
   assert.equal(cached(project).entry.raw.egress, { allow: ["forged.example.net"] }, "bottle wrote no entry there");
+});
+
+test("bottle's caches inside a known guest-writable dir are not used (checked before evaluating)", async () => {
+  const { loadConfig } = await import("../src/config/load.js");
+  const saved = process.env.XDG_CACHE_HOME;
+  const shared = tempDir("bottle-ws-");
+  process.env.XDG_CACHE_HOME = join(shared, ".cache");
+  try {
+    const path = join(makeProject(validConfig()), "bottle.config.ts");
+    await loadConfig(path);
+    assert.is((await loadConfig(path)).fromCache, true, "control: served when nothing is guarded");
+    const warnings: string[] = [];
+    const loaded = await loadConfig(path, { guardedDirs: [{ dir: shared, why: "bottle `other`'s guest can write" }], warn: (m) => warnings.push(m) });
+    assert.is(loaded.fromCache, false);
+    assert.match(warnings.join("\n"), `not using bottle's caches: ${join(shared, ".cache", "bottle")} is inside ${shared}, which bottle \`other\`'s guest can write`);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
 });
 
 test("a cache dir owned by another user is not used, with a warning", () => {

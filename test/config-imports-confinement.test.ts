@@ -75,6 +75,20 @@ test("a workspace known before evaluation: the planted package is refused before
   }
 });
 
+test("a config itself inside a known guest-writable dir is refused before evaluation", async () => {
+  const workspace = tempDir("bottle-ws-");
+  const marker = join(tempDir("bottle-marker-"), "ran");
+  const path = join(workspace, "bottle.config.ts");
+  writeFileSync(path, `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "ran");\nexport default {};\n`);
+  try {
+    await loadConfig(path, { cache: false, guardedDirs: [{ dir: workspace, why: "bottle `demo`'s guest can write" }] });
+    assert.unreachable("loaded");
+  } catch (error) {
+    assert.match((error as Error).message, `is itself ${path}`);
+  }
+  assert.not.ok(existsSync(marker), "the planted config did not run");
+});
+
 test("every loaded module is reported by real path, packages included", async () => {
   const { project, workspace } = plantedProject("esm");
   const loaded = await loadConfig(join(project, "bottle.config.ts"), { cache: false });

@@ -33,7 +33,8 @@ export interface HashedFile {
   source: string;
 }
 
-function cacheRoot(): string {
+/** `<XDG_CACHE_HOME>/bottle`: the config cache and jiti's transpile cache live below it. */
+export function cacheRoot(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle");
 }
 

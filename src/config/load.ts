@@ -7,6 +7,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
 import {
+  cacheRoot,
   configCacheDir,
   hashFiles,
   hashesBeforeEvaluation,
@@ -69,19 +70,20 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const path = resolve(configPath);
   const dir = dirname(path);
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
-  const useCache = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
+  const guarded = options.guardedDirs ?? [];
+  const useCache = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0" && !cacheIsGuarded(guarded, warn);
   const cacheDir = useCache ? configCacheDir(warn, false) : null;
-
   let writable = useCache;
   if (cacheDir) {
     const cached = readConfigCache(cacheDir, path);
     if (cached) {
+      const real = cached.files.map(realPathOf);
+      refuseGuardedImports(path, { files: real, importedBy: new Map(real.slice(1).map((f) => [f, real[0]!])) }, guarded);
       // Validated again: an entry is only as trustworthy as the cache dir.
       const { validateConfig } = await import("./validate.js");
       const result = validateConfig(cached.raw, dir);
       if (result.ok && !guestCanWrite(result.config, cacheDir, warn)) {
-        const modules = cached.files.map(realPathOf);
-        return { config: result.config, path, dir, files: cached.files, modules, fromCache: true };
+        return { config: result.config, path, dir, files: cached.files, modules: real, fromCache: true };
       }
       // Not a value this config evaluates to now, or a cache its guest could
       // have forged: evaluate it afresh.
@@ -90,14 +92,10 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   }
 
   const graph = staticImportGraph(path, (specifier) => specifier === "bottle");
-  const guarded = options.guardedDirs ?? [];
   refuseGuardedImports(path, graph, guarded);
 
   const before = writable ? hashesBeforeEvaluation(cacheDir, path) : null;
-  let transpileCache = writable ? transpileCacheDir(warn) : false;
-  // Transpiled code from a guest-writable cache would run as the config.
-  if (transpileCache && guarded.some((g) => isInside(realPathOf(g.dir), realPathOf(transpileCache as string)))) transpileCache = false;
-  const { raw, files, loaded } = await evaluate(path, transpileCache);
+  const { raw, files, loaded } = await evaluate(path, writable ? transpileCacheDir(warn) : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw new ConfigError(path, result.problems);
@@ -123,6 +121,14 @@ function realPathOf(path: string): string {
   }
 }
 
+/** True (with a warning) when a known guest-writable dir holds bottle's caches: forged values, or transpiled code that would run as the config. */
+function cacheIsGuarded(guarded: readonly { dir: string; why: string }[], warn: (message: string) => void): boolean {
+  const root = realPathOf(cacheRoot());
+  const holder = guarded.find((g) => isInside(realPathOf(g.dir), root));
+  if (holder) warn(`not using bottle's caches: ${root} is inside ${realPathOf(holder.dir)}, which ${holder.why}; set XDG_CACHE_HOME outside it`);
+  return holder !== undefined;
+}
+
 /** True (with a warning) when the config's own writable workspace holds the cache dir: its guest could forge entries. */
 function guestCanWrite(config: BottleConfig, cacheDir: string, warn: (message: string) => void): boolean {
   if (!config.workspace || config.workspace.readOnly) return false;
@@ -144,7 +150,8 @@ function refuseGuardedImports(path: string, graph: { files: string[]; importedBy
     const real = realPathOf(dir);
     for (const file of graph.files.filter((f) => isInside(real, f))) {
       const by = graph.importedBy.get(file);
-      problems.push({ path: "", message: `would load ${file}${by ? ` (imported by ${by})` : ""}, inside ${real}, which ${why}; nothing was evaluated. Move that code out of the workspace` });
+      const what = by ? `would load ${file} (imported by ${by})` : `is itself ${file}`;
+      problems.push({ path: "", message: `${what}, inside ${real}, which ${why}; nothing was evaluated. Move it out of the workspace` });
     }
   }
   if (problems.length) throw new ConfigError(path, problems);
