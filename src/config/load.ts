@@ -1,9 +1,8 @@
 // Loads bottle.config.ts (or .js/.mjs) with jiti and validates it. A config
 // whose files are unchanged is served from a cache, so a no-op command does
 // not pay for jiti and zod; see cache.ts for when that is safe.
-import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
 import {
@@ -18,6 +17,7 @@ import {
   writeConfigCache,
 } from "./cache.js";
 import { renderProblems, type ConfigProblem } from "./errors.js";
+import { isInside, resolvedPath } from "./host-checks.js";
 import { staticImportGraph } from "./import-graph.js";
 import type { BottleConfig } from "./resolved.js";
 
@@ -77,7 +77,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   if (cacheDir) {
     const cached = readConfigCache(cacheDir, path);
     if (cached) {
-      const real = cached.files.map(realPathOf);
+      const real = cached.files.map(resolvedPath);
       refuseGuardedImports(path, { files: real, importedBy: new Map(real.slice(1).map((f) => [f, real[0]!])) }, guarded);
       // Validated again: an entry is only as trustworthy as the cache dir.
       const { validateConfig } = await import("./validate.js");
@@ -109,45 +109,32 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
       if (dir && !guestCanWrite(result.config, dir, warn)) writeConfigCache(dir, path, raw, hashed);
     }
   }
-  const modules = [...new Set([...graph.files, ...files.map(realPathOf), ...loaded.map(realPathOf)])];
+  const modules = [...new Set([...graph.files, ...files.map(resolvedPath), ...loaded.map(resolvedPath)])];
   return { config: result.config, path, dir, files, modules, fromCache: false };
-}
-
-function realPathOf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
 }
 
 /** True (with a warning) when a known guest-writable dir holds bottle's caches: forged values, or transpiled code that would run as the config. */
 function cacheIsGuarded(guarded: readonly { dir: string; why: string }[], warn: (message: string) => void): boolean {
-  const root = realPathOf(cacheRoot());
-  const holder = guarded.find((g) => isInside(realPathOf(g.dir), root));
-  if (holder) warn(`not using bottle's caches: ${root} is inside ${realPathOf(holder.dir)}, which ${holder.why}; set XDG_CACHE_HOME outside it`);
+  const root = resolvedPath(cacheRoot());
+  const holder = guarded.find((g) => isInside(resolvedPath(g.dir), root));
+  if (holder) warn(`not using bottle's caches: ${root} is inside ${resolvedPath(holder.dir)}, which ${holder.why}; set XDG_CACHE_HOME outside it`);
   return holder !== undefined;
 }
 
 /** True (with a warning) when the config's own writable workspace holds the cache dir: its guest could forge entries. */
 function guestCanWrite(config: BottleConfig, cacheDir: string, warn: (message: string) => void): boolean {
   if (!config.workspace || config.workspace.readOnly) return false;
-  const workspace = realPathOf(config.workspace.host);
-  if (!isInside(workspace, realPathOf(cacheDir))) return false;
+  const workspace = resolvedPath(config.workspace.host);
+  if (!isInside(workspace, resolvedPath(cacheDir))) return false;
   warn(`not using the config cache: ${cacheDir} is inside the workspace ${workspace}, which the guest can write; set XDG_CACHE_HOME outside it`);
   return true;
-}
-
-function isInside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
 }
 
 /** Refuses, before evaluating anything, a config that would load a file from a guest-writable directory. */
 function refuseGuardedImports(path: string, graph: { files: string[]; importedBy: Map<string, string> }, guarded: readonly { dir: string; why: string }[]): void {
   const problems: ConfigProblem[] = [];
   for (const { dir, why } of guarded) {
-    const real = realPathOf(dir);
+    const real = resolvedPath(dir);
     for (const file of graph.files.filter((f) => isInside(real, f))) {
       const by = graph.importedBy.get(file);
       const what = by ? `would load ${file} (imported by ${by})` : `is itself ${file}`;
