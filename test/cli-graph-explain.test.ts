@@ -10,6 +10,7 @@ import { tempDir } from "./helpers/tmp.js";
 const TASKS = ["preflight", "subnet", "ports", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "guest"];
 const EDGES: [string, string][] = [
   ["subnet", "gvproxy.yaml"],
+  ["subnet", "pipelock.yaml"],
   ["ports", "smolfile.toml"],
 ];
 const isBuildTask = (task: string): boolean => TASKS.includes(task);
@@ -22,7 +23,7 @@ function graph(project: string, format?: string): string {
   return run.stdout;
 }
 
-test("graph --format json: the seven build tasks and their two edges", () => {
+test("graph --format json: the seven build tasks and their three edges", () => {
   const project = makeProject(validConfig());
   const parsed = JSON.parse(graph(project, "json")) as { nodes: { id: string; volatile: boolean; status: string }[]; edges: [string, string][] };
   assert.equal(Object.keys(parsed).sort(), ["edges", "nodes"]);
@@ -33,7 +34,7 @@ test("graph --format json: the seven build tasks and their two edges", () => {
   for (const node of nodes) assert.is(node.status, "run", node.id);
 });
 
-test("graph --format mermaid starts with `graph LR` and draws both edges", () => {
+test("graph --format mermaid starts with `graph LR` and draws every edge", () => {
   const out = graph(makeProject(validConfig()), "mermaid");
   assert.ok(out.startsWith("graph LR\n"), out);
   const ids = new Map([...out.matchAll(/^ {2}(\w+)\["([^" ]+)/gm)].map((m) => [m[2]!, m[1]!]));
@@ -41,7 +42,7 @@ test("graph --format mermaid starts with `graph LR` and draws both edges", () =>
   for (const [from, to] of EDGES) assert.match(out, `\n  ${ids.get(from)} --> ${ids.get(to)}\n`);
 });
 
-test("graph --format dot is a digraph with both edges", () => {
+test("graph --format dot is a digraph with every edge", () => {
   const out = graph(makeProject(validConfig()), "dot");
   assert.match(out, /^digraph \w+ \{\n/);
   assert.match(out, /\}\n$/);

@@ -4,7 +4,7 @@
 // evaluated-config cache is used only when that is safe.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import fs, { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import fs, { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { validateConfig } from "../src/config/validate.js";
@@ -402,15 +402,23 @@ function copyOfConfigModules(): string {
   return root;
 }
 
-test("cache: a rebuilt schema (not only validate.js) invalidates cached configs", async () => {
-  const copy = copyOfConfigModules();
-  const { loadConfig: loadWithCopy } = (await import(pathToFileURL(join(copy, "src/config/load.js")).href)) as typeof import("../src/config/load.js");
+test("cache: a served value is validated by the schema of the bottle that serves it", async () => {
+  const older = copyOfConfigModules();
+  const { loadConfig: loadWithOlder } = (await import(pathToFileURL(join(older, "src/config/load.js")).href)) as typeof import("../src/config/load.js");
   const path = join(makeProject(validConfig()), "bottle.config.ts");
-  await loadWithCopy(path);
-  assert.is((await loadWithCopy(path)).fromCache, true);
-  const later = new Date(Date.now() + 60_000);
-  utimesSync(join(copy, "src/config/schema.js"), later, later);
-  assert.is((await loadWithCopy(path)).fromCache, false, "a config validated by the old schema must be validated again");
+  await loadWithOlder(path);
+  assert.is((await loadWithOlder(path)).fromCache, true);
+  // A newer bottle whose egress rule refuses what the older one accepted.
+  const newer = copyOfConfigModules();
+  const rule = join(newer, "src/config/egress-host.js");
+  writeFileSync(rule, readFileSync(rule, "utf8").replace("export function egressHostProblem(entry) {", 'export function egressHostProblem(entry) {\n    return "refused by a newer rule";'));
+  const { loadConfig: loadWithNewer } = (await import(pathToFileURL(join(newer, "src/config/load.js")).href)) as typeof import("../src/config/load.js");
+  try {
+    await loadWithNewer(path);
+    assert.unreachable("the cached value passed a schema that refuses it");
+  } catch (error) {
+    assert.match((error as Error).message, "egress.allow[0]: refused by a newer rule");
+  }
 });
 
 // ---------------------------------------------------------------------------

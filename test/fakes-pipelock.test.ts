@@ -102,7 +102,7 @@ test("unknown keys are rejected at the top level and inside tables, naming them"
     assert.equal(readPipelockEvents(w.state), [], "never started");
   }));
 
-test("version must be 1, mode one of three, one YAML document, loopback --listen", () =>
+test("mode one of three, strict needs an allowlist, internal holds CIDRs, one YAML document, loopback --listen", () =>
   withWorld(async (w) => {
     let files = 0;
     const runWith = async (config: Config | string, listen = `127.0.0.1:${w.port}`, extra: string[] = []) => {
@@ -110,10 +110,11 @@ test("version must be 1, mode one of three, one YAML document, loopback --listen
       writeFileSync(path, typeof config === "string" ? config : stringify(config));
       return w.run(["run", "--config", path, "--listen", listen, ...extra]);
     };
-    const { version: _, ...unversioned } = baseConfig();
     const cases: [Promise<Exit>, RegExp][] = [];
-    cases.push([runWith({ ...baseConfig(), version: 2 }), /'version' must be 1, got 2/]);
-    cases.push([runWith(unversioned), /missing required key 'version'/]);
+    cases.push([runWith({ ...baseConfig(), api_allowlist: [] }), /strict mode requires at least one domain in api_allowlist/]);
+    for (const bad of ["10.0.0.0/33", "010.0.0.0/8", "fe80::/129", "fe80::1%eth0/64", "10.0.0.0"]) {
+      cases.push([runWith({ ...baseConfig(), internal: ["127.0.0.0/8", bad] }), /'internal\[1\]' must be a CIDR/]);
+    }
     cases.push([runWith({ ...baseConfig(), mode: "paranoid" }), /'mode' must be one of strict, balanced, audit/]);
     cases.push([runWith(`${stringify(baseConfig())}---\nmode: audit\n`), /exactly one YAML document/]);
     cases.push([runWith({ ...baseConfig(), api_allowlist: ["https://api.example.com"] }), /'api_allowlist\[0\]'/]);
@@ -130,6 +131,54 @@ test("version must be 1, mode one of three, one YAML document, loopback --listen
     const badMode = await runWith(baseConfig(), undefined, ["--mode", "lax"]);
     assert.is(badMode.code, 1);
     assert.match(badMode.stderr, /--mode must be one of/);
+  }));
+
+test("as in pipelock, `version` is optional and unchecked, and `internal` takes what Go's net.ParseCIDR takes", () =>
+  withWorld(async (w) => {
+    const { version: _, ...unversioned } = baseConfig();
+    w.write({ ...unversioned, internal: ["10.0.0.1/8", "192.168.7.0/24", "::1/128", "::ffff:10.0.0.0/104", "fc00::/07"] });
+    const fake = await startListening(w);
+    assert.is((await waitForPipelockEvent(w.state, (e) => e.event === "started")).pid, fake.child.pid);
+  }));
+
+test("IP literals in the internal ranges (any notation) are refused even when allowlisted", () =>
+  withWorld(async (w) => {
+    w.write({ ...baseConfig(), api_allowlist: ["127.0.0.1", "2130706433", "192.168.7.9", "8.8.8.8", "api.example.com"], internal: ["192.168.7.0/24"] });
+    await startListening(w);
+    for (const host of ["127.0.0.1", "2130706433", "0x7f.0.0.1", "192.168.7.9", "10.1.2.3", "[::1]"]) {
+      assert.is((await connectTo(w.port, host)).status, 403, host);
+    }
+    assert.is((await connectTo(w.port, "8.8.8.8")).status, 200, "a public allowlisted IP");
+    assert.is((await connectTo(w.port, "api.example.com.")).status, 200, "a trailing dot is ignored");
+    assert.is((await ask(w.port, "CONNECT api.example.com HTTP/1.1\r\nHost: api.example.com\r\n\r\n")).status, 200, "no port means 443");
+  }));
+
+test("reloads: --mode lasts until the first reload; enabling forward_proxy or weakening strict mode is rejected", () =>
+  withWorld(async (w) => {
+    w.write({ ...baseConfig(), mode: "balanced" });
+    const fake = await startListening(w, ["--mode", "strict"]);
+    assert.is((await connectTo(w.port, "evil.test")).status, 403, "--mode strict at startup");
+    w.write({ ...baseConfig(), mode: "balanced", api_allowlist: ["api.example.com", "x.test"] });
+    fake.child.kill("SIGHUP");
+    const failed = await waitForPipelockEvent(w.state, (e) => e.event === "reload-failed");
+    assert.match(failed.reason ?? "", /security downgrade from strict mode \(mode\)/);
+    w.write({ ...baseConfig(), enforce: false });
+    fake.child.kill("SIGHUP");
+    await waitForPipelockEvent(w.state, (e) => e.event === "reload-failed" && /enforce/.test(e.reason ?? ""));
+    w.write({ ...baseConfig(), mode: "strict", api_allowlist: ["evil.test"] });
+    fake.child.kill("SIGHUP");
+    await waitForPipelockEvent(w.state, (e) => e.event === "reload");
+    assert.is((await connectTo(w.port, "evil.test")).status, 200);
+    fake.child.kill("SIGTERM");
+    await fake.exit;
+
+    w.write({ ...baseConfig(), mode: "balanced", forward_proxy: { enabled: false } });
+    const off = await startListening(w);
+    w.write({ ...baseConfig(), mode: "balanced" });
+    off.child.kill("SIGHUP");
+    const refused = await waitForPipelockEvent(w.state, (e) => e.event === "reload-failed" && /forward proxy/.test(e.reason ?? ""));
+    assert.match(refused.reason ?? "", /cannot be enabled via reload/);
+    assert.is((await connectTo(w.port, "api.example.com")).status, 405);
   }));
 
 test("listens on --listen and answers allowed/blocked from api_allowlist", () =>

@@ -3,14 +3,18 @@ import * as assert from "uvu/assert";
 import { parse } from "yaml";
 import {
   AGENT_DEFAULT_HOSTS,
-  renderPipelockConfig,
+  renderPipelockConfig as renderWith,
+  type PipelockConfigOptions,
 } from "../src/backends/smolmachines/render/pipelock.js";
 
-// pipelock's top-level config keys (pipelock.md); it rejects unknown keys.
+// pipelock's top-level config keys (its Config struct); it rejects unknown keys.
 const PIPELOCK_KEYS = [
   "version", "mode", "enforce", "explain_blocks", "api_allowlist", "fetch_proxy",
-  "monitoring", "forward_proxy", "tls_interception", "dlp", "request_body_scanning",
+  "forward_proxy", "tls_interception", "dlp", "internal", "request_body_scanning",
 ];
+
+const renderPipelockConfig = (opts: Omit<PipelockConfigOptions, "subnetCidr">): string =>
+  renderWith({ ...opts, subnetCidr: "192.168.42.0/24" });
 
 test("the default hosts are the agent's list from pipelock.md", () => {
   assert.equal([...AGENT_DEFAULT_HOSTS].sort(), [
@@ -58,6 +62,14 @@ test("wildcard hosts are kept as written", () => {
   const config = parse(renderPipelockConfig({ allow: ["*.Example.com", "*.github.com"] }));
   assert.ok(config.api_allowlist.includes("*.example.com"));
   assert.ok(config.api_allowlist.includes("*.github.com"));
+});
+
+test("pipelock's SSRF list (`internal`) names loopback, link-local, private, CGNAT and the bottle's subnet", () => {
+  const internal: string[] = parse(renderWith({ allow: [], subnetCidr: "192.168.42.0/24" })).internal;
+  for (const range of ["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10", "192.168.42.0/24"]) {
+    assert.ok(internal.includes(range), range);
+  }
+  assert.is(internal.length, new Set(internal).size);
 });
 
 test("the same input renders the same bytes, whatever the order of allow", () => {

@@ -40,7 +40,7 @@ export async function openSession(options: { config?: string | undefined; stage?
     platform: process.platform,
     pathEnv: toolSearchPath(process.env.PATH ?? ""),
   };
-  const problems = confinementProblems(ctx.config, { configFiles: loaded.files, stageDir: ctx.stageDir, runDir: ctx.runDir });
+  const problems = confinementProblems(ctx.config, { configFiles: loaded.modules, stageDir: ctx.stageDir, runDir: ctx.runDir });
   if (problems.length) throw new ConfigError(loaded.path, problems);
   return { loaded, backend, ctx };
 }

@@ -6,22 +6,25 @@
 // reads the environment, the clock, randomness or the file system, and every
 // import is a relative file or "bottle" (packages are not hashed).
 // BOTTLE_CONFIG_CACHE=0 turns the cache off.
+//
+// An entry is the raw default export, served only when its first file is the
+// config itself and every listed file still hashes the same, and validated
+// again when served. The cache directory must be this user's, mode 0700;
+// otherwise it is not used (a warning says why).
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { BottleConfig } from "./resolved.js";
 
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 interface CacheFile {
   format: number;
-  /** Changes when bottle's validation code changes, so old defaults are not served. */
-  validator: string;
   configPath: string;
+  /** The config file first, then every local file it imported. */
   files: { path: string; hash: string }[];
-  config: BottleConfig;
+  /** The default export as evaluated; validated again each time it is served. */
+  raw: unknown;
 }
 
 export interface HashedFile {
@@ -30,9 +33,49 @@ export interface HashedFile {
   source: string;
 }
 
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "bottle", "config");
+/** `<XDG_CACHE_HOME>/bottle`: the config cache and jiti's transpile cache live below it. */
+export function cacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle");
+}
+
+/**
+ * `<cache>/bottle/<leaf>`, made 0700 if missing, or null (with the reason)
+ * when it or `<cache>/bottle` is not a real directory of this user's that
+ * nobody else can enter: another user who can write there could plant an
+ * evaluated config or transpiled code for bottle to run.
+ */
+function privateCacheDir(leaf: string, create: boolean): { dir: string } | { problem: string } | null {
+  const root = cacheRoot();
+  const dir = join(root, leaf);
+  if (!create && !lstatSync(dir, { throwIfNoEntry: false })) return null;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    return { problem: `cannot create ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+  }
+  const uid = process.getuid?.();
+  for (const path of [root, dir]) {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st) return { problem: `${path} vanished` };
+    if (st.isSymbolicLink()) return { problem: `${path} is a symlink` };
+    if (!st.isDirectory()) return { problem: `${path} is not a directory` };
+    if (uid !== undefined && st.uid !== uid) return { problem: `${path} is owned by uid ${st.uid}, not by you (uid ${uid})` };
+    if ((st.mode & 0o077) !== 0) return { problem: `${path} has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}; it must be 0700` };
+  }
+  return { dir };
+}
+
+const warned = new Set<string>();
+
+function usableCacheDir(leaf: string, warn: (message: string) => void, create = true): string | null {
+  const result = privateCacheDir(leaf, create);
+  if (result === null) return null;
+  if ("dir" in result) return result.dir;
+  if (!warned.has(result.problem)) {
+    warned.add(result.problem);
+    warn(`not using the ${leaf === "config" ? "config" : "transpile"} cache: ${result.problem} (fix it, e.g. \`chmod 700\`, or remove it; BOTTLE_CONFIG_CACHE=0 turns caching off)`);
+  }
+  return null;
 }
 
 /**
@@ -40,40 +83,13 @@ function cacheDir(): string {
  * to os.tmpdir()/jiti: on a shared /tmp, world-readable copies of the config,
  * and a cache another local user could plant code in before we read it.
  */
-export function transpileCacheDir(): string | false {
-  const dir = join(cacheDir(), "..", "jiti");
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return dir;
-  } catch {
-    return false;
-  }
+export function transpileCacheDir(warn: (message: string) => void): string | false {
+  return usableCacheDir("jiti", warn) ?? false;
 }
 
-function cachePath(configPath: string): string {
+function cachePath(dir: string, configPath: string): string {
   const key = createHash("sha256").update(configPath).digest("hex").slice(0, 24);
-  return join(cacheDir(), `${key}.json`);
-}
-
-/**
- * Every module of this directory (validate, schema, resolved defaults, ...):
- * the cached value depends on all of them, and a rebuild may re-emit
- * schema.js alone (tsc skips dependants whose types did not change).
- */
-function validatorStamp(): string {
-  const dir = fileURLToPath(new URL(".", import.meta.url));
-  try {
-    return readdirSync(dir)
-      .filter((name) => name.endsWith(".js"))
-      .sort()
-      .map((name) => {
-        const st = statSync(join(dir, name));
-        return `${name}:${st.size}:${st.mtimeMs}`;
-      })
-      .join(",");
-  } catch {
-    return "unknown";
-  }
+  return join(dir, `${key}.json`);
 }
 
 function sha256(text: string): string {
@@ -113,19 +129,32 @@ export function isCacheableSource(source: string): boolean {
 }
 
 /**
+ * The evaluated-config cache of this user, or null when it may not be used
+ * (warned) or, unless `create`, does not exist yet.
+ */
+export function configCacheDir(warn: (message: string) => void, create: boolean): string | null {
+  return usableCacheDir("config", warn, create);
+}
+
+function readEntry(dir: string, configPath: string): CacheFile | null {
+  try {
+    const entry = JSON.parse(readFileSync(cachePath(dir, configPath), "utf8")) as CacheFile;
+    return entry && typeof entry === "object" && Array.isArray(entry.files) ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Content hashes, by path, of the config and of the files its last cached
  * evaluation imported (those that exist now). Taken before evaluating, so a
  * file saved mid-evaluation is not cached under its new hash with the value
  * of its old text (see unchangedSince).
  */
-export function hashesBeforeEvaluation(configPath: string): Map<string, string> {
+export function hashesBeforeEvaluation(dir: string | null, configPath: string): Map<string, string> {
   let paths = [configPath];
-  try {
-    const entry = JSON.parse(readFileSync(cachePath(configPath), "utf8")) as CacheFile;
-    if (entry.configPath === configPath) paths = [configPath, ...entry.files.map((f) => f.path)];
-  } catch {
-    // No previous entry: only the config itself is known before evaluating.
-  }
+  const entry = dir ? readEntry(dir, configPath) : null;
+  if (entry?.configPath === configPath) paths = [configPath, ...entry.files.map((f) => f.path)];
   const hashes = new Map<string, string>();
   for (const path of new Set(paths)) {
     try {
@@ -142,32 +171,32 @@ export function unchangedSince(before: ReadonlyMap<string, string>, after: reado
   return after.every((file) => !before.has(file.path) || before.get(file.path) === file.hash);
 }
 
-export function readConfigCache(configPath: string): { config: BottleConfig; files: string[] } | null {
-  let entry: CacheFile;
-  try {
-    entry = JSON.parse(readFileSync(cachePath(configPath), "utf8")) as CacheFile;
-  } catch {
-    return null;
-  }
-  if (entry.format !== CACHE_FORMAT || entry.configPath !== configPath || entry.validator !== validatorStamp()) return null;
+/**
+ * The cached raw value of the config, when the entry is for this config (its
+ * first file is the config itself) and every file it lists still has the
+ * content it was evaluated from. The caller validates the value again.
+ */
+export function readConfigCache(dir: string, configPath: string): { raw: unknown; files: string[] } | null {
+  const entry = readEntry(dir, configPath);
+  if (!entry || entry.format !== CACHE_FORMAT || entry.configPath !== configPath) return null;
+  if (entry.files[0]?.path !== configPath || !entry.files.every((f) => typeof f?.path === "string" && typeof f.hash === "string")) return null;
   const current = hashFiles(entry.files.map((f) => f.path));
-  if (!current || current.some((f, i) => f.hash !== entry.files[i]?.hash)) return null;
-  return { config: entry.config, files: entry.files.map((f) => f.path) };
+  if (!current || current.some((f, i) => f.hash !== entry.files[i]!.hash)) return null;
+  return { raw: entry.raw, files: entry.files.map((f) => f.path) };
 }
 
-export function writeConfigCache(configPath: string, config: BottleConfig, files: readonly HashedFile[]): void {
+export function writeConfigCache(dir: string, configPath: string, raw: unknown, files: readonly HashedFile[]): void {
+  if (files[0]?.path !== configPath) return;
   const entry: CacheFile = {
     format: CACHE_FORMAT,
-    validator: validatorStamp(),
     configPath,
     files: files.map(({ path, hash }) => ({ path, hash })),
-    config,
+    raw,
   };
-  const target = cachePath(configPath);
+  const target = cachePath(dir, configPath);
   try {
-    mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
     const temp = `${target}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(entry), { mode: 0o600 });
+    writeFileSync(temp, JSON.stringify(entry), { mode: 0o600, flag: "wx" });
     renameSync(temp, target);
   } catch {
     // The cache is an optimisation; a read-only home must not fail the command.

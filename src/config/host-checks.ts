@@ -25,7 +25,7 @@ function isDirectory(path: string): boolean {
 }
 
 /** A path with symlinks resolved as far as it exists (the rest may not exist yet). */
-function resolvedPath(path: string): string {
+export function resolvedPath(path: string): string {
   const rest: string[] = [];
   let current = resolve(path);
   for (;;) {
@@ -40,16 +40,18 @@ function resolvedPath(path: string): string {
   }
 }
 
-function isInside(dir: string, path: string): boolean {
+export function isInside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
 }
 
 /**
  * The guest must not be able to write what confines it. A writable
- * workspace that holds the config (the agent could widen egress.allow and
- * wait for the next watch, build or resume), the stage dir (pipelock.yaml,
- * smolfile.toml, state.json) or the run dir (sockets) is refused.
+ * workspace that holds the config or anything it loads (the agent could widen
+ * egress.allow and wait for the next watch, build or resume), the stage dir
+ * (pipelock.yaml, smolfile.toml, state.json), the gvforwarder bottle copies
+ * into guest/, or the run dir (sockets) is refused. Paths are compared by
+ * real path.
  */
 export function confinementProblems(config: BottleConfig, guarded: { configFiles: readonly string[]; stageDir: string; runDir: string }): ConfigProblem[] {
   if (!config.workspace || config.workspace.readOnly) return [];
@@ -63,6 +65,12 @@ export function confinementProblems(config: BottleConfig, guarded: { configFiles
   }
   if (inside(guarded.stageDir)) {
     problems.push({ path: "workspace.host", message: `the guest could rewrite its rendered files (pipelock.yaml, smolfile.toml): ${workspace} (writable in the guest) holds the stage dir ${guarded.stageDir}; ${fix}` });
+  }
+  // The link itself counts too: a symlink in the workspace to a binary outside it is the guest's to repoint.
+  const forwarder = config.guest.gvforwarder;
+  const linkInside = (path: string): boolean => isInside(workspace, join(resolvedPath(dirname(path)), basename(path)));
+  if (forwarder !== "image" && (inside(forwarder) || linkInside(forwarder))) {
+    problems.push({ path: "guest.gvforwarder", message: `the guest could swap the binary bottle copies into guest/ (e.g. for a symlink to a private host file): ${workspace} (writable in the guest) holds ${forwarder}; keep gvforwarder outside the workspace, or use "image"` });
   }
   if (inside(guarded.runDir)) {
     problems.push({ path: "workspace.host", message: `the guest could reach the bottle's sockets: ${workspace} (writable in the guest) holds the run dir ${guarded.runDir}; set XDG_RUNTIME_DIR elsewhere or choose another workspace` });

@@ -6,6 +6,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
 import {
+  cacheRoot,
+  configCacheDir,
   hashFiles,
   hashesBeforeEvaluation,
   isCacheableSource,
@@ -15,7 +17,8 @@ import {
   writeConfigCache,
 } from "./cache.js";
 import { renderProblems, type ConfigProblem } from "./errors.js";
-import { hostProblems } from "./host-checks.js";
+import { isInside, resolvedPath } from "./host-checks.js";
+import { staticImportGraph } from "./import-graph.js";
 import type { BottleConfig } from "./resolved.js";
 
 export interface LoadedConfig {
@@ -25,6 +28,12 @@ export interface LoadedConfig {
   dir: string;
   /** The config file and every local file it imports (what watch mode watches). */
   files: string[];
+  /**
+   * Real paths of everything the config loaded: its files, every package
+   * directory and module it imported (through node_modules symlinks too).
+   * What the confinement check compares with the writable workspace.
+   */
+  modules: string[];
   fromCache: boolean;
 }
 
@@ -42,27 +51,51 @@ export class ConfigError extends BottleError {
 export interface LoadOptions {
   /** Use and refresh the evaluated-config cache and jiti's transpile cache (default true; BOTTLE_CONFIG_CACHE=0 disables both). */
   cache?: boolean;
+  /**
+   * Directories a guest can write that are known before evaluating (e.g. the
+   * registered bottles' writable workspaces): a config that would import a
+   * file inside one is refused before any of its code runs.
+   */
+  guardedDirs?: readonly { dir: string; why: string }[];
+  /** Where warnings go (an unusable cache dir); default stderr. */
+  warn?: (message: string) => void;
 }
 
 const packageEntry = fileURLToPath(new URL("../index.js", import.meta.url));
 const packageSources = dirname(packageEntry);
+/** jiti loads its own helpers (babel) into the require cache while evaluating. */
+const jitiDir = `${dirname(dirname(createRequire(import.meta.url).resolve("jiti")))}/`;
 
 export async function loadConfig(configPath: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   const path = resolve(configPath);
   const dir = dirname(path);
-  const useCache = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
-
-  if (useCache) {
-    const cached = readConfigCache(path);
+  const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
+  const guarded = options.guardedDirs ?? [];
+  const useCache = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0" && !cacheIsGuarded(guarded, warn);
+  const cacheDir = useCache ? configCacheDir(warn, false) : null;
+  let writable = useCache;
+  if (cacheDir) {
+    const cached = readConfigCache(cacheDir, path);
     if (cached) {
-      const problems = hostProblems(cached.config);
-      if (problems.length) throw new ConfigError(path, problems);
-      return { config: cached.config, path, dir, files: cached.files, fromCache: true };
+      const real = cached.files.map(resolvedPath);
+      refuseGuardedImports(path, { files: real, importedBy: new Map(real.slice(1).map((f) => [f, real[0]!])) }, guarded);
+      // Validated again: an entry is only as trustworthy as the cache dir.
+      const { validateConfig } = await import("./validate.js");
+      const result = validateConfig(cached.raw, dir);
+      if (result.ok && !guestCanWrite(result.config, cacheDir, warn)) {
+        return { config: result.config, path, dir, files: cached.files, modules: real, fromCache: true };
+      }
+      // Not a value this config evaluates to now, or a cache its guest could
+      // have forged: evaluate it afresh.
+      if (result.ok) writable = false;
     }
   }
 
-  const before = useCache ? hashesBeforeEvaluation(path) : null;
-  const { raw, files } = await evaluate(path, useCache ? transpileCacheDir() : false);
+  const graph = staticImportGraph(path, (specifier) => specifier === "bottle");
+  refuseGuardedImports(path, graph, guarded);
+
+  const before = writable ? hashesBeforeEvaluation(cacheDir, path) : null;
+  const { raw, files, loaded } = await evaluate(path, writable ? transpileCacheDir(warn) : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw new ConfigError(path, result.problems);
@@ -72,14 +105,47 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     // A file saved while it was evaluated (watch reloading mid-save) would
     // pair its new hash with the old text's value: leave it to the next load.
     if (hashed && unchangedSince(before, hashed) && hashed.every((f) => isCacheableSource(f.source))) {
-      writeConfigCache(path, result.config, hashed);
+      const dir = cacheDir ?? configCacheDir(warn, true);
+      if (dir && !guestCanWrite(result.config, dir, warn)) writeConfigCache(dir, path, raw, hashed);
     }
   }
-  return { config: result.config, path, dir, files, fromCache: false };
+  const modules = [...new Set([...graph.files, ...files.map(resolvedPath), ...loaded.map(resolvedPath)])];
+  return { config: result.config, path, dir, files, modules, fromCache: false };
+}
+
+/** True (with a warning) when a known guest-writable dir holds bottle's caches: forged values, or transpiled code that would run as the config. */
+function cacheIsGuarded(guarded: readonly { dir: string; why: string }[], warn: (message: string) => void): boolean {
+  const root = resolvedPath(cacheRoot());
+  const holder = guarded.find((g) => isInside(resolvedPath(g.dir), root));
+  if (holder) warn(`not using bottle's caches: ${root} is inside ${resolvedPath(holder.dir)}, which ${holder.why}; set XDG_CACHE_HOME outside it`);
+  return holder !== undefined;
+}
+
+/** True (with a warning) when the config's own writable workspace holds the cache dir: its guest could forge entries. */
+function guestCanWrite(config: BottleConfig, cacheDir: string, warn: (message: string) => void): boolean {
+  if (!config.workspace || config.workspace.readOnly) return false;
+  const workspace = resolvedPath(config.workspace.host);
+  if (!isInside(workspace, resolvedPath(cacheDir))) return false;
+  warn(`not using the config cache: ${cacheDir} is inside the workspace ${workspace}, which the guest can write; set XDG_CACHE_HOME outside it`);
+  return true;
+}
+
+/** Refuses, before evaluating anything, a config that would load a file from a guest-writable directory. */
+function refuseGuardedImports(path: string, graph: { files: string[]; importedBy: Map<string, string> }, guarded: readonly { dir: string; why: string }[]): void {
+  const problems: ConfigProblem[] = [];
+  for (const { dir, why } of guarded) {
+    const real = resolvedPath(dir);
+    for (const file of graph.files.filter((f) => isInside(real, f))) {
+      const by = graph.importedBy.get(file);
+      const what = by ? `would load ${file} (imported by ${by})` : `is itself ${file}`;
+      problems.push({ path: "", message: `${what}, inside ${real}, which ${why}; nothing was evaluated. Move it out of the workspace` });
+    }
+  }
+  if (problems.length) throw new ConfigError(path, problems);
 }
 
 /** Evaluates the config module afresh and reports which local files it loaded. */
-async function evaluate(path: string, fsCache: string | false): Promise<{ raw: unknown; files: string[] }> {
+async function evaluate(path: string, fsCache: string | false): Promise<{ raw: unknown; files: string[]; loaded: string[] }> {
   const { createJiti } = await import("jiti");
   const requireCache = createRequire(import.meta.url).cache;
   const before = new Set(Object.keys(requireCache));
@@ -111,10 +177,9 @@ async function evaluate(path: string, fsCache: string | false): Promise<{ raw: u
     throw new ConfigError(path, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
   }
   const raw = module.default;
-  const local = dropAdded().filter(
-    (file) => file !== path && !file.includes("/node_modules/") && !file.startsWith(`${packageSources}/`),
-  );
-  return { raw, files: [path, ...local] };
+  const loaded = dropAdded().filter((file) => file !== path && !file.startsWith(`${packageSources}/`) && !file.startsWith(jitiDir));
+  const local = loaded.filter((file) => !file.includes("/node_modules/"));
+  return { raw, files: [path, ...local], loaded };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -2,12 +2,10 @@
 // key is an error, so a misspelt field never passes silently.
 import { z } from "zod";
 import type { BottleConfigInput } from "./define.js";
+import { egressHostProblem } from "./egress-host.js";
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// A host name of at least two labels, with an optional leading `*.`; no
-// scheme, port or path. `*.com` (a whole top-level domain) is refused.
-const HOST_PATTERN = /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 
 /** Set by bottle itself in the guest; a user value would bypass the proxy. */
 export const RESERVED_ENV = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] as const;
@@ -91,8 +89,9 @@ export const configSchema = z
           .array(
             z
               .string()
-              .regex(HOST_PATTERN, {
-                error: "is not a host name: write `example.com` or `*.example.com` (at least two labels; no scheme, port or path)",
+              .superRefine((host, ctx) => {
+                const problem = egressHostProblem(host);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
               })
               .transform((host) => host.toLowerCase()),
           )

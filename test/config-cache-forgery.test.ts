@@ -1,0 +1,173 @@
+// Issue 9, point 8: forged entries in the evaluated-config cache. An entry is
+// served only when its first file is the config itself and every hash
+// matches, the served value is validated again, and a cache dir that is not
+// the user's own with mode 0700 is not used (with a warning).
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { homeFor, makeProject, runBottle, validConfig, writeConfig } from "./helpers/cli.js";
+import { tempDir } from "./helpers/tmp.js";
+
+interface Entry {
+  format: number;
+  configPath: string;
+  files: { path: string; hash: string }[];
+  raw: Record<string, any>;
+}
+
+function cached(project: string): { path: string; entry: Entry } {
+  const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "config");
+  const names = readdirSync(dir).filter((n) => n.endsWith(".json"));
+  assert.is(names.length, 1, `one cache entry in ${dir}`);
+  const path = join(dir, names[0]!);
+  return { path, entry: JSON.parse(readFileSync(path, "utf8")) as Entry };
+}
+
+function forge(project: string, edit: (entry: Entry) => void): void {
+  const { path, entry } = cached(project);
+  edit(entry);
+  writeFileSync(path, JSON.stringify(entry));
+}
+
+const allowlist = (project: string): string => readFileSync(join(project, ".bottle", "demo", "pipelock.yaml"), "utf8");
+
+/** A project built once, so its cache entry exists. */
+function builtProject(): string {
+  const project = makeProject(validConfig(), { "hosts.ts": "export const extra = 1;\n" });
+  const first = runBottle(["build", "--json"], { cwd: project });
+  assert.is(first.code, 0, first.stderr);
+  return project;
+}
+
+test("control: a valid entry whose hashes match is served (so the refusals below are real)", () => {
+  const project = builtProject();
+  forge(project, (e) => (e.raw.egress = { allow: ["served.example.net"] }));
+  assert.is(runBottle(["build"], { cwd: project }).code, 0);
+  assert.match(allowlist(project), "served.example.net");
+});
+
+test("an entry with an empty file list is not served", () => {
+  const project = builtProject();
+  forge(project, (e) => {
+    e.files = [];
+    e.raw.egress = { allow: ["forged.example.net"] };
+  });
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.not.match(allowlist(project), "forged.example.net");
+  assert.match(allowlist(project), "example.com");
+});
+
+test("an entry whose first file is not the config is not served", () => {
+  const project = builtProject();
+  const other = join(project, "hosts.ts");
+  const hash = spawnSync("sha256sum", [other], { encoding: "utf8" }).stdout.split(" ")[0]!;
+  forge(project, (e) => {
+    e.files = [{ path: other, hash }];
+    e.raw.egress = { allow: ["forged.example.net"] };
+  });
+  assert.is(runBottle(["build"], { cwd: project }).code, 0);
+  assert.not.match(allowlist(project), "forged.example.net");
+});
+
+test("a served value is validated again: egress.allow [\"*.com\"] is never rendered", () => {
+  const project = builtProject();
+  forge(project, (e) => (e.raw.egress = { allow: ["*.com"] }));
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.not.match(allowlist(project), "*.com");
+  assert.equal(cached(project).entry.raw.egress, { allow: ["example.com"] }, "the entry was replaced by a fresh evaluation");
+});
+
+test("a cache dir with mode 0777 is not used, with a warning", () => {
+  const project = builtProject();
+  forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
+  const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "config");
+  chmodSync(dir, 0o777);
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stderr, `warning: not using the config cache: ${dir} has mode 0777; it must be 0700`);
+  assert.not.match(allowlist(project), "forged.example.net");
+});
+
+test("a jiti transpile cache dir with group or other bits is not used, with a warning", () => {
+  const project = makeProject(`import { extra } from "./hosts.js";\nexport default { name: "demo", image: "a", agent: { command: ["sh"] }, egress: { allow: ["h" + extra + ".example.com"] } };\n`, { "hosts.ts": "export const extra = 1;\n" });
+  const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "jiti");
+  assert.is(runBottle(["build"], { cwd: project }).code, 0);
+  chmodSync(dir, 0o750);
+  writeFileSync(join(project, "hosts.ts"), "export const extra = 2;\n");
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stderr, `warning: not using the transpile cache: ${dir} has mode 0750`);
+  assert.match(allowlist(project), "h2.example.com");
+});
+
+test("a cache inside the config's own writable workspace is neither served nor written (its guest could forge entries)", () => {
+  const project = makeProject(validConfig());
+  const home = homeFor(project);
+  const config = { ...validConfig(), workspace: { host: home.XDG_CACHE_HOME, guest: "/cache" } };
+  const configPath = writeConfig(project, config);
+  // The guest's forgery: a valid entry with matching hashes and its own allowlist.
+  const dir = join(home.XDG_CACHE_HOME, "bottle", "config");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+  const entry: Entry = {
+    format: 2,
+    configPath,
+    files: [{ path: configPath, hash: sha(readFileSync(configPath, "utf8")) }],
+    raw: { ...config, egress: { allow: ["forged.example.net"] } },
+  };
+  writeFileSync(join(dir, `${sha(configPath).slice(0, 24)}.json`), JSON.stringify(entry));
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stderr, `warning: not using the config cache: ${dir} is inside the workspace ${home.XDG_CACHE_HOME}`);
+  assert.not.match(run.stderr + run.stdout, "forged.example.net");
+  assert.equal(cached(project).entry.raw.egress, { allow: ["forged.example.net"] }, "bottle wrote no entry there");
+});
+
+test("bottle's caches inside a known guest-writable dir are not used (checked before evaluating)", async () => {
+  const { loadConfig } = await import("../src/config/load.js");
+  const saved = process.env.XDG_CACHE_HOME;
+  const shared = tempDir("bottle-ws-");
+  process.env.XDG_CACHE_HOME = join(shared, ".cache");
+  try {
+    const path = join(makeProject(validConfig()), "bottle.config.ts");
+    await loadConfig(path);
+    assert.is((await loadConfig(path)).fromCache, true, "control: served when nothing is guarded");
+    const warnings: string[] = [];
+    const loaded = await loadConfig(path, { guardedDirs: [{ dir: shared, why: "bottle `other`'s guest can write" }], warn: (m) => warnings.push(m) });
+    assert.is(loaded.fromCache, false);
+    assert.match(warnings.join("\n"), `not using bottle's caches: ${join(shared, ".cache", "bottle")} is inside ${shared}, which bottle \`other\`'s guest can write`);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
+});
+
+test("a cache dir owned by another user is not used, with a warning", () => {
+  if (process.getuid?.() !== 0) {
+    console.log("skipped: config-cache-forgery (other owner): needs root to chown");
+    return;
+  }
+  const user = `bt-confload-${process.pid}`;
+  const made = spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", user]);
+  assert.is(made.status, 0, String(made.stderr));
+  try {
+    const uid = Number(spawnSync("id", ["-u", user], { encoding: "utf8" }).stdout.trim());
+    const project = builtProject();
+    forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
+    const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "config");
+    chownSync(dir, uid, uid);
+    const run = runBottle(["build"], { cwd: project });
+    assert.is(run.code, 0, run.stderr);
+    assert.match(run.stderr, `warning: not using the config cache: ${dir} is owned by uid ${uid}, not by you (uid 0)`);
+    assert.not.match(allowlist(project), "forged.example.net");
+  } finally {
+    spawnSync("userdel", [user]);
+  }
+});
+
+test.run();
