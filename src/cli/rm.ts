@@ -2,7 +2,7 @@
 import { createInterface } from "node:readline/promises";
 import { EXIT_OK, usageError } from "../errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findNamedBottle } from "./bottles.js";
+import { findRegisteredBottle } from "./bottles.js";
 
 export const spec: CommandSpec = {
   name: "rm",
@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { entry, backend } = await findNamedBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { entry, backend } = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
   if (!args.options.yes) {
     if (!process.stdin.isTTY) throw usageError(`bottle rm asks before deleting; without a terminal, pass --yes to remove \`${entry.slug}\``);
     const prompt = createInterface({ input: process.stdin, output: process.stderr });

@@ -1,6 +1,6 @@
 // Opening a bottle for a command: find and load the config, pick the
 // backend, and work out the stage and run dirs. Nothing is written here.
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
@@ -8,7 +8,8 @@ import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
 import { confinementProblems } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
 import { usageError } from "../errors.js";
-import { runDir, stageDir } from "../paths.js";
+import { checkStageDir, runDir, stageDir } from "../paths.js";
+import { workspaceHolding } from "../registry.js";
 
 export interface Session {
   loaded: LoadedConfig;
@@ -27,8 +28,23 @@ export function findConfig(explicit: string | undefined, cwd = process.cwd()): s
   throw usageError(`no bottle.config.ts in ${cwd}; pass --config PATH`);
 }
 
+/**
+ * A config inside a registered bottle's writable workspace may have been
+ * written by that bottle's agent: it is refused before a line of it runs.
+ */
+export function refusePlantedConfig(path: string): void {
+  const holder = workspaceHolding(path);
+  if (!holder) return;
+  const slug = holder.entry.slug;
+  throw usageError(
+    `refusing to load ${path}: it is inside ${holder.workspace}, the workspace bottle \`${slug}\`'s guest can write, so its agent could have written it; nothing in it was run. Keep configs outside that workspace and pass --config, or \`bottle rm ${slug}\` if that bottle is gone`,
+  );
+}
+
 export async function openSession(options: { config?: string | undefined; stage?: string | undefined }): Promise<Session> {
-  const loaded = await loadConfig(findConfig(options.config));
+  const path = findConfig(options.config);
+  refusePlantedConfig(path);
+  const loaded = await loadConfig(path);
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
   const ctx: BottleContext = {
@@ -44,11 +60,8 @@ export async function openSession(options: { config?: string | undefined; stage?
   return { loaded, backend, ctx };
 }
 
+/** Yours, 0700, under directories nobody else can write (or not made yet, under such directories). */
 function checkedStage(dir: string): string {
-  try {
-    if (!statSync(dir).isDirectory()) throw usageError(`--stage ${dir}: not a directory`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
+  checkStageDir(dir);
   return dir;
 }

@@ -25,7 +25,7 @@ function isDirectory(path: string): boolean {
 }
 
 /** A path with symlinks resolved as far as it exists (the rest may not exist yet). */
-function resolvedPath(path: string): string {
+export function resolvedPath(path: string): string {
   const rest: string[] = [];
   let current = resolve(path);
   for (;;) {
@@ -40,7 +40,7 @@ function resolvedPath(path: string): string {
   }
 }
 
-function isInside(dir: string, path: string): boolean {
+export function isInside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
 }

@@ -1,17 +1,24 @@
 // stop, rm and status for a bottle found in the registry.
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { BottleError, errorMessage } from "../../errors.js";
-import { unregisterBottle, type BottleEntry } from "../../registry.js";
+import { checkStageDir } from "../../paths.js";
+import { removeKnownFiles } from "../../private-dir.js";
+import { registryEntryProblem, unregisterBottle, type BottleEntry } from "../../registry.js";
+import { runDirFile, stageDirFile } from "./bottle-files.js";
 import { machineName } from "./guest-layout.js";
 import { clearStale } from "./launch/run-record.js";
 import { sendControl } from "./process/control.js";
 import { Smolvm } from "./process/smolvm.js";
 import { Supervisor } from "./process/supervisor.js";
 import { launcherAlive, readRuntimeRecord, type RuntimeRecord } from "./runtime-record.js";
+import { stageMarkProblem } from "./stage-mark.js";
 
 export type BottleState = "running" | "stopped" | "stale";
 
+/** The entry's state; a BottleError when its run dir is not the one bottle derives for it, or is unsafe. */
 export function bottleState(entry: BottleEntry): { state: BottleState; record: RuntimeRecord | null; why?: string } {
+  const problem = registryEntryProblem(entry);
+  if (problem) throw new BottleError(`the registry entry for \`${entry.slug}\` is not bottle's: ${problem}`);
   const record = readRuntimeRecord(entry.runDir);
   if (record && launcherAlive(record)) return { state: "running", record };
   if (record) return { state: "stale", record, why: `its launcher (pid ${record.pid}) died without cleaning up` };
@@ -50,8 +57,20 @@ export async function stopBottle(entry: BottleEntry, say: (line: string) => void
   say(`${entry.slug} stopped`);
 }
 
-/** Deletes the machine, leftover processes, the run and stage dirs, and the registry record. */
+/**
+ * Deletes the machine, leftover processes, the run and stage dirs, and the
+ * registry record. The entry is checked first (a valid slug, the run dir
+ * bottle derives for it, a stage dir that names it, both private): a
+ * hand-written entry pointing elsewhere is refused and nothing is deleted.
+ * Even then only the files bottle makes are deleted.
+ */
 export async function removeBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
+  const stageProblem = removableStage(entry);
+  if (stageProblem) {
+    throw new BottleError(
+      `refusing to remove \`${entry.slug}\`: its stage dir ${entry.stageDir} ${stageProblem}; nothing was deleted. If the registry entry is wrong, delete it (bottle ls --json shows where it points)`,
+    );
+  }
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
   for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
   const smolvm = new Smolvm(new Supervisor());
@@ -66,8 +85,21 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
     if (!missing) throw error;
     say(`warning: smolvm is not installed, so machine ${name} (if any) was not deleted`);
   }
-  rmSync(entry.runDir, { recursive: true, force: true });
-  rmSync(entry.stageDir, { recursive: true, force: true });
+  const kept = [...removeKnownFiles(entry.runDir, runDirFile), ...removeKnownFiles(entry.stageDir, stageDirFile)];
   say(`removed ${entry.stageDir}`);
+  if (kept.length) say(`kept what bottle did not make: ${kept.join(", ")}`);
   unregisterBottle(entry.slug);
+}
+
+/** Why `entry.stageDir` may not be deleted as `entry.slug`'s stage, or null. */
+function removableStage(entry: BottleEntry): string | null {
+  const problem = registryEntryProblem(entry);
+  if (problem) return `cannot be trusted: ${problem}`;
+  try {
+    if (!checkStageDir(entry.stageDir)) return null;
+  } catch (error) {
+    return `is not safe to delete from (${errorMessage(error)})`;
+  }
+  const mark = stageMarkProblem(entry.stageDir, entry.slug);
+  return mark ? `is not that bottle's stage: ${mark}` : null;
 }
