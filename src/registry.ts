@@ -27,9 +27,13 @@ export interface BottleEntry {
   updatedAt: number;
 }
 
+export function registryFile(slug: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(registryDir(env), `${slug}.json`);
+}
+
 export function registerBottle(entry: BottleEntry, env: NodeJS.ProcessEnv = process.env): void {
   checkRegistryDir(env, { create: true });
-  writeFileAtomic(join(registryDir(env), `${entry.slug}.json`), JSON.stringify(entry, null, 2));
+  writeFileAtomic(registryFile(entry.slug, env), JSON.stringify(entry, null, 2));
 }
 
 /** The host directories a bottle's guest can write, by real path. */
@@ -97,5 +101,5 @@ export function workspaceHolding(path: string, env: NodeJS.ProcessEnv = process.
 
 export function unregisterBottle(slug: string, env: NodeJS.ProcessEnv = process.env): void {
   if (!isSlug(slug)) return;
-  rmSync(join(registryDir(env), `${slug}.json`), { force: true });
+  rmSync(registryFile(slug, env), { force: true });
 }

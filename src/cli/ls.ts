@@ -19,7 +19,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     const backend = await loadBackend(entry.backend);
     // One entry whose run dir is unsafe, or that is not what bottle derives, must not hide the others.
     const state = await backend.state(entry).catch((error: unknown) => {
-      if (error instanceof BottleError) return { state: "refused" as const, why: error.message };
+      if (error instanceof BottleError) return { state: "refused" as const, why: error.message, ports: {}, pid: null };
       throw error;
     });
     rows.push({

@@ -1,9 +1,9 @@
 // stop, rm and status for a bottle found in the registry.
 import { existsSync } from "node:fs";
 import { BottleError, errorMessage } from "../../errors.js";
-import { checkStageDir } from "../../paths.js";
+import { checkRunDir, checkStageDir } from "../../paths.js";
 import { removeKnownFiles } from "../../private-dir.js";
-import { registryEntryProblem, unregisterBottle, type BottleEntry } from "../../registry.js";
+import { registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../registry.js";
 import { runDirFile, stageDirFile } from "./bottle-files.js";
 import { machineName } from "./guest-layout.js";
 import { clearStale } from "./launch/run-record.js";
@@ -65,10 +65,10 @@ export async function stopBottle(entry: BottleEntry, say: (line: string) => void
  * Even then only the files bottle makes are deleted.
  */
 export async function removeBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
-  const stageProblem = removableStage(entry);
-  if (stageProblem) {
+  const problem = removalProblem(entry);
+  if (problem) {
     throw new BottleError(
-      `refusing to remove \`${entry.slug}\`: its stage dir ${entry.stageDir} ${stageProblem}; nothing was deleted. If the registry entry is wrong, delete it (bottle ls --json shows where it points)`,
+      `refusing to remove \`${entry.slug}\`: ${problem}; nothing was deleted. If its registry entry is wrong, delete ${registryFile(entry.slug)}`,
     );
   }
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
@@ -91,15 +91,16 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
   unregisterBottle(entry.slug);
 }
 
-/** Why `entry.stageDir` may not be deleted as `entry.slug`'s stage, or null. */
-function removableStage(entry: BottleEntry): string | null {
+/** Why the entry's dirs may not be deleted as `entry.slug`'s, or null. */
+function removalProblem(entry: BottleEntry): string | null {
   const problem = registryEntryProblem(entry);
-  if (problem) return `cannot be trusted: ${problem}`;
+  if (problem) return problem;
   try {
+    checkRunDir(entry.runDir);
     if (!checkStageDir(entry.stageDir)) return null;
   } catch (error) {
-    return `is not safe to delete from (${errorMessage(error)})`;
+    return errorMessage(error);
   }
   const mark = stageMarkProblem(entry.stageDir, entry.slug);
-  return mark ? `is not that bottle's stage: ${mark}` : null;
+  return mark ? `${entry.stageDir} is not its stage dir: ${mark}` : null;
 }
