@@ -1,6 +1,6 @@
 // stop, rm and status for a bottle found in the registry.
 import { existsSync } from "node:fs";
-import { BottleError, errorMessage } from "../../errors.js";
+import { BottleError, errorMessage, usageError } from "../../errors.js";
 import { checkRunDir, checkStageDir } from "../../paths.js";
 import { removeKnownFiles } from "../../private-dir.js";
 import { registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../registry.js";
@@ -18,7 +18,7 @@ export type BottleState = "running" | "stopped" | "stale";
 /** The entry's state; a BottleError when its run dir is not the one bottle derives for it, or is unsafe. */
 export function bottleState(entry: BottleEntry): { state: BottleState; record: RuntimeRecord | null; why?: string } {
   const problem = registryEntryProblem(entry);
-  if (problem) throw new BottleError(`the registry entry for \`${entry.slug}\` is not bottle's: ${problem}`);
+  if (problem) throw usageError(`the registry entry for \`${entry.slug}\` cannot be trusted: ${problem}`);
   const record = readRuntimeRecord(entry.runDir);
   if (record && launcherAlive(record)) return { state: "running", record };
   if (record) return { state: "stale", record, why: `its launcher (pid ${record.pid}) died without cleaning up` };
@@ -67,9 +67,7 @@ export async function stopBottle(entry: BottleEntry, say: (line: string) => void
 export async function removeBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
   const problem = removalProblem(entry);
   if (problem) {
-    throw new BottleError(
-      `refusing to remove \`${entry.slug}\`: ${problem}; nothing was deleted. If its registry entry is wrong, delete ${registryFile(entry.slug)}`,
-    );
+    throw usageError(`nothing was deleted for \`${entry.slug}\`: ${problem}. If its registry entry is wrong, delete ${registryFile(entry.slug)}`);
   }
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
   for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
@@ -94,7 +92,7 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
 /** Why the entry's dirs may not be deleted as `entry.slug`'s, or null. */
 function removalProblem(entry: BottleEntry): string | null {
   const problem = registryEntryProblem(entry);
-  if (problem) return problem;
+  if (problem) return `its registry entry cannot be trusted: ${problem}`;
   try {
     checkRunDir(entry.runDir);
     if (!checkStageDir(entry.stageDir)) return null;
