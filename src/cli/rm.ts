@@ -7,7 +7,7 @@ import { findRegisteredBottle } from "./bottles.js";
 export const spec: CommandSpec = {
   name: "rm",
   summary: "Remove a bottle: stop it if running, delete its smolvm machine, its run dir and its stage dir (rendered files, state, logs), and forget it.",
-  positionals: [{ name: "NAME", description: "the bottle (default: the one configured in ./bottle.config.ts)" }],
+  positionals: [{ name: "NAME", description: "the bottle (default: the registered bottle launched from ./bottle.config.ts, found in the registry; the config is not run)" }],
   options: [CONFIG, STAGE, { name: "yes", short: "y", kind: "flag", description: "do not ask (required when stdin is not a terminal)" }, HELP],
 };
 

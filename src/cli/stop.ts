@@ -6,7 +6,7 @@ import { findRegisteredBottle } from "./bottles.js";
 export const spec: CommandSpec = {
   name: "stop",
   summary: "Stop a running bottle: its launcher tears everything down (machine, gvproxy, sidecars) and the bottle stays resumable.",
-  positionals: [{ name: "NAME", description: "the bottle (default: the one configured in ./bottle.config.ts)" }],
+  positionals: [{ name: "NAME", description: "the bottle (default: the registered bottle launched from ./bottle.config.ts, found in the registry; the config is not run)" }],
   options: [CONFIG, STAGE, HELP],
   details: "Returns once the teardown is done. A bottle whose launcher died is cleaned up instead.",
 };
