@@ -14,7 +14,7 @@
 //   you, with no group or other permission bits (0700).
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
-import { BottleError, usageError } from "./errors.js";
+import { BottleError, EXIT_USAGE, usageError } from "./errors.js";
 
 export interface PrivateDirSpec {
   /** What the directory is, for messages: "run dir", "stage dir". */
@@ -35,7 +35,7 @@ const MAX_LINKS = 40;
  * Checks (and with `create`, makes) a private directory. Returns false when
  * it, or one of its ancestors, does not exist (and `create` is unset);
  * throws a BottleError naming the path, the problem and the fix when any
- * level is unsafe. Nothing is changed when it throws.
+ * level is unsafe. Only missing levels are ever made; nothing is repaired.
  */
 export function checkPrivateDir(dir: string, spec: PrivateDirSpec): boolean {
   const path = resolve(dir);
@@ -76,6 +76,7 @@ export function checkPrivateDir(dir: string, spec: PrivateDirSpec): boolean {
 function trustedPath(path: string, spec: PrivateDirSpec, refuse: (at: string, problem: string) => BottleError, links: number): string | null {
   let current = "/";
   trustedDir(current, lstatSync(current), refuse);
+  // Each component in turn, so a symlink anywhere is seen and checked before it is followed.
   for (const name of path.split("/").filter(Boolean)) {
     const next = join(current, name);
     let st = lstatOrNull(next);
@@ -130,7 +131,9 @@ function lstatOrNull(path: string): Stats | null {
   try {
     return lstatSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    if (code === "EACCES" || code === "ENOTDIR") throw new BottleError(`cannot check ${path} (${code}): bottle needs to see every directory on the way to its own`, { exitCode: EXIT_USAGE, cause: error });
     throw error;
   }
 }
