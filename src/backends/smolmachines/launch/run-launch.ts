@@ -3,7 +3,7 @@
 // exits, a step fails, Ctrl-C, or `bottle stop` from another terminal.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
+import { BottleError, errorMessage, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
 import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
 import type { LaunchRequest } from "../../types.js";
 import { checkStageDir } from "../../../paths.js";
@@ -151,7 +151,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     await besideRun?.catch(() => undefined);
     const undone = await supervisor.teardown();
     // Only this launch's own gvproxy log: a launch that could not claim the run dir must not copy another's.
-    if (record) saveGvproxyLog(ctx);
+    if (record) saveGvproxyLog(ctx, say);
     record?.release();
     lock.release();
     // `bottle stop` waits for this; the control server closes only after it has replied.
@@ -163,8 +163,13 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   return lost !== undefined ? EXIT_FAILED : exitCode(result, stopRequested, signalled);
 }
 
-function saveGvproxyLog(ctx: BottleContext): void {
-  saveLogCopy(join(ctx.runDir, "gvproxy.log"), ctx.stageDir, "gvproxy");
+function saveGvproxyLog(ctx: BottleContext, say: (message: string) => void): void {
+  // In the middle of the teardown: a log that cannot be kept (a symlink planted in its place) must not stop it.
+  try {
+    saveLogCopy(join(ctx.runDir, "gvproxy.log"), ctx.stageDir, "gvproxy");
+  } catch (error) {
+    say(`warning: gvproxy's log was not kept: ${errorMessage(error)}`);
+  }
 }
 
 function attachResult(result: RunResult | undefined): number | undefined {
