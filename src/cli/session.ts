@@ -47,10 +47,13 @@ export async function openSession(options: { config?: string | undefined; stage?
   const loaded = await loadConfig(path);
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
+  const stage = stageDir(loaded.dir, loaded.config.name, options.stage);
+  // Yours, 0700, under directories nobody else can write (or not made yet, under such directories).
+  checkStageDir(stage);
   const ctx: BottleContext = {
     config: { ...loaded.config, backend: backend.name },
     configPath: loaded.path,
-    stageDir: checkedStage(stageDir(loaded.dir, loaded.config.name, options.stage)),
+    stageDir: stage,
     runDir: runDir(loaded.config.name),
     platform: process.platform,
     pathEnv: process.env.PATH ?? "",
@@ -58,10 +61,4 @@ export async function openSession(options: { config?: string | undefined; stage?
   const problems = confinementProblems(ctx.config, { configFiles: loaded.files, stageDir: ctx.stageDir, runDir: ctx.runDir });
   if (problems.length) throw new ConfigError(loaded.path, problems);
   return { loaded, backend, ctx };
-}
-
-/** Yours, 0700, under directories nobody else can write (or not made yet, under such directories). */
-function checkedStage(dir: string): string {
-  checkStageDir(dir);
-  return dir;
 }
