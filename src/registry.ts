@@ -12,7 +12,7 @@ import { errorMessage } from "./errors.js";
 import { writeFileAtomic } from "./graph/index.js";
 import { checkRegistryDir, registryDir, runDir } from "./paths.js";
 import { readFileNoFollow } from "./private-dir.js";
-import { isSlug } from "./slug.js";
+import { isSlug } from "./config/slug.js";
 
 export interface BottleEntry {
   slug: string;

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import type { BottleConfigInput } from "./define.js";
 
-import { SLUG_MAX, SLUG_PATTERN } from "../slug.js";
+import { SLUG_MAX, SLUG_PATTERN } from "./slug.js";
 
 export { SLUG_PATTERN };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
