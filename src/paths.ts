@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { usageError } from "./errors.js";
+import { checkPrivateDir } from "./private-dir.js";
 
 /** The longest socket name bottle puts in the run dir: relays/65535.sock. */
 const LONGEST_SOCKET = "relays/65535.sock";
@@ -31,4 +32,40 @@ export function runDir(slug: string, env: NodeJS.ProcessEnv = process.env, platf
 export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_STATE_HOME || join(homedir(), ".local", "state");
   return join(base, "bottle", "bottles");
+}
+
+// Each of these directories is checked before bottle reads, writes or
+// deletes anything in it (see private-dir.ts): false means it does not exist
+// yet, an unsafe one is a BottleError.
+
+/** The run dir: its last two levels (bottle-<uid>/<slug>, or bottle/<slug> under XDG_RUNTIME_DIR) are bottle's own. */
+export function checkRunDir(dir: string, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(dir, {
+    what: "run dir",
+    privateLevels: 2,
+    subdirs: ["relays", "jail", "jail/relays"],
+    ...options,
+    fix: "bottle keeps its sockets and pid records there, so it must be yours alone; set XDG_RUNTIME_DIR to a directory of your own (mode 0700) to use another place",
+  });
+}
+
+/** The stage dir (default <config dir>/.bottle/<slug>, or --stage): the dir itself and its logs/ and guest/ are bottle's own. */
+export function checkStageDir(dir: string, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(dir, {
+    what: "stage dir",
+    privateLevels: 1,
+    subdirs: ["logs", "guest"],
+    ...options,
+    fix: "the stage holds the files that confine the guest and bottle writes logs there, so it must be yours alone, under directories nobody else can write; pass --stage a directory of your own",
+  });
+}
+
+/** The registry dir: bottle/bottles under XDG_STATE_HOME. */
+export function checkRegistryDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(registryDir(env), {
+    what: "registry dir",
+    privateLevels: 2,
+    ...options,
+    fix: "it says which bottles exist and where their files are, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
+  });
 }

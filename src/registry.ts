@@ -1,10 +1,18 @@
 // The bottles on this machine: one small record per bottle under the XDG
-// state dir, pointing at its config, stage and run dirs. `ls` reads it;
-// launch writes it; `rm` removes it.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// state dir, pointing at its config, stage and run dirs, and naming the
+// workspaces its guest can write. `ls`, `stop` and `rm` read it (and never
+// evaluate a config); launch writes it; `rm` removes it. The registry dir is
+// checked like the run dir (yours, 0700, no symlink), and an entry is
+// trusted only as far as it agrees with what bottle derives itself.
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { isInside, resolvedPath } from "./config/host-checks.js";
+import type { BottleConfig } from "./config/resolved.js";
+import { errorMessage } from "./errors.js";
 import { writeFileAtomic } from "./graph/index.js";
-import { registryDir } from "./paths.js";
+import { checkRegistryDir, registryDir, runDir } from "./paths.js";
+import { readFileNoFollow } from "./private-dir.js";
+import { isSlug } from "./config/slug.js";
 
 export interface BottleEntry {
   slug: string;
@@ -14,38 +22,84 @@ export interface BottleEntry {
   runDir: string;
   /** The subnet's third octet (shown by `ls`; bottles may share it: each network is private to its jail). */
   octet: number;
+  /** Real paths of the workspaces its guest can write: a config found inside one is never evaluated. */
+  writable?: string[];
   updatedAt: number;
 }
 
-export function registerBottle(entry: BottleEntry, env: NodeJS.ProcessEnv = process.env): void {
-  const dir = registryDir(env);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileAtomic(join(dir, `${entry.slug}.json`), JSON.stringify(entry, null, 2));
+export function registryFile(slug: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(registryDir(env), `${slug}.json`);
 }
 
+export function registerBottle(entry: BottleEntry, env: NodeJS.ProcessEnv = process.env): void {
+  checkRegistryDir(env, { create: true });
+  writeFileAtomic(registryFile(entry.slug, env), JSON.stringify(entry, null, 2));
+}
+
+/** The host directories a bottle's guest can write, by real path. */
+export function writableWorkspaces(config: BottleConfig): string[] {
+  return config.workspace && !config.workspace.readOnly ? [resolvedPath(config.workspace.host)] : [];
+}
+
+/** Every well-formed entry; a BottleError when the registry dir is not safe to read. */
 export function listBottles(env: NodeJS.ProcessEnv = process.env): BottleEntry[] {
+  if (!checkRegistryDir(env)) return [];
   const dir = registryDir(env);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".json")).sort();
-  } catch {
-    return [];
-  }
   const entries: BottleEntry[] = [];
-  for (const name of names) {
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
     try {
-      entries.push(JSON.parse(readFileSync(join(dir, name), "utf8")) as BottleEntry);
+      const entry = JSON.parse(readFileNoFollow(join(dir, name)) ?? "null") as unknown;
+      // A torn or foreign file, or one whose name is not its slug, is not a bottle.
+      if (isEntry(entry) && name === `${entry.slug}.json`) entries.push(entry);
     } catch {
-      // A torn or foreign file is not a bottle.
+      // Not a bottle either.
     }
   }
   return entries;
+}
+
+function isEntry(value: unknown): value is BottleEntry {
+  if (typeof value !== "object" || value === null) return false;
+  const e = value as Record<string, unknown>;
+  const strings = ["slug", "backend", "configPath", "stageDir", "runDir"].every((key) => typeof e[key] === "string");
+  const writable = e.writable === undefined || (Array.isArray(e.writable) && e.writable.every((w) => typeof w === "string"));
+  return strings && typeof e.octet === "number" && writable;
 }
 
 export function findBottle(slug: string, env: NodeJS.ProcessEnv = process.env): BottleEntry | null {
   return listBottles(env).find((e) => e.slug === slug) ?? null;
 }
 
+/**
+ * Why an entry cannot be acted on, or null: its name must be a valid slug
+ * and its run dir the one bottle derives for that slug (a hand-written entry
+ * must not steer `stop` or `rm` to another directory).
+ */
+export function registryEntryProblem(entry: BottleEntry, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (!isSlug(entry.slug)) return `\`${entry.slug}\` is not a valid bottle name`;
+  let derived: string;
+  try {
+    derived = runDir(entry.slug, env);
+  } catch (error) {
+    return errorMessage(error);
+  }
+  if (entry.runDir !== derived) {
+    return `its run dir ${entry.runDir} is not the one bottle derives for \`${entry.slug}\` (${derived}); run bottle with the XDG_RUNTIME_DIR it was launched with`;
+  }
+  return null;
+}
+
+/** The registered bottle whose writable workspace holds `path` (compared by real path), with that workspace. */
+export function workspaceHolding(path: string, env: NodeJS.ProcessEnv = process.env): { entry: BottleEntry; workspace: string } | null {
+  const real = resolvedPath(path);
+  for (const entry of listBottles(env)) {
+    const workspace = (entry.writable ?? []).find((w) => isInside(w, real) || isInside(resolvedPath(w), real));
+    if (workspace) return { entry, workspace };
+  }
+  return null;
+}
+
 export function unregisterBottle(slug: string, env: NodeJS.ProcessEnv = process.env): void {
-  rmSync(join(registryDir(env), `${slug}.json`), { force: true });
+  if (!isSlug(slug)) return;
+  rmSync(registryFile(slug, env), { force: true });
 }

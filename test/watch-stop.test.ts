@@ -55,7 +55,7 @@ test("SIGINT during a rebuild: exit 0 once the run is done or aborted, lock rele
 
 /** Makes the stage lock look held by this (live) test process, as a `bottle build` elsewhere would. */
 function holdLock(project: Project): string {
-  mkdirSync(project.stage, { recursive: true });
+  mkdirSync(project.stage, { recursive: true, mode: 0o700 });
   const lock = join(project.stage, ".lock");
   const holder = JSON.stringify({ pid: process.pid, host: hostname(), command: "bottle build", since: Date.now() });
   writeFileSync(lock, holder);

@@ -1,10 +1,13 @@
 // Finding the bottle a lifecycle command is about: by name from the
-// registry, or the one whose config is in the current directory.
+// registry, or the one whose config is in the current directory. `stop` and
+// `rm` read only the registry (a config in a directory the guest could write
+// must never run on the host); `resume` without NAME opens the config.
 import type { Backend } from "../backends/types.js";
 import { loadBackend } from "../backends/index.js";
+import { resolvedPath } from "../config/host-checks.js";
 import { usageError } from "../errors.js";
 import { findBottle, listBottles, type BottleEntry } from "../registry.js";
-import { openSession, type Session } from "./session.js";
+import { findConfig, openSession, type Session } from "./session.js";
 
 export interface FoundBottle {
   entry: BottleEntry;
@@ -13,16 +16,42 @@ export interface FoundBottle {
   session?: Session;
 }
 
-export async function findNamedBottle(name: string | undefined, options: { config?: string | undefined; stage?: string | undefined }): Promise<FoundBottle> {
-  if (name) {
-    const entry = findBottle(name);
-    if (!entry) {
-      const known = listBottles().map((e) => e.slug);
-      throw usageError(`no bottle named \`${name}\` on this machine${known.length ? ` (known: ${known.join(", ")})` : ""}; \`bottle ls\` lists them`);
-    }
-    return { entry, backend: await loadBackend(entry.backend) };
+interface Where {
+  config?: string | undefined;
+  stage?: string | undefined;
+}
+
+async function byName(name: string): Promise<FoundBottle> {
+  const entry = findBottle(name);
+  if (!entry) {
+    const known = listBottles().map((e) => e.slug);
+    throw usageError(`no bottle named \`${name}\` on this machine${known.length ? ` (known: ${known.join(", ")})` : ""}; \`bottle ls\` lists them`);
   }
-  const session = await openSession(options);
+  return { entry, backend: await loadBackend(entry.backend) };
+}
+
+/**
+ * For `stop` and `rm`: NAME, or the registered bottle launched from
+ * ./bottle.config.ts (or --config, and --stage when given), matched by path
+ * in the registry. The config itself is never evaluated.
+ */
+export async function findRegisteredBottle(name: string | undefined, where: Where): Promise<FoundBottle> {
+  if (name) return byName(name);
+  const config = findConfig(where.config);
+  const real = resolvedPath(config);
+  const stage = where.stage === undefined ? undefined : resolvedPath(where.stage);
+  const matches = listBottles().filter((e) => resolvedPath(e.configPath) === real && (stage === undefined || resolvedPath(e.stageDir) === stage));
+  if (matches.length === 1) return { entry: matches[0]!, backend: await loadBackend(matches[0]!.backend) };
+  if (matches.length === 0) {
+    throw usageError(`no registered bottle was launched from ${config} (without NAME, bottle looks it up in the registry and does not run the config); pass NAME: \`bottle ls\` lists them`);
+  }
+  throw usageError(`${config} was launched as ${matches.map((e) => `\`${e.slug}\``).join(", ")}; pass NAME`);
+}
+
+/** For `resume`: NAME from the registry, or the config in the current directory (checked, then evaluated). */
+export async function findNamedBottle(name: string | undefined, where: Where): Promise<FoundBottle> {
+  if (name) return byName(name);
+  const session = await openSession(where);
   const { ctx } = session;
   const entry = findBottle(ctx.config.name) ?? {
     slug: ctx.config.name,

@@ -1,6 +1,6 @@
 // bottle ls: every bottle on this machine, with its state.
 import { loadBackend } from "../backends/index.js";
-import { EXIT_OK } from "../errors.js";
+import { BottleError, EXIT_OK } from "../errors.js";
 import { listBottles } from "../registry.js";
 import { HELP, JSON_OUTPUT, helpText, parseArgs, type CommandSpec } from "./args.js";
 
@@ -8,7 +8,7 @@ export const spec: CommandSpec = {
   name: "ls",
   summary: "List the bottles on this machine: state (running, stopped, stale), subnet, ports, stage dir.",
   options: [JSON_OUTPUT, HELP],
-  details: "A stale bottle's launcher died without cleaning up; `bottle rm NAME` clears it.",
+  details: "A stale bottle's launcher died without cleaning up; `bottle rm NAME` clears it. A bottle whose run dir is unsafe (not yours, not 0700, a symlink) or not the one bottle derives for it is listed as refused, with why; ls reads only the registry and never runs a config.",
 };
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -17,7 +17,11 @@ export async function run(argv: readonly string[]): Promise<number> {
   const rows = [];
   for (const entry of listBottles()) {
     const backend = await loadBackend(entry.backend);
-    const state = await backend.state(entry);
+    // One entry whose run dir is unsafe, or that is not what bottle derives, must not hide the others.
+    const state = await backend.state(entry).catch((error: unknown) => {
+      if (error instanceof BottleError) return { state: "refused" as const, why: error.message, ports: {}, pid: null };
+      throw error;
+    });
     rows.push({
       name: entry.slug,
       state: state.state,
@@ -40,6 +44,9 @@ export async function run(argv: readonly string[]): Promise<number> {
   const table = [["NAME", "STATE", "SUBNET", "PORTS", "STAGE"], ...rows.map((r) => [r.name, r.state, r.subnet, Object.entries(r.ports).map(([k, v]) => `${k}:${v}`).join(",") || "-", r.stage])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join("  "));
-  for (const r of rows) if (r.why) console.log(`${r.name}: stale: ${r.why}; \`bottle rm ${r.name}\` clears it`);
+  for (const r of rows) {
+    if (r.state === "refused") console.log(`${r.name}: ${r.why}`);
+    else if (r.why) console.log(`${r.name}: stale: ${r.why}; \`bottle rm ${r.name}\` clears it`);
+  }
   return EXIT_OK;
 }

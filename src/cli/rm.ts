@@ -2,19 +2,19 @@
 import { createInterface } from "node:readline/promises";
 import { EXIT_OK, usageError } from "../errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findNamedBottle } from "./bottles.js";
+import { findRegisteredBottle } from "./bottles.js";
 
 export const spec: CommandSpec = {
   name: "rm",
   summary: "Remove a bottle: stop it if running, delete its smolvm machine, its run dir and its stage dir (rendered files, state, logs), and forget it.",
-  positionals: [{ name: "NAME", description: "the bottle (default: the one configured in ./bottle.config.ts)" }],
+  positionals: [{ name: "NAME", description: "the bottle (default: the registered bottle launched from ./bottle.config.ts, found in the registry; the config is not run)" }],
   options: [CONFIG, STAGE, { name: "yes", short: "y", kind: "flag", description: "do not ask (required when stdin is not a terminal)" }, HELP],
 };
 
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { entry, backend } = await findNamedBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { entry, backend } = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
   if (!args.options.yes) {
     if (!process.stdin.isTTY) throw usageError(`bottle rm asks before deleting; without a terminal, pass --yes to remove \`${entry.slug}\``);
     const prompt = createInterface({ input: process.stdin, output: process.stderr });

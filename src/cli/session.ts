@@ -1,6 +1,6 @@
 // Opening a bottle for a command: find and load the config, pick the
 // backend, and work out the stage and run dirs. Nothing is written here.
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
@@ -9,7 +9,8 @@ import { confinementProblems } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
 import { usageError } from "../errors.js";
 import { toolSearchPath } from "../host-tools.js";
-import { runDir, stageDir } from "../paths.js";
+import { checkStageDir, runDir, stageDir } from "../paths.js";
+import { listBottles, workspaceHolding } from "../registry.js";
 
 export interface Session {
   loaded: LoadedConfig;
@@ -28,14 +29,34 @@ export function findConfig(explicit: string | undefined, cwd = process.cwd()): s
   throw usageError(`no bottle.config.ts in ${cwd}; pass --config PATH`);
 }
 
+/**
+ * A config inside a registered bottle's writable workspace may have been
+ * written by that bottle's agent: it is refused before a line of it runs.
+ */
+export function refusePlantedConfig(path: string): void {
+  const holder = workspaceHolding(path);
+  if (!holder) return;
+  const slug = holder.entry.slug;
+  throw usageError(
+    `refusing to load ${path}: it is inside ${holder.workspace}, the workspace bottle \`${slug}\`'s guest can write, so its agent could have written it; nothing in it was run. Keep configs outside that workspace and pass --config, or \`bottle rm ${slug}\` if that bottle is gone`,
+  );
+}
+
 export async function openSession(options: { config?: string | undefined; stage?: string | undefined }): Promise<Session> {
-  const loaded = await loadConfig(findConfig(options.config));
+  const path = findConfig(options.config);
+  refusePlantedConfig(path);
+  // What the config imports is refused too, before evaluation, when it lies in a workspace some bottle's guest can write.
+  const guardedDirs = listBottles().flatMap((entry) => (entry.writable ?? []).map((dir) => ({ dir, why: `bottle \`${entry.slug}\`'s guest can write it` })));
+  const loaded = await loadConfig(path, { guardedDirs });
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
+  const stage = stageDir(loaded.dir, loaded.config.name, options.stage);
+  // Yours, 0700, under directories nobody else can write (or not made yet, under such directories).
+  checkStageDir(stage);
   const ctx: BottleContext = {
     config: { ...loaded.config, backend: backend.name },
     configPath: loaded.path,
-    stageDir: checkedStage(stageDir(loaded.dir, loaded.config.name, options.stage)),
+    stageDir: stage,
     runDir: runDir(loaded.config.name),
     platform: process.platform,
     pathEnv: toolSearchPath(process.env.PATH ?? ""),
@@ -43,13 +64,4 @@ export async function openSession(options: { config?: string | undefined; stage?
   const problems = confinementProblems(ctx.config, { configFiles: loaded.modules, stageDir: ctx.stageDir, runDir: ctx.runDir });
   if (problems.length) throw new ConfigError(loaded.path, problems);
   return { loaded, backend, ctx };
-}
-
-function checkedStage(dir: string): string {
-  try {
-    if (!statSync(dir).isDirectory()) throw usageError(`--stage ${dir}: not a directory`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
-  return dir;
 }

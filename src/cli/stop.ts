@@ -1,12 +1,12 @@
 // bottle stop: ask a running bottle (in another terminal) to tear down.
 import { EXIT_OK } from "../errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findNamedBottle } from "./bottles.js";
+import { findRegisteredBottle } from "./bottles.js";
 
 export const spec: CommandSpec = {
   name: "stop",
   summary: "Stop a running bottle: its launcher tears everything down (machine, gvproxy, sidecars) and the bottle stays resumable.",
-  positionals: [{ name: "NAME", description: "the bottle (default: the one configured in ./bottle.config.ts)" }],
+  positionals: [{ name: "NAME", description: "the bottle (default: the registered bottle launched from ./bottle.config.ts, found in the registry; the config is not run)" }],
   options: [CONFIG, STAGE, HELP],
   details: "Returns once the teardown is done. A bottle whose launcher died is cleaned up instead.",
 };
@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { entry, backend } = await findNamedBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { entry, backend } = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
   await backend.stop(entry, (line) => console.log(line));
   return EXIT_OK;
 }

@@ -4,7 +4,9 @@ import { z } from "zod";
 import type { BottleConfigInput } from "./define.js";
 import { egressHostProblem } from "./egress-host.js";
 
-export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+import { SLUG_MAX, SLUG_PATTERN } from "./slug.js";
+
+export { SLUG_PATTERN };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Set by bottle itself in the guest; a user value would bypass the proxy. */
@@ -14,7 +16,7 @@ const slug = z
   .string({ error: "expected a string" })
   // abort: an empty name is one problem, not also a pattern mismatch.
   .min(1, { error: "must not be empty", abort: true })
-  .max(40, { error: "must be at most 40 characters" })
+  .max(SLUG_MAX, { error: `must be at most ${SLUG_MAX} characters` })
   .regex(SLUG_PATTERN, {
     error: "must be lowercase letters, digits and single hyphens, with no leading or trailing hyphen (e.g. `my-agent`)",
   });

@@ -11,3 +11,4 @@ export { exportGraph, GRAPH_FORMATS, type GraphFormat } from "./export.js";
 export { explainPlan, explainEntry } from "./explain.js";
 export { acquireStageLock, LockTimeoutError, isProcessAlive, type StageLock } from "./lock.js";
 export { writeFileAtomic } from "./files.js";
+export { STATE_FORMAT } from "./state.js";

@@ -1,18 +1,25 @@
 // stop, rm and status for a bottle found in the registry.
-import { existsSync, rmSync } from "node:fs";
-import { BottleError, errorMessage } from "../../errors.js";
+import { existsSync } from "node:fs";
+import { BottleError, errorMessage, usageError } from "../../errors.js";
+import { checkRunDir, checkStageDir } from "../../paths.js";
+import { removeKnownFiles } from "../../private-dir.js";
+import { registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../registry.js";
+import { runDirFile, stageDirFile } from "./bottle-files.js";
 import { findTool } from "../../host-tools.js";
-import { unregisterBottle, type BottleEntry } from "../../registry.js";
 import { machineName } from "./guest-layout.js";
 import { clearStale } from "./launch/run-record.js";
 import { sendControl } from "./process/control.js";
 import { Smolvm } from "./process/smolvm.js";
 import { Supervisor } from "./process/supervisor.js";
 import { launcherAlive, readRuntimeRecord, type RuntimeRecord } from "./runtime-record.js";
+import { stageMarkProblem } from "./stage-mark.js";
 
 export type BottleState = "running" | "stopped" | "stale";
 
+/** The entry's state; a BottleError when its run dir is not the one bottle derives for it, or is unsafe. */
 export function bottleState(entry: BottleEntry): { state: BottleState; record: RuntimeRecord | null; why?: string } {
+  const problem = registryEntryProblem(entry);
+  if (problem) throw usageError(`the registry entry for \`${entry.slug}\` cannot be trusted: ${problem}`);
   const record = readRuntimeRecord(entry.runDir);
   if (record && launcherAlive(record)) return { state: "running", record };
   if (record) return { state: "stale", record, why: `its launcher (pid ${record.pid}) died without cleaning up` };
@@ -51,8 +58,18 @@ export async function stopBottle(entry: BottleEntry, say: (line: string) => void
   say(`${entry.slug} stopped`);
 }
 
-/** Deletes the machine, leftover processes, the run and stage dirs, and the registry record. */
+/**
+ * Deletes the machine, leftover processes, the run and stage dirs, and the
+ * registry record. The entry is checked first (a valid slug, the run dir
+ * bottle derives for it, a stage dir that names it, both private): a
+ * hand-written entry pointing elsewhere is refused and nothing is deleted.
+ * Even then only the files bottle makes are deleted.
+ */
 export async function removeBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
+  const problem = removalProblem(entry);
+  if (problem) {
+    throw usageError(`nothing was deleted for \`${entry.slug}\`: ${problem}. If its registry entry is wrong, delete ${registryFile(entry.slug)}`);
+  }
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
   for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
   const smolvm = new Smolvm(new Supervisor(), findTool("smolvm") ?? "smolvm");
@@ -67,8 +84,22 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
     if (!missing) throw error;
     say(`warning: smolvm is not installed, so machine ${name} (if any) was not deleted`);
   }
-  rmSync(entry.runDir, { recursive: true, force: true });
-  rmSync(entry.stageDir, { recursive: true, force: true });
+  const kept = [...removeKnownFiles(entry.runDir, runDirFile), ...removeKnownFiles(entry.stageDir, stageDirFile)];
   say(`removed ${entry.stageDir}`);
+  if (kept.length) say(`kept what bottle did not make: ${kept.join(", ")}`);
   unregisterBottle(entry.slug);
+}
+
+/** Why the entry's dirs may not be deleted as `entry.slug`'s, or null. */
+function removalProblem(entry: BottleEntry): string | null {
+  const problem = registryEntryProblem(entry);
+  if (problem) return `its registry entry cannot be trusted: ${problem}`;
+  try {
+    checkRunDir(entry.runDir);
+    if (!checkStageDir(entry.stageDir)) return null;
+  } catch (error) {
+    return errorMessage(error);
+  }
+  const mark = stageMarkProblem(entry.stageDir, entry.slug);
+  return mark ? `${entry.stageDir} is not its stage dir: ${mark}` : null;
 }

@@ -1,9 +1,10 @@
 // The running bottle's record in its run dir: written by the launching
 // process (the supervisor), read by `stop`, `ls`, watch mode and the ports
 // task (whose ports a running bottle holds).
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isProcessAlive } from "../../graph/index.js";
+import { checkRunDir } from "../../paths.js";
+import { readFileNoFollow } from "../../private-dir.js";
 import { isZombie, processStartTime } from "./process/identity.js";
 
 export const RUNTIME_RECORD = "supervisor.json";
@@ -25,9 +26,22 @@ export interface RuntimeRecord {
   control: string;
 }
 
+export const CONTROL_SOCKET = "control.sock";
+
+/**
+ * The record in a run dir, or null when there is none. The run dir is
+ * checked first (yours, 0700, no symlink at any level: else a BottleError
+ * says why); the control socket is always the run dir's own, whatever the
+ * file says.
+ */
 export function readRuntimeRecord(runDir: string): RuntimeRecord | null {
+  if (!checkRunDir(runDir)) return null;
+  const text = readFileNoFollow(join(runDir, RUNTIME_RECORD));
+  if (text === null) return null;
   try {
-    return JSON.parse(readFileSync(join(runDir, RUNTIME_RECORD), "utf8")) as RuntimeRecord;
+    const record = JSON.parse(text) as RuntimeRecord;
+    if (!Number.isInteger(record.pid) || record.pid <= 1 || typeof record.children !== "object" || record.children === null) return null;
+    return { ...record, control: join(runDir, CONTROL_SOCKET) };
   } catch {
     return null;
   }

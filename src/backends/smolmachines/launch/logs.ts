@@ -1,11 +1,52 @@
-// Where a launch's process logs go: <stage>/logs/<role>.log, fresh each launch.
-import { mkdirSync, writeFileSync } from "node:fs";
+// Where a launch's process logs go: <stage>/logs/<role>.log, fresh each
+// launch. The stage and logs/ are checked private first, and a log is
+// opened without following a symlink at its name: a link planted there
+// (pointing at ~/.bashrc, say) is refused, never written through.
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { usageError } from "../../../errors.js";
+import { checkStageDir } from "../../../paths.js";
+import { makePrivateSubdir, readFileNoFollow } from "../../../private-dir.js";
 
-export function freshLog(stageDir: string, role: string): string {
-  const dir = join(stageDir, "logs");
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
+
+function openFreshLog(stageDir: string, role: string): { path: string; fd: number } {
+  checkStageDir(stageDir, { create: true });
+  const dir = makePrivateSubdir(join(stageDir, "logs"));
   const path = join(dir, `${role}.log`);
-  writeFileSync(path, "", { mode: 0o600 });
+  let fd: number;
+  try {
+    fd = openSync(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw usageError(`refusing to write the log ${path}: it is a symlink (someone could point it at your files); remove it`);
+    throw error;
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile() || st.nlink !== 1) {
+    closeSync(fd);
+    throw usageError(`refusing to write the log ${path}: it is not a plain file of its own (${st.isFile() ? `${st.nlink} hard links` : "not a regular file"}); remove it`);
+  }
+  fchmodSync(fd, 0o600);
+  return { path, fd };
+}
+
+/** An empty <stage>/logs/<role>.log, made safely; its path, for the supervisor to append to. */
+export function freshLog(stageDir: string, role: string): string {
+  const { path, fd } = openFreshLog(stageDir, role);
+  closeSync(fd);
   return path;
+}
+
+/** Keeps a copy of a log from the run dir (gone at teardown) as <stage>/logs/<role>.log; neither end follows a symlink. */
+export function saveLogCopy(from: string, stageDir: string, role: string): void {
+  const text = readFileNoFollow(from);
+  if (text === null) return;
+  const { fd } = openFreshLog(stageDir, role);
+  try {
+    const data = Buffer.from(text);
+    let offset = 0;
+    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+  } finally {
+    closeSync(fd);
+  }
 }

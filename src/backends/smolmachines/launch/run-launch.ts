@@ -1,19 +1,21 @@
 // `bottle launch` and `bottle resume`: claim the run dir, run the graph to
 // `attach`, and tear down in reverse order whatever happens: the agent
 // exits, a step fails, Ctrl-C, or `bottle stop` from another terminal.
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
+import { BottleError, errorMessage, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
 import { findOnPath } from "../../../host-tools.js";
 import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
 import type { LaunchRequest } from "../../types.js";
-import { registerBottle } from "../../../registry.js";
+import { checkStageDir } from "../../../paths.js";
+import { registerBottle, writableWorkspaces } from "../../../registry.js";
 import { startControlServer } from "../process/control.js";
 import { Smolvm } from "../process/smolvm.js";
 import { Supervisor } from "../process/supervisor.js";
+import { markStage } from "../stage-mark.js";
 import { subnetForSlug } from "../subnet.js";
 import { liveRuntimeRecord } from "../runtime-record.js";
+import { saveLogCopy } from "./logs.js";
 import { alreadyRunning, RunRecord } from "./run-record.js";
 import type { LaunchServices } from "./services.js";
 import { PortTakenError } from "./sidecars.js";
@@ -61,7 +63,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   process.stdout.on("error", ignoreWriteError);
   process.stderr.on("error", ignoreWriteError);
 
-  mkdirSync(ctx.stageDir, { recursive: true, mode: 0o700 });
+  checkStageDir(ctx.stageDir, { create: true });
   // A running launch holds the stage lock until the agent is attached: say
   // it is running now, rather than after the lock wait times out.
   const running = liveRuntimeRecord(ctx.runDir);
@@ -89,7 +91,8 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     const claimed = RunRecord.claim(ctx.runDir, { slug, stageDir: ctx.stageDir, configPath: ctx.configPath, octet });
     record = claimed.record;
     for (const line of claimed.cleanedStale) say(line);
-    registerBottle({ slug, backend: ctx.config.backend, configPath: ctx.configPath, stageDir: ctx.stageDir, runDir: ctx.runDir, octet, updatedAt: Date.now() });
+    markStage(ctx.stageDir, slug);
+    registerBottle({ slug, backend: ctx.config.backend, configPath: ctx.configPath, stageDir: ctx.stageDir, runDir: ctx.runDir, octet, writable: writableWorkspaces(ctx.config), updatedAt: Date.now() });
     control = await startControlServer(record.control, {
       stop: async () => {
         stopRequested = true;
@@ -149,7 +152,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     await besideRun?.catch(() => undefined);
     const undone = await supervisor.teardown();
     // Only this launch's own gvproxy log: a launch that could not claim the run dir must not copy another's.
-    if (record) saveGvproxyLog(ctx);
+    if (record) saveGvproxyLog(ctx, say);
     record?.release();
     lock.release();
     // `bottle stop` waits for this; the control server closes only after it has replied.
@@ -161,13 +164,13 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   return lost !== undefined ? EXIT_FAILED : exitCode(result, stopRequested, signalled);
 }
 
-function saveGvproxyLog(ctx: BottleContext): void {
-  const log = join(ctx.runDir, "gvproxy.log");
-  if (!existsSync(log)) return;
-  mkdirSync(join(ctx.stageDir, "logs"), { recursive: true, mode: 0o700 });
-  const saved = join(ctx.stageDir, "logs", "gvproxy.log");
-  copyFileSync(log, saved);
-  chmodSync(saved, 0o600);
+function saveGvproxyLog(ctx: BottleContext, say: (message: string) => void): void {
+  // In the middle of the teardown: a log that cannot be kept (a symlink planted in its place) must not stop it.
+  try {
+    saveLogCopy(join(ctx.runDir, "gvproxy.log"), ctx.stageDir, "gvproxy");
+  } catch (error) {
+    say(`warning: gvproxy's log was not kept: ${errorMessage(error)}`);
+  }
 }
 
 function attachResult(result: RunResult | undefined): number | undefined {

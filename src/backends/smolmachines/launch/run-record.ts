@@ -1,12 +1,15 @@
 // Claiming the run dir for one launch: the record in it says which process
 // owns the bottle's children. A record whose owner died (kill -9, power
 // loss) is stale: its children are stopped and the run dir cleared.
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, openSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { BottleError } from "../../../errors.js";
 import { writeFileAtomic } from "../../../graph/index.js";
-import { killIfSame, processStartTime } from "../process/identity.js";
-import { RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type RuntimeRecord } from "../runtime-record.js";
+import { checkRunDir } from "../../../paths.js";
+import { removeKnownFiles } from "../../../private-dir.js";
+import { runDirFile } from "../bottle-files.js";
+import { killIfProven, markSelfAsLauncher, processStartTime } from "../process/identity.js";
+import { CONTROL_SOCKET, RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type RuntimeRecord } from "../runtime-record.js";
 
 export class RunRecord {
   private constructor(
@@ -16,8 +19,10 @@ export class RunRecord {
 
   /** Claims the run dir, or fails naming the process that holds it. */
   static claim(runDir: string, base: Omit<RuntimeRecord, "pid" | "pidStartTime" | "children" | "startedAt" | "control" | "ports">): { record: RunRecord; cleanedStale: string[] } {
-    mkdirSync(runDir, { recursive: true, mode: 0o700 });
-    for (const dir of [dirname(runDir), runDir]) ownPrivateDir(dir);
+    // Yours, 0700, no symlink at any level: in a shared /tmp another user could make it first.
+    checkRunDir(runDir, { create: true });
+    // Every child started from now on carries this launcher's mark (see provenChild).
+    markSelfAsLauncher();
     const cleanedStale: string[] = [];
     for (let attempt = 0; attempt < 2; attempt++) {
       const record: RuntimeRecord = {
@@ -27,7 +32,7 @@ export class RunRecord {
         children: {},
         ports: {},
         startedAt: Date.now(),
-        control: join(runDir, "control.sock"),
+        control: join(runDir, CONTROL_SOCKET),
       };
       try {
         const fd = openSync(join(runDir, RUNTIME_RECORD), "wx", 0o600);
@@ -78,41 +83,24 @@ export function alreadyRunning(holder: RuntimeRecord): BottleError {
   );
 }
 
-/**
- * The run dir holds the sockets the guest's only network path goes through
- * (gvproxy's, the relays', the control socket). In a shared /tmp another
- * user could create it, or its parent, first: it must be a real directory
- * of ours that nobody else can enter.
- */
-function ownPrivateDir(dir: string): void {
-  const stat = lstatSync(dir);
-  if (stat.isSymbolicLink() || !stat.isDirectory()) {
-    throw new BottleError(`${dir} is not a directory (a symlink?); bottle will not put its sockets there. Remove it, or set XDG_RUNTIME_DIR`);
-  }
-  const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) {
-    throw new BottleError(
-      `${dir} belongs to uid ${stat.uid}, not to you (uid ${uid}): its owner could replace bottle's sockets. Remove it, or set XDG_RUNTIME_DIR to a directory of your own`,
-    );
-  }
-  if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-}
-
 /** Stops what a dead launch left running and empties its run dir. */
+/**
+ * Stops what a dead launch left running and empties its run dir of the
+ * files bottle makes there. A recorded child is killed only when it is
+ * provably the dead launcher's (provenChild): a forged or stale record
+ * cannot make bottle kill another process.
+ */
 export function clearStale(runDir: string, holder: RuntimeRecord | null): string[] {
   const cleaned: string[] = [];
+  const launcher = { pid: holder?.pid ?? 0, startTime: holder?.pidStartTime ?? null };
   for (const [role, child] of Object.entries(holder?.children ?? {})) {
-    if (killIfSame(child.pid, child.startTime)) cleaned.push(`killed leftover ${role} (pid ${child.pid})`);
+    if (killIfProven(child, launcher)) cleaned.push(`killed leftover ${role} (pid ${child.pid})`);
+    else if (child.startTime !== null && processStartTime(child.pid) === child.startTime) {
+      cleaned.push(`left pid ${child.pid} (recorded as ${role}) alone: nothing proves it is this bottle's; if it is, \`kill ${child.pid}\``);
+    }
   }
-  for (const entry of safeReaddir(runDir)) rmSync(join(runDir, entry), { recursive: true, force: true });
+  const kept = removeKnownFiles(runDir, runDirFile, { keepRoot: true });
   if (holder) cleaned.push(`cleared the stale run dir of pid ${holder.pid}`);
+  if (kept.length) cleaned.push(`left what bottle did not make there: ${kept.join(", ")}`);
   return cleaned;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }

@@ -1,0 +1,52 @@
+// The names bottle creates in a run dir and in a stage dir. `rm` and the
+// cleanup of a stale run dir delete these and nothing else, so a directory
+// that is not what bottle made (a registry entry or a symlink pointing
+// elsewhere) loses nothing bottle did not put there.
+import type { KnownName } from "../../private-dir.js";
+import { LOCK_FILE, STATE_FILE } from "../../graph/index.js";
+import { STAGE_MARK } from "./stage-mark.js";
+import { RUNTIME_RECORD, CONTROL_SOCKET } from "./runtime-record.js";
+
+/** writeFileAtomic's temp name for `name` (graph/files.ts tempPathFor). */
+function isTempOf(entry: string, names: ReadonlySet<string>): boolean {
+  const match = /^\.(.+)\.\d+-[0-9a-z]+\.bottle-tmp$/.exec(entry);
+  return match !== null && names.has(match[1]!);
+}
+
+const GVPROXY_FILES = new Set(["gvproxy.sock", "gvproxy.pid", "gvproxy.log"]);
+const RUN_FILES = new Set([RUNTIME_RECORD, CONTROL_SOCKET, ...GVPROXY_FILES]);
+const RELAY_SOCKET = /^\d{1,5}\.sock$/;
+
+/** The run dir: the record, the control socket, gvproxy's files and the relay sockets, directly or under jail/. */
+export const runDirFile: KnownName = (path) => {
+  const [first, second, third, ...rest] = path;
+  if (rest.length) return null;
+  if (second === undefined) {
+    if (first === "relays" || first === "jail") return "dir";
+    return RUN_FILES.has(first!) || isTempOf(first!, RUN_FILES) ? "file" : null;
+  }
+  if (first === "relays") return third === undefined && RELAY_SOCKET.test(second) ? "file" : null;
+  if (first !== "jail") return null;
+  if (third === undefined) {
+    if (second === "relays") return "dir";
+    return GVPROXY_FILES.has(second) || RELAY_SOCKET.test(second) ? "file" : null;
+  }
+  return second === "relays" && RELAY_SOCKET.test(third) ? "file" : null;
+};
+
+const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", STATE_FILE, LOCK_FILE, STAGE_MARK]);
+const GUEST_FILES = new Set(["net-up.sh", "gvforwarder"]);
+
+/** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/. */
+export const stageDirFile: KnownName = (path) => {
+  const [first, second, ...rest] = path;
+  if (rest.length) return null;
+  if (second === undefined) {
+    if (first === "logs" || first === "guest") return "dir";
+    const setAside = first!.startsWith(`${STATE_FILE}.unreadable-`);
+    return STAGE_FILES.has(first!) || setAside || isTempOf(first!, STAGE_FILES) ? "file" : null;
+  }
+  if (first === "logs") return /^[a-z0-9-]+\.log$/.test(second) ? "file" : null;
+  if (first === "guest") return GUEST_FILES.has(second) || isTempOf(second, GUEST_FILES) ? "file" : null;
+  return null;
+};
