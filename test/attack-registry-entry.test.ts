@@ -10,6 +10,7 @@ import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { skipSuite } from "./helpers/skip.js";
 import { snapshotTree } from "./helpers/cli.js";
 import { describe, freshFakes, makeProject, runBottle, type Project } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -91,7 +92,7 @@ test("a stage dir from before the mark (named after the slug, with a bottle stat
 });
 
 const root = process.getuid?.() === 0;
-if (!root) console.log("skipped: attack-registry-entry (registry dir of another user): needs root to chown");
+if (!root) skipSuite("attack-registry-entry (registry dir of another user)", "needs root to chown");
 
 (root ? test : test.skip)("a registry dir owned by another user is not read: ls and rm refuse, naming it", async () => {
   writeEntry(project, project.name, { stageDir: project.stageDir, runDir: project.runDir });

@@ -15,6 +15,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { skipSuite } from "./helpers/skip.js";
 import { fakesBinDir, isAlive, type Exit } from "./helpers/fakes.js";
 import { BOTTLE_MAIN, describe, makeProject, runBottle } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -22,7 +23,7 @@ import { makeUser, otherUsersUnavailable, runAs, type LocalUser } from "./helper
 
 const unavailable = otherUsersUnavailable();
 if (unavailable) {
-  console.log(`skipped: attack-run-dir: ${unavailable}`);
+  skipSuite("attack-run-dir", unavailable);
   process.exit(0);
 }
 

@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync 
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { skipSuite } from "./helpers/skip.js";
 import { readPipelockEvents, readSmolvmCalls } from "./helpers/fakes.js";
 import { assertNoLeftovers, describe, freshFakes, makeProject, runBottle } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -25,7 +26,7 @@ function victimFile(): string {
 }
 
 const unavailable = otherUsersUnavailable();
-if (unavailable) console.log(`skipped: attack-stage-dir (another user's stage): ${unavailable}`);
+if (unavailable) skipSuite("attack-stage-dir (another user's stage)", unavailable);
 
 (unavailable ? test.skip : test)("another user's stage dir in a shared directory, with logs/pipelock.log → the victim's file: launch and build refuse it; the file is unchanged", async () => {
   const attacker = makeUser("dirsst");

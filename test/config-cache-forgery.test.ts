@@ -8,6 +8,7 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSy
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { skipSuite } from "./helpers/skip.js";
 import { homeFor, makeProject, runBottle, validConfig, writeConfig } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -149,7 +150,7 @@ test("bottle's caches inside a known guest-writable dir are not used (checked be
 
 test("a cache dir owned by another user is not used, with a warning", () => {
   if (process.getuid?.() !== 0) {
-    console.log("skipped: config-cache-forgery (other owner): needs root to chown");
+    skipSuite("config-cache-forgery (other owner)", "needs root to chown");
     return;
   }
   const user = `bt-confload-${process.pid}`;

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, symlinkSync, 
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { skipSuite } from "./helpers/skip.js";
 import { makeProject, runBottle, validConfig } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -60,7 +61,7 @@ test("a FIFO in gvforwarder's place is refused without hanging", () => {
   const bin = tempDir("bottle-bin-");
   const forwarder = join(bin, "gvforwarder");
   if (spawnSync("mkfifo", [forwarder]).status !== 0) {
-    console.log("skipped: guest-gvforwarder-symlink (FIFO): mkfifo unavailable");
+    skipSuite("guest-gvforwarder-symlink (FIFO)", "mkfifo unavailable");
     return;
   }
   const project = makeProject({ ...validConfig(), guest: { gvforwarder: forwarder } });
