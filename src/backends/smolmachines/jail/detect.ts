@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { delimiter, isAbsolute, join } from "node:path";
-import { isolationArgs } from "./bwrap-args.js";
+import { isolationArgs, READ_ONLY_ROOT, rootArgs, type SystemMount } from "./bwrap-args.js";
+import { systemMounts } from "./jail-filesystem.js";
 
 export type JailSupport =
   | { kind: "bwrap"; bwrap: string }
@@ -44,10 +45,13 @@ export const USERNS_FIX = [
   "Inside a container, the container itself must allow new namespaces.",
 ].join(" ");
 
-/** The probe runs the jail's own isolation flags on `true`. */
-export function bwrapProbeArgs(): string[] {
-  return [...isolationArgs(), "--", "true"];
+/** The probe runs the jail's own isolation flags and root on `true`. */
+export function bwrapProbeArgs(system: readonly SystemMount[] = systemMounts()): string[] {
+  return [...isolationArgs(), ...rootArgs(system), ...READ_ONLY_ROOT, "--", "true"];
 }
+
+export const BWRAP_UPGRADE_FIX =
+  "install bubblewrap 0.8.0 or later (the jail needs --disable-userns): Debian 12, Ubuntu 24.04 and Fedora 38 ship it; check with `bwrap --version`";
 
 const USERNS_DENIED = [
   /No permissions to creat\w* new namespace/i,
@@ -59,6 +63,9 @@ const USERNS_DENIED = [
 /** Turns a failed probe's stderr into a reason and a fix (pure). */
 export function classifyBwrapFailure(stderr: string): { reason: string; fix: string } {
   const detail = stderr.trim().split("\n")[0]?.trim() || "no message";
+  if (/Unknown option/i.test(stderr)) {
+    return { reason: `this bubblewrap is too old for the jail (bwrap said: ${detail})`, fix: BWRAP_UPGRADE_FIX };
+  }
   if (USERNS_DENIED.some((pattern) => pattern.test(stderr))) {
     return { reason: `bubblewrap cannot create the jail's namespaces on this host (bwrap said: ${detail})`, fix: USERNS_FIX };
   }

@@ -1,9 +1,12 @@
 // Host side of the jail's relays: a unix socket per sidecar port at
-// <runDir>/relays/<P>.sock, each connection carried to 127.0.0.1:P.
+// <runDir>/jail/relays/<P>.sock, each connection carried to 127.0.0.1:P.
+// The jail can write that directory: a path there is trusted for nothing
+// more than the socket this module made.
+import type { Stats } from "node:fs";
 import { chmod, lstat, mkdir, rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { pipeBoth } from "./pipe-both.js";
-import { isPort, relayDir, relaySocketPath } from "./relay-socket.js";
+import { isPort, jailLayout, relaySocketPath } from "./jail-layout.js";
 
 export interface HostRelays {
   /** One socket path per port, in the order given. */
@@ -17,12 +20,16 @@ export interface HostRelaysInput {
   ports: readonly number[];
 }
 
-/** Removes a socket left by an earlier run; anything else at the path is an error. */
-async function removeStaleSocket(path: string): Promise<void> {
-  const stat = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+function lstatOrNothing(path: string): Promise<Stats | undefined> {
+  return lstat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
     throw error;
   });
+}
+
+/** Removes a socket left by an earlier run; anything else at the path is an error. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stat = await lstatOrNothing(path);
   if (stat === undefined) return;
   if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
   await rm(path, { force: true });
@@ -42,12 +49,15 @@ function listenOnSocket(path: string, onConnection: (socket: Socket) => void): P
 export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promise<HostRelays> {
   for (const port of ports) if (!isPort(port)) throw new Error(`relay port ${port} is not a port (1-65535)`);
   const sockets = ports.map((port) => relaySocketPath(runDir, port));
-  const dir = relayDir(runDir);
+  const dir = jailLayout(runDir).relayDir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  // chmod follows symlinks: a directory planted by an earlier jail is refused.
+  if (!(await lstat(dir)).isDirectory()) throw new Error(`${dir} is not a directory; refusing to put relay sockets there`);
   await chmod(dir, 0o700);
 
   const servers: Server[] = [];
-  const listening: string[] = [];
+  /** Each socket this module made, by path and inode: only those are removed. */
+  const listening: { path: string; ino: number }[] = [];
   const live = new Set<Socket>();
   const track = (socket: Socket): void => {
     live.add(socket);
@@ -58,7 +68,11 @@ export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promi
     const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const socket of live) socket.destroy();
     await Promise.all(closed);
-    await Promise.all(listening.map((path) => rm(path, { force: true })));
+    await Promise.all(
+      listening.map(async ({ path, ino }) => {
+        if ((await lstatOrNothing(path).catch(() => undefined))?.ino === ino) await rm(path, { force: true });
+      }),
+    );
   };
 
   try {
@@ -72,7 +86,7 @@ export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promi
         pipeBoth(client, sidecar);
       });
       servers.push(server);
-      listening.push(path);
+      listening.push({ path, ino: (await lstat(path)).ino });
       await chmod(path, 0o600);
     }
   } catch (error) {

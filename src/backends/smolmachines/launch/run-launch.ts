@@ -1,13 +1,14 @@
 // `bottle launch` and `bottle resume`: claim the run dir, run the graph to
 // `attach`, and tear down in reverse order whatever happens: the agent
 // exits, a step fails, Ctrl-C, or `bottle stop` from another terminal.
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
 import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
 import type { LaunchRequest } from "../../types.js";
 import { registerBottle } from "../../../registry.js";
+import { jailLayout, readJailFile } from "../jail/index.js";
 import { startControlServer } from "../process/control.js";
 import { Smolvm } from "../process/smolvm.js";
 import { Supervisor } from "../process/supervisor.js";
@@ -161,11 +162,12 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
 }
 
 function saveGvproxyLog(ctx: BottleContext): void {
-  const log = join(ctx.runDir, "gvproxy.log");
-  if (!existsSync(log)) return;
+  // Written from inside the jail: read without following a symlink the jail may have put there.
+  const log = readJailFile(jailLayout(ctx.runDir).gvproxyLog);
+  if (log === undefined) return;
   mkdirSync(join(ctx.stageDir, "logs"), { recursive: true, mode: 0o700 });
   const saved = join(ctx.stageDir, "logs", "gvproxy.log");
-  copyFileSync(log, saved);
+  writeFileSync(saved, log, { mode: 0o600 });
   chmodSync(saved, 0o600);
 }
 
