@@ -85,7 +85,7 @@ function environ(pid: string): string[] | string {
 
 /** Tries to make a new user namespace, where it would be root again. */
 function newUserNamespace(): { status: number | null; stderr: string } {
-  const result = spawnSync("unshare", ["--user", "--map-root-user", "true"], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+  const result = spawnSync("unshare", ["--user", "true"], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
   return { status: result.status, stderr: result.error ? result.error.message : result.stderr.trim() };
 }
 
