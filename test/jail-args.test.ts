@@ -37,6 +37,7 @@ import { tempDir } from "./helpers/tmp.js";
 
 const RUN = "/tmp/bottle-1000/demo";
 const JAIL = `${RUN}/jail`;
+const RELAYS = `${JAIL}/relays`;
 /** A merged-/usr host: /usr real, the rest symlinks into it. */
 const SYSTEM: SystemMount[] = [
   { kind: "dir", path: "/usr" },
@@ -46,7 +47,7 @@ const SYSTEM: SystemMount[] = [
 const READ_ONLY = ["/opt/bottle/dist", "/opt/bottle/package.json", "/opt/gvproxy", "/stage/gvproxy.yaml"];
 
 function jailArgs(command: string[] = ["/opt/gvproxy", "-config", "/stage/gvproxy.yaml"]): string[] {
-  return bwrapArgs({ jailDir: JAIL, system: SYSTEM, readOnly: READ_ONLY, command });
+  return bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, readOnly: READ_ONLY, command });
 }
 
 /** Every [flag, ...operands] group of an argv before `--`. */
@@ -88,9 +89,10 @@ test("bwrapArgs clears the environment and sets none", () => {
   assert.equal(mounts(args, "--chdir", 1), [["/"]]);
 });
 
-test("bwrapArgs builds the root from nothing: system dirs and the named files read-only, the jail dir the only writable bind", () => {
+test("bwrapArgs builds the root from nothing: system dirs and the named files read-only, the jail dir the only writable bind, its relays read-only", () => {
   const args = jailArgs();
-  assert.equal(mounts(args, "--ro-bind", 2), [["/usr", "/usr"], ...READ_ONLY.map((path) => [path, path])]);
+  assert.equal(mounts(args, "--ro-bind", 2), [["/usr", "/usr"], ...READ_ONLY.map((path) => [path, path]), [RELAYS, RELAYS]]);
+  assert.ok(args.lastIndexOf("--ro-bind") > args.indexOf("--bind"), "the relays' read-only bind comes after (over) the writable jail dir");
   assert.equal(mounts(args, "--symlink", 2), [["usr/bin", "/bin"], ["usr/lib64", "/lib64"]]);
   assert.equal(mounts(args, "--bind", 2), [[JAIL, JAIL]], "nothing else is writable, and not the run dir itself");
   assert.equal(mounts(args, "--dev", 1), [["/dev"]]);
@@ -323,7 +325,7 @@ test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner c
   assert.is(command, "/usr/local/bin/node");
   assert.equal(args.slice(0, 2), [scripts.launcherScript, "/usr/bin/bwrap"]);
   const relay = ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"];
-  assert.equal(args.slice(2), bwrapArgs({ jailDir: JAIL, system: SYSTEM, readOnly: READ_ONLY, command: relay }));
+  assert.equal(args.slice(2), bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, readOnly: READ_ONLY, command: relay }));
 });
 
 test("jailCommand on macOS runs sandbox-exec with the profile, and no relays", () => {

@@ -307,6 +307,8 @@ if (support.kind !== "bwrap") {
     newUserNamespace: { status: number | null; stderr: string };
     reads: Record<string, Attempt>;
     writes: Record<string, Attempt>;
+    removes: Record<string, Attempt>;
+    renames: Record<string, Attempt>;
     connects: Record<string, Attempt>;
   }
 
@@ -314,6 +316,8 @@ if (support.kind !== "bwrap") {
 
   const outsideFile = (w: World): string => join(w.dir, "outside.txt");
   const insideFile = (w: World): string => join(w.jailDir, "inside.txt");
+  const relayDir = (w: World): string => join(w.jailDir, "relays");
+  const plantedRelay = (w: World): string => join(relayDir(w), "planted.sock");
 
   /** One jailed probe run shared by the findings tests below. */
   async function probeReport(): Promise<NonNullable<typeof report>> {
@@ -327,7 +331,9 @@ if (support.kind !== "bwrap") {
       ...each("--sidecar", [String(w.s1.port), String(w.s2.port)]),
       ...each("--closed", [String(w.t.port)]),
       ...each("--read", [w.bait.record, "/etc/shadow", "/etc/passwd", ...w.bait.secrets]),
-      ...each("--write", [w.bait.record, outsideFile(w), insideFile(w), "/written-to-root"]),
+      ...each("--write", [w.bait.record, outsideFile(w), insideFile(w), "/written-to-root", plantedRelay(w)]),
+      ...each("--remove", [w.relays.sockets[0]!]),
+      ...each("--rename", [relayDir(w)]),
       ...each("--connect", [w.bait.control, ...w.bait.sockets]),
       "--exit",
       "7",
@@ -376,6 +382,16 @@ if (support.kind !== "bwrap") {
     assert.is(statSync(insideFile(w)).uid, process.getuid!());
   });
 
+  test("a compromised gvproxy cannot remove, replace or move the relay sockets, which the host side trusts", async () => {
+    const { findings } = await probeReport();
+    const w = world!;
+    assert.equal(findings.removes[w.relays.sockets[0]!], { ok: false, error: "EROFS" });
+    assert.equal(findings.writes[plantedRelay(w)], { ok: false, error: "EROFS" });
+    assert.equal(findings.renames[relayDir(w)], { ok: false, error: "EBUSY" });
+    assert.ok(statSync(w.relays.sockets[0]!).isSocket());
+    assert.not.ok(existsSync(`${relayDir(w)}.moved`));
+  });
+
   test("a compromised gvproxy sees none of the launcher's environment, and neither does the relay", async () => {
     const { findings } = await probeReport();
     assert.equal(findings.environ, [], "gvproxy's place starts with an empty environment");
@@ -412,7 +428,12 @@ if (support.kind !== "bwrap") {
     const { findings } = await probeReport();
     assert.is(findings.uid, JAIL_UID);
     assert.is(findings.gid, JAIL_GID);
-    assert.equal(findings.uidMap, [JAIL_UID, process.getuid!(), 1], "only the jail's uid is mapped, to the user who started it");
+    // One uid mapped, the jail's. (The outside column is relative to bwrap's
+    // intermediate namespace, so it reads 0 for any user; what the uid is
+    // outside shows in the owner of the file the jail wrote, tested above.)
+    assert.is(findings.uidMap.length, 3, `uid_map: ${findings.uidMap.join(" ")}`);
+    assert.is(findings.uidMap[0], JAIL_UID);
+    assert.is(findings.uidMap[2], 1);
     assert.is.not(findings.newUserNamespace.status, 0, `unshare --user succeeded: ${findings.newUserNamespace.stderr}`);
   });
 

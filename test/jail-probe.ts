@@ -1,13 +1,13 @@
 // Stand-in for gvproxy in the jail tests (not a suite). Runs INSIDE the jail:
 //   node jail-probe.js report [--sidecar <port> …] [--closed <port> …] [--read <path> …]
-//       [--write <path> …] [--connect <unix socket> …] [--exit N]
+//       [--write <path> …] [--remove <path> …] [--rename <path> …] [--connect <unix socket> …] [--exit N]
 //     looks around as a compromised gvproxy would and prints one JSON line of
 //     findings, then exits N;
 //   node jail-probe.js wait-signal: prints "ready", exits 42 on SIGTERM;
 //   node jail-probe.js hold --sidecar <port>: opens a connection through the
 //     relay, prints "ready" and waits to be killed.
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 
 type Args = Record<string, string[]>;
@@ -139,6 +139,8 @@ async function report(args: Args): Promise<void> {
     newUserNamespace: newUserNamespace(),
     reads: await each(args.read, tryRead),
     writes: await each(args.write, tryWrite),
+    removes: await each(args.remove, (path) => attempt(() => rmSync(path))),
+    renames: await each(args.rename, (path) => attempt(() => renameSync(path, `${path}.moved`))),
     connects: await each(args.connect, tryConnect),
   };
   process.stdout.write(`${JSON.stringify(findings)}\n`);

@@ -66,8 +66,10 @@ export function rootArgs(system: readonly SystemMount[]): string[] {
 export const READ_ONLY_ROOT = ["--remount-ro", "/"];
 
 export interface BwrapArgsInput {
-  /** <run>/jail: the one writable directory (sockets, pid and log files). */
+  /** <run>/jail: the one writable directory (gvproxy's socket, pid and log files). */
   jailDir: string;
+  /** <run>/jail/relays, made by the host relays before the jail starts: bound read-only over the jail dir, so the jail can dial the relay sockets but not replace them. */
+  relayDir: string;
   system: readonly SystemMount[];
   /** Files and directories the command needs besides the system's (node, gvproxy, its config, bottle's scripts), bound read-only at the same path. */
   readOnly: readonly string[];
@@ -75,7 +77,7 @@ export interface BwrapArgsInput {
   command: readonly string[];
 }
 
-export function bwrapArgs({ jailDir, system, readOnly, command }: BwrapArgsInput): string[] {
+export function bwrapArgs({ jailDir, relayDir, system, readOnly, command }: BwrapArgsInput): string[] {
   if (command.length === 0) throw new Error("bwrapArgs: the jail needs a command");
   return [
     ...isolationArgs(),
@@ -84,6 +86,9 @@ export function bwrapArgs({ jailDir, system, readOnly, command }: BwrapArgsInput
     "--bind",
     jailDir,
     jailDir,
+    "--ro-bind",
+    relayDir,
+    relayDir,
     ...READ_ONLY_ROOT,
     "--",
     ...command,

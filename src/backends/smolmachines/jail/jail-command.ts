@@ -57,7 +57,7 @@ export function jailCommand(input: JailCommandInput): JailCommand {
         args: [
           input.launcherScript,
           support.bwrap,
-          ...bwrapArgs({ jailDir: jailLayout(runDir).dir, system: fileSystem.system, readOnly: fileSystem.readOnly, command: relay }),
+          ...bwrapArgs({ ...jailDirs(runDir), system: fileSystem.system, readOnly: fileSystem.readOnly, command: relay }),
         ],
       };
     }
@@ -68,6 +68,11 @@ export function jailCommand(input: JailCommandInput): JailCommand {
     default:
       return unreachable(support);
   }
+}
+
+function jailDirs(runDir: string): { jailDir: string; relayDir: string } {
+  const { dir, relayDir } = jailLayout(runDir);
+  return { jailDir: dir, relayDir };
 }
 
 function unreachable(value: never): never {

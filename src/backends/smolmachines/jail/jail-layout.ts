@@ -17,7 +17,7 @@ export interface JailLayout {
   gvproxySocket: string;
   gvproxyPid: string;
   gvproxyLog: string;
-  /** The relays' unix sockets, one per sidecar port (relay-host.ts listens, relay-inside.ts dials). */
+  /** The relays' unix sockets, one per sidecar port (relay-host.ts listens, relay-inside.ts dials); read-only in the jail. */
   relayDir: string;
   /**
    * <run>/gvproxy.sock, OUTSIDE the jail: a hard link the launcher makes to

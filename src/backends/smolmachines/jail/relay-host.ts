@@ -1,8 +1,7 @@
 // Host side of the jail's relays: a unix socket per sidecar port at
 // <runDir>/jail/relays/<P>.sock, each connection carried to 127.0.0.1:P.
-// The jail can write that directory: a path there is trusted for nothing
-// more than the socket this module made.
-import type { Stats } from "node:fs";
+// The jail sees that directory read-only (bwrapArgs binds it so, over the
+// writable jail dir), so it cannot swap a socket or the directory itself.
 import { chmod, lstat, mkdir, rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { pipeBoth } from "./pipe-both.js";
@@ -20,16 +19,12 @@ export interface HostRelaysInput {
   ports: readonly number[];
 }
 
-function lstatOrNothing(path: string): Promise<Stats | undefined> {
-  return lstat(path).catch((error: NodeJS.ErrnoException) => {
+/** Removes a socket left by an earlier run; anything else at the path is an error. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stat = await lstat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
     throw error;
   });
-}
-
-/** Removes a socket left by an earlier run; anything else at the path is an error. */
-async function removeStaleSocket(path: string): Promise<void> {
-  const stat = await lstatOrNothing(path);
   if (stat === undefined) return;
   if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it`);
   await rm(path, { force: true });
@@ -56,8 +51,7 @@ export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promi
   await chmod(dir, 0o700);
 
   const servers: Server[] = [];
-  /** Each socket this module made, by path and inode: only those are removed. */
-  const listening: { path: string; ino: number }[] = [];
+  const listening: string[] = [];
   const live = new Set<Socket>();
   const track = (socket: Socket): void => {
     live.add(socket);
@@ -68,11 +62,7 @@ export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promi
     const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
     for (const socket of live) socket.destroy();
     await Promise.all(closed);
-    await Promise.all(
-      listening.map(async ({ path, ino }) => {
-        if ((await lstatOrNothing(path).catch(() => undefined))?.ino === ino) await rm(path, { force: true });
-      }),
-    );
+    await Promise.all(listening.map((path) => rm(path, { force: true })));
   };
 
   try {
@@ -86,7 +76,7 @@ export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promi
         pipeBoth(client, sidecar);
       });
       servers.push(server);
-      listening.push({ path, ino: (await lstat(path)).ino });
+      listening.push(path);
       await chmod(path, 0o600);
     }
   } catch (error) {
