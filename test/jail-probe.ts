@@ -5,10 +5,12 @@
 //     findings, then exits N;
 //   node jail-probe.js wait-signal: prints "ready", exits 42 on SIGTERM;
 //   node jail-probe.js hold --sidecar <port>: opens a connection through the
-//     relay, prints "ready" and waits to be killed.
+//     relay, prints "ready" and waits to be killed;
+//   node jail-probe.js listen --socket <path>: listens there as gvproxy does,
+//     answers "from the jail" to each connection, prints "ready", waits.
 import { spawnSync } from "node:child_process";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 
 type Args = Record<string, string[]>;
 
@@ -168,11 +170,16 @@ function hold(args: Args): void {
   });
 }
 
+function listen(args: Args): void {
+  createServer((socket) => socket.end("from the jail")).listen(one(args, "socket"), () => process.stdout.write("ready\n"));
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 const args = parse(rest);
 if (mode === "report") await report(args);
 else if (mode === "wait-signal") waitSignal();
 else if (mode === "hold") hold(args);
+else if (mode === "listen") listen(args);
 else {
   process.stderr.write(`jail-probe: unknown mode ${mode}\n`);
   process.exit(2);
