@@ -7,7 +7,7 @@ import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { jailFileTail, linkGvproxySocket, prepareJailDir, readJailFile, startHostRelays } from "../src/backends/smolmachines/jail/index.js";
+import { jailFileTail, linkGvproxySocket, prepareJailDir, printableText, readJailFile, startHostRelays } from "../src/backends/smolmachines/jail/index.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const servers: Server[] = [];
@@ -109,6 +109,10 @@ test("a log the jail replaced by a symlink to a host secret is not read, and a F
   writeFileSync(layout.gvproxyLog, `${Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n")}\n`);
   assert.is(jailFileTail(layout.gvproxyLog, 2), "line 28\nline 29");
   assert.is(readJailFile(layout.gvproxyLog, 8)?.toString(), "line 29\n", "only the end, at most maxBytes");
+});
+
+test("what the jail wrote is shown only as printable text: escape sequences become ?", () => {
+  assert.is(printableText("ok\tline\n\u001b]0;owned\u0007\u001b[2Jnext\r\u009b"), "ok\tline\n?]0;owned??[2Jnext??");
 });
 
 test("host relays refuse a relays dir an earlier jail left as a symlink: no chmod through it, no socket in its target", async () => {

@@ -14,7 +14,7 @@ export {
 export { jailCommand, jailScripts, type JailCommand, type JailCommandInput, type JailScripts } from "./jail-command.js";
 export { startHostRelays, type HostRelays, type HostRelaysInput } from "./relay-host.js";
 export { jailLayout, relaySocketPath, LONGEST_SOCKET_IN_RUN_DIR, type JailLayout } from "./jail-layout.js";
-export { jailFileTail, linkGvproxySocket, prepareJailDir, readJailFile } from "./jail-dir.js";
+export { jailFileTail, linkGvproxySocket, prepareJailDir, printableText, readJailFile } from "./jail-dir.js";
 export { sandboxProfile, type SandboxProfileInput } from "./sandbox-profile.js";
 export {
   jailFileSystem,

@@ -62,6 +62,15 @@ export function readJailFile(path: string, maxBytes = 8 * 1024 * 1024): Buffer |
   }
 }
 
+/**
+ * Text the jail wrote, made safe for a terminal: control characters other
+ * than newline and tab (escape sequences could rewrite the screen or the
+ * title, or feed a terminal's answerback) become "?".
+ */
+export function printableText(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
+}
+
 /** The last lines of a file the jail wrote, or "" (see readJailFile). */
 export function jailFileTail(path: string, lines = 10): string {
   const text = readJailFile(path, 64 * 1024)?.toString("utf8") ?? "";

@@ -7,7 +7,7 @@ import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
-import { jailCommand, jailFileSystem, jailFileTail, jailScripts, linkGvproxySocket, prepareJailDir, startHostRelays } from "../jail/index.js";
+import { jailCommand, jailFileSystem, jailFileTail, jailScripts, linkGvproxySocket, prepareJailDir, printableText, startHostRelays } from "../jail/index.js";
 import { describeExit, waitForPath } from "../process/readiness.js";
 import { requireJail } from "./checks.js";
 import { freshLog } from "./logs.js";
@@ -66,7 +66,8 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     socket = linkGvproxySocket(layout);
   } catch (error) {
     if (signal.aborted) throw error;
-    const tail = [child.logTail(), jailFileTail(layout.gvproxyLog)].filter(Boolean).join("\n");
+    // Both logs hold what the jailed gvproxy wrote: shown only as printable text.
+    const tail = printableText([child.logTail(), jailFileTail(layout.gvproxyLog)].filter(Boolean).join("\n"));
     throw new BottleError(`${error instanceof Error ? error.message : String(error)}${tail ? `\nlast log lines:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
   }
   // The guest's only network path: its death ends the launch (or the running bottle).
