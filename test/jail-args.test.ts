@@ -352,11 +352,18 @@ test("jailCommand refuses an empty inner command, bad ports, a relative command 
 
 // --- what the jail's file system holds ----------------------------------------
 
-test("nodeInstallDir is <prefix> for <prefix>/bin/node, else the binary's own directory", () => {
-  assert.is(nodeInstallDir("/home/u/.nvm/versions/node/v20.11.0/bin/node"), "/home/u/.nvm/versions/node/v20.11.0");
-  assert.is(nodeInstallDir("/usr/bin/node"), "/usr");
-  assert.is(nodeInstallDir("/bin/node"), "/bin");
-  assert.is(nodeInstallDir("/opt/node-x/node"), "/opt/node-x");
+test("nodeInstallDir is <prefix> for a Node install's <prefix>/bin/node, else the binary alone (never a home dir)", () => {
+  const dir = tempDir("bottle-jail-node-");
+  const install = join(dir, "versions", "node", "v20.11.0");
+  mkdirSync(join(install, "bin"), { recursive: true });
+  mkdirSync(join(install, "include", "node"), { recursive: true });
+  assert.is(nodeInstallDir(join(install, "bin", "node")), install);
+  // A home dir with a bin/node in it is not an install: only the binary goes in.
+  const home = join(dir, "home");
+  mkdirSync(join(home, "bin"), { recursive: true });
+  assert.is(nodeInstallDir(join(home, "bin", "node")), join(home, "bin", "node"));
+  assert.is(nodeInstallDir("/bin/node"), "/bin/node");
+  assert.is(nodeInstallDir("/opt/node-x/node"), "/opt/node-x/node");
 });
 
 test("systemMounts keeps each system dir as it is on this host: a real dir, or a symlink with its target", () => {

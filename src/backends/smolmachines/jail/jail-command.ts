@@ -1,7 +1,7 @@
 // The command line that runs `inner` (gvproxy) in the network jail (pure),
 // and where the compiled helper scripts live (not pure).
-import { fileURLToPath } from "node:url";
 import { isAbsolute } from "node:path";
+import { fileURLToPath } from "node:url";
 import { bwrapArgs } from "./bwrap-args.js";
 import type { AvailableJail } from "./detect.js";
 import type { JailFileSystem } from "./jail-filesystem.js";
@@ -43,6 +43,7 @@ export function jailCommand(input: JailCommandInput): JailCommand {
       for (const path of [fileSystem.node, inner[0]!]) {
         if (!isAbsolute(path)) throw new Error(`jailCommand: ${path} must be an absolute path to exist in the jail`);
       }
+      const layout = jailLayout(runDir);
       const relay = [
         fileSystem.node,
         input.relayScript,
@@ -57,7 +58,7 @@ export function jailCommand(input: JailCommandInput): JailCommand {
         args: [
           input.launcherScript,
           support.bwrap,
-          ...bwrapArgs({ ...jailDirs(runDir), system: fileSystem.system, readOnly: fileSystem.readOnly, command: relay }),
+          ...bwrapArgs({ jailDir: layout.dir, relayDir: layout.relayDir, system: fileSystem.system, readOnly: fileSystem.readOnly, command: relay }),
         ],
       };
     }
@@ -68,11 +69,6 @@ export function jailCommand(input: JailCommandInput): JailCommand {
     default:
       return unreachable(support);
   }
-}
-
-function jailDirs(runDir: string): { jailDir: string; relayDir: string } {
-  const { dir, relayDir } = jailLayout(runDir);
-  return { jailDir: dir, relayDir };
 }
 
 function unreachable(value: never): never {

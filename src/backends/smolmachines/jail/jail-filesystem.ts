@@ -44,13 +44,15 @@ function packageFiles(root: string): string[] {
 }
 
 /**
- * Node's install for a real node path: <prefix> for <prefix>/bin/node (its
- * lib/ may hold shared libraries), else the binary's own directory.
+ * Node's install for a real node path: <prefix> for <prefix>/bin/node when
+ * <prefix>/include/node marks a Node install (its lib/ may hold shared
+ * libraries), else the binary alone: never a directory such as the home dir
+ * that merely holds bin/node.
  */
 export function nodeInstallDir(realNode: string): string {
   const bin = dirname(realNode);
   const prefix = dirname(bin);
-  return basename(bin) === "bin" && prefix !== "/" ? prefix : bin;
+  return basename(bin) === "bin" && prefix !== "/" && existsSync(join(prefix, "include", "node")) ? prefix : realNode;
 }
 
 export interface JailFileSystem {
