@@ -7,8 +7,8 @@ import { homedir } from "node:os";
 import { usageError } from "./errors.js";
 import { checkPrivateDir } from "./private-dir.js";
 
-/** The longest socket name bottle puts in the run dir: relays/65535.sock. */
-const LONGEST_SOCKET = "relays/65535.sock";
+/** The longest socket name bottle puts in the run dir (LONGEST_SOCKET_IN_RUN_DIR in the jail's layout; a test keeps them equal). */
+export const LONGEST_SOCKET = "jail/relays/65535.sock";
 
 export function stageDir(configDir: string, slug: string, override?: string): string {
   return override ? resolve(override) : join(configDir, ".bottle", slug);

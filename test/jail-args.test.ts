@@ -1,8 +1,10 @@
-// The jail's pure pieces: bwrap arguments, relay-inside's command line, the
-// macOS profile, stderr classification, detection with canned probes, and
-// the jail command for each platform.
+// The jail's pure pieces: bwrap arguments, the jail's paths, relay-inside's
+// command line, the macOS profile, stderr classification, detection with
+// canned probes, the jail command for each platform, and what the jail's
+// file system holds.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -10,23 +12,57 @@ import {
   classifyBwrapFailure,
   detectJail,
   isolationArgs,
+  JAIL_GID,
+  JAIL_UID,
   jailCommand,
+  jailFileSystem,
+  jailLayout,
   jailScripts,
+  LONGEST_SOCKET_IN_RUN_DIR,
+  nodeInstallDir,
   relaySocketPath,
+  rootArgs,
   sandboxProfile,
+  SYSTEM_DIRS,
+  systemMounts,
+  type JailFileSystem,
   type ProbeRunner,
+  type SystemMount,
 } from "../src/backends/smolmachines/jail/index.js";
-import { bwrapProbeArgs, BWRAP_INSTALL_FIX, USERNS_FIX } from "../src/backends/smolmachines/jail/detect.js";
+import { bwrapProbeArgs, BWRAP_INSTALL_FIX, BWRAP_UPGRADE_FIX, USERNS_FIX } from "../src/backends/smolmachines/jail/detect.js";
 import { parseRelayInsideArgs } from "../src/backends/smolmachines/jail/relay-inside-args.js";
 import { sandboxPaths, sbplString } from "../src/backends/smolmachines/jail/sandbox-profile.js";
+import { LONGEST_SOCKET } from "../src/paths.js";
+import { tempDir } from "./helpers/tmp.js";
 import { requireTools, skipSuite } from "./helpers/skip.js";
 
 const RUN = "/tmp/bottle-1000/demo";
+const JAIL = `${RUN}/jail`;
+const RELAYS = `${JAIL}/relays`;
+/** A merged-/usr host: /usr real, the rest symlinks into it. */
+const SYSTEM: SystemMount[] = [
+  { kind: "dir", path: "/usr" },
+  { kind: "symlink", path: "/bin", target: "usr/bin" },
+  { kind: "symlink", path: "/lib64", target: "usr/lib64" },
+];
+const READ_ONLY = ["/opt/bottle/dist", "/opt/bottle/package.json", "/opt/gvproxy", "/stage/gvproxy.yaml"];
+
+function jailArgs(command: string[] = ["/opt/gvproxy", "-config", "/stage/gvproxy.yaml"]): string[] {
+  return bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, readOnly: READ_ONLY, command });
+}
+
+/** Every [flag, ...operands] group of an argv before `--`. */
+function mounts(args: string[], flag: string, operands: number): string[][] {
+  const found: string[][] = [];
+  const end = args.indexOf("--");
+  for (let i = 0; i < end; i++) if (args[i] === flag) found.push(args.slice(i + 1, i + 1 + operands));
+  return found;
+}
 
 // --- bwrap arguments -------------------------------------------------------
 
 test("bwrapArgs isolates network, pid, ipc and uts, and ties the jail to its parent", () => {
-  const args = bwrapArgs({ runDir: RUN, command: ["gvproxy", "-config", "x.yaml"] });
+  const args = jailArgs();
   for (const flag of ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--as-pid-1", "--die-with-parent", "--new-session"]) {
     assert.ok(args.includes(flag), `missing ${flag}`);
   }
@@ -36,27 +72,52 @@ test("bwrapArgs isolates network, pid, ipc and uts, and ties the jail to its par
   assert.is(args[capDrop + 1], "ALL");
 });
 
-test("bwrapArgs binds / read-only, then the run dir writable, then runs the command after --", () => {
-  const args = bwrapArgs({ runDir: RUN, command: ["gvproxy", "-config", "x.yaml"] });
-  const root = args.indexOf("--ro-bind");
-  assert.equal(args.slice(root, root + 3), ["--ro-bind", "/", "/"]);
-  assert.equal(args.slice(args.indexOf("--dev"), args.indexOf("--dev") + 2), ["--dev", "/dev"]);
-  assert.equal(args.slice(args.indexOf("--proc"), args.indexOf("--proc") + 2), ["--proc", "/proc"]);
-  const run = args.indexOf("--bind");
-  assert.equal(args.slice(run, run + 3), ["--bind", RUN, RUN]);
-  assert.ok(run > root, "a later mount wins: the run dir must come after the read-only root");
-  assert.equal(args.slice(args.indexOf("--")), ["--", "gvproxy", "-config", "x.yaml"]);
-  assert.is(args.filter((arg) => arg === "--bind").length, 1, "nothing else is writable");
+test("bwrapArgs gives the jail its own user namespace as nobody, with no further user namespaces", () => {
+  const args = jailArgs();
+  assert.ok(args.includes("--unshare-user"));
+  assert.ok(args.includes("--disable-userns"));
+  assert.equal(mounts(args, "--uid", 1), [[String(JAIL_UID)]]);
+  assert.equal(mounts(args, "--gid", 1), [[String(JAIL_GID)]]);
+  assert.is.not(JAIL_UID, 0);
+  assert.is.not(JAIL_GID, 0);
+});
+
+test("bwrapArgs clears the environment and sets none", () => {
+  const args = jailArgs();
+  assert.ok(args.includes("--clearenv"));
+  assert.ok(args.indexOf("--clearenv") < args.indexOf("--"));
+  assert.equal(mounts(args, "--setenv", 2), []);
+  assert.equal(mounts(args, "--chdir", 1), [["/"]]);
+});
+
+test("bwrapArgs builds the root from nothing: system dirs and the named files read-only, the jail dir the only writable bind, its relays read-only", () => {
+  const args = jailArgs();
+  assert.equal(mounts(args, "--ro-bind", 2), [["/usr", "/usr"], ...READ_ONLY.map((path) => [path, path]), [RELAYS, RELAYS]]);
+  assert.ok(args.lastIndexOf("--ro-bind") > args.indexOf("--bind"), "the relays' read-only bind comes after (over) the writable jail dir");
+  assert.equal(mounts(args, "--symlink", 2), [["usr/bin", "/bin"], ["usr/lib64", "/lib64"]]);
+  assert.equal(mounts(args, "--bind", 2), [[JAIL, JAIL]], "nothing else is writable, and not the run dir itself");
+  assert.equal(mounts(args, "--dev", 1), [["/dev"]]);
+  assert.equal(mounts(args, "--proc", 1), [["/proc"]]);
+  for (const flag of ["--dev-bind", "--bind-try", "--ro-bind-try", "--dev-bind-try", "--tmpfs"]) assert.equal(mounts(args, flag, 2), [], flag);
+  assert.not.ok(mounts(args, "--ro-bind", 2).some(([source]) => source === "/" || source === "/etc" || source === RUN));
+});
+
+test("bwrapArgs remounts the root read-only after every bind, then runs the command after --", () => {
+  const args = jailArgs();
+  const remount = args.indexOf("--remount-ro");
+  assert.equal(args.slice(remount, remount + 2), ["--remount-ro", "/"]);
+  assert.ok(remount > args.lastIndexOf("--bind") && remount > args.lastIndexOf("--ro-bind") && remount > args.lastIndexOf("--symlink"));
+  assert.equal(args.slice(args.indexOf("--")), ["--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"]);
 });
 
 test("bwrapArgs refuses an empty command", () => {
-  assert.throws(() => bwrapArgs({ runDir: RUN, command: [] }), /needs a command/);
+  assert.throws(() => jailArgs([]), /needs a command/);
 });
 
 const help = spawnSync("bwrap", ["--help"], { encoding: "utf8" });
 if (help.status === 0) {
   test("every flag the jail uses is one this machine's bwrap knows", () => {
-    for (const flag of isolationArgs().filter((arg) => arg.startsWith("--"))) {
+    for (const flag of jailArgs().filter((arg) => arg.startsWith("--") && arg !== "--")) {
       assert.ok(new RegExp(`^\\s+${flag}\\b`, "m").test(help.stdout), `bwrap --help does not list ${flag}`);
     }
   });
@@ -91,8 +152,24 @@ test("parseRelayInsideArgs rejects what it cannot run", () => {
   }
 });
 
-test("relaySocketPath puts each port's socket under <run>/relays and refuses paths over 107 bytes", () => {
-  assert.is(relaySocketPath(RUN, 4101), `${RUN}/relays/4101.sock`);
+test("jailLayout keeps gvproxy's files and the relays in <run>/jail, and the machine's socket link outside it", () => {
+  assert.equal(jailLayout(RUN), {
+    dir: JAIL,
+    gvproxySocket: `${JAIL}/gvproxy.sock`,
+    gvproxyPid: `${JAIL}/gvproxy.pid`,
+    gvproxyLog: `${JAIL}/gvproxy.log`,
+    relayDir: `${JAIL}/relays`,
+    hostGvproxySocket: `${RUN}/gvproxy.sock`,
+  });
+});
+
+test("the run dir's length check measures the longest socket the jail layout makes", () => {
+  assert.is(LONGEST_SOCKET, LONGEST_SOCKET_IN_RUN_DIR);
+  assert.is(relative(RUN, relaySocketPath(RUN, 65535)), LONGEST_SOCKET);
+});
+
+test("relaySocketPath puts each port's socket under <run>/jail/relays and refuses paths over 107 bytes", () => {
+  assert.is(relaySocketPath(RUN, 4101), `${JAIL}/relays/4101.sock`);
   const longRun = `/tmp/${"x".repeat(90)}`;
   assert.throws(() => relaySocketPath(longRun, 4101), /over the 107-byte limit/);
 });
@@ -106,16 +183,17 @@ test("sandboxProfile denies all network, then allows exactly the sidecar ports o
   assert.ok(lines.indexOf("(deny network*)") > lines.indexOf("(allow default)"), "the deny must come after allow default");
   assert.ok(lines.includes('(allow network-outbound (remote tcp "localhost:4101"))'));
   assert.ok(lines.includes('(allow network-outbound (remote tcp "localhost:4102"))'));
-  assert.ok(lines.includes('(allow network-outbound (remote unix-socket (subpath "/Users/me/.run/demo")))'));
-  assert.ok(lines.includes('(allow network-bind network-inbound (local unix-socket (subpath "/Users/me/.run/demo")))'));
+  assert.ok(lines.includes('(allow network-outbound (remote unix-socket (subpath "/Users/me/.run/demo/jail")))'));
+  assert.ok(lines.includes('(allow network-bind network-inbound (local unix-socket (subpath "/Users/me/.run/demo/jail")))'));
+  assert.not.match(profile, /"\/Users\/me\/\.run\/demo"/, "the run dir itself (control.sock) is not allowed");
 });
 
-test("sandboxProfile has no blanket network allow: every network allow names a sidecar port or the run dir", () => {
+test("sandboxProfile has no blanket network allow: every network allow names a sidecar port or the jail dir", () => {
   const profile = sandboxProfile({ runDir: "/tmp/bottle-501/demo", ports: [4101] });
   const allows = profile.split("\n").filter((line) => /^\(allow [^)]*network/.test(line));
   assert.ok(allows.length > 0);
   for (const line of allows) {
-    assert.match(line, /\(remote tcp "localhost:4101"\)|unix-socket \(subpath "(\/private)?\/tmp\/bottle-501\/demo"\)/, line);
+    assert.match(line, /\(remote tcp "localhost:4101"\)|unix-socket \(subpath "(\/private)?\/tmp\/bottle-501\/demo\/jail"\)/, line);
   }
   assert.not.match(profile, /\(allow network\*\)/);
   assert.not.match(profile, /\(remote ip/);
@@ -132,7 +210,7 @@ test("sandboxProfile lists a run dir under /tmp under its /private spelling too"
 test("sandboxProfile escapes the run dir as an S-expression string", () => {
   assert.is(sbplString('/Users/me/we"ird\\dir'), '"/Users/me/we\\"ird\\\\dir"');
   const profile = sandboxProfile({ runDir: '/Users/me/a"b) (allow network*', ports: [4101] });
-  assert.ok(profile.includes('(subpath "/Users/me/a\\"b) (allow network*")'));
+  assert.ok(profile.includes('(subpath "/Users/me/a\\"b) (allow network*/jail")'));
   assert.not.ok(profile.split("\n").includes("(allow network*)"));
 });
 
@@ -164,6 +242,13 @@ test("classifyBwrapFailure names the user-namespace knobs for each restriction m
   assert.match(USERNS_FIX, /kernel\.unprivileged_userns_clone=1/);
 });
 
+test("classifyBwrapFailure says a bwrap without --disable-userns is too old, and which version to get", () => {
+  const { reason, fix } = classifyBwrapFailure("bwrap: Unknown option --disable-userns\n");
+  assert.match(reason, /too old for the jail \(bwrap said: bwrap: Unknown option --disable-userns\)/);
+  assert.is(fix, BWRAP_UPGRADE_FIX);
+  assert.match(fix, /0\.8\.0 or later/);
+});
+
 test("classifyBwrapFailure passes any other failure on with bwrap's own words", () => {
   const { reason, fix } = classifyBwrapFailure("bwrap: Can't find source path /nope: No such file or directory\n");
   assert.match(reason, /probe failed \(bwrap said: bwrap: Can't find source path \/nope/);
@@ -171,7 +256,7 @@ test("classifyBwrapFailure passes any other failure on with bwrap's own words", 
 });
 
 /** A PATH where only /fake/bin/bwrap exists. */
-const onlyFakeBwrap = async (path: string): Promise<boolean> => path === "/fake/bin/bwrap";
+const onlyFakeBwrap = (path: string): boolean => path === "/fake/bin/bwrap";
 
 test("detectJail on Linux finds bwrap on PATH and probes it with the jail's own flags", async () => {
   const calls: [string, readonly string[]][] = [];
@@ -182,9 +267,9 @@ test("detectJail on Linux finds bwrap on PATH and probes it with the jail's own 
   const support = await detectJail("linux", { run, pathEnv: "relative/bin:/usr/nothing:/fake/bin", isExecutable: onlyFakeBwrap });
   assert.equal(support, { kind: "bwrap", bwrap: "/fake/bin/bwrap" });
   assert.equal(calls, [["/fake/bin/bwrap", bwrapProbeArgs()]]);
-  const probe = bwrapProbeArgs();
-  for (const flag of ["--unshare-net", "--ro-bind", "--dev", "--proc"]) assert.ok(probe.includes(flag), flag);
-  assert.equal(probe.slice(-2), ["--", "true"]);
+  const probe = bwrapProbeArgs(SYSTEM);
+  assert.equal(probe, [...isolationArgs(), ...rootArgs(SYSTEM), "--remount-ro", "/", "--", "true"]);
+  for (const flag of ["--unshare-user", "--disable-userns", "--unshare-net", "--clearenv"]) assert.ok(probe.includes(flag), flag);
 });
 
 test("detectJail on Linux turns a restricted user namespace into a fix", async () => {
@@ -203,7 +288,7 @@ test("detectJail on Linux without bwrap says how to install it, without probing"
     probed = true;
     return { code: 0, stderr: "" };
   };
-  const support = await detectJail("linux", { run, pathEnv: "/usr/bin:/bin", isExecutable: async () => false });
+  const support = await detectJail("linux", { run, pathEnv: "/usr/bin:/bin", isExecutable: () => false });
   assert.equal(support, {
     kind: "unavailable",
     reason: "bubblewrap (bwrap) is not on PATH; bottle needs it to jail gvproxy's network",
@@ -215,9 +300,9 @@ test("detectJail on Linux without bwrap says how to install it, without probing"
 });
 
 test("detectJail on macOS uses /usr/bin/sandbox-exec, and other platforms have no jail", async () => {
-  const present = await detectJail("darwin", { isExecutable: async (path) => path === "/usr/bin/sandbox-exec" });
+  const present = await detectJail("darwin", { isExecutable: (path) => path === "/usr/bin/sandbox-exec" });
   assert.equal(present, { kind: "sandbox-exec", path: "/usr/bin/sandbox-exec" });
-  const missing = await detectJail("darwin", { isExecutable: async () => false });
+  const missing = await detectJail("darwin", { isExecutable: () => false });
   assert.is(missing.kind, "unavailable");
   const windows = await detectJail("win32");
   assert.is(windows.kind, "unavailable");
@@ -228,19 +313,22 @@ test("detectJail on macOS uses /usr/bin/sandbox-exec, and other platforms have n
 
 const scripts = { relayScript: "/opt/bottle/relay-inside.js", launcherScript: "/opt/bottle/bwrap-launcher.js" };
 
-test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner command", () => {
+const FILE_SYSTEM: JailFileSystem = { system: SYSTEM, readOnly: READ_ONLY, node: "/opt/node/bin/node" };
+
+test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner command, with the jail's own node", () => {
   const { command, args } = jailCommand({
     support: { kind: "bwrap", bwrap: "/usr/bin/bwrap" },
     runDir: RUN,
     ports: [4101, 4102],
-    inner: ["/usr/bin/gvproxy", "-config", "/stage/gvproxy.yaml"],
-    nodePath: "/usr/bin/node",
+    inner: ["/opt/gvproxy", "-config", "/stage/gvproxy.yaml"],
+    nodePath: "/usr/local/bin/node",
     ...scripts,
+    fileSystem: FILE_SYSTEM,
   });
-  assert.is(command, "/usr/bin/node");
+  assert.is(command, "/usr/local/bin/node");
   assert.equal(args.slice(0, 2), [scripts.launcherScript, "/usr/bin/bwrap"]);
-  const inner = ["/usr/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--", "/usr/bin/gvproxy", "-config", "/stage/gvproxy.yaml"];
-  assert.equal(args.slice(2), bwrapArgs({ runDir: RUN, command: inner }));
+  const relay = ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"];
+  assert.equal(args.slice(2), bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, readOnly: READ_ONLY, command: relay }));
 });
 
 test("jailCommand on macOS runs sandbox-exec with the profile, and no relays", () => {
@@ -256,10 +344,59 @@ test("jailCommand on macOS runs sandbox-exec with the profile, and no relays", (
   assert.equal(args, ["-p", sandboxProfile({ runDir: RUN, ports: [4101] }), "/opt/gvproxy", "-config", "g.yaml"]);
 });
 
-test("jailCommand refuses an empty inner command and bad ports", () => {
-  const base = { support: { kind: "bwrap", bwrap: "/usr/bin/bwrap" } as const, runDir: RUN, nodePath: "/usr/bin/node", ...scripts };
+test("jailCommand refuses an empty inner command, bad ports, a relative command and a bwrap jail without its file system", () => {
+  const base = { support: { kind: "bwrap", bwrap: "/usr/bin/bwrap" } as const, runDir: RUN, nodePath: "/usr/bin/node", ...scripts, fileSystem: FILE_SYSTEM };
   assert.throws(() => jailCommand({ ...base, ports: [4101], inner: [] }), /no command/);
-  assert.throws(() => jailCommand({ ...base, ports: [65536], inner: ["x"] }), /not a port/);
+  assert.throws(() => jailCommand({ ...base, ports: [65536], inner: ["/x"] }), /not a port/);
+  assert.throws(() => jailCommand({ ...base, ports: [4101], inner: ["gvproxy"] }), /gvproxy must be an absolute path/);
+  const { fileSystem: _, ...without } = base;
+  assert.throws(() => jailCommand({ ...without, ports: [4101], inner: ["/x"] }), /needs its file system/);
+});
+
+// --- what the jail's file system holds ----------------------------------------
+
+test("nodeInstallDir is <prefix> for a Node install's <prefix>/bin/node, else the binary alone (never a home dir)", () => {
+  const dir = tempDir("bottle-jail-node-");
+  const install = join(dir, "versions", "node", "v20.11.0");
+  mkdirSync(join(install, "bin"), { recursive: true });
+  mkdirSync(join(install, "include", "node"), { recursive: true });
+  assert.is(nodeInstallDir(join(install, "bin", "node")), install);
+  // A home dir with a bin/node in it is not an install: only the binary goes in.
+  const home = join(dir, "home");
+  mkdirSync(join(home, "bin"), { recursive: true });
+  assert.is(nodeInstallDir(join(home, "bin", "node")), join(home, "bin", "node"));
+  assert.is(nodeInstallDir("/bin/node"), "/bin/node");
+  assert.is(nodeInstallDir("/opt/node-x/node"), "/opt/node-x/node");
+});
+
+test("systemMounts keeps each system dir as it is on this host: a real dir, or a symlink with its target", () => {
+  const found = systemMounts();
+  assert.ok(found.length > 0);
+  for (const mount of found) {
+    assert.ok((SYSTEM_DIRS as readonly string[]).includes(mount.path), mount.path);
+    const stat = lstatSync(mount.path);
+    if (mount.kind === "symlink") assert.is(mount.target, readlinkSync(mount.path));
+    else assert.ok(stat.isDirectory() && !stat.isSymbolicLink(), mount.path);
+  }
+  assert.ok(found.some((mount) => mount.path === "/usr" && mount.kind === "dir"));
+});
+
+test("jailFileSystem binds node, bottle's dist, package.json and node_modules and the named files by real path, skipping what /usr already holds", () => {
+  const dir = tempDir("bottle-jail-fs-");
+  const root = join(dir, "pkg");
+  for (const sub of ["dist", "node_modules", ".git"]) mkdirSync(join(root, sub), { recursive: true });
+  writeFileSync(join(root, "package.json"), "{}");
+  const gvproxy = join(dir, "gvproxy");
+  writeFileSync(gvproxy, "");
+  const linked = join(dir, "gvproxy-link");
+  symlinkSync(gvproxy, linked);
+  const fs = jailFileSystem({ nodePath: process.execPath, files: [linked, "/usr/bin/env"], root, system: [{ kind: "dir", path: "/usr" }] });
+  const node = realpathSync(process.execPath);
+  assert.is(fs.node, node);
+  const expected = [join(root, "dist"), join(root, "node_modules"), join(root, "package.json"), gvproxy];
+  if (!node.startsWith("/usr/")) expected.push(nodeInstallDir(node));
+  assert.equal(fs.readOnly, expected.map((path) => realpathSync(path)).sort());
+  assert.not.ok(fs.readOnly.includes(root), "not the whole package: a checkout holds .git and more");
 });
 
 test("jailScripts points at the compiled relay-inside.js and bwrap-launcher.js", () => {

@@ -3,10 +3,10 @@
 // Nothing here sends a packet to a non-loopback address: the jail's lack of
 // other networks is read from its interface list and routing tables.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -14,8 +14,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   detectJail,
+  JAIL_GID,
+  JAIL_UID,
   jailCommand,
+  jailFileSystem,
   jailScripts,
+  prepareJailDir,
   startHostRelays,
   type AvailableJail,
   type HostRelays,
@@ -166,15 +170,76 @@ interface World {
   support: AvailableJail;
   dir: string;
   runDir: string;
+  jailDir: string;
   s1: FakeSidecar;
   s2: FakeSidecar;
   /** Listening on the host, but not a sidecar. */
   t: FakeSidecar;
   relays: HostRelays;
+  /** What a compromised gvproxy would go for: bottle's control socket and launch record, other programs' sockets and files. */
+  bait: Bait;
   children: ChildProcess[];
 }
 
+interface Bait {
+  control: string;
+  record: string;
+  /** Unix sockets outside the jail dir: under /tmp, the home dir and (when writable) /run. */
+  sockets: string[];
+  /** Secret files outside the jail dir: under /tmp and the home dir. */
+  secrets: string[];
+  servers: Server[];
+  /** Connections any bait socket accepted. */
+  accepted: number;
+  dirs: string[];
+}
+
+const CANARY_VAR = "BOTTLE_JAIL_CANARY";
+const CANARY_VALUE = `canary-${process.pid}-${Date.now()}`;
+const RECORD_TEXT = '{"children":{}}\n';
+
 let world: World | undefined;
+
+/** A unix socket server at `path` that counts the connections it accepts. */
+async function baitSocket(bait: Bait, path: string): Promise<void> {
+  const server = createServer((socket) => {
+    bait.accepted += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, resolve);
+  });
+  bait.servers.push(server);
+}
+
+/** A fresh directory under `parent`, or undefined when this user cannot write there. */
+async function baitDir(parent: string): Promise<string | undefined> {
+  try {
+    return await mkdtemp(join(parent, "bottle-jail-bait-"));
+  } catch {
+    return undefined;
+  }
+}
+
+async function layBait(runDir: string): Promise<Bait> {
+  const bait: Bait = { control: join(runDir, "control.sock"), record: join(runDir, "supervisor.json"), sockets: [], secrets: [], servers: [], accepted: 0, dirs: [] };
+  await writeFile(bait.record, RECORD_TEXT, { mode: 0o600 });
+  await baitSocket(bait, bait.control);
+  for (const parent of [tmpdir(), homedir(), "/run"]) {
+    const dir = await baitDir(parent);
+    if (dir === undefined) continue;
+    bait.dirs.push(dir);
+    const socket = join(dir, "agent.sock");
+    await baitSocket(bait, socket);
+    bait.sockets.push(socket);
+    if (parent === "/run") continue;
+    const secret = join(dir, "id_ed25519");
+    await writeFile(secret, "not for the jail\n", { mode: 0o600 });
+    bait.secrets.push(secret);
+  }
+  return bait;
+}
 
 function spawnJail(w: World, inner: string[]): ChildProcess {
   const { command, args } = jailCommand({
@@ -184,8 +249,10 @@ function spawnJail(w: World, inner: string[]): ChildProcess {
     inner,
     nodePath: process.execPath,
     ...jailScripts(),
+    fileSystem: jailFileSystem({ nodePath: process.execPath, files: [] }),
   });
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // The launcher gets the whole environment, secrets and all, as bottle's other children do.
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [CANARY_VAR]: CANARY_VALUE } });
   w.children.push(child);
   return child;
 }
@@ -197,12 +264,14 @@ if (support.kind !== "bwrap") {
   skipSuite("jail-isolation", why);
 } else {
   test.before(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bj-"));
+    const dir = await mkdtemp(join(tmpdir(), "bj-jail-"));
     const runDir = join(dir, "run");
     await mkdir(runDir, { mode: 0o700 });
+    const { dir: jailDir } = prepareJailDir(runDir);
     const [s1, s2, t] = await Promise.all([startSidecar("S1"), startSidecar("S2"), startSidecar("T")]);
     const relays = await startHostRelays({ runDir, ports: [s1.port, s2.port] });
-    world = { support, dir, runDir, s1, s2, t, relays, children: [] };
+    const bait = await layBait(runDir);
+    world = { support, dir, runDir, jailDir, s1, s2, t, relays, bait, children: [] };
   });
 
   test.after(async () => {
@@ -210,42 +279,61 @@ if (support.kind !== "bwrap") {
     for (const child of world.children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await world.relays.close();
     await Promise.all([stopServer(world.s1), stopServer(world.s2), stopServer(world.t)]);
+    await Promise.all(world.bait.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const dir of world.bait.dirs) await rm(dir, { recursive: true, force: true });
     await rm(world.dir, { recursive: true, force: true });
   });
+
+  interface Attempt {
+    ok: boolean;
+    error?: string;
+  }
 
   interface Findings {
     pid: number;
     ppid: number;
+    uid: number;
+    gid: number;
+    uidMap: number[];
+    environ: string[] | string;
+    relayEnviron: string[] | string;
     sidecars: Record<string, { reply?: string; error?: string }>;
     closed: Record<string, { reply?: string; error?: string }>;
     interfaces: string[];
     ipv4RouteDevices: string[];
     ipv6RouteDevices: string[];
     capEff?: string;
-    writeOutside: { ok: boolean; error?: string };
-    writeInside: { ok: boolean; error?: string };
+    newUserNamespace: { status: number | null; stderr: string };
+    reads: Record<string, Attempt>;
+    writes: Record<string, Attempt>;
+    removes: Record<string, Attempt>;
+    renames: Record<string, Attempt>;
+    connects: Record<string, Attempt>;
   }
 
   let report: { findings: Findings; code: number | null; stderr: string } | undefined;
+
+  const outsideFile = (w: World): string => join(w.dir, "outside.txt");
+  const insideFile = (w: World): string => join(w.jailDir, "inside.txt");
+  const relayDir = (w: World): string => join(w.jailDir, "relays");
+  const plantedRelay = (w: World): string => join(relayDir(w), "planted.sock");
 
   /** One jailed probe run shared by the findings tests below. */
   async function probeReport(): Promise<NonNullable<typeof report>> {
     if (report) return report;
     const w = world!;
+    const each = (flag: string, values: readonly string[]): string[] => values.flatMap((value) => [flag, value]);
     const child = spawnJail(w, [
       process.execPath,
       PROBE,
       "report",
-      "--run",
-      w.runDir,
-      "--outside",
-      join(w.dir, "outside.txt"),
-      "--sidecar",
-      String(w.s1.port),
-      "--sidecar",
-      String(w.s2.port),
-      "--closed",
-      String(w.t.port),
+      ...each("--sidecar", [String(w.s1.port), String(w.s2.port)]),
+      ...each("--closed", [String(w.t.port)]),
+      ...each("--read", [w.bait.record, "/etc/shadow", "/etc/passwd", ...w.bait.secrets]),
+      ...each("--write", [w.bait.record, outsideFile(w), insideFile(w), "/written-to-root", plantedRelay(w)]),
+      ...each("--remove", [w.relays.sockets[0]!]),
+      ...each("--rename", [relayDir(w)]),
+      ...each("--connect", [w.bait.control, ...w.bait.sockets]),
       "--exit",
       "7",
     ]);
@@ -281,13 +369,71 @@ if (support.kind !== "bwrap") {
     assert.ok(findings.ipv6RouteDevices.every((dev) => dev === "lo"), `IPv6 routes: ${findings.ipv6RouteDevices.join(", ")}`);
   });
 
-  test("the jail's root is read-only and its run dir writable", async () => {
+  test("the jail's root is read-only, the rest of the run dir is not in it, and its jail dir is writable", async () => {
     const { findings } = await probeReport();
     const w = world!;
-    assert.equal(findings.writeOutside, { ok: false, error: "EROFS" });
-    assert.not.ok(existsSync(join(w.dir, "outside.txt")));
-    assert.equal(findings.writeInside, { ok: true });
-    assert.is(readFileSync(join(w.runDir, "inside.txt"), "utf8"), "written from the jail\n");
+    assert.equal(findings.writes["/written-to-root"], { ok: false, error: "EROFS" });
+    assert.is(findings.writes[outsideFile(w)]?.ok, false);
+    assert.not.ok(existsSync(outsideFile(w)));
+    assert.equal(findings.writes[insideFile(w)], { ok: true });
+    assert.is(readFileSync(insideFile(w), "utf8"), "written from the jail\n");
+    // Written as the jail's uid, it belongs outside to the user who started the jail.
+    assert.is(statSync(insideFile(w)).uid, process.getuid!());
+  });
+
+  test("a compromised gvproxy cannot remove, replace or move the relay sockets, which the host side trusts", async () => {
+    const { findings } = await probeReport();
+    const w = world!;
+    assert.equal(findings.removes[w.relays.sockets[0]!], { ok: false, error: "EROFS" });
+    assert.equal(findings.writes[plantedRelay(w)], { ok: false, error: "EROFS" });
+    assert.equal(findings.renames[relayDir(w)], { ok: false, error: "EBUSY" });
+    assert.ok(statSync(w.relays.sockets[0]!).isSocket());
+    assert.not.ok(existsSync(`${relayDir(w)}.moved`));
+  });
+
+  test("a compromised gvproxy sees none of the launcher's environment, and neither does the relay", async () => {
+    const { findings } = await probeReport();
+    assert.equal(findings.environ, [], "gvproxy's place starts with an empty environment");
+    assert.equal(findings.relayEnviron, ["PWD=/"], "the relay gets only bwrap's PWD");
+    assert.not.match(JSON.stringify(findings), CANARY_VALUE);
+  });
+
+  test("a compromised gvproxy cannot reach control.sock, nor read or rewrite supervisor.json", async () => {
+    const { findings } = await probeReport();
+    const { bait } = world!;
+    assert.equal(findings.connects[bait.control], { ok: false, error: "ENOENT" });
+    assert.equal(findings.reads[bait.record], { ok: false, error: "ENOENT" });
+    assert.is(findings.writes[bait.record]?.ok, false);
+    assert.is(readFileSync(bait.record, "utf8"), RECORD_TEXT, "the launch record is untouched");
+    assert.is(bait.accepted, 0, "no bait socket accepted a connection");
+  });
+
+  test("a compromised gvproxy cannot read /etc/shadow, /etc/passwd, or secrets in the home dir and /tmp", async () => {
+    const { findings } = await probeReport();
+    const { bait } = world!;
+    assert.ok(bait.secrets.length >= 2, `secrets laid: ${bait.secrets.join(", ")}`);
+    for (const path of ["/etc/shadow", "/etc/passwd", ...bait.secrets]) assert.equal(findings.reads[path], { ok: false, error: "ENOENT" }, path);
+  });
+
+  test("a compromised gvproxy cannot connect to other programs' unix sockets (/tmp, the home dir, /run)", async () => {
+    const { findings } = await probeReport();
+    const { bait } = world!;
+    assert.ok(bait.sockets.length >= 2, `sockets laid: ${bait.sockets.join(", ")}`);
+    for (const path of bait.sockets) assert.equal(findings.connects[path], { ok: false, error: "ENOENT" }, path);
+    assert.is(bait.accepted, 0);
+  });
+
+  test("the jail runs as nobody in its own user namespace and cannot make another", async () => {
+    const { findings } = await probeReport();
+    assert.is(findings.uid, JAIL_UID);
+    assert.is(findings.gid, JAIL_GID);
+    // One uid mapped, the jail's. (The outside column is relative to bwrap's
+    // intermediate namespace, so it reads 0 for any user; what the uid is
+    // outside shows in the owner of the file the jail wrote, tested above.)
+    assert.is(findings.uidMap.length, 3, `uid_map: ${findings.uidMap.join(" ")}`);
+    assert.is(findings.uidMap[0], JAIL_UID);
+    assert.is(findings.uidMap[2], 1);
+    assert.is.not(findings.newUserNamespace.status, 0, `unshare --user succeeded: ${findings.newUserNamespace.stderr}`);
   });
 
   test("the jail holds no capabilities, even when bottle runs as root", async () => {
@@ -327,6 +473,7 @@ if (support.kind !== "bwrap") {
       inner: [process.execPath, PROBE, "hold", "--sidecar", String(w.s1.port)],
       nodePath: process.execPath,
       ...jailScripts(),
+      fileSystem: jailFileSystem({ nodePath: process.execPath, files: [] }),
     });
     const held = w.s1.next("open");
     // A stand-in for bottle: starts the jail, says its pid, and waits.

@@ -1,12 +1,16 @@
 // Stand-in for gvproxy in the jail tests (not a suite). Runs INSIDE the jail:
-//   node jail-probe.js report --run <runDir> --outside <path> --sidecar <port> … --closed <port> [--exit N]
-//     looks around and prints one JSON line of findings, then exits N;
+//   node jail-probe.js report [--sidecar <port> …] [--closed <port> …] [--read <path> …]
+//       [--write <path> …] [--remove <path> …] [--rename <path> …] [--connect <unix socket> …] [--exit N]
+//     looks around as a compromised gvproxy would and prints one JSON line of
+//     findings, then exits N;
 //   node jail-probe.js wait-signal: prints "ready", exits 42 on SIGTERM;
 //   node jail-probe.js hold --sidecar <port>: opens a connection through the
-//     relay, prints "ready" and waits to be killed.
-import { readFileSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { join } from "node:path";
+//     relay, prints "ready" and waits to be killed;
+//   node jail-probe.js listen --socket <path>: listens there as gvproxy does,
+//     answers "from the jail" to each connection, prints "ready", waits.
+import { spawnSync } from "node:child_process";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
 
 type Args = Record<string, string[]>;
 
@@ -38,13 +42,59 @@ function exchange(port: number): Promise<{ reply?: string; error?: string }> {
   });
 }
 
-function tryWrite(path: string): { ok: boolean; error?: string } {
+interface Attempt {
+  ok: boolean;
+  error?: string;
+}
+
+function attempt(action: () => void): Attempt {
   try {
-    writeFileSync(path, "written from the jail\n");
+    action();
     return { ok: true };
   } catch (error) {
-    return { ok: false, error: (error as NodeJS.ErrnoException).code };
+    return { ok: false, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
   }
+}
+
+function tryWrite(path: string): Attempt {
+  return attempt(() => writeFileSync(path, "written from the jail\n"));
+}
+
+function tryRead(path: string): Attempt {
+  return attempt(() => readFileSync(path));
+}
+
+/** Connects to a unix socket and closes at once. */
+function tryConnect(path: string): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const socket = connect({ path });
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve({ ok: true });
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => resolve({ ok: false, error: error.code ?? error.message }));
+  });
+}
+
+/** NAME=value pairs of a process's environment, by name. */
+function environ(pid: string): string[] | string {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? "unreadable";
+  }
+}
+
+/** Tries to make a new user namespace, where it would be root again. */
+function newUserNamespace(): { status: number | null; stderr: string } {
+  const result = spawnSync("unshare", ["--user", "true"], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+  return { status: result.status, stderr: result.error ? result.error.message : result.stderr.trim() };
+}
+
+async function each<T>(paths: string[] | undefined, check: (path: string) => T | Promise<T>): Promise<Record<string, T>> {
+  const results: Record<string, T> = {};
+  for (const path of paths ?? []) results[path] = await check(path);
+  return results;
 }
 
 /** Interface names from /proc/net/dev (this network namespace's, unlike /sys/class/net). */
@@ -70,7 +120,6 @@ function capEff(): string | undefined {
 }
 
 async function report(args: Args): Promise<void> {
-  const runDir = one(args, "run");
   const sidecars: Record<string, { reply?: string; error?: string }> = {};
   for (const port of args.sidecar ?? []) sidecars[port] = await exchange(Number(port));
   const closed: Record<string, { reply?: string; error?: string }> = {};
@@ -78,14 +127,23 @@ async function report(args: Args): Promise<void> {
   const findings = {
     pid: process.pid,
     ppid: process.ppid,
+    uid: process.getuid?.(),
+    gid: process.getgid?.(),
+    uidMap: readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/).map(Number),
+    environ: environ("self"),
+    relayEnviron: environ("1"),
     sidecars,
     closed,
     interfaces: interfaces(),
     ipv4RouteDevices: routeDevices("/proc/net/route", "first"),
     ipv6RouteDevices: routeDevices("/proc/net/ipv6_route", "last"),
     capEff: capEff(),
-    writeOutside: tryWrite(one(args, "outside")),
-    writeInside: tryWrite(join(runDir, "inside.txt")),
+    newUserNamespace: newUserNamespace(),
+    reads: await each(args.read, tryRead),
+    writes: await each(args.write, tryWrite),
+    removes: await each(args.remove, (path) => attempt(() => rmSync(path))),
+    renames: await each(args.rename, (path) => attempt(() => renameSync(path, `${path}.moved`))),
+    connects: await each(args.connect, tryConnect),
   };
   process.stdout.write(`${JSON.stringify(findings)}\n`);
   process.exitCode = Number(args.exit?.[0] ?? 0);
@@ -112,11 +170,16 @@ function hold(args: Args): void {
   });
 }
 
+function listen(args: Args): void {
+  createServer((socket) => socket.end("from the jail")).listen(one(args, "socket"), () => process.stdout.write("ready\n"));
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 const args = parse(rest);
 if (mode === "report") await report(args);
 else if (mode === "wait-signal") waitSignal();
 else if (mode === "hold") hold(args);
+else if (mode === "listen") listen(args);
 else {
   process.stderr.write(`jail-probe: unknown mode ${mode}\n`);
   process.exit(2);

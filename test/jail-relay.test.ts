@@ -110,11 +110,11 @@ async function relaysFor(ports: number[]): Promise<HostRelays> {
 
 // --- host relays ---------------------------------------------------------------
 
-test("host relays listen on <run>/relays/<port>.sock, private to the user", async () => {
+test("host relays listen on <run>/jail/relays/<port>.sock, private to the user", async () => {
   const [a, b] = await Promise.all([echoServer("A"), echoServer("B")]);
   const relays = await relaysFor([a.port, b.port]);
   assert.equal(relays.sockets, [relaySocketPath(runDir, a.port), relaySocketPath(runDir, b.port)]);
-  assert.is(statSync(join(runDir, "relays")).mode & 0o777, 0o700);
+  assert.is(statSync(join(runDir, "jail", "relays")).mode & 0o777, 0o700);
   for (const path of relays.sockets) {
     assert.ok(statSync(path).isSocket(), path);
     assert.is(statSync(path).mode & 0o777, 0o600, path);

@@ -41,7 +41,7 @@ test("launch runs status, create, start, exec through net-up.sh, then stops the 
 
   const logs = join(project.stageDir, "logs");
   assert.match(readFileSync(join(logs, "pipelock.log"), "utf8"), /pipelock: listening on 127\.0\.0\.1:\d+/);
-  assert.match(readFileSync(join(logs, "gvproxy.log"), "utf8"), `listening unix://${join(project.runDir, "gvproxy.sock")}`);
+  assert.match(readFileSync(join(logs, "gvproxy.log"), "utf8"), `listening unix://${join(project.runDir, "jail", "gvproxy.sock")}`);
 
   assertNoLeftovers(project, "stopped");
 });

@@ -40,11 +40,11 @@ test("every key is one gvproxy's config struct defines", () => {
   }
 });
 
-test("socket, pid file and log file all live in the run dir", () => {
+test("socket, pid file and log file all live in the run dir's jail/, the only directory the jail can write", () => {
   const config = render();
-  assert.equal(config.listen, [`unix://${RUN_DIR}/gvproxy.sock`]);
-  assert.is(config["pid-file"], `${RUN_DIR}/gvproxy.pid`);
-  assert.is(config["log-file"], `${RUN_DIR}/gvproxy.log`);
+  assert.equal(config.listen, [`unix://${RUN_DIR}/jail/gvproxy.sock`]);
+  assert.is(config["pid-file"], `${RUN_DIR}/jail/gvproxy.pid`);
+  assert.is(config["log-file"], `${RUN_DIR}/jail/gvproxy.log`);
 });
 
 test("the stack uses the slug's subnet with gateway .1, device .2, host .254", () => {

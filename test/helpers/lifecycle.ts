@@ -3,7 +3,7 @@
 // behind afterwards. Every wait is on a real signal (a hang marker, a line
 // of output, a process exit), bounded by a timeout only as a safety net.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as assert from "uvu/assert";
@@ -116,8 +116,9 @@ process.on("exit", () => {
 export function bottleEnv(project: Project, options: RunOptions = {}): NodeJS.ProcessEnv {
   used.fakes.add(options.fakes ?? project.fakes);
   used.runDirs.add(project.runDir);
+  const path = options.path ?? `${fakesBinDir}:${process.env.PATH ?? "/usr/bin:/bin"}`;
   return {
-    PATH: options.path ?? `${fakesBinDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    PATH: [gvproxyInjection(options.env), path].filter(Boolean).join(":"),
     HOME: project.home.root,
     CI: "1",
     NO_COLOR: "1",
@@ -130,6 +131,22 @@ export function bottleEnv(project: Project, options: RunOptions = {}): NodeJS.Pr
     ...(options.path === undefined ? {} : { BOTTLE_TOOLS_DIR: "" }),
     ...options.env,
   };
+}
+
+/**
+ * gvproxy runs in the jail with an empty environment, so FAKE_FAIL and
+ * FAKE_HANG cannot reach the fake by inheritance: when either names gvproxy,
+ * a gvproxy script that carries them (and the path to the fake, which the
+ * jail has through bottle's dist) goes first on PATH.
+ */
+function gvproxyInjection(env: Record<string, string> = {}): string | undefined {
+  const carried = (["FAKE_FAIL", "FAKE_HANG"] as const).filter((name) => (env[name] ?? "").split(",").includes("gvproxy"));
+  if (carried.length === 0) return undefined;
+  const dir = tempDir("bg-");
+  const fake = fileURLToPath(new URL("../fixtures/fakes/gvproxy.js", import.meta.url));
+  const exports = carried.map((name) => `export ${name}=gvproxy\n`).join("");
+  writeFileSync(join(dir, "gvproxy"), `#!/bin/sh\n${exports}exec ${realpathSync(process.execPath)} ${fake} "$@"\n`, { mode: 0o755 });
+  return dir;
 }
 
 export interface RunningBottle {
@@ -218,10 +235,10 @@ export function describe(run: Exit): string {
   return `exit ${run.code}${run.signal ? ` (${run.signal})` : ""}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
 }
 
-/** The hang marker a FAKE_HANG step writes (gvproxy's sits next to its pid file, in the run dir). */
+/** The hang marker a FAKE_HANG step writes (gvproxy's sits next to its pid file, in the run dir's jail/). */
 export function hangMarker(project: Project, step: string): string {
   const name = step.replace(/@once$/, "");
-  if (name === "gvproxy") return join(project.runDir, "hang-gvproxy");
+  if (name === "gvproxy") return join(project.runDir, "jail", "hang-gvproxy");
   return join(project.fakes, "hang", name.replace(":", "-"));
 }
 

@@ -1,12 +1,27 @@
 // bubblewrap arguments for the Linux network jail (pure: data in, argv out).
-// Flags checked against `bwrap --help` of bubblewrap 0.8.
+// Flags checked against `bwrap --help` of bubblewrap 0.8 (--disable-userns
+// is new in 0.8.0).
+
+/** The jail's uid and gid inside its user namespace (nobody/nogroup). */
+export const JAIL_UID = 65534;
+export const JAIL_GID = 65534;
 
 /**
- * Namespaces and file system shared by the jail and by detect.ts's probe, so
- * the probe tests exactly the isolation the jail will ask for.
+ * Namespaces, credentials and environment, shared by the jail and by
+ * detect.ts's probe, so the probe tests exactly the isolation the jail asks for.
  */
 export function isolationArgs(): string[] {
   return [
+    // Its own user namespace, mapped to nobody: inside, the jail is never uid
+    // 0, even when bottle runs as root. Outside, its files belong to the user
+    // who started it (the one uid the namespace maps).
+    "--unshare-user",
+    "--uid",
+    String(JAIL_UID),
+    "--gid",
+    String(JAIL_GID),
+    // ...and it cannot make another one (where it could be root again).
+    "--disable-userns",
     // New network namespace: bwrap brings up `lo` in it and nothing else.
     "--unshare-net",
     "--unshare-pid",
@@ -22,9 +37,24 @@ export function isolationArgs(): string[] {
     "--die-with-parent",
     // No controlling terminal: the jail cannot push input into ours (TIOCSTI).
     "--new-session",
-    "--ro-bind",
+    // Nothing of the launcher's environment (secrets, tokens) goes in; bwrap
+    // then sets only PWD, from --chdir.
+    "--clearenv",
+    "--chdir",
     "/",
-    "/",
+  ];
+}
+
+/** A top-level system directory as the host has it: a real directory, or a symlink (/lib -> usr/lib). */
+export type SystemMount = { kind: "dir"; path: string } | { kind: "symlink"; path: string; target: string };
+
+/**
+ * The jail's root: bwrap's own empty tmpfs, holding fresh /dev and /proc,
+ * the system's binary and library directories read-only, and nothing else.
+ */
+export function rootArgs(system: readonly SystemMount[]): string[] {
+  return [
+    ...system.flatMap((mount) => (mount.kind === "dir" ? ["--ro-bind", mount.path, mount.path] : ["--symlink", mount.target, mount.path])),
     "--dev",
     "/dev",
     "--proc",
@@ -32,32 +62,34 @@ export function isolationArgs(): string[] {
   ];
 }
 
+/** Comes after every bind: the mount points those made are on the root tmpfs. Not recursive, so the jail dir stays writable. */
+export const READ_ONLY_ROOT = ["--remount-ro", "/"];
+
 export interface BwrapArgsInput {
-  /** The one writable directory: sockets and pid files. */
-  runDir: string;
+  /** <run>/jail: the one writable directory (gvproxy's socket, pid and log files). */
+  jailDir: string;
+  /** <run>/jail/relays, made by the host relays before the jail starts: bound read-only over the jail dir, so the jail can dial the relay sockets but not replace them. */
+  relayDir: string;
+  system: readonly SystemMount[];
+  /** Files and directories the command needs besides the system's (node, gvproxy, its config, bottle's scripts), bound read-only at the same path. */
+  readOnly: readonly string[];
   /** The program to run in the jail and its arguments. */
   command: readonly string[];
-  /**
-   * Directories hidden behind an empty read-only tmpfs (home dirs, /tmp,
-   * /run): where secrets and other programs' unix sockets (docker, ssh-agent)
-   * live. Only real directories may be listed; the caller checks.
-   */
-  masks?: readonly string[];
-  /** Paths under a mask that the jail still needs, bound back read-only. */
-  readOnly?: readonly string[];
 }
 
-export function bwrapArgs({ runDir, command, masks = [], readOnly = [] }: BwrapArgsInput): string[] {
+export function bwrapArgs({ jailDir, relayDir, system, readOnly, command }: BwrapArgsInput): string[] {
   if (command.length === 0) throw new Error("bwrapArgs: the jail needs a command");
   return [
     ...isolationArgs(),
-    ...masks.flatMap((dir) => ["--tmpfs", dir]),
-    "--bind",
-    runDir,
-    runDir,
+    ...rootArgs(system),
     ...readOnly.flatMap((path) => ["--ro-bind", path, path]),
-    // Remounted after the binds above, so their mount points could be made.
-    ...masks.flatMap((dir) => ["--remount-ro", dir]),
+    "--bind",
+    jailDir,
+    jailDir,
+    "--ro-bind",
+    relayDir,
+    relayDir,
+    ...READ_ONLY_ROOT,
     "--",
     ...command,
   ];

@@ -5,7 +5,7 @@
 // jail's first process (pid 1 inside, thanks to --as-pid-1) and forwards
 // SIGTERM/SIGINT/SIGHUP to it. It exits with bwrap's status, and exits at
 // once if its own parent dies, which --die-with-parent turns into the jail's
-// death. node: imports only, so it starts fast.
+// death. It passes no environment on. node: imports only, so it starts fast.
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
@@ -37,6 +37,8 @@ function main(): void {
   const parentPid = process.ppid;
   const bwrap = spawn(bwrapPath, ["--info-fd", String(INFO_FD), ...bwrapArgs], {
     stdio: ["inherit", "inherit", "inherit", "pipe"],
+    // Nothing of bottle's environment reaches bwrap, let alone the jail (bwrap's --clearenv is the second lock).
+    env: {},
   });
   bwrap.on("error", (error) => fail(`cannot start ${bwrapPath}: ${error.message}`, 127));
   bwrap.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal ?? "SIGKILL"] ?? 0)));

@@ -1,10 +1,9 @@
 // Which network jail this host can run, as a typed value. A failure names
 // its cause and the fix, instead of passing bwrap's raw message along.
 import { spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import { delimiter, isAbsolute, join } from "node:path";
-import { isolationArgs } from "./bwrap-args.js";
+import { findOnPath, isExecutableFile } from "../../../host-tools.js";
+import { isolationArgs, READ_ONLY_ROOT, rootArgs, type SystemMount } from "./bwrap-args.js";
+import { systemMounts } from "./jail-filesystem.js";
 
 export type JailSupport =
   | { kind: "bwrap"; bwrap: string }
@@ -26,7 +25,7 @@ export interface DetectOptions {
   run?: ProbeRunner;
   /** The PATH to search for bwrap; defaults to process.env.PATH. */
   pathEnv?: string;
-  isExecutable?: (path: string) => Promise<boolean>;
+  isExecutable?: (path: string) => boolean;
 }
 
 export const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
@@ -44,10 +43,13 @@ export const USERNS_FIX = [
   "Inside a container, the container itself must allow new namespaces.",
 ].join(" ");
 
-/** The probe runs the jail's own isolation flags on `true`. */
-export function bwrapProbeArgs(): string[] {
-  return [...isolationArgs(), "--", "true"];
+/** The probe runs the jail's own isolation flags and root on `true`. */
+export function bwrapProbeArgs(system: readonly SystemMount[] = systemMounts()): string[] {
+  return [...isolationArgs(), ...rootArgs(system), ...READ_ONLY_ROOT, "--", "true"];
 }
+
+export const BWRAP_UPGRADE_FIX =
+  "install bubblewrap 0.8.0 or later (the jail needs --disable-userns): Debian 12, Ubuntu 24.04 and Fedora 38 ship it; check with `bwrap --version`";
 
 const USERNS_DENIED = [
   /No permissions to creat\w* new namespace/i,
@@ -59,6 +61,9 @@ const USERNS_DENIED = [
 /** Turns a failed probe's stderr into a reason and a fix (pure). */
 export function classifyBwrapFailure(stderr: string): { reason: string; fix: string } {
   const detail = stderr.trim().split("\n")[0]?.trim() || "no message";
+  if (/Unknown option/i.test(stderr)) {
+    return { reason: `this bubblewrap is too old for the jail (bwrap said: ${detail})`, fix: BWRAP_UPGRADE_FIX };
+  }
   if (USERNS_DENIED.some((pattern) => pattern.test(stderr))) {
     return { reason: `bubblewrap cannot create the jail's namespaces on this host (bwrap said: ${detail})`, fix: USERNS_FIX };
   }
@@ -66,28 +71,6 @@ export function classifyBwrapFailure(stderr: string): { reason: string; fix: str
     reason: `bubblewrap's probe failed (bwrap said: ${detail})`,
     fix: `run \`bwrap ${bwrapProbeArgs().join(" ")}\` by hand to see why`,
   };
-}
-
-async function isExecutableFile(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-export async function findOnPath(
-  name: string,
-  pathEnv: string,
-  isExecutable: (path: string) => Promise<boolean> = isExecutableFile,
-): Promise<string | undefined> {
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir || !isAbsolute(dir)) continue;
-    const candidate = join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 export const runProbe: ProbeRunner = (command, args) =>
@@ -104,8 +87,8 @@ export const runProbe: ProbeRunner = (command, args) =>
 
 async function detectBwrap(options: DetectOptions): Promise<JailSupport> {
   const isExecutable = options.isExecutable ?? isExecutableFile;
-  const bwrap = await findOnPath("bwrap", options.pathEnv ?? process.env.PATH ?? "", isExecutable);
-  if (bwrap === undefined) {
+  const bwrap = findOnPath("bwrap", options.pathEnv ?? process.env.PATH ?? "", isExecutable);
+  if (bwrap === null) {
     return { kind: "unavailable", reason: "bubblewrap (bwrap) is not on PATH; bottle needs it to jail gvproxy's network", fix: BWRAP_INSTALL_FIX };
   }
   const probe = await (options.run ?? runProbe)(bwrap, bwrapProbeArgs());
@@ -116,7 +99,7 @@ async function detectBwrap(options: DetectOptions): Promise<JailSupport> {
 export async function detectJail(platform: NodeJS.Platform = process.platform, options: DetectOptions = {}): Promise<JailSupport> {
   if (platform === "linux") return detectBwrap(options);
   if (platform === "darwin") {
-    if (await (options.isExecutable ?? isExecutableFile)(SANDBOX_EXEC)) return { kind: "sandbox-exec", path: SANDBOX_EXEC };
+    if ((options.isExecutable ?? isExecutableFile)(SANDBOX_EXEC)) return { kind: "sandbox-exec", path: SANDBOX_EXEC };
     return {
       kind: "unavailable",
       reason: `${SANDBOX_EXEC} is missing; bottle needs it to jail gvproxy's network`,

@@ -1,7 +1,7 @@
 // The network jail that gvproxy runs in (design.md, "The network path", 3).
 // relay-inside.js and bwrap-launcher.js are entry scripts: run them, do not
 // import them; jailScripts() says where they are.
-export { bwrapArgs, isolationArgs, type BwrapArgsInput } from "./bwrap-args.js";
+export { bwrapArgs, isolationArgs, rootArgs, JAIL_GID, JAIL_UID, type BwrapArgsInput, type SystemMount } from "./bwrap-args.js";
 export {
   classifyBwrapFailure,
   detectJail,
@@ -13,6 +13,14 @@ export {
 } from "./detect.js";
 export { jailCommand, jailScripts, type JailCommand, type JailCommandInput, type JailScripts } from "./jail-command.js";
 export { startHostRelays, type HostRelays, type HostRelaysInput } from "./relay-host.js";
-export { relaySocketPath } from "./relay-socket.js";
+export { jailLayout, relaySocketPath, LONGEST_SOCKET_IN_RUN_DIR, type JailLayout } from "./jail-layout.js";
+export { jailFileTail, linkGvproxySocket, prepareJailDir, printableText, readJailFile } from "./jail-dir.js";
 export { sandboxProfile, type SandboxProfileInput } from "./sandbox-profile.js";
-export { existingMasks, jailReadOnlyPaths, packageRoot, MASK_CANDIDATES } from "./masks.js";
+export {
+  jailFileSystem,
+  nodeInstallDir,
+  systemMounts,
+  SYSTEM_DIRS,
+  type JailFileSystem,
+  type JailFileSystemInput,
+} from "./jail-filesystem.js";

@@ -1,9 +1,11 @@
 // The command line that runs `inner` (gvproxy) in the network jail (pure),
 // and where the compiled helper scripts live (not pure).
+import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bwrapArgs } from "./bwrap-args.js";
 import type { AvailableJail } from "./detect.js";
-import { isPort } from "./relay-socket.js";
+import type { JailFileSystem } from "./jail-filesystem.js";
+import { isPort, jailLayout } from "./jail-layout.js";
 import { sandboxProfile } from "./sandbox-profile.js";
 
 export interface JailCommandInput {
@@ -13,15 +15,14 @@ export interface JailCommandInput {
   ports: readonly number[];
   /** The jailed program and its arguments. */
   inner: readonly string[];
-  /** The node binary that runs the helper scripts (process.execPath). */
+  /** The node binary that runs the launcher on the host (process.execPath). */
   nodePath: string;
   /** Compiled relay-inside.js (Linux). */
   relayScript: string;
   /** Compiled bwrap-launcher.js (Linux). */
   launcherScript: string;
-  /** Linux: directories to hide, and paths under them to bind back read-only (see bwrapArgs). */
-  masks?: readonly string[];
-  readOnly?: readonly string[];
+  /** Linux: what the jail's file system holds (jailFileSystem()); its node runs relay-inside. */
+  fileSystem?: JailFileSystem;
 }
 
 export interface JailCommand {
@@ -37,8 +38,14 @@ export function jailCommand(input: JailCommandInput): JailCommand {
     case "bwrap": {
       // Linux: gvproxy sees only the jail's loopback, where relay-inside
       // listens on each sidecar port and carries the bytes to relay-host.
+      const fileSystem = input.fileSystem;
+      if (fileSystem === undefined) throw new Error("jailCommand: the bwrap jail needs its file system");
+      for (const path of [fileSystem.node, inner[0]!]) {
+        if (!isAbsolute(path)) throw new Error(`jailCommand: ${path} must be an absolute path to exist in the jail`);
+      }
+      const layout = jailLayout(runDir);
       const relay = [
-        input.nodePath,
+        fileSystem.node,
         input.relayScript,
         "--run",
         runDir,
@@ -48,12 +55,16 @@ export function jailCommand(input: JailCommandInput): JailCommand {
       ];
       return {
         command: input.nodePath,
-        args: [input.launcherScript, support.bwrap, ...bwrapArgs({ runDir, command: relay, masks: input.masks ?? [], readOnly: input.readOnly ?? [] })],
+        args: [
+          input.launcherScript,
+          support.bwrap,
+          ...bwrapArgs({ jailDir: layout.dir, relayDir: layout.relayDir, system: fileSystem.system, readOnly: fileSystem.readOnly, command: relay }),
+        ],
       };
     }
     case "sandbox-exec":
       // macOS: no relays; gvproxy dials host localhost:<port> itself and the
-      // profile forbids every other destination.
+      // profile forbids every other destination and every other unix socket.
       return { command: support.path, args: ["-p", sandboxProfile({ runDir, ports }), ...inner] };
     default:
       return unreachable(support);

@@ -1,9 +1,11 @@
 // Host side of the jail's relays: a unix socket per sidecar port at
-// <runDir>/relays/<P>.sock, each connection carried to 127.0.0.1:P.
+// <runDir>/jail/relays/<P>.sock, each connection carried to 127.0.0.1:P.
+// The jail sees that directory read-only (bwrapArgs binds it so, over the
+// writable jail dir), so it cannot swap a socket or the directory itself.
 import { chmod, lstat, mkdir, rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { pipeBoth } from "./pipe-both.js";
-import { isPort, relayDir, relaySocketPath } from "./relay-socket.js";
+import { isPort, jailLayout, relaySocketPath } from "./jail-layout.js";
 
 export interface HostRelays {
   /** One socket path per port, in the order given. */
@@ -42,8 +44,10 @@ function listenOnSocket(path: string, onConnection: (socket: Socket) => void): P
 export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promise<HostRelays> {
   for (const port of ports) if (!isPort(port)) throw new Error(`relay port ${port} is not a port (1-65535)`);
   const sockets = ports.map((port) => relaySocketPath(runDir, port));
-  const dir = relayDir(runDir);
+  const dir = jailLayout(runDir).relayDir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  // chmod follows symlinks: a directory planted by an earlier jail is refused.
+  if (!(await lstat(dir)).isDirectory()) throw new Error(`${dir} is not a directory; refusing to put relay sockets there`);
   await chmod(dir, 0o700);
 
   const servers: Server[] = [];

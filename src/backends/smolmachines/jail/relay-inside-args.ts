@@ -1,6 +1,6 @@
 // Command line of relay-inside.js (pure):
 //   --run <runDir> --port P [--port P2 …] -- <command> [args…]
-import { isPort } from "./relay-socket.js";
+import { isPort } from "./jail-layout.js";
 
 export interface RelayInsideArgs {
   runDir: string;

@@ -1,7 +1,7 @@
 // Entry script run INSIDE the jail, as its pid 1:
 //   node relay-inside.js --run <runDir> --port P [--port P2 …] -- <command> [args…]
 // Listens on the jail's 127.0.0.1:P for each sidecar port and carries every
-// connection over <runDir>/relays/<P>.sock to the host side (relay-host.ts).
+// connection over <runDir>/jail/relays/<P>.sock to the host side (relay-host.ts).
 // Once all listeners are up it runs the command, forwards stop signals to
 // it, and exits with its status. node: imports only (and siblings that obey
 // the same rule), so it starts fast.
@@ -10,7 +10,7 @@ import { createConnection, createServer, type Server } from "node:net";
 import { constants } from "node:os";
 import { pipeBoth } from "./pipe-both.js";
 import { parseRelayInsideArgs, RELAY_INSIDE_USAGE } from "./relay-inside-args.js";
-import { relaySocketPath } from "./relay-socket.js";
+import { relaySocketPath } from "./jail-layout.js";
 
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   }
 
   const [file, ...args] = command as [string, ...string[]];
-  child = spawn(file, args, { stdio: "inherit" });
+  // gvproxy needs no environment: it gets none (bwrap set only PWD).
+  child = spawn(file, args, { stdio: "inherit", env: {} });
   child.on("error", (error) => fail(`cannot start ${file}: ${error.message}`, 127));
   child.on("exit", (code, signal) => {
     for (const server of servers) server.close();

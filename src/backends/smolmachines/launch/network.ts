@@ -1,12 +1,13 @@
 // Step `network`: gvproxy in the jail. On Linux: host relays (unix sockets
-// in the run dir → the real sidecars), then bubblewrap with a new network
+// in <run>/jail → the real sidecars), then bubblewrap with a new network
 // namespace holding only `lo`, where relay-inside listens on the sidecar
-// ports and starts gvproxy. Ready = gvproxy's control socket exists.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+// ports and starts gvproxy. Ready = gvproxy's socket exists; the machine
+// then gets a checked hard link to it outside the jail.
+import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
-import { detectJail, existingMasks, jailCommand, jailReadOnlyPaths, jailScripts, packageRoot, startHostRelays } from "../jail/index.js";
+import { jailCommand, jailFileSystem, jailFileTail, jailScripts, linkGvproxySocket, prepareJailDir, printableText, startHostRelays } from "../jail/index.js";
 import { describeExit, waitForPath } from "../process/readiness.js";
 import { requireJail } from "./checks.js";
 import { freshLog } from "./logs.js";
@@ -14,17 +15,14 @@ import { launchServices } from "./services.js";
 
 const GVPROXY_READY_MS = 15_000;
 
-export function gvproxySocket(runDir: string): string {
-  return join(runDir, "gvproxy.sock");
-}
-
 export async function startNetwork(ctx: BottleContext, ports: Record<string, number>, gvproxyPath: string): Promise<{ socket: string; jail: string }> {
   const services = launchServices(ctx);
   const { supervisor, record, signal, unsafeNoJail, warn } = services;
-  const socket = gvproxySocket(ctx.runDir);
-  // gvproxy refuses to start over a socket file left by an earlier run.
-  for (const leftover of [socket, join(ctx.runDir, "gvproxy.pid")]) if (existsSync(leftover)) rmSync(leftover, { force: true });
-  const inner = [gvproxyPath, "-config", join(ctx.stageDir, "gvproxy.yaml")];
+  // A fresh jail dir: gvproxy cannot listen over a socket left by an earlier run, and nothing an earlier jail planted there is kept.
+  const layout = prepareJailDir(ctx.runDir);
+  // By real path: a symlink on the way could point at something the jail lacks.
+  const [gvproxy, config] = [realpathSync(gvproxyPath), realpathSync(join(ctx.stageDir, "gvproxy.yaml"))];
+  const inner = [gvproxy, "-config", config];
 
   let command: string;
   let args: string[];
@@ -33,7 +31,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     warn(
       "UNSAFE: --unsafe-no-jail is set: gvproxy runs WITHOUT a network jail. The guest can reach every host loopback port, the host's LAN and the internet through it. Use this only for debugging.",
     );
-    [command, args, jail] = [gvproxyPath, inner.slice(1), "none (--unsafe-no-jail)"];
+    [command, args, jail] = [gvproxy, inner.slice(1), "none (--unsafe-no-jail)"];
   } else {
     const support = (await requireJail(ctx, false))!;
     const sidecarPorts = Object.values(ports);
@@ -41,8 +39,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
       const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts });
       supervisor.defer(`closed the sidecar relays (${relays.sockets.length})`, () => relays.close());
     }
-    const masks = existingMasks();
-    const needed = [packageRoot(), process.execPath, gvproxyPath, join(ctx.stageDir, "gvproxy.yaml")];
+    const fileSystem = support.kind === "bwrap" ? jailFileSystem({ nodePath: process.execPath, files: [gvproxy, config] }) : undefined;
     ({ command, args } = jailCommand({
       support,
       runDir: ctx.runDir,
@@ -50,34 +47,30 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
       inner,
       nodePath: process.execPath,
       ...jailScripts(),
-      masks,
-      readOnly: jailReadOnlyPaths(needed, masks),
+      ...(fileSystem ? { fileSystem } : {}),
     }));
     jail = support.kind;
   }
 
-  const child = await supervisor.start("gvproxy", command, args, { logFile: freshLog(ctx.stageDir, "jail") });
+  // gvproxy needs no environment (it reads only its -config file), and the jail gets none of bottle's secrets.
+  const child = await supervisor.start("gvproxy", command, args, { logFile: freshLog(ctx.stageDir, "jail"), env: {} });
   supervisor.defer(`stopped gvproxy and its jail (pid ${child.pid})`, async () => {
     await child.stop();
-    rmSync(socket, { force: true });
+    rmSync(layout.gvproxySocket, { force: true });
+    rmSync(layout.hostGvproxySocket, { force: true });
   });
   record.addChild("jail", child.pid);
+  let socket: string;
   try {
-    await waitForPath(socket, { timeoutMs: GVPROXY_READY_MS, exited: child.exited, what: "gvproxy", signal });
+    await waitForPath(layout.gvproxySocket, { timeoutMs: GVPROXY_READY_MS, exited: child.exited, what: "gvproxy", signal });
+    socket = linkGvproxySocket(layout);
   } catch (error) {
     if (signal.aborted) throw error;
-    const tail = [child.logTail(), gvproxyLogTail(ctx.runDir)].filter(Boolean).join("\n");
+    // Both logs hold what the jailed gvproxy wrote: shown only as printable text.
+    const tail = printableText([child.logTail(), jailFileTail(layout.gvproxyLog)].filter(Boolean).join("\n"));
     throw new BottleError(`${error instanceof Error ? error.message : String(error)}${tail ? `\nlast log lines:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
   }
   // The guest's only network path: its death ends the launch (or the running bottle).
   child.onUnexpectedExit((exit) => services.fail(`gvproxy (in its jail) exited unexpectedly (${describeExit(exit)}); see ${join(ctx.stageDir, "logs", "gvproxy.log")}`));
   return { socket, jail };
-}
-
-function gvproxyLogTail(runDir: string): string {
-  try {
-    return readFileSync(join(runDir, "gvproxy.log"), "utf8").trimEnd().split("\n").slice(-10).join("\n");
-  } catch {
-    return "";
-  }
 }

@@ -9,6 +9,7 @@ import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult
 import type { LaunchRequest } from "../../types.js";
 import { checkStageDir } from "../../../paths.js";
 import { registerBottle, writableWorkspaces } from "../../../registry.js";
+import { jailLayout } from "../jail/index.js";
 import { startControlServer } from "../process/control.js";
 import { Smolvm } from "../process/smolvm.js";
 import { Supervisor } from "../process/supervisor.js";
@@ -167,7 +168,8 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
 function saveGvproxyLog(ctx: BottleContext, say: (message: string) => void): void {
   // In the middle of the teardown: a log that cannot be kept (a symlink planted in its place) must not stop it.
   try {
-    saveLogCopy(join(ctx.runDir, "gvproxy.log"), ctx.stageDir, "gvproxy");
+    // Written from inside the jail: read without following a symlink (or opening a FIFO) the jail may have put there.
+    saveLogCopy(jailLayout(ctx.runDir).gvproxyLog, ctx.stageDir, "gvproxy");
   } catch (error) {
     say(`warning: gvproxy's log was not kept: ${errorMessage(error)}`);
   }

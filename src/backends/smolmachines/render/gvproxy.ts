@@ -2,11 +2,12 @@
 // so only keys from its GvproxyConfig struct are written.
 import { stringify } from "yaml";
 import { PROXY_HOST } from "../guest-layout.js";
+import { jailLayout } from "../jail/jail-layout.js";
 import type { Subnet } from "../subnet.js";
 
 export interface GvproxyConfigOptions {
   subnet: Subnet;
-  /** The run dir: the only writable place inside gvproxy's jail. */
+  /** The run dir; gvproxy's files go in its jail/ subdirectory, the only place the jail can write. */
   runDir: string;
 }
 
@@ -14,10 +15,11 @@ const [PROXY_RECORD, PROXY_ZONE] = splitHost(PROXY_HOST);
 
 export function renderGvproxyConfig(opts: GvproxyConfigOptions): string {
   const { subnet, runDir } = opts;
+  const jail = jailLayout(runDir);
   const config = {
-    listen: [`unix://${runDir}/gvproxy.sock`],
-    "pid-file": `${runDir}/gvproxy.pid`,
-    "log-file": `${runDir}/gvproxy.log`,
+    listen: [`unix://${jail.gvproxySocket}`],
+    "pid-file": jail.gvproxyPid,
+    "log-file": jail.gvproxyLog,
     stack: {
       subnet: subnet.cidr,
       gatewayIP: subnet.gateway,

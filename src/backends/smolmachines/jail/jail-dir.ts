@@ -1,0 +1,78 @@
+// The launcher's side of <run>/jail. Whatever runs in the jail can write
+// there, so the launcher trusts no name in it: it starts from an empty
+// directory, reads the jail's files without following symlinks, and hands
+// the machine a hard link to gvproxy's socket that it has checked.
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readSync, rmSync } from "node:fs";
+import { jailLayout, type JailLayout } from "./jail-layout.js";
+
+/** A fresh, empty <run>/jail owned by this user, mode 0700 (whatever an earlier jail left there is removed). */
+export function prepareJailDir(runDir: string): JailLayout {
+  const layout = jailLayout(runDir);
+  // rm does not follow symlinks: a planted link is removed, not its target.
+  rmSync(layout.dir, { recursive: true, force: true });
+  rmSync(layout.hostGvproxySocket, { force: true });
+  mkdirSync(layout.dir, { mode: 0o700 });
+  const stat = lstatSync(layout.dir);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o777) !== 0o700) {
+    throw new Error(`${layout.dir} is not a private directory of this user after creating it; refusing to use it`);
+  }
+  return layout;
+}
+
+/**
+ * Links gvproxy's socket to <run>/gvproxy.sock once it is a socket of this
+ * user. link() does not follow a symlink, so a jail that swaps its socket
+ * for a link to another program's socket (docker.sock, an ssh-agent) cannot
+ * hand that to the machine; nor can it change the link afterwards.
+ */
+export function linkGvproxySocket(layout: JailLayout): string {
+  rmSync(layout.hostGvproxySocket, { force: true });
+  linkSync(layout.gvproxySocket, layout.hostGvproxySocket);
+  const stat = lstatSync(layout.hostGvproxySocket);
+  const uid = process.getuid?.();
+  if (!stat.isSocket() || (uid !== undefined && stat.uid !== uid)) {
+    rmSync(layout.hostGvproxySocket, { force: true });
+    throw new Error(`${layout.gvproxySocket} is not a unix socket of this user; gvproxy in its jail did not make it`);
+  }
+  return layout.hostGvproxySocket;
+}
+
+/**
+ * The end of a file the jail wrote (gvproxy's log), at most `maxBytes`, or
+ * undefined when it is not a regular file: opened without following a
+ * symlink and without blocking on a FIFO.
+ */
+export function readJailFile(path: string, maxBytes = 8 * 1024 * 1024): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined;
+    const length = Math.min(stat.size, maxBytes);
+    const buffer = Buffer.alloc(length);
+    const read = readSync(fd, buffer, 0, length, stat.size - length);
+    return buffer.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Text the jail wrote, made safe for a terminal: control characters other
+ * than newline and tab (escape sequences could rewrite the screen or the
+ * title, or feed a terminal's answerback) become "?".
+ */
+export function printableText(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
+}
+
+/** The last lines of a file the jail wrote, or "" (see readJailFile). */
+export function jailFileTail(path: string, lines = 10): string {
+  const text = readJailFile(path, 64 * 1024)?.toString("utf8") ?? "";
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
