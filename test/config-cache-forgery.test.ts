@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { skipSuite } from "./helpers/skip.js";
+import { makeUser } from "./helpers/users.js";
 import { homeFor, makeProject, runBottle, validConfig, writeConfig } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -153,22 +154,15 @@ test("a cache dir owned by another user is not used, with a warning", () => {
     skipSuite("config-cache-forgery (other owner)", "needs root to chown");
     return;
   }
-  const user = `bt-confload-${process.pid}`;
-  const made = spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", user]);
-  assert.is(made.status, 0, String(made.stderr));
-  try {
-    const uid = Number(spawnSync("id", ["-u", user], { encoding: "utf8" }).stdout.trim());
-    const project = builtProject();
-    forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
-    const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "config");
-    chownSync(dir, uid, uid);
-    const run = runBottle(["build"], { cwd: project });
-    assert.is(run.code, 0, run.stderr);
-    assert.match(run.stderr, `warning: not using the config cache: ${dir} is owned by uid ${uid}, not by you (uid 0)`);
-    assert.not.match(allowlist(project), "forged.example.net");
-  } finally {
-    spawnSync("userdel", [user]);
-  }
+  const { uid } = makeUser("confload");
+  const project = builtProject();
+  forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
+  const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "config");
+  chownSync(dir, uid, uid);
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stderr, `warning: not using the config cache: ${dir} is owned by uid ${uid}, not by you (uid 0)`);
+  assert.not.match(allowlist(project), "forged.example.net");
 });
 
 test.run();

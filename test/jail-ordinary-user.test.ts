@@ -10,13 +10,13 @@ import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { skipSuite } from "./helpers/skip.js";
+import { makeUser } from "./helpers/users.js";
 import { detectJail, jailCommand, jailFileSystem, jailLayout, jailScripts, prepareJailDir, type AvailableJail } from "../src/backends/smolmachines/jail/index.js";
 import { exitOf } from "./helpers/fakes.js";
 import { waitForOutput } from "./helpers/process.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const PROBE = fileURLToPath(new URL("./jail-probe.js", import.meta.url));
-const USER = `bt-jail-${process.pid}`;
 
 const support = await detectJail();
 const isRoot = process.getuid?.() === 0;
@@ -30,14 +30,7 @@ if (support.kind !== "bwrap") {
   let gid = -1;
 
   test.before(() => {
-    const made = spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", USER], { encoding: "utf8" });
-    assert.is(made.status, 0, made.stderr);
-    uid = Number(spawnSync("id", ["-u", USER], { encoding: "utf8" }).stdout.trim());
-    gid = Number(spawnSync("id", ["-g", USER], { encoding: "utf8" }).stdout.trim());
-  });
-
-  test.after(() => {
-    spawnSync("userdel", [USER]);
+    ({ uid, gid } = makeUser("jail"));
   });
 
   /** A run dir the user owns, with its jail dir and relays dir made as the launch makes them. */
