@@ -2,6 +2,7 @@
 // key is an error, so a misspelt field never passes silently.
 import { z } from "zod";
 import type { BottleConfigInput } from "./define.js";
+import { GIT_GATE_GUEST_ENV, gitGateRemotesSchema } from "./git-gate-schema.js";
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -99,7 +100,11 @@ export const configSchema = z
           .optional(),
       })
       .optional(),
-    gitGate: sidecarOrOff.optional(),
+    gitGate: z
+      .union([z.literal(false), sidecar, gitGateRemotesSchema], {
+        error: "expected `false`, `{ remotes: { origin: { url, token, push } } }` or a sidecar spec `{ command: [..., \"{port}\"], env?, ready? }`",
+      })
+      .optional(),
     supervise: sidecarOrOff.optional(),
     guest: z
       .strictObject({
@@ -114,6 +119,11 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const env = config.agent.env ?? {};
+    if (config.gitGate && "remotes" in config.gitGate) {
+      for (const name of Object.keys(env).filter((key) => GIT_GATE_GUEST_ENV.test(key))) {
+        ctx.addIssue({ code: "custom", path: ["agent", "env", name], message: "must not be set with gitGate.remotes: bottle sets git's GIT_CONFIG_* variables to route the remotes through the gate" });
+      }
+    }
     for (const name of Object.keys(config.agent.secrets ?? {})) {
       if (name in env) {
         ctx.addIssue({
