@@ -20,7 +20,7 @@ export const sidecars: TaskDef<BottleContext> = {
     // Everything that can refuse the launch, before anything starts.
     assertPreflight(preflight, { unsafeNoJail });
     assertSubnetFree(ctx.config.name, (needs.subnet as unknown as Subnet).octet);
-    await requireJail(ctx, unsafeNoJail);
-    return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!);
+    const jail = await requireJail(ctx, unsafeNoJail);
+    return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!, jail?.kind === "bwrap");
   },
 };

@@ -6,6 +6,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
+import { isBuiltinGitGate } from "../../../config/resolved.js";
+import { gitGateSocket } from "../../../gitgate/start.js";
 import { detectJail, existingMasks, jailCommand, jailReadOnlyPaths, jailScripts, packageRoot, startHostRelays } from "../jail/index.js";
 import { describeExit, waitForPath } from "../process/readiness.js";
 import { requireJail } from "./checks.js";
@@ -38,7 +40,9 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     const support = (await requireJail(ctx, false))!;
     const sidecarPorts = Object.values(ports);
     if (support.kind === "bwrap") {
-      const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts });
+      // The git gate listens on a socket in the run dir (sidecars.ts), reached only through its relay.
+      const unixTargets = isBuiltinGitGate(ctx.config.gitGate) && ports.gitGate !== undefined ? { [ports.gitGate]: gitGateSocket(ctx.runDir) } : {};
+      const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts, unixTargets });
       supervisor.defer(`closed the sidecar relays (${relays.sockets.length})`, () => relays.close());
     }
     const masks = existingMasks();

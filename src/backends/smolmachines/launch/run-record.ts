@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { BottleError } from "../../../errors.js";
 import { writeFileAtomic } from "../../../graph/index.js";
 import { killIfSame, processStartTime } from "../process/identity.js";
-import { RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type RuntimeRecord } from "../runtime-record.js";
+import { RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type GitGateRecord, type RuntimeRecord } from "../runtime-record.js";
 
 export class RunRecord {
   private constructor(
@@ -55,6 +55,12 @@ export class RunRecord {
 
   setPorts(ports: Record<string, number>): void {
     this.record.ports = { ...ports };
+    this.save();
+  }
+
+  setGitGate(gitGate: GitGateRecord | null): void {
+    if (gitGate) this.record.gitGate = gitGate;
+    else delete this.record.gitGate;
     this.save();
   }
 
