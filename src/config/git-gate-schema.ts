@@ -63,17 +63,23 @@ export const gitGateRemotesSchema = z.strictObject({
     // and a bad url are reported together.
     .record(z.string(), remote, { error: "expected `{ origin: { url, token, push } }`" })
     .refine((remotes) => Object.keys(remotes).length > 0, { error: "must name at least one remote" })
-    .superRefine((remotes, ctx) => {
-      const seen = new Map<string, string>();
-      for (const [name, { url }] of Object.entries(remotes)) {
-        if (name.length > 40 || !REMOTE_NAME.test(name)) {
-          ctx.addIssue({ code: "custom", path: [name], message: "is not a valid remote name: use a slug of lowercase letters, digits and single hyphens, at most 40 characters (e.g. `origin`)" });
+    // Run even when a remote's value has problems, so every problem is reported at once.
+    .superRefine(
+      (remotes, ctx) => {
+        const seen = new Map<string, string>();
+        for (const [name, value] of Object.entries(remotes)) {
+          if (name.length > 40 || !REMOTE_NAME.test(name)) {
+            ctx.addIssue({ code: "custom", path: [name], message: "is not a valid remote name: use a slug of lowercase letters, digits and single hyphens, at most 40 characters (e.g. `origin`)" });
+          }
+          const url: unknown = (value as { url?: unknown } | null)?.url;
+          if (typeof url !== "string") continue;
+          const first = seen.get(url);
+          if (first !== undefined) ctx.addIssue({ code: "custom", path: [name, "url"], message: `is also the url of remote \`${first}\`: one remote per upstream` });
+          else seen.set(url, name);
         }
-        const first = seen.get(url);
-        if (first !== undefined) ctx.addIssue({ code: "custom", path: [name, "url"], message: `is also the url of remote \`${first}\`: one remote per upstream` });
-        else seen.set(url, name);
-      }
-    }),
+      },
+      { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+    ),
 });
 
 /** Guest variables the gate's URL rewriting sets; the agent's env may not set them too. */
