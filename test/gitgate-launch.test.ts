@@ -187,4 +187,24 @@ test("a remote's token variable unset: launch fails naming it, before any sideca
   assertNoLeftovers(project, "any");
 });
 
+test("--unsafe-no-jail: no relay, so the gate listens on its loopback port, and the launch says who can reach it", async () => {
+  freshFakes(project);
+  const launcher = startBottle(project, ["launch", "--unsafe-no-jail"], { path: PATH, env: { FAKE_HANG: "smolvm:exec", [TOKEN_VAR]: TOKEN } });
+  try {
+    await waitForMarker(launcher, hangMarker(project, "smolvm:exec"));
+    const port = Number(/git gate: origin → \S+ at proxy\.internal:(\d+)/.exec(launcher.stderr())?.[1]);
+    assert.match(launcher.stderr(), `git gate: without the jail's relay it listens on 127.0.0.1:${port}, where every local user can use it`);
+    assert.not.ok(existsSync(join(project.runDir, "git-gate.sock")));
+    const guestEnv = { ...plainGitEnv(join(root, "guest")), GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `url.http://127.0.0.1:${port}/origin.git.insteadOf`, GIT_CONFIG_VALUE_0: url };
+    const ls = await git(["ls-remote", url, "refs/heads/main"], root, guestEnv);
+    assert.is(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /refs\/heads\/main/);
+  } finally {
+    await runBottle(project, ["stop", project.name]);
+  }
+  const exit = await launcher.exit;
+  assert.is(exit.code, 0, describe(exit));
+  assertNoLeftovers(project, "stopped");
+});
+
 test.run();

@@ -56,10 +56,13 @@ export function gitGateLaunchProcess(ctx: BottleContext, gitGate: GitGate, launc
 }
 
 /** The launch's lines about the gate: each remote, its upstream, where the guest reaches it. */
-export function gitGateSummary(gitGate: GitGate, port: number, gitleaks: string | null): string[] {
+export function gitGateSummary(gitGate: GitGate, port: number, gitleaks: string | null, listen: GateListen): string[] {
   const lines = Object.entries(gitGate.remotes).map(
     ([name, remote]) => `git gate: ${name} → ${remote.url} at proxy.internal:${port}; push: ${remote.push.length ? remote.push.join(", ") : "none (fetch only)"}`,
   );
+  if ("port" in listen) {
+    lines.push(`git gate: without the jail's relay it listens on 127.0.0.1:${port}, where every local user can use it (and its token); the Linux jail puts it on a unix socket only the relay reaches`);
+  }
   if (gitleaks === null) lines.push("git gate: gitleaks not found (PATH or .tools/bin; `npm run tools` installs it): every push will be refused");
   return lines;
 }

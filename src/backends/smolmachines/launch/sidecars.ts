@@ -66,7 +66,7 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
       readyTimeoutMs: GIT_GATE_READY_MS,
       ...("socket" in listen ? { socket: listen.socket } : {}),
       logRole: "git-gate",
-      summary: gitGateSummary(gitGate, port, gitleaks),
+      summary: gitGateSummary(gitGate, port, gitleaks, listen),
     };
   }
   if (name === "pipelock") {
