@@ -8,7 +8,8 @@
 // relay → host relay → gate → upstream path; `ls --json` and the launch's
 // output name each remote, its upstream and the gate's port; the token is
 // in no file, output or guest variable; an unset token variable fails the
-// launch naming it, before anything starts.
+// launch naming it, before anything starts; with --unsafe-no-jail (no relay)
+// the gate falls back to its loopback port and the launch says so.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from "node:fs";
 import { join } from "node:path";

@@ -6,12 +6,13 @@
 // refused with a message the agent sees, and the upstream's log shows that
 // no push request reached it.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startGateUnderTest, remote, type GateUnderTest } from "./helpers/git-gate.js";
 import { git, gitOk, type GitRun, makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "./helpers/git-upstream.js";
+import { filesUnder } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const GITLEAKS = ["/work/toolbuild/bin/gitleaks", join(process.cwd(), ".tools", "bin", "gitleaks")].find((path) => existsSync(path)) ?? null;
@@ -182,17 +183,6 @@ test("the upstream refusing a push (a protected branch): the agent sees the upst
   assert.match(gate.readLog(), /push origin refs\/heads\/agent\/protected: upstream refused/);
   await resetWork();
 });
-
-function filesUnder(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync(dir)) {
-    const path = join(dir, entry);
-    const stat = statSync(path, { throwIfNoEntry: false });
-    if (stat?.isDirectory()) found.push(...filesUnder(path));
-    else if (stat?.isFile()) found.push(path);
-  }
-  return found;
-}
 
 test("the token and the secret are in no file of the stage or run dir, no guest variable and no log line", async () => {
   const files = [...filesUnder(gate.stageDir), ...filesUnder(gate.runDir)];
