@@ -3,9 +3,6 @@
 import { z } from "zod";
 import { refGlobProblem } from "./git-ref-glob.js";
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** A remote's name is a path segment of the gate's URLs and a directory name: a slug. */
-const REMOTE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const SCP_LIKE = /^[^/:@]+@[^/:]+:/;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
 
@@ -37,50 +34,59 @@ const refGlob = z.string({ error: "expected a branch pattern (a string)" }).supe
   if (problem) ctx.addIssue({ code: "custom", message: `is not a ref glob (${problem}), e.g. \`agent/*\`` });
 });
 
-const remote = z.strictObject(
-  {
-    url: z.string({ error: "expected the upstream's https URL (a string)" }).superRefine((url, ctx) => {
-      const problem = upstreamUrlProblem(url);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
-    token: z.strictObject(
-      {
-        fromEnv: z.string().regex(ENV_NAME, { error: "is not a valid environment variable name" }),
-        username: z.string().min(1).regex(/^[^\s:]+$/, { error: "must not contain spaces or `:`" }).optional(),
-      },
-      { error: 'expected `{ fromEnv: "HOST_VAR" }`: the host variable holding the upstream token' },
-    ),
-    push: z.array(refGlob, { error: "expected an array of branch patterns, e.g. [\"agent/*\"]" }).optional(),
-    allowForcePush: z.boolean().optional(),
-    allowDelete: z.boolean().optional(),
-  },
-  { error: "expected a remote `{ url, token: { fromEnv }, push? }`" },
-);
+function remoteSchema(envName: z.ZodString) {
+  return z.strictObject(
+    {
+      url: z.string({ error: "expected the upstream's https URL (a string)" }).superRefine((url, ctx) => {
+        const problem = upstreamUrlProblem(url);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+      token: z.strictObject(
+        {
+          fromEnv: envName,
+          username: z.string().min(1).regex(/^[^\s:]+$/, { error: "must not contain spaces or `:`" }).optional(),
+        },
+        { error: 'expected `{ fromEnv: "HOST_VAR" }`: the host variable holding the upstream token' },
+      ),
+      push: z.array(refGlob, { error: "expected an array of branch patterns, e.g. [\"agent/*\"]" }).optional(),
+      allowForcePush: z.boolean().optional(),
+      allowDelete: z.boolean().optional(),
+    },
+    { error: "expected a remote `{ url, token: { fromEnv }, push? }`" },
+  );
+}
 
-export const gitGateRemotesSchema = z.strictObject({
-  remotes: z
-    // Names are checked beside the values (not as record keys), so a bad name
-    // and a bad url are reported together.
-    .record(z.string(), remote, { error: "expected `{ origin: { url, token, push } }`" })
-    .refine((remotes) => Object.keys(remotes).length > 0, { error: "must name at least one remote" })
-    // Run even when a remote's value has problems, so every problem is reported at once.
-    .superRefine(
-      (remotes, ctx) => {
-        const seen = new Map<string, string>();
-        for (const [name, value] of Object.entries(remotes)) {
-          if (name.length > 40 || !REMOTE_NAME.test(name)) {
-            ctx.addIssue({ code: "custom", path: [name], message: "is not a valid remote name: use a slug of lowercase letters, digits and single hyphens, at most 40 characters (e.g. `origin`)" });
+/**
+ * The `{ remotes }` form of gitGate. schema.ts passes its own pieces, so an
+ * environment variable name and a slug mean the same here as everywhere.
+ * A remote's name is a path segment of the gate's URLs and a directory name: a slug.
+ */
+export function gitGateRemotesSchema({ envName, slugPattern }: { envName: z.ZodString; slugPattern: RegExp }) {
+  return z.strictObject({
+    remotes: z
+      // Names are checked beside the values (not as record keys), so a bad name
+      // and a bad url are reported together.
+      .record(z.string(), remoteSchema(envName), { error: "expected `{ origin: { url, token, push } }`" })
+      .refine((remotes) => Object.keys(remotes).length > 0, { error: "must name at least one remote" })
+      // Run even when a remote's value has problems, so every problem is reported at once.
+      .superRefine(
+        (remotes, ctx) => {
+          const seen = new Map<string, string>();
+          for (const [name, value] of Object.entries(remotes)) {
+            if (name.length > 40 || !slugPattern.test(name)) {
+              ctx.addIssue({ code: "custom", path: [name], message: "is not a valid remote name: use a slug of lowercase letters, digits and single hyphens, at most 40 characters (e.g. `origin`)" });
+            }
+            const url: unknown = (value as { url?: unknown } | null)?.url;
+            if (typeof url !== "string") continue;
+            const first = seen.get(url);
+            if (first !== undefined) ctx.addIssue({ code: "custom", path: [name, "url"], message: `is also the url of remote \`${first}\`: one remote per upstream` });
+            else seen.set(url, name);
           }
-          const url: unknown = (value as { url?: unknown } | null)?.url;
-          if (typeof url !== "string") continue;
-          const first = seen.get(url);
-          if (first !== undefined) ctx.addIssue({ code: "custom", path: [name, "url"], message: `is also the url of remote \`${first}\`: one remote per upstream` });
-          else seen.set(url, name);
-        }
-      },
-      { when: (payload) => typeof payload.value === "object" && payload.value !== null },
-    ),
-});
+        },
+        { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+      ),
+  });
+}
 
 /** Guest variables the gate's URL rewriting sets; the agent's env may not set them too. */
 export const GIT_GATE_GUEST_ENV = /^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+|PARAMETERS)$/;

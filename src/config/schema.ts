@@ -101,7 +101,7 @@ export const configSchema = z
       })
       .optional(),
     gitGate: z
-      .union([z.literal(false), sidecar, gitGateRemotesSchema], {
+      .union([z.literal(false), sidecar, gitGateRemotesSchema({ envName, slugPattern: SLUG_PATTERN })], {
         error: "expected `false`, `{ remotes: { origin: { url, token, push } } }` or a sidecar spec `{ command: [..., \"{port}\"], env?, ready? }`",
       })
       .optional(),

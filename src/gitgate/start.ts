@@ -1,11 +1,8 @@
 // Starting the git gate: the command line and environment the launch's
-// sidecars step hands its supervisor, and startGitGate() for tests (and
-// the acceptance suite), which spawns it directly and waits until it is
-// ready. The gate's environment holds only PATH, its options, the tokens and
-// the secret values: no proxy variables, nothing else of the caller's.
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
-import { connect } from "node:net";
+// sidecars step hands its supervisor (tests start it the same way: see
+// test/helpers/git-gate.ts). The gate's environment holds only PATH, its
+// options, the tokens and the secret values: no proxy variables, nothing
+// else of the caller's.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GitRemote } from "../config/resolved.js";
@@ -64,52 +61,6 @@ export function gitGateProcess(input: GitGateInput): GitGateProcess {
   });
   for (const [name, value] of Object.entries(input.secrets)) env[`${SECRET_ENV_PREFIX}${name}`] = value;
   return { command: process.execPath, args: [gitGateProgram()], env };
-}
-
-export interface RunningGitGate {
-  pid: number;
-  exited: Promise<number | null>;
-  stop(): Promise<void>;
-}
-
-function accepts(listen: GateListen): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = "port" in listen ? connect({ host: "127.0.0.1", port: listen.port }) : connect({ path: listen.socket });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-/** Spawns the gate (output appended to its log) and resolves once it accepts connections. */
-export async function startGitGate(input: GitGateInput, timeoutMs = 15_000): Promise<RunningGitGate> {
-  const { command, args, env } = gitGateProcess(input);
-  const out = openSync(input.log, "a", 0o600);
-  const child = spawn(command, args, { env, stdio: ["ignore", out, out] });
-  closeSync(out);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  let done = false;
-  void exited.then(() => (done = true));
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    if (done) throw new Error(`the git gate exited (code ${await exited}) before it was ready; see ${input.log}`);
-    if (("socket" in input.listen ? existsSync(input.listen.socket) : true) && (await accepts(input.listen))) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`the git gate was not ready within ${timeoutMs} ms; see ${input.log}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
-  return {
-    pid: child.pid!,
-    exited,
-    stop: async () => {
-      if (!done) child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }
 
 /** The gate's socket in a bottle's run dir. */

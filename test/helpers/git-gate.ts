@@ -2,15 +2,52 @@
 // private run dir, reached through the host relay (relay-host.ts) from a
 // loopback port standing in for the jail's relay, with the guest's git
 // configured by the same GIT_CONFIG_* variables the Smolfile gets.
-import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { startHostRelays, type HostRelays } from "../../src/backends/smolmachines/jail/relay-host.js";
 import { pipeBoth } from "../../src/backends/smolmachines/jail/pipe-both.js";
 import { gitGateEnv } from "../../src/backends/smolmachines/render/smolfile.js";
 import type { GitGate, GitRemote } from "../../src/config/resolved.js";
-import { gitGateSocket, startGitGate, type RunningGitGate } from "../../src/gitgate/start.js";
+import { waitForPath, waitForPort } from "../../src/backends/smolmachines/process/readiness.js";
+import type { ExitInfo } from "../../src/backends/smolmachines/process/supervisor.js";
+import { gitGateProcess, gitGateSocket, type GitGateInput } from "../../src/gitgate/start.js";
 import { plainGitEnv } from "./git-upstream.js";
+
+export interface RunningGitGate {
+  pid: number;
+  exited: Promise<ExitInfo>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a git gate as the launch's sidecars step does (same command line
+ * and environment), its output appended to its log, and resolves once it
+ * is ready: its socket appeared, or its port accepts.
+ */
+export async function startGitGate(input: GitGateInput, timeoutMs = 15_000): Promise<RunningGitGate> {
+  const { command, args, env } = gitGateProcess(input);
+  const out = openSync(input.log, "a", 0o600);
+  const child = spawn(command, args, { env, stdio: ["ignore", out, out] });
+  closeSync(out);
+  const exited = new Promise<ExitInfo>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const wait = { timeoutMs, exited, what: "the git gate" };
+  try {
+    await ("socket" in input.listen ? waitForPath(input.listen.socket, wait) : waitForPort(input.listen.port, wait));
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    pid: child.pid!,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
 
 export interface GateUnderTest {
   gate: RunningGitGate;
