@@ -1,4 +1,4 @@
-// The git gate, a host-side sidecar:  node main.js  with its options in
+// The git gate, a host-side sidecar:  node main.js [<where>]  with its options in
 // BOTTLE_GIT_GATE (options.ts), each remote's upstream token and the
 // agent's secret values in BOTTLE_GIT_GATE_* variables. It prepares each
 // remote's mirror, then serves git's smart HTTP on a unix socket (mode

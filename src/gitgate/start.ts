@@ -60,7 +60,10 @@ export function gitGateProcess(input: GitGateInput): GitGateProcess {
     if (token !== undefined) env[tokenEnvName(index)] = token;
   });
   for (const [name, value] of Object.entries(input.secrets)) env[`${SECRET_ENV_PREFIX}${name}`] = value;
-  return { command: process.execPath, args: [gitGateProgram()], env };
+  // The argument only names the gate in `ps` (and lets a test's cleanup find
+  // it by its run dir); main.js reads everything from BOTTLE_GIT_GATE.
+  const where = "socket" in input.listen ? input.listen.socket : `127.0.0.1:${input.listen.port}`;
+  return { command: process.execPath, args: [gitGateProgram(), where], env };
 }
 
 /** The gate's socket in a bottle's run dir. */

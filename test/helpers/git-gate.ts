@@ -15,6 +15,12 @@ import type { ExitInfo } from "../../src/backends/smolmachines/process/superviso
 import { gitGateProcess, gitGateSocket, type GitGateInput } from "../../src/gitgate/start.js";
 import { plainGitEnv } from "./git-upstream.js";
 
+// A gate a failed test did not stop must not outlive the test file.
+const started = new Set<ReturnType<typeof spawn>>();
+process.on("exit", () => {
+  for (const child of started) child.kill("SIGKILL");
+});
+
 export interface RunningGitGate {
   pid: number;
   exited: Promise<ExitInfo>;
@@ -31,7 +37,13 @@ export async function startGitGate(input: GitGateInput, timeoutMs = 15_000): Pro
   const out = openSync(input.log, "a", 0o600);
   const child = spawn(command, args, { env, stdio: ["ignore", out, out] });
   closeSync(out);
-  const exited = new Promise<ExitInfo>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  started.add(child);
+  const exited = new Promise<ExitInfo>((resolve) =>
+    child.once("exit", (code, signal) => {
+      started.delete(child);
+      resolve({ code, signal });
+    }),
+  );
   const wait = { timeoutMs, exited, what: "the git gate" };
   try {
     await ("socket" in input.listen ? waitForPath(input.listen.socket, wait) : waitForPort(input.listen.port, wait));
