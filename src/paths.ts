@@ -54,7 +54,7 @@ export function checkStageDir(dir: string, options: { create?: boolean } = {}): 
   return checkPrivateDir(dir, {
     what: "stage dir",
     privateLevels: 1,
-    subdirs: ["logs", "guest"],
+    subdirs: ["logs", "guest", "git"],
     ...options,
     fix: "the stage holds the files that confine the guest and bottle writes logs there, so it must be yours alone, under directories nobody else can write; pass --stage a directory of your own",
   });

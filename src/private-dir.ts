@@ -170,8 +170,12 @@ export function readFileNoFollow(path: string): string | null {
   }
 }
 
-/** What a relative path (its components) is to bottle: a file or directory it makes, or null for anything else. */
-export type KnownName = (path: readonly string[]) => "file" | "dir" | null;
+/**
+ * What a relative path (its components) is to bottle: a file or directory it
+ * makes, a "tree" it owns whole (a directory walked, or a file, at any depth),
+ * or null for anything else.
+ */
+export type KnownName = (path: readonly string[]) => "file" | "dir" | "tree" | null;
 
 /**
  * Deletes the files and directories `known` recognises under `root`, never
@@ -194,10 +198,10 @@ export function removeKnownFiles(root: string, known: KnownName, options: { keep
       const path = join(dir, name);
       const st = lstatSync(path);
       const kind = known([...rel, name]);
-      if (kind === "dir" && st.isDirectory()) {
+      if ((kind === "dir" || kind === "tree") && st.isDirectory()) {
         if (walk(path, [...rel, name])) rmdirSync(path);
         else empty = false;
-      } else if (kind === "file" && !st.isDirectory()) {
+      } else if ((kind === "file" || kind === "tree") && !st.isDirectory()) {
         unlinkSync(path);
       } else {
         kept.push(path);

@@ -19,7 +19,7 @@ export const sidecars: TaskDef<BottleContext> = {
     const { unsafeNoJail } = launchServices(ctx);
     // Everything that can refuse the launch, before anything starts.
     assertPreflight(preflight, { unsafeNoJail });
-    await requireJail(ctx, unsafeNoJail);
-    return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!);
+    const jail = await requireJail(ctx, unsafeNoJail);
+    return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!, jail?.kind === "bwrap");
   },
 };

@@ -1,8 +1,15 @@
 import { join } from "node:path";
 import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
+import { isBuiltinGitGate, type BottleConfig } from "../src/config/resolved.js";
 
-/** The Smolfile: image, env with the proxy, secret references, mounts, no network. */
+/** The remotes the guest's git rewrites to the gate (names and upstream URLs: no token). */
+function gitGateUrls(config: BottleConfig): Record<string, string> | null {
+  if (!isBuiltinGitGate(config.gitGate)) return null;
+  return Object.fromEntries(Object.entries(config.gitGate.remotes).map(([name, remote]) => [name, remote.url]));
+}
+
+/** The Smolfile: image, env with the proxy (and the git gate's URL rewriting), secret references, mounts, no network. */
 export const smolfileToml: TaskDef<BottleContext> = {
   name: "smolfile.toml",
   description: "the Smolfile for smolvm machine create",
@@ -13,13 +20,14 @@ export const smolfileToml: TaskDef<BottleContext> = {
     agent: { env: config.agent.env, secrets: config.agent.secrets, workdir: config.agent.workdir },
     workspace: config.workspace,
     resources: config.resources,
+    gitGate: gitGateUrls(config),
     stageDir,
   }),
   writes: () => ["smolfile.toml"],
   run: async ({ ctx, needs, write }) => {
     const { renderSmolfile } = await import("../src/backends/smolmachines/render/smolfile.js");
     const ports = needs.ports as Record<string, number>;
-    write("smolfile.toml", renderSmolfile({ config: ctx.config, pipelockPort: ports.pipelock!, guestDirHost: join(ctx.stageDir, "guest") }));
+    write("smolfile.toml", renderSmolfile({ config: ctx.config, pipelockPort: ports.pipelock!, ...(ports.gitGate !== undefined ? { gitGatePort: ports.gitGate } : {}), guestDirHost: join(ctx.stageDir, "guest") }));
     return null;
   },
 };

@@ -74,7 +74,63 @@ test("an unknown nested key names its full path and lists the keys known there",
   const deeper = problemsOf(withConfig((c) => (c.agent.secrets = { TOKEN: { fromEnv: "HOST_TOKEN", value: "x" } })));
   assertOneProblemAt(deeper, "agent.secrets.TOKEN.value", /unknown key \(known keys here: fromEnv\)/);
   const inSidecar = problemsOf({ ...validConfig(), gitGate: { command: ["gate", "{port}"], comand: [] } });
-  assertOneProblemAt(inSidecar, "gitGate.comand", /unknown key \(known keys here: command, env, ready\)/);
+  assertOneProblemAt(inSidecar, "gitGate.comand", /unknown key \(known keys here: command, env, ready, remotes\)/);
+});
+
+// ---------------------------------------------------------------------------
+// gitGate.remotes: the built-in git gate
+
+const GATE_REMOTE = { url: "https://git.example.com/team/app.git", token: { fromEnv: "GIT_TOKEN" }, push: ["agent/*"] };
+
+test("gitGate.remotes is valid beside the sidecar form, with its defaults filled in", () => {
+  const result = validateConfig({ ...validConfig(), gitGate: { remotes: { origin: GATE_REMOTE, "docs-site": { url: "https://git.example.com/team/docs", token: { fromEnv: "DOCS_TOKEN", username: "oauth2" } } } } }, "/tmp");
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  if (!result.ok) return;
+  assert.equal(result.config.gitGate, {
+    remotes: {
+      origin: { url: GATE_REMOTE.url, token: { fromEnv: "GIT_TOKEN", username: "x-access-token" }, push: ["agent/*"], allowForcePush: false, allowDelete: false },
+      "docs-site": { url: "https://git.example.com/team/docs", token: { fromEnv: "DOCS_TOKEN", username: "oauth2" }, push: [], allowForcePush: false, allowDelete: false },
+    },
+  });
+});
+
+test("gitGate.remotes: every bad url, pattern, name and key is one problem naming its field", () => {
+  const problems = problemsOf({
+    ...validConfig(),
+    gitGate: {
+      remotes: {
+        Origin: { url: "git@github.com:team/app.git", token: { fromEnv: "GIT_TOKEN" }, push: ["agent/*", "a b", "x/**", "ends/", "x..y", "foo.lock", "@"] },
+        plain: { url: "http://git.example.com/app.git", token: { fromEnv: "GIT_TOKEN" } },
+        creds: { url: "https://user:pw@git.example.com/app.git", token: { fromEnv: "GIT_TOKEN" }, allowDelete: "yes" },
+        typo: { ...GATE_REMOTE, pushes: ["x"] },
+        notaurl: { url: "not a url", token: { from: "X" } },
+        again: { ...GATE_REMOTE },
+      },
+    },
+  });
+  const at = (path: string): string => problems.filter((p) => p.path === path).map((p) => p.message).join(" / ");
+  assert.match(at("gitGate.remotes.Origin"), "is not a valid remote name");
+  assert.match(at("gitGate.remotes.Origin.url"), "ssh upstreams are not supported by the git gate");
+  assert.is(at("gitGate.remotes.Origin.push[0]"), "");
+  for (const index of [1, 2, 3, 4, 5, 6]) assert.match(at(`gitGate.remotes.Origin.push[${index}]`), "is not a ref glob");
+  assert.match(at("gitGate.remotes.plain.url"), "must be an https:// URL");
+  assert.match(at("gitGate.remotes.creds.url"), "must not hold a user name or password");
+  assert.match(at("gitGate.remotes.creds.allowDelete"), "expected boolean");
+  assert.match(at("gitGate.remotes.typo.pushes"), /unknown key \(known keys here: allowDelete, allowForcePush, push, token, url\)/);
+  assert.match(at("gitGate.remotes.notaurl.url"), "is not a URL");
+  assert.match(at("gitGate.remotes.notaurl.token.from"), "unknown key");
+  assert.match(at("gitGate.remotes.again.url"), "is also the url of remote `origin`".replace("origin", "typo"));
+  assert.match(at("gitGate.remotes.notaurl.token.fromEnv"), "is required");
+  assert.is(problems.length, 16, JSON.stringify(problems, null, 1));
+});
+
+test("gitGate.remotes: an unknown key beside remotes, no remotes, and agent.env taking git's GIT_CONFIG_* variables are refused", () => {
+  assertOneProblemAt(problemsOf({ ...validConfig(), gitGate: { remotes: { origin: GATE_REMOTE }, bogus: 1 } }), "gitGate.bogus", "unknown key");
+  assertOneProblemAt(problemsOf({ ...validConfig(), gitGate: { remotes: {} } }), "gitGate.remotes", "must name at least one remote");
+  const taken = withConfig((c) => ((c.agent.env = { GIT_CONFIG_COUNT: "1" }), (c.gitGate = { remotes: { origin: GATE_REMOTE } })));
+  assertOneProblemAt(problemsOf(taken), "agent.env.GIT_CONFIG_COUNT", "must not be set with gitGate.remotes");
+  // Plain http is for a loopback upstream only (a local mirror, a test).
+  assert.ok(validateConfig({ ...validConfig(), gitGate: { remotes: { origin: { ...GATE_REMOTE, url: "http://127.0.0.1:8080/app.git" } } } }, "/tmp").ok);
 });
 
 const BAD_SLUGS: [string, string][] = [
@@ -130,7 +186,7 @@ test("a sidecar command without {port} is rejected at its command", () => {
 });
 
 test("a sidecar that is neither false nor a spec, or has a bad env value, is named precisely", () => {
-  assertOneProblemAt(problemsOf({ ...validConfig(), gitGate: true }), "gitGate", "expected `false` or a sidecar spec");
+  assertOneProblemAt(problemsOf({ ...validConfig(), gitGate: true }), "gitGate", /expected `false`, `{ remotes: .* } }` or a sidecar spec/);
   assertOneProblemAt(problemsOf({ ...validConfig(), supervise: { command: ["s", "{port}"], env: { TOKEN: 7 } } }), "supervise.env.TOKEN", "fromEnv");
 });
 
@@ -457,6 +513,12 @@ const BAD_CONFIGS: BadConfigCase[] = [
   { what: "egress.allow with a port", config: { ...validConfig(), egress: { allow: ["example.com:443"] } }, expect: ["egress.allow[0]: is not a host name"], problems: 1 },
   { what: "egress.allow with a path", config: { ...validConfig(), egress: { allow: ["ok.example.com", "example.com/v1"] } }, expect: ["egress.allow[1]: is not a host name"], problems: 1 },
   { what: "a sidecar command without {port}", config: { ...validConfig(), gitGate: { command: ["git-gate"] } }, expect: ["gitGate.command: must contain a `{port}` placeholder"], problems: 1 },
+  {
+    what: "a git gate remote with an ssh url and a bad branch pattern",
+    config: { ...validConfig(), gitGate: { remotes: { origin: { url: "git@github.com:team/app.git", token: { fromEnv: "GIT_TOKEN" }, push: ["agent/**"] } } } },
+    expect: ["gitGate.remotes.origin.url: ssh upstreams are not supported", "gitGate.remotes.origin.push[0]: is not a ref glob"],
+    problems: 2,
+  },
   { what: "agent.env setting HTTPS_PROXY", config: withConfig((c) => (c.agent.env = { HTTPS_PROXY: "http://evil:1" })), expect: ["agent.env: must not set HTTPS_PROXY"], problems: 1 },
   {
     what: "a secret also in env",

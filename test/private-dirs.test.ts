@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LAUNCHER_MARK_ENV, launcherMark, processStartTime, provenChild } from "../src/backends/smolmachines/process/identity.js";
-import { runDirFile } from "../src/backends/smolmachines/bottle-files.js";
+import { runDirFile, stageDirFile } from "../src/backends/smolmachines/bottle-files.js";
 import { checkPrivateDir, removeKnownFiles, type PrivateDirSpec } from "../src/private-dir.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -104,6 +104,21 @@ test("removeKnownFiles deletes only known names, a symlink at a known name itsel
   assert.ok(existsSync(join(run, "notes")));
   assert.not.ok(existsSync(join(run, "supervisor.json")));
   assert.not.ok(existsSync(join(run, "relays")));
+});
+
+test("removeKnownFiles takes the git gate's mirrors whole (links inside unlinked, not followed) and keeps other names under git/", () => {
+  const stage = tempDir("bpd-");
+  const elsewhere = tempDir("bpd-");
+  writeFileSync(join(elsewhere, "precious"), "mine\n");
+  mkdirSync(join(stage, "git", "origin.git", "objects", "ab"), { recursive: true });
+  writeFileSync(join(stage, "git", "origin.git", "objects", "ab", "cdef"), "blob");
+  writeFileSync(join(stage, "git", "origin.git", "HEAD"), "ref: refs/heads/main\n");
+  symlinkSync(elsewhere, join(stage, "git", "origin.git", "objects", "info"));
+  mkdirSync(join(stage, "git", "Not A Mirror"));
+  const kept = removeKnownFiles(stage, stageDirFile);
+  assert.equal(kept, [join(stage, "git", "Not A Mirror")]);
+  assert.not.ok(existsSync(join(stage, "git", "origin.git")));
+  assert.is(readFileSync(join(elsewhere, "precious"), "utf8"), "mine\n");
 });
 
 function sleeper(env: NodeJS.ProcessEnv): ChildProcess {

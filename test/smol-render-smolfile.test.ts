@@ -144,4 +144,34 @@ test("the same config renders the same bytes, whatever its key order", () => {
   assert.is(renderSmolfile({ config: a, ...opts }), renderSmolfile({ config: b, ...opts }));
 });
 
+test("the git gate: git rewrites each remote's URL to the gate, NO_PROXY keeps it off pipelock, and no token is written", () => {
+  const gitGate = {
+    remotes: {
+      origin: { url: "https://git.example.com/team/app.git", token: { fromEnv: "HOST_GIT_TOKEN", username: "x-access-token" }, push: ["agent/*"], allowForcePush: false, allowDelete: false },
+      docs: { url: "https://git.example.com/team/docs.git", token: { fromEnv: "HOST_DOCS_TOKEN", username: "x-access-token" }, push: [], allowForcePush: false, allowDelete: false },
+    },
+  };
+  const withGate = config({ gitGate });
+  withGate.agent.env = { ...withGate.agent.env, NO_PROXY: "localhost,proxy.internal" };
+  const text = renderSmolfile({ config: withGate, pipelockPort: 41234, gitGatePort: 45678, guestDirHost: GUEST_DIR_HOST });
+  const env = (parse(text) as { env: string[] }).env;
+  for (const entry of [
+    "GIT_CONFIG_COUNT=2",
+    "GIT_CONFIG_KEY_0=url.http://proxy.internal:45678/docs.git.insteadOf",
+    "GIT_CONFIG_VALUE_0=https://git.example.com/team/docs.git",
+    "GIT_CONFIG_KEY_1=url.http://proxy.internal:45678/origin.git.insteadOf",
+    "GIT_CONFIG_VALUE_1=https://git.example.com/team/app.git",
+    "NO_PROXY=localhost,proxy.internal",
+    "no_proxy=proxy.internal",
+    `HTTPS_PROXY=${PROXY}`,
+  ]) {
+    assert.ok(env.includes(entry), `${entry} missing from ${JSON.stringify(env)}`);
+  }
+  assert.not.match(text, "HOST_GIT_TOKEN");
+  assert.not.match(text, "HOST_DOCS_TOKEN");
+  // Without the built-in gate (or its port), none of it.
+  const plain = (parse(renderSmolfile({ config: config(), pipelockPort: 41234, gitGatePort: 45678, guestDirHost: GUEST_DIR_HOST })) as { env: string[] }).env;
+  assert.not.ok(plain.some((entry) => entry.startsWith("GIT_CONFIG_") || entry.startsWith("NO_PROXY")));
+});
+
 test.run();

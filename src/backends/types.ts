@@ -38,7 +38,14 @@ export interface Backend {
   buildWarning(results: Readonly<Record<string, Json>>): string | null;
   /** Runs the launch graph and the agent; resolves with the exit code. */
   launch(request: LaunchRequest): Promise<number>;
-  state(entry: BottleEntry): Promise<{ state: "running" | "stopped" | "stale"; why?: string; pid?: number; ports?: Record<string, number> }>;
+  state(entry: BottleEntry): Promise<{
+    state: "running" | "stopped" | "stale";
+    why?: string;
+    pid?: number;
+    ports?: Record<string, number>;
+    /** The running bottle's git gate: its port and each remote's upstream. */
+    gitGate?: { port: number; remotes: { name: string; upstream: string }[] };
+  }>;
   stop(entry: BottleEntry, say: (line: string) => void): Promise<void>;
   /**
    * Watch mode, after a run re-rendered `ran` (each with the reasons it ran)

@@ -6,7 +6,7 @@ import { HELP, JSON_OUTPUT, helpText, parseArgs, type CommandSpec } from "./args
 
 export const spec: CommandSpec = {
   name: "ls",
-  summary: "List the bottles on this machine: state (running, stopped, stale), subnet, ports, stage dir.",
+  summary: "List the bottles on this machine: state (running, stopped, stale), subnet, ports, stage dir, git gate remotes.",
   options: [JSON_OUTPUT, HELP],
   details: "A stale bottle's launcher died without cleaning up; `bottle rm NAME` clears it. A bottle whose run dir is unsafe (not yours, not 0700, a symlink) or not the one bottle derives for it is listed as refused, with why; ls reads only the registry and never runs a config.",
 };
@@ -19,7 +19,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     const backend = await loadBackend(entry.backend);
     // One entry whose run dir is unsafe, or that is not what bottle derives, must not hide the others.
     const state = await backend.state(entry).catch((error: unknown) => {
-      if (error instanceof BottleError) return { state: "refused" as const, why: error.message, ports: {}, pid: null };
+      if (error instanceof BottleError) return { state: "refused" as const, why: error.message, ports: {}, pid: null, gitGate: undefined };
       throw error;
     });
     rows.push({
@@ -28,6 +28,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       ...(state.why ? { why: state.why } : {}),
       subnet: `192.168.${entry.octet}.0/24`,
       ports: state.ports ?? {},
+      gitGate: state.gitGate ?? null,
       pid: state.pid ?? null,
       stage: entry.stageDir,
       config: entry.configPath,
@@ -44,6 +45,9 @@ export async function run(argv: readonly string[]): Promise<number> {
   const table = [["NAME", "STATE", "SUBNET", "PORTS", "STAGE"], ...rows.map((r) => [r.name, r.state, r.subnet, Object.entries(r.ports).map(([k, v]) => `${k}:${v}`).join(",") || "-", r.stage])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) console.log(row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join("  "));
+  for (const r of rows) {
+    for (const remote of r.gitGate?.remotes ?? []) console.log(`${r.name}: git gate ${remote.name} → ${remote.upstream} (proxy.internal:${r.gitGate!.port})`);
+  }
   for (const r of rows) {
     if (r.state === "refused") console.log(`${r.name}: ${r.why}`);
     else if (r.why) console.log(`${r.name}: stale: ${r.why}; \`bottle rm ${r.name}\` clears it`);

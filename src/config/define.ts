@@ -15,6 +15,24 @@ export interface SidecarSpec {
   ready?: { tcp?: true; timeoutMs?: number };
 }
 
+/** A repository the built-in git gate serves, with the host-side credential for its upstream. */
+export interface GitRemoteSpec {
+  /** The real upstream: https (plain http only to a loopback host). The agent uses this URL unchanged. */
+  url: string;
+  /** The host variable holding the upstream's token; it never enters the guest. `username` defaults to `x-access-token`. */
+  token: { fromEnv: string; username?: string };
+  /** Branch patterns the agent may push (`agent/*`; `refs/...` for a full ref). Default: none (fetch only). */
+  push?: string[];
+  /** Let a push rewrite a branch's history (a non-fast-forward update). Default false. */
+  allowForcePush?: boolean;
+  /** Let a push delete a branch. Default false. */
+  allowDelete?: boolean;
+}
+
+export interface GitGateSpec {
+  remotes: Record<string, GitRemoteSpec>;
+}
+
 export interface BottleConfigInput {
   /** The slug: names the stage dir, the run dir and the smolvm machine. */
   name: string;
@@ -36,7 +54,7 @@ export interface BottleConfigInput {
   };
   resources?: { cpus?: number; memoryMiB?: number };
   egress?: { allow?: string[] };
-  gitGate?: false | SidecarSpec;
+  gitGate?: false | SidecarSpec | GitGateSpec;
   supervise?: false | SidecarSpec;
   guest?: {
     /** Host path of a Linux gvforwarder binary to mount, or "image" when the image has one. */

@@ -8,6 +8,21 @@ export type Sidecar = {
   readyTimeoutMs: number;
 };
 
+export type GitRemote = {
+  url: string;
+  token: { fromEnv: string; username: string };
+  push: string[];
+  allowForcePush: boolean;
+  allowDelete: boolean;
+};
+
+/** The built-in git gate (as opposed to a gitGate sidecar command). */
+export type GitGate = { remotes: Record<string, GitRemote> };
+
+export function isBuiltinGitGate(gitGate: Sidecar | GitGate | null): gitGate is GitGate {
+  return gitGate !== null && "remotes" in gitGate;
+}
+
 export type BottleConfig = {
   name: string;
   backend: string;
@@ -21,7 +36,7 @@ export type BottleConfig = {
   workspace: { host: string; guest: string; readOnly: boolean } | null;
   resources: { cpus: number; memoryMiB: number };
   egress: { allow: string[] };
-  gitGate: Sidecar | null;
+  gitGate: Sidecar | GitGate | null;
   supervise: Sidecar | null;
   guest: {
     /** Absolute host path of the gvforwarder binary, or "image". */
@@ -34,3 +49,4 @@ export const DEFAULT_BACKEND = "smolmachines";
 export const DEFAULT_CPUS = 2;
 export const DEFAULT_MEMORY_MIB = 4096;
 export const DEFAULT_SIDECAR_READY_MS = 10_000;
+export const DEFAULT_GIT_TOKEN_USERNAME = "x-access-token";

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { BottleConfigInput } from "./define.js";
 import { egressHostProblem } from "./egress-host.js";
+import { GIT_GATE_GUEST_ENV, gitGateRemotesSchema } from "./git-gate-schema.js";
 
 import { SLUG_MAX, SLUG_PATTERN } from "./slug.js";
 
@@ -100,7 +101,11 @@ export const configSchema = z
           .optional(),
       })
       .optional(),
-    gitGate: sidecarOrOff.optional(),
+    gitGate: z
+      .union([z.literal(false), sidecar, gitGateRemotesSchema({ envName, slugPattern: SLUG_PATTERN })], {
+        error: "expected `false`, `{ remotes: { origin: { url, token, push } } }` or a sidecar spec `{ command: [..., \"{port}\"], env?, ready? }`",
+      })
+      .optional(),
     supervise: sidecarOrOff.optional(),
     guest: z
       .strictObject({
@@ -115,6 +120,11 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const env = config.agent.env ?? {};
+    if (config.gitGate && "remotes" in config.gitGate) {
+      for (const name of Object.keys(env).filter((key) => GIT_GATE_GUEST_ENV.test(key))) {
+        ctx.addIssue({ code: "custom", path: ["agent", "env", name], message: "must not be set with gitGate.remotes: bottle sets git's GIT_CONFIG_* variables to route the remotes through the gate" });
+      }
+    }
     for (const name of Object.keys(config.agent.secrets ?? {})) {
       if (name in env) {
         ctx.addIssue({

@@ -7,13 +7,15 @@ import {
   DEFAULT_BACKEND,
   DEFAULT_CPUS,
   DEFAULT_MEMORY_MIB,
+  DEFAULT_GIT_TOKEN_USERNAME,
   DEFAULT_SIDECAR_READY_MS,
   type BottleConfig,
+  type GitGate,
   type Sidecar,
 } from "./resolved.js";
 import { configSchema } from "./schema.js";
 import { hostProblems } from "./host-checks.js";
-import type { SidecarSpec } from "./define.js";
+import type { GitGateSpec, SidecarSpec } from "./define.js";
 
 export type Validation = { ok: true; config: BottleConfig } | { ok: false; problems: ConfigProblem[] };
 
@@ -49,7 +51,7 @@ export function validateConfig(raw: unknown, configDir: string): Validation {
       memoryMiB: input.resources?.memoryMiB ?? DEFAULT_MEMORY_MIB,
     },
     egress: { allow: input.egress?.allow ?? [] },
-    gitGate: toSidecar(input.gitGate),
+    gitGate: input.gitGate && "remotes" in input.gitGate ? toGitGate(input.gitGate) : toSidecar(input.gitGate),
     supervise: toSidecar(input.supervise),
     guest: { gvforwarder: gvforwarder === "image" ? "image" : resolve(configDir, gvforwarder) },
     network: { subnetOctet: input.network?.subnetOctet ?? null },
@@ -65,6 +67,20 @@ function toSidecar(spec: false | SidecarSpec | undefined): Sidecar | null {
     env: spec.env ?? {},
     readyTimeoutMs: spec.ready?.timeoutMs ?? DEFAULT_SIDECAR_READY_MS,
   };
+}
+
+function toGitGate(spec: GitGateSpec): GitGate {
+  const remotes: GitGate["remotes"] = {};
+  for (const [name, remote] of Object.entries(spec.remotes)) {
+    remotes[name] = {
+      url: remote.url,
+      token: { fromEnv: remote.token.fromEnv, username: remote.token.username ?? DEFAULT_GIT_TOKEN_USERNAME },
+      push: remote.push ?? [],
+      allowForcePush: remote.allowForcePush ?? false,
+      allowDelete: remote.allowDelete ?? false,
+    };
+  }
+  return { remotes };
 }
 
 /** The keys an object schema accepts at `path`, for "unknown key" messages. */

@@ -18,7 +18,12 @@ export const smolmachines: Backend = {
   state: async (entry) => {
     const { bottleState } = await import("./lifecycle.js");
     const { state, record, why } = bottleState(entry);
-    return { state, ...(why ? { why } : {}), ...(record ? { pid: record.pid, ports: record.ports } : {}) };
+    return {
+      state,
+      ...(why ? { why } : {}),
+      ...(record ? { pid: record.pid, ports: record.ports } : {}),
+      ...(state === "running" && record?.gitGate ? { gitGate: record.gitGate } : {}),
+    };
   },
   stop: async (entry, say) => (await import("./lifecycle.js")).stopBottle(entry, say),
   remove: async (entry, say) => (await import("./lifecycle.js")).removeBottle(entry, say),

@@ -6,6 +6,7 @@ import type { KnownName } from "../../private-dir.js";
 import { LOCK_FILE, STATE_FILE } from "../../graph/index.js";
 import { STAGE_MARK } from "./stage-mark.js";
 import { RUNTIME_RECORD, CONTROL_SOCKET } from "./runtime-record.js";
+import { GIT_GATE_SOCKET, MIRRORS_DIR } from "../../gitgate/start.js";
 
 /** writeFileAtomic's temp name for `name` (graph/files.ts tempPathFor). */
 function isTempOf(entry: string, names: ReadonlySet<string>): boolean {
@@ -14,7 +15,7 @@ function isTempOf(entry: string, names: ReadonlySet<string>): boolean {
 }
 
 const GVPROXY_FILES = new Set(["gvproxy.sock", "gvproxy.pid", "gvproxy.log"]);
-const RUN_FILES = new Set([RUNTIME_RECORD, CONTROL_SOCKET, ...GVPROXY_FILES]);
+const RUN_FILES = new Set([RUNTIME_RECORD, CONTROL_SOCKET, GIT_GATE_SOCKET, ...GVPROXY_FILES]);
 const RELAY_SOCKET = /^\d{1,5}\.sock$/;
 
 /** The run dir: the record, the control socket, gvproxy's files and the relay sockets, directly or under jail/. */
@@ -37,9 +38,13 @@ export const runDirFile: KnownName = (path) => {
 const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", STATE_FILE, LOCK_FILE, STAGE_MARK]);
 const GUEST_FILES = new Set(["net-up.sh", "gvforwarder"]);
 
-/** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/. */
+/** A remote's mirror: <remote slug>.git. */
+const MIRROR = /^[a-z0-9]+(?:-[a-z0-9]+)*\.git$/;
+
+/** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/, the git gate's mirrors. */
 export const stageDirFile: KnownName = (path) => {
   const [first, second, ...rest] = path;
+  if (first === MIRRORS_DIR) return second === undefined ? "dir" : MIRROR.test(second) ? "tree" : null;
   if (rest.length) return null;
   if (second === undefined) {
     if (first === "logs" || first === "guest") return "dir";

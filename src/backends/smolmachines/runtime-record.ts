@@ -22,8 +22,15 @@ export interface RuntimeRecord {
   /** Child processes by role, with their start time so a reused pid is never mistaken for them. */
   children: Record<string, { pid: number; startTime: string | null }>;
   startedAt: number;
+  /** The built-in git gate, once started: its port (proxy.internal:<port> in the guest) and each remote's upstream. */
+  gitGate?: GitGateRecord;
   /** The control socket `stop` and watch mode talk to. */
   control: string;
+}
+
+export interface GitGateRecord {
+  port: number;
+  remotes: { name: string; upstream: string }[];
 }
 
 export const CONTROL_SOCKET = "control.sock";

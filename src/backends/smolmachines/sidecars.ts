@@ -1,5 +1,5 @@
 // Which sidecars a bottle runs: pipelock always, git-gate and supervise when configured.
-import type { BottleConfig, Sidecar } from "../../config/resolved.js";
+import { isBuiltinGitGate, type BottleConfig, type Sidecar } from "../../config/resolved.js";
 
 export type SidecarName = "pipelock" | "gitGate" | "supervise";
 
@@ -10,6 +10,8 @@ export function activeSidecars(config: BottleConfig): SidecarName[] {
   return names;
 }
 
+/** A sidecar command from the config; null for the built-in git gate, which bottle starts itself. */
 export function configuredSidecar(config: BottleConfig, name: Exclude<SidecarName, "pipelock">): Sidecar | null {
-  return name === "gitGate" ? config.gitGate : config.supervise;
+  if (name === "supervise") return config.supervise;
+  return isBuiltinGitGate(config.gitGate) ? null : config.gitGate;
 }

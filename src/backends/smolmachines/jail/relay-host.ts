@@ -1,7 +1,8 @@
 // Host side of the jail's relays: a unix socket per sidecar port at
-// <runDir>/jail/relays/<P>.sock, each connection carried to 127.0.0.1:P.
-// The jail sees that directory read-only (bwrapArgs binds it so, over the
-// writable jail dir), so it cannot swap a socket or the directory itself.
+// <runDir>/jail/relays/<P>.sock, each connection carried to 127.0.0.1:P, or
+// to the unix socket a sidecar listens on instead (the git gate). The jail
+// sees that directory read-only (bwrapArgs binds it so, over the writable
+// jail dir), so it cannot swap a socket or the directory itself.
 import { chmod, lstat, mkdir, rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { pipeBoth } from "./pipe-both.js";
@@ -17,6 +18,8 @@ export interface HostRelays {
 export interface HostRelaysInput {
   runDir: string;
   ports: readonly number[];
+  /** A port whose sidecar listens on a unix socket: its connections go to that path, not to 127.0.0.1. */
+  unixTargets?: Readonly<Record<number, string>>;
 }
 
 /** Removes a socket left by an earlier run; anything else at the path is an error. */
@@ -41,7 +44,7 @@ function listenOnSocket(path: string, onConnection: (socket: Socket) => void): P
   });
 }
 
-export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promise<HostRelays> {
+export async function startHostRelays({ runDir, ports, unixTargets = {} }: HostRelaysInput): Promise<HostRelays> {
   for (const port of ports) if (!isPort(port)) throw new Error(`relay port ${port} is not a port (1-65535)`);
   const sockets = ports.map((port) => relaySocketPath(runDir, port));
   const dir = jailLayout(runDir).relayDir;
@@ -70,7 +73,8 @@ export async function startHostRelays({ runDir, ports }: HostRelaysInput): Promi
       const path = sockets[index] as string;
       await removeStaleSocket(path);
       const server = await listenOnSocket(path, (client) => {
-        const sidecar = createConnection({ host: "127.0.0.1", port, allowHalfOpen: true });
+        const target = unixTargets[port];
+        const sidecar = target === undefined ? createConnection({ host: "127.0.0.1", port, allowHalfOpen: true }) : createConnection({ path: target, allowHalfOpen: true });
         track(client);
         track(sidecar);
         pipeBoth(client, sidecar);

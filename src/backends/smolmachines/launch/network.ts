@@ -8,6 +8,8 @@ import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
 import { jailCommand, jailFileSystem, jailFileTail, jailScripts, linkGvproxySocket, prepareJailDir, printableText, startHostRelays } from "../jail/index.js";
+import { isBuiltinGitGate } from "../../../config/resolved.js";
+import { gitGateSocket } from "../../../gitgate/start.js";
 import { describeExit, waitForPath } from "../process/readiness.js";
 import { requireJail } from "./checks.js";
 import { freshLog } from "./logs.js";
@@ -36,7 +38,9 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     const support = (await requireJail(ctx, false))!;
     const sidecarPorts = Object.values(ports);
     if (support.kind === "bwrap") {
-      const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts });
+      // The git gate listens on a socket in the run dir (sidecars.ts), reached only through its relay.
+      const unixTargets = isBuiltinGitGate(ctx.config.gitGate) && ports.gitGate !== undefined ? { [ports.gitGate]: gitGateSocket(ctx.runDir) } : {};
+      const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts, unixTargets });
       supervisor.defer(`closed the sidecar relays (${relays.sockets.length})`, () => relays.close());
     }
     const fileSystem = support.kind === "bwrap" ? jailFileSystem({ nodePath: process.execPath, files: [gvproxy, config] }) : undefined;

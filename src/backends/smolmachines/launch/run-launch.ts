@@ -118,6 +118,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
       tty: Boolean(process.stdin.isTTY),
       attached: false,
       warn: (message) => say(`warning: ${message}`),
+      say,
       fail: (message) => {
         // Once teardown has begun, children ending is expected.
         if (controller.signal.aborted || supervisor.isTearingDown) return;

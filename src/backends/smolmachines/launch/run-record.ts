@@ -9,7 +9,7 @@ import { checkRunDir } from "../../../paths.js";
 import { removeKnownFiles } from "../../../private-dir.js";
 import { runDirFile } from "../bottle-files.js";
 import { killIfProven, markSelfAsLauncher, processStartTime } from "../process/identity.js";
-import { CONTROL_SOCKET, RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type RuntimeRecord } from "../runtime-record.js";
+import { CONTROL_SOCKET, RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type GitGateRecord, type RuntimeRecord } from "../runtime-record.js";
 
 export class RunRecord {
   private constructor(
@@ -60,6 +60,12 @@ export class RunRecord {
 
   setPorts(ports: Record<string, number>): void {
     this.record.ports = { ...ports };
+    this.save();
+  }
+
+  setGitGate(gitGate: GitGateRecord | null): void {
+    if (gitGate) this.record.gitGate = gitGate;
+    else delete this.record.gitGate;
     this.save();
   }
 

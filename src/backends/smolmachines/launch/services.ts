@@ -19,6 +19,8 @@ export interface LaunchServices {
   /** Set once the agent is attached: teardown then stops the machine instead of deleting a new one. */
   attached: boolean;
   warn(message: string): void;
+  /** A line of the launch's own output (stderr), e.g. where the git gate serves each remote. */
+  say(message: string): void;
   /** Ends the launch as failed (a sidecar or gvproxy died after it was ready): everything is torn down. */
   fail(message: string): void;
 }

@@ -1,12 +1,16 @@
 // Step `sidecars`: pipelock and the configured git-gate/supervise sidecars
-// on their 127.0.0.1 ports, each ready when its port accepts a connection.
+// on their 127.0.0.1 ports, each ready when its port accepts a connection;
+// the built-in git gate, behind the jail's relay, on a unix socket instead.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
+import { findOnPath } from "../../../host-tools.js";
 import { BottleError } from "../../../errors.js";
 import type { FromEnv } from "../../../config/define.js";
+import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { isPortFree } from "../ports.js";
-import { describeExit, listenerInGroup, waitForPort } from "../process/readiness.js";
+import { describeExit, listenerInGroup, waitForPath, waitForPort } from "../process/readiness.js";
 import { activeSidecars, configuredSidecar, type SidecarName } from "../sidecars.js";
+import { gitGateLaunchProcess, gitGateListen, gitGateSummary } from "./git-gate.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
 
@@ -28,7 +32,15 @@ interface SidecarCommand {
   args: string[];
   env: NodeJS.ProcessEnv;
   readyTimeoutMs: number;
+  /** Ready when this unix socket appears (the git gate behind the jail relay), instead of when the port accepts. */
+  socket?: string;
+  /** Its log is <stage>/logs/<logRole>.log. */
+  logRole: string;
+  /** Lines for the launch's output once it is ready. */
+  summary?: string[];
 }
+
+const GIT_GATE_READY_MS = 15_000;
 
 function resolveEnv(field: string, env: Record<string, string | FromEnv>): NodeJS.ProcessEnv {
   const resolved: NodeJS.ProcessEnv = {};
@@ -43,7 +55,22 @@ function resolveEnv(field: string, env: Record<string, string | FromEnv>): NodeJ
   return resolved;
 }
 
-function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pipelockPath: string): SidecarCommand {
+function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pipelockPath: string, relayed: boolean): SidecarCommand {
+  const gitGate = ctx.config.gitGate;
+  if (name === "gitGate" && isBuiltinGitGate(gitGate)) {
+    const listen = gitGateListen(ctx.runDir, port, relayed);
+    // ctx.pathEnv is PATH, then bottle's .tools/bin (`npm run tools`).
+    const gitleaks = findOnPath("gitleaks", ctx.pathEnv);
+    const secrets = resolveEnv("agent.secrets", ctx.config.agent.secrets) as Record<string, string>;
+    return {
+      // The gate and its hooks append their lines to the log the supervisor gives it.
+      ...gitGateLaunchProcess(ctx, gitGate, { listen, secrets, log: join(ctx.stageDir, "logs", "git-gate.log"), gitleaks }),
+      readyTimeoutMs: GIT_GATE_READY_MS,
+      ...("socket" in listen ? { socket: listen.socket } : {}),
+      logRole: "git-gate",
+      summary: gitGateSummary(gitGate, port, gitleaks, listen),
+    };
+  }
   if (name === "pipelock") {
     // pipelock scans its own environment for secrets (dlp.scan_env), so it
     // gets the agent's secret values under their guest names to recognise them leaving.
@@ -52,19 +79,30 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
       args: ["run", "--config", join(ctx.stageDir, "pipelock.yaml"), "--listen", `127.0.0.1:${port}`],
       env: { ...process.env, ...resolveEnv("agent.secrets", ctx.config.agent.secrets) },
       readyTimeoutMs: PIPELOCK_READY_MS,
+      logRole: name,
     };
   }
   const spec = configuredSidecar(ctx.config, name)!;
   const [command, ...args] = spec.command.map((part) => part.replaceAll("{port}", String(port)));
-  return { command: command!, args, env: { ...process.env, ...resolveEnv(`${name}.env`, spec.env) }, readyTimeoutMs: spec.readyTimeoutMs };
+  return {
+    command: command!,
+    args,
+    env: { ...process.env, ...resolveEnv(`${name}.env`, spec.env) },
+    readyTimeoutMs: spec.readyTimeoutMs,
+    logRole: name,
+  };
 }
 
-export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, pipelockPath: string): Promise<Record<string, number>> {
+/**
+ * `relayed`: the jail's host relays carry the guest's connections (bwrap),
+ * so the git gate can listen on a unix socket only they reach.
+ */
+export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, pipelockPath: string, relayed: boolean): Promise<Record<string, number>> {
   const services = launchServices(ctx);
   const { supervisor, record, signal } = services;
   // Every command line and environment first: a secret whose host variable
   // is unset fails the step before any sidecar has started.
-  const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, pipelockPath) }));
+  const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, pipelockPath, relayed) }));
   record.setPorts(ports);
   // Undone with the step: a record still listing them would make the ports
   // task of a retry (after a port was lost) keep them as held by this bottle.
@@ -72,13 +110,14 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
     record.setPorts({});
     return null;
   });
-  for (const { name, port, command, args, env, readyTimeoutMs } of planned) {
-    if (!(await isPortFree(port))) throw new PortTakenError(name, port);
-    const child = await supervisor.start(name, command, args, { env, logFile: freshLog(ctx.stageDir, name) });
+  for (const { name, port, command, args, env, readyTimeoutMs, socket, logRole, summary } of planned) {
+    if (socket === undefined && !(await isPortFree(port))) throw new PortTakenError(name, port);
+    const child = await supervisor.start(name, command, args, { env, logFile: freshLog(ctx.stageDir, logRole) });
     supervisor.defer(`stopped ${name} (pid ${child.pid})`, async () => void (await child.stop()));
     record.addChild(name, child.pid);
     try {
-      await waitForPort(port, { timeoutMs: readyTimeoutMs, exited: child.exited, what: name, signal });
+      const wait = { timeoutMs: readyTimeoutMs, exited: child.exited, what: name, signal };
+      await (socket === undefined ? waitForPort(port, wait) : waitForPath(socket, wait));
     } catch (error) {
       const tail = child.logTail();
       if (ADDRESS_IN_USE.test(tail)) throw new PortTakenError(name, port);
@@ -87,7 +126,15 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
       throw new BottleError(`${message}${tail ? `\nlast lines of ${child.logFile}:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
     }
     // The port answered, but is it our sidecar? Someone who took it first answers too.
-    if (listenerInGroup(port, child.pid) === false) throw new PortTakenError(name, port);
+    if (socket === undefined && listenerInGroup(port, child.pid) === false) throw new PortTakenError(name, port);
+    for (const line of summary ?? []) services.say(line);
+    if (name === "gitGate" && isBuiltinGitGate(ctx.config.gitGate)) {
+      record.setGitGate({ port, remotes: Object.entries(ctx.config.gitGate.remotes).map(([remote, { url }]) => ({ name: remote, upstream: url })) });
+      supervisor.defer("the run record's git gate", () => {
+        record.setGitGate(null);
+        return null;
+      });
+    }
     // From now on the guest depends on it: its death ends the launch (or the running bottle).
     child.onUnexpectedExit((exit) => services.fail(`${name} exited unexpectedly (${describeExit(exit)}); see ${child.logFile}`));
   }

@@ -1,12 +1,14 @@
 // The Smolfile for `smolvm machine create -s`. smolvm rejects unknown keys
 // (serde deny_unknown_fields), so only its documented keys are written.
 import { stringify } from "smol-toml";
-import type { BottleConfig } from "../../../config/resolved.js";
-import { GUEST_DIR, proxyUrl } from "../guest-layout.js";
+import { isBuiltinGitGate, type BottleConfig, type GitGate } from "../../../config/resolved.js";
+import { GUEST_DIR, PROXY_HOST, proxyUrl } from "../guest-layout.js";
 
 export interface SmolfileOptions {
   config: BottleConfig;
   pipelockPort: number;
+  /** The git gate's port (in the jail; the guest reaches it at proxy.internal), when gitGate has remotes. */
+  gitGatePort?: number;
   /** Host path of the stage's guest/ directory (net-up.sh, gvforwarder). */
   guestDirHost: string;
 }
@@ -21,11 +23,12 @@ export const IDLE_COMMAND =
 
 export function renderSmolfile(opts: SmolfileOptions): string {
   const { config, pipelockPort, guestDirHost } = opts;
+  const gate = isBuiltinGitGate(config.gitGate) && opts.gitGatePort !== undefined ? gitGateEnv(config.gitGate, proxyUrl(opts.gitGatePort), config.agent.env) : {};
   const smolfile: Record<string, unknown> = {
     image: config.image,
     entrypoint: ["/bin/sh", "-c"],
     cmd: [IDLE_COMMAND],
-    env: renderEnv(config.agent.env, proxyUrl(pipelockPort)),
+    env: renderEnv({ ...config.agent.env, ...gate }, proxyUrl(pipelockPort)),
     workdir: config.agent.workdir,
     cpus: config.resources.cpus,
     memory: config.resources.memoryMiB,
@@ -44,6 +47,28 @@ function renderEnv(env: Record<string, string>, proxy: string): string[] {
     .filter(([key]) => !proxyNames.includes(key))
     .map(([key, value]) => `${key}=${value}`);
   return [...own, ...PROXY_ENV_NAMES.map((name) => `${name}=${proxy}`)];
+}
+
+/**
+ * What makes git in the guest use the gate for each remote's real URL
+ * (`url.<gate>/<name>.git.insteadOf=<upstream>`, as GIT_CONFIG_* variables,
+ * which no file in the guest can override) and keeps the gate's traffic
+ * off pipelock (NO_PROXY: other hosts still go through the proxy). No
+ * token: the gate adds it on the host.
+ */
+export function gitGateEnv(gitGate: GitGate, gateUrl: string, agentEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  const names = Object.keys(gitGate.remotes).sort();
+  env.GIT_CONFIG_COUNT = String(names.length);
+  names.forEach((name, index) => {
+    env[`GIT_CONFIG_KEY_${index}`] = `url.${gateUrl}/${name}.git.insteadOf`;
+    env[`GIT_CONFIG_VALUE_${index}`] = gitGate.remotes[name]!.url;
+  });
+  for (const key of ["NO_PROXY", "no_proxy"]) {
+    const own = (agentEnv[key] ?? "").split(",").filter((host) => host !== "" && host !== PROXY_HOST);
+    env[key] = [...own, PROXY_HOST].join(",");
+  }
+  return env;
 }
 
 /** Only the name of the host variable is written; smolvm reads its value at start/exec. */
