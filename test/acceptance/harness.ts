@@ -11,10 +11,11 @@ import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../helpers/fakes.js";
+import { makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "../helpers/git-upstream.js";
 import { BOTTLE_MAIN } from "../helpers/lifecycle.js";
 import { FAKES_BIN, NSVM_BIN, realNetworkTools, type RealNetworkTools } from "../helpers/real-tools.js";
 import { decodeAnswer, encodeQuery } from "./dns-wire.js";
-import { DIRECT_MARKER, DONE_LINE, ERROR_PREFIX, RESULT_PREFIX, type ProbeResult, type Step } from "./probe-protocol.js";
+import { DIRECT_MARKER, DONE_LINE, ERROR_PREFIX, RESULT_PREFIX, STEPS, type ProbeResult, type Step } from "./probe-protocol.js";
 import { buildRows, type HostCheck, type Row } from "./rows.js";
 import { inPrivateMounts, makeWorld, type World } from "./world.js";
 
@@ -70,6 +71,7 @@ function writeConfig(projectDir: string, env: Record<string, string>, allow: str
     agent: { command: ["node", "/workspace/.probe/probe.js"], env, secrets: { CANARY: { fromEnv: "BOTTLE_ACCEPTANCE_CANARY" } } },
     workspace: { host: "./ws", guest: "/workspace" },
     egress: { allow },
+    gitGate: { remotes: { origin: { url: env.PROBE_GIT_URL!, token: { fromEnv: "BOTTLE_ACCEPTANCE_GIT_TOKEN" }, push: ["agent/*"] } } },
     guest: { gvforwarder },
   };
   writeFileSync(join(projectDir, "bottle.config.ts"), `export default ${JSON.stringify(config, null, 2)};\n`);
@@ -129,6 +131,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     socket.destroy();
   });
   let loopbackConnections = 0;
+  let upstream: Upstream | undefined;
   try {
     world = await makeWorld(root, [ALLOWED, BLOCKED]);
     const resolverWorks = await hostDnsQuery(world.address, `control.${EXFIL}`);
@@ -138,7 +141,15 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     installAgentScripts(join(projectDir, "ws"), PROBE_FILES);
     const syncDir = join(projectDir, "ws", ".sync");
     mkdirSync(syncDir);
+    // The git upstream: smart HTTP on host loopback, requiring its token (only the gate on the host holds it).
+    const gitToken = `tok-${randomBytes(18).toString("base64url")}`;
+    const gitRoot = join(root, "git-upstream");
+    mkdirSync(gitRoot);
+    const gitEnv = plainGitEnv(gitRoot);
+    const upstreamRepo = makeUpstreamRepo(gitRoot, "app", gitEnv);
+    upstream = await startUpstream(gitRoot, gitToken, gitEnv);
     const agentEnv = {
+      PROBE_GIT_URL: upstream.url("app"),
       PROBE_UPSTREAM_IP: world.address,
       PROBE_ALLOWED_HOST: ALLOWED,
       PROBE_BLOCKED_HOST: BLOCKED,
@@ -149,7 +160,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     };
     writeConfig(projectDir, agentEnv, [ALLOWED], tools.gvforwarder);
     const canary = `bac-${randomBytes(24).toString("base64url")}`;
-    const env = launchEnv(root, tools, { FAKE_PIPELOCK_FORWARD: "1", BOTTLE_ACCEPTANCE_CANARY: canary });
+    const env = launchEnv(root, tools, { FAKE_PIPELOCK_FORWARD: "1", BOTTLE_ACCEPTANCE_CANARY: canary, BOTTLE_ACCEPTANCE_GIT_TOKEN: gitToken });
     const runDir = join(env.XDG_RUNTIME_DIR!, "bottle", NAME);
 
     const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch", "--watch", ...(options.unsafeNoJail ? ["--unsafe-no-jail"] : [])]);
@@ -195,6 +206,10 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
           hostChecks.set("gateway-api-expose", { ok: seen !== "connected", note: `host 127.0.0.1:${exposePort}: ${seen}` });
           return;
         }
+        case "git-secret": {
+          gitMark = upstream!.requests.length;
+          return;
+        }
         case "edit-allowlist": {
           const before = pipelockPid(runDir);
           writeConfig(projectDir, agentEnv, [ALLOWED, BLOCKED], tools.gvforwarder);
@@ -206,9 +221,10 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
         }
       }
     };
+    let gitMark: number | undefined;
     const handled = new Set<string>();
     const syncWatcher = watch(syncDir, () => {
-      for (const step of ["exposed", "edit-allowlist"] as const) {
+      for (const step of STEPS) {
         if (handled.has(step) || !existsSync(join(syncDir, `${step}.ready`))) continue;
         handled.add(step);
         void answer(step).finally(() => writeFileSync(join(syncDir, `${step}.go`), "go"));
@@ -256,6 +272,13 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     hostChecks.set("dns-exfil-non-a", { ok: exfil === 0 && resolverWorks, note: `test resolver: ${exfil} crafted quer(ies); it answered the harness's control query: ${resolverWorks ? "yes" : "NO"}` });
     const directDns = dnsNames.filter((n) => n.startsWith("direct-")).length;
     hostChecks.set("dns-direct-resolver", { ok: directDns === 0, note: `test resolver: ${directDns} direct quer(ies)` });
+    const pushedAfterMark = gitMark === undefined ? [] : upstream.pushesSince(gitMark);
+    hostChecks.set("git-push-secret", {
+      ok: gitMark !== undefined && pushedAfterMark.length === 0,
+      note: gitMark === undefined ? "the probe never reached the secret push" : `upstream: ${pushedAfterMark.length} receive-pack request(s) after the secret push began`,
+    });
+    const landed = spawnSync("git", ["--git-dir", upstreamRepo, "rev-parse", "--verify", "--quiet", "refs/heads/agent/ok"], { env: gitEnv }).status === 0;
+    hostChecks.set("git-push-allowed", { ok: landed, note: `upstream has agent/ok: ${landed ? "yes" : "no"}` });
     const helloBody = `hello from ${ALLOWED} ${world.nonce} /hello`;
     hostChecks.set("allowed-host", { ok: results.get("allowed-host")?.observed.includes(helloBody) ?? false, note: `expected body "${helloBody}"` });
     const afterBody = `hello from ${BLOCKED} ${world.nonce} /after-edit`;
@@ -273,6 +296,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
       output,
     };
   } finally {
+    await upstream?.close();
     loopback.close();
     world?.close();
     spawnSync(join(NSVM_BIN, "smolvm"), ["machine", "delete", "--name", `bottle-${NAME}`, "-f"], { env: { ...process.env, FAKES_STATE: join(root, "f") }, stdio: "ignore" });

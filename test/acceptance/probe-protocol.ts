@@ -15,5 +15,5 @@ export interface ProbeResult {
 }
 
 /** Steps where the probe waits for the harness: it writes `<step>.ready` in the sync dir, the harness `<step>.go`. */
-export const STEPS = ["exposed", "edit-allowlist"] as const;
+export const STEPS = ["exposed", "edit-allowlist", "git-secret"] as const;
 export type Step = (typeof STEPS)[number];

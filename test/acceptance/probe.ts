@@ -4,6 +4,7 @@
 // is what a sealed bottle must show. The harness adds what only the host can
 // see (a server that must have received nothing) and prints the table.
 // Everything it needs comes from its environment (agent.env, agent.secrets).
+import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { connect, createServer, isIPv6 } from "node:net";
@@ -28,6 +29,7 @@ const exposePort = Number(env("PROBE_EXPOSE_PORT"));
 const exfilDomain = env("PROBE_EXFIL_DOMAIN");
 const syncDir = env("PROBE_SYNC_DIR");
 const proxy = new URL(env("HTTP_PROXY"));
+const gitUrl = env("PROBE_GIT_URL");
 
 function report(id: string, ok: boolean, observed: string): void {
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ id, ok, observed })}\n`);
@@ -215,6 +217,26 @@ async function main(): Promise<void> {
   report("gateway-api-expose", true, `asked gvproxy to expose ${guestIp}:8080 on 127.0.0.1:${exposePort}: ${describe(expose)}`);
   await handshake("exposed", { port: exposePort });
   server.close();
+
+  // git through the gate: the agent uses the upstream's own URL; the Smolfile's git config sends it to the gate.
+  const gitIn = (cwd: string, ...args: string[]) =>
+    spawnSync("git", ["-c", "user.name=probe", "-c", "user.email=probe@example.invalid", ...args], { cwd, encoding: "utf8", timeout: 60_000 });
+  const describeGit = (run: ReturnType<typeof gitIn>) => `exit ${run.status}${run.stderr.trim() ? `: ${run.stderr.trim().split("\n").map((l) => l.trim()).filter((l) => /remote:|error|fatal|rejected/.test(l)).slice(0, 3).join(" / ")}` : ""}`;
+  const clone = gitIn("/tmp", "clone", "--quiet", gitUrl, "/tmp/app");
+  report("git-clone", clone.status === 0 && existsSync("/tmp/app/README.md"), describeGit(clone));
+  writeFileSync("/tmp/app/ok.txt", "a clean change\n");
+  gitIn("/tmp/app", "checkout", "--quiet", "-b", "agent/ok");
+  gitIn("/tmp/app", "add", "ok.txt");
+  gitIn("/tmp/app", "commit", "--quiet", "-m", "clean");
+  const clean = gitIn("/tmp/app", "push", "--quiet", "origin", "agent/ok");
+  report("git-push-allowed", clean.status === 0, describeGit(clean));
+  writeFileSync("/tmp/app/leak.txt", `token=${canary}\n`);
+  gitIn("/tmp/app", "checkout", "--quiet", "-b", "agent/leak");
+  gitIn("/tmp/app", "add", "leak.txt");
+  gitIn("/tmp/app", "commit", "--quiet", "-m", "leak");
+  await handshake("git-secret");
+  const leak = gitIn("/tmp/app", "push", "origin", "agent/leak");
+  report("git-push-secret", leak.status !== 0 && /remote: git gate: push to origin refused/.test(leak.stderr), describeGit(leak));
 
   // Live allowlist edit: the harness adds the blocked host and waits for the reload.
   await handshake("edit-allowlist");

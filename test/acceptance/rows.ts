@@ -36,6 +36,9 @@ export const ROWS: readonly RowSpec[] = [
   { id: "dns-exfil-non-a", attempt: "DNS: TXT, MX and AAAA for a crafted name under a test domain", expected: "the test resolver saw none of them" },
   { id: "dns-direct-resolver", attempt: "DNS: a direct query to the test resolver's address", expected: "no answer; the resolver saw nothing" },
   { id: "gateway-api-expose", attempt: "gvproxy's gateway API: expose a guest port on 127.0.0.1", expected: "nothing new reachable on the host" },
+  { id: "git-clone", attempt: "control: git clone of the upstream's URL (the git gate serves it)", expected: "the upstream's files" },
+  { id: "git-push-allowed", attempt: "control: git push of a clean commit to an allowed branch", expected: "lands upstream" },
+  { id: "git-push-secret", attempt: "a secret pushed through the git gate", expected: "refused before any upstream contact" },
   { id: "live-allowlist-edit", attempt: "control: a blocked host after a live egress.allow edit (bottle watch)", expected: "200 from the host, pipelock not restarted" },
 ];
 
