@@ -16,7 +16,8 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fakesBinDir, readPipelockEvents } from "./helpers/fakes.js";
+import { findTool } from "../src/host-tools.js";
+import { fakesBinDir, isAlive, readPipelockEvents } from "./helpers/fakes.js";
 import { git, gitOk, makeUpstreamRepo, plainGitEnv, startUpstream } from "./helpers/git-upstream.js";
 import {
   assertNoLeftovers,
@@ -42,7 +43,7 @@ const upstream = await startUpstream(join(root, "repos"), TOKEN, hostEnv);
 const url = upstream.url("app");
 
 // gitleaks on the launch's PATH (without it every push is refused: gitgate-push proves that).
-const GITLEAKS = ["/work/toolbuild/bin/gitleaks", join(process.cwd(), ".tools", "bin", "gitleaks")].find((path) => existsSync(path));
+const GITLEAKS = findTool("gitleaks");
 const toolsBin = tempDir("gitgate-bin-");
 if (GITLEAKS) symlinkSync(GITLEAKS, join(toolsBin, "gitleaks"));
 const PATH = `${fakesBinDir}:${toolsBin}:${process.env.PATH ?? "/usr/bin:/bin"}`;
@@ -206,6 +207,21 @@ test("--unsafe-no-jail: no relay, so the gate listens on its loopback port, and 
   const exit = await launcher.exit;
   assert.is(exit.code, 0, describe(exit));
   assertNoLeftovers(project, "stopped");
+});
+
+test("a launcher killed with -9 leaves the gate (it holds the token): rm proves it the launcher's and kills it", async () => {
+  freshFakes(project);
+  const launcher = startBottle(project, ["launch"], { path: PATH, env: { FAKE_HANG: "smolvm:exec", [TOKEN_VAR]: TOKEN } });
+  await waitForMarker(launcher, hangMarker(project, "smolvm:exec"));
+  const record = JSON.parse(readFileSync(join(project.runDir, "supervisor.json"), "utf8")) as { children: Record<string, { pid: number }> };
+  const gate = record.children.gitGate?.pid;
+  assert.ok(gate !== undefined && isAlive(gate), "the gate runs");
+  launcher.child.kill("SIGKILL");
+  await launcher.exited;
+  assert.ok(isAlive(gate), "the gate outlives its launcher (it has no parent-death signal)");
+  const rm = await runBottle(project, ["rm", project.name, "--yes"], { path: PATH });
+  assert.is(rm.code, 0, describe(rm));
+  assert.not.ok(isAlive(gate), `the gate (pid ${gate}) was left running: ${rm.stdout}`);
 });
 
 test.run();

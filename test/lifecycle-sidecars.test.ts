@@ -67,8 +67,12 @@ test("git-gate runs beside pipelock on its own port with its own relay, and is s
     "stopped pipelock (pid N)",
   ]);
   assert.match(exit.stderr, "closed the sidecar relays (2)");
-  assert.ok(existsSync(join(gated.stageDir, "logs", "gitGate.log")), "gitGate's log is kept");
+  assert.ok(existsSync(join(gated.stageDir, "logs", "git-gate.log")), "the gate's log is kept, under the name the built-in gate uses");
   assertNoLeftovers(gated, "stopped");
+  // rm deletes only names bottle knows: the log must be one of them, or the stage dir stays.
+  const rm = await runBottle(gated, ["rm", gated.name, "--yes"]);
+  assert.is(rm.code, 0, describe(rm));
+  assert.not.ok(existsSync(gated.stageDir), `rm kept ${gated.stageDir}: ${rm.stdout}`);
 });
 
 for (const role of ["pipelock", "jail"] as const) {
@@ -94,7 +98,7 @@ test("FAKE_FAIL=sidecar:git-gate: fails at `sidecars` with the sidecar's last lo
   const run = await runBottle(gated, ["launch"], { env: { FAKE_FAIL: "sidecar:git-gate" } });
   assert.is(run.code, 1, describe(run));
   assert.match(run.stderr, /launch failed at `sidecars`: gitGate exited \(exit code 1\) before 127\.0\.0\.1:\d+ accepted connections/, describe(run));
-  assert.match(run.stderr, /last lines of .*gitGate\.log:\n\s+\| fake-sidecar: git-gate: cannot start: injected by FAKE_FAIL=sidecar:git-gate/);
+  assert.match(run.stderr, /last lines of .*git-gate\.log:\n\s+\| fake-sidecar: git-gate: cannot start: injected by FAKE_FAIL=sidecar:git-gate/);
   assert.equal(cleanedList(run.stderr).map((item) => item.replace(/\d+/g, "N")), ["stopped gitGate (pid N)", "stopped pipelock (pid N)"]);
   assertNoLeftovers(gated, "absent");
 });

@@ -3,6 +3,9 @@ import { isBuiltinGitGate, type BottleConfig, type Sidecar } from "../../config/
 
 export type SidecarName = "pipelock" | "gitGate" | "supervise";
 
+/** Each sidecar's log, <stage>/logs/<role>.log: one name per sidecar, whatever its form, and one `rm` knows. */
+export const SIDECAR_LOG_ROLE: Readonly<Record<SidecarName, string>> = { pipelock: "pipelock", gitGate: "git-gate", supervise: "supervise" };
+
 export function activeSidecars(config: BottleConfig): SidecarName[] {
   const names: SidecarName[] = ["pipelock"];
   if (config.gitGate) names.push("gitGate");

@@ -9,7 +9,7 @@ import type { FromEnv } from "../../../config/define.js";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { isPortFree } from "../ports.js";
 import { describeExit, listenerInGroup, waitForPath, waitForPort } from "../process/readiness.js";
-import { activeSidecars, configuredSidecar, type SidecarName } from "../sidecars.js";
+import { activeSidecars, configuredSidecar, SIDECAR_LOG_ROLE, type SidecarName } from "../sidecars.js";
 import { gitGateLaunchProcess, gitGateListen, gitGateSummary } from "./git-gate.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
@@ -67,7 +67,7 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
       ...gitGateLaunchProcess(ctx, gitGate, { listen, secrets, log: join(ctx.stageDir, "logs", "git-gate.log"), gitleaks }),
       readyTimeoutMs: GIT_GATE_READY_MS,
       ...("socket" in listen ? { socket: listen.socket } : {}),
-      logRole: "git-gate",
+      logRole: SIDECAR_LOG_ROLE.gitGate,
       summary: gitGateSummary(gitGate, port, gitleaks, listen),
     };
   }
@@ -79,7 +79,7 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
       args: ["run", "--config", join(ctx.stageDir, "pipelock.yaml"), "--listen", `127.0.0.1:${port}`],
       env: { ...process.env, ...resolveEnv("agent.secrets", ctx.config.agent.secrets) },
       readyTimeoutMs: PIPELOCK_READY_MS,
-      logRole: name,
+      logRole: SIDECAR_LOG_ROLE[name],
     };
   }
   const spec = configuredSidecar(ctx.config, name)!;
@@ -89,7 +89,7 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
     args,
     env: { ...process.env, ...resolveEnv(`${name}.env`, spec.env) },
     readyTimeoutMs: spec.readyTimeoutMs,
-    logRole: name,
+    logRole: SIDECAR_LOG_ROLE[name],
   };
 }
 

@@ -4,7 +4,7 @@
 // and teardown undoes them in reverse order.
 import { closeSync, openSync, readFileSync } from "node:fs";
 import type { ResultPromise } from "execa";
-import { killIfSame, processStartTime, signalGroup } from "./identity.js";
+import { killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -56,8 +56,12 @@ export class Supervisor {
     const { execa } = await import("execa");
     closeSync(openSync(options.logFile, "a", 0o600));
     const log = { file: options.logFile, append: true } as const;
+    // Every child carries the launcher's mark, even one given a bare
+    // environment (the git gate, the jail): it is how a later `rm` or `stop`
+    // proves a leftover is this launcher's before killing it.
+    const mark = process.env[LAUNCHER_MARK_ENV];
     const child: ChildPromise = execa(command, args, {
-        env: options.env ?? process.env,
+        env: { ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) },
         extendEnv: false,
         stdin: "ignore",
         stdout: log,
