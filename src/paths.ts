@@ -49,7 +49,7 @@ export function checkRunDir(dir: string, options: { create?: boolean } = {}): bo
   });
 }
 
-/** The stage dir (default <config dir>/.bottle/<slug>, or --stage): the dir itself and its logs/ and guest/ are bottle's own. */
+/** The stage dir (default <config dir>/.bottle/<slug>, or --stage): the dir itself and its logs/, guest/ and git/ are bottle's own. */
 export function checkStageDir(dir: string, options: { create?: boolean } = {}): boolean {
   return checkPrivateDir(dir, {
     what: "stage dir",

@@ -2,10 +2,10 @@ import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
 import type { PreflightResult } from "../src/backends/smolmachines/preflight.js";
 
-/** pipelock (and git-gate / supervise) on the host, each ready when its port accepts. */
+/** pipelock (and git-gate / supervise) on the host: each ready when its port accepts, the built-in git gate when its socket appears. */
 export const sidecars: TaskDef<BottleContext> = {
   name: "sidecars",
-  description: "start pipelock (and git-gate, supervise) on their 127.0.0.1 ports",
+  description: "start pipelock (and git-gate, supervise) on the host",
   // 2: no longer refuses a subnet another running bottle uses (each gvproxy's network is private to its jail).
   version: 2,
   volatile: true,

@@ -41,7 +41,7 @@ export interface GateOptions {
 
 export function readGateOptions(env: NodeJS.ProcessEnv): GateOptions {
   const raw = env[GATE_OPTIONS_ENV];
-  if (!raw) throw new Error(`${GATE_OPTIONS_ENV} is not set: the git gate is started by bottle (see startGitGate)`);
+  if (!raw) throw new Error(`${GATE_OPTIONS_ENV} is not set: the git gate is started by bottle's sidecars step (gitGateProcess in src/gitgate/start.ts)`);
   return JSON.parse(raw) as GateOptions;
 }
 

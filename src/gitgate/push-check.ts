@@ -2,7 +2,7 @@
 // lines the agent sees on its terminal (`remote: ...`). Refs first (which
 // branch, deletion, history rewrite), then content: the bottle's secret
 // values, plain or base64, in any pushed object or ref name, then gitleaks.
-// node: imports only.
+// node: imports only, and modules that keep the same rule.
 import { refGlobMatches } from "../config/git-ref-glob.js";
 import { gitleaksRefusals } from "./gitleaks.js";
 import type { GateRemote } from "./options.js";

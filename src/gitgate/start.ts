@@ -66,7 +66,6 @@ export function gitGateProcess(input: GitGateInput): GitGateProcess {
   return { command: process.execPath, args: [gitGateProgram(), where], env };
 }
 
-/** The gate's socket in a bottle's run dir. */
 /** The gate's socket in the run dir, and the stage sub-directory holding its mirrors. */
 export const GIT_GATE_SOCKET = "git-gate.sock";
 export const MIRRORS_DIR = "git";

@@ -39,7 +39,8 @@ export function linkGvproxySocket(layout: JailLayout): string {
 }
 
 /**
- * The end of a file the jail wrote (gvproxy's log), at most `maxBytes`, or
+ * The end of a file the jail wrote (the tail of gvproxy's log shown when it
+ * fails to start), at most `maxBytes`, or
  * undefined when it is not a regular file: opened without following a
  * symlink and without blocking on a FIFO.
  */

@@ -89,7 +89,6 @@ export function alreadyRunning(holder: RuntimeRecord): BottleError {
   );
 }
 
-/** Stops what a dead launch left running and empties its run dir. */
 /**
  * Stops what a dead launch left running and empties its run dir of the
  * files bottle makes there. A recorded child is killed only when it is
