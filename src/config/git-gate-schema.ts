@@ -2,6 +2,7 @@
 //   gitGate: { remotes: { origin: { url, token: { fromEnv }, push?, allowForcePush?, allowDelete? } } }
 import { z } from "zod";
 import { refGlobProblem } from "./git-ref-glob.js";
+import { isSlug, SLUG_MAX } from "./slug.js";
 
 const SCP_LIKE = /^[^/:@]+@[^/:]+:/;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
@@ -61,7 +62,7 @@ function remoteSchema(envName: z.ZodString) {
  * environment variable name and a slug mean the same here as everywhere.
  * A remote's name is a path segment of the gate's URLs and a directory name: a slug.
  */
-export function gitGateRemotesSchema({ envName, slugPattern }: { envName: z.ZodString; slugPattern: RegExp }) {
+export function gitGateRemotesSchema({ envName }: { envName: z.ZodString }) {
   return z.strictObject({
     remotes: z
       // Names are checked beside the values (not as record keys), so a bad name
@@ -73,8 +74,8 @@ export function gitGateRemotesSchema({ envName, slugPattern }: { envName: z.ZodS
         (remotes, ctx) => {
           const seen = new Map<string, string>();
           for (const [name, value] of Object.entries(remotes)) {
-            if (name.length > 40 || !slugPattern.test(name)) {
-              ctx.addIssue({ code: "custom", path: [name], message: "is not a valid remote name: use a slug of lowercase letters, digits and single hyphens, at most 40 characters (e.g. `origin`)" });
+            if (!isSlug(name)) {
+              ctx.addIssue({ code: "custom", path: [name], message: `is not a valid remote name: use a slug of lowercase letters, digits and single hyphens, at most ${SLUG_MAX} characters (e.g. \`origin\`)` });
             }
             const url: unknown = (value as { url?: unknown } | null)?.url;
             if (typeof url !== "string") continue;

@@ -4,10 +4,8 @@ import { z } from "zod";
 import type { BottleConfigInput } from "./define.js";
 import { egressHostProblem } from "./egress-host.js";
 import { GIT_GATE_GUEST_ENV, gitGateRemotesSchema } from "./git-gate-schema.js";
-
 import { SLUG_MAX, SLUG_PATTERN } from "./slug.js";
 
-export { SLUG_PATTERN };
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Set by bottle itself in the guest; a user value would bypass the proxy. */
@@ -102,7 +100,7 @@ export const configSchema = z
       })
       .optional(),
     gitGate: z
-      .union([z.literal(false), sidecar, gitGateRemotesSchema({ envName, slugPattern: SLUG_PATTERN })], {
+      .union([z.literal(false), sidecar, gitGateRemotesSchema({ envName })], {
         error: "expected `false`, `{ remotes: { origin: { url, token, push } } }` or a sidecar spec `{ command: [..., \"{port}\"], env?, ready? }`",
       })
       .optional(),
