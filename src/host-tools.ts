@@ -3,6 +3,8 @@
 // `npm run tools` fills in bottle's own checkout.
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import { isInside, resolvedPath } from "./config/host-checks.js";
+import { listBottles } from "./registry.js";
 import { packageRoot } from "./package-root.js";
 
 /** Overrides the directory searched after PATH; empty: PATH only. */
@@ -13,6 +15,37 @@ export function toolsDir(env: NodeJS.ProcessEnv = process.env): string | null {
   const override = env[TOOLS_DIR_ENV];
   if (override === undefined) return join(packageRoot(), ".tools", "bin");
   return override === "" ? null : override;
+}
+
+/**
+ * `searchPath` without its entries inside any of `untrusted` (directories a
+ * guest can write): a program there is the agent's, and bottle runs what it
+ * finds as you, the jail's bwrap and the git gate's git among them. Returns
+ * the entries it dropped too, so the caller can say so.
+ */
+export function withoutUntrustedDirs(searchPath: string, untrusted: readonly string[]): { path: string; dropped: string[] } {
+  const dirs = untrusted.map(resolvedPath);
+  const keep: string[] = [];
+  const dropped: string[] = [];
+  for (const entry of searchPath.split(delimiter)) {
+    if (entry !== "" && isAbsolute(entry) && dirs.some((dir) => isInside(dir, resolvedPath(entry)))) dropped.push(entry);
+    else keep.push(entry);
+  }
+  return { path: keep.join(delimiter), dropped };
+}
+
+/**
+ * The search path bottle runs programs from: PATH, then bottle's .tools/bin,
+ * without the directories a guest can write (`extraGuestWritable`, and every
+ * registered bottle's writable workspaces). `npx bottle` from inside a
+ * project puts its node_modules/.bin first on PATH; each entry skipped is
+ * named on stderr.
+ */
+export function trustedSearchPath(extraGuestWritable: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string {
+  const guestWritable = [...extraGuestWritable, ...listBottles(env).flatMap((entry) => entry.writable ?? [])];
+  const { path, dropped } = withoutUntrustedDirs(toolSearchPath(env.PATH ?? "", env), guestWritable);
+  for (const dir of dropped) process.stderr.write(`warning: not looking for programs in ${dir} (on PATH): it is inside a workspace a bottle's guest can write\n`);
+  return path;
 }
 
 /** PATH, then the tools dir: the search path bottle's tool lookups use. */

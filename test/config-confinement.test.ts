@@ -31,6 +31,15 @@ test("the guest may not write the config, the stage dir or the run dir", () => {
   );
 });
 
+test("bottle's own install inside the writable workspace is refused (the guest could rewrite bottle)", () => {
+  const root = tempDir();
+  const config = configWith({ host: root, guest: "/workspace", readOnly: false });
+  const problems = confinementProblems(config, { configFiles: [], stageDir: "/elsewhere/stage", runDir: "/run/x", install: join(root, "tools", "bottle") });
+  assert.equal(problems.map((p) => p.path), ["workspace.host"]);
+  assert.match(problems[0]!.message, `holds bottle's install ${join(root, "tools", "bottle")}`);
+  assert.equal(confinementProblems(config, { configFiles: [], stageDir: "/elsewhere/stage", runDir: "/run/x", install: "/opt/bottle" }), []);
+});
+
 test("a symlinked workspace is resolved before comparing paths", () => {
   const real = tempDir();
   const link = join(tempDir(), "link");

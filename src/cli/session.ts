@@ -8,9 +8,10 @@ import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
 import { confinementProblems } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
 import { usageError } from "../errors.js";
-import { toolSearchPath } from "../host-tools.js";
+import { trustedSearchPath } from "../host-tools.js";
+import { packageRoot } from "../package-root.js";
 import { checkStageDir, runDir, stageDir } from "../paths.js";
-import { listBottles, workspaceHolding } from "../registry.js";
+import { listBottles, workspaceHolding, writableWorkspaces } from "../registry.js";
 
 export interface Session {
   loaded: LoadedConfig;
@@ -59,9 +60,9 @@ export async function openSession(options: { config?: string | undefined; stage?
     stageDir: stage,
     runDir: runDir(loaded.config.name),
     platform: process.platform,
-    pathEnv: toolSearchPath(process.env.PATH ?? ""),
+    pathEnv: trustedSearchPath(writableWorkspaces(loaded.config)),
   };
-  const problems = confinementProblems(ctx.config, { configFiles: loaded.modules, stageDir: ctx.stageDir, runDir: ctx.runDir });
+  const problems = confinementProblems(ctx.config, { configFiles: loaded.modules, stageDir: ctx.stageDir, runDir: ctx.runDir, install: packageRoot() });
   if (problems.length) throw new ConfigError(loaded.path, problems);
   return { loaded, backend, ctx };
 }

@@ -53,7 +53,7 @@ export function isInside(dir: string, path: string): boolean {
  * into guest/, or the run dir (sockets) is refused. Paths are compared by
  * real path.
  */
-export function confinementProblems(config: BottleConfig, guarded: { configFiles: readonly string[]; stageDir: string; runDir: string }): ConfigProblem[] {
+export function confinementProblems(config: BottleConfig, guarded: { configFiles: readonly string[]; stageDir: string; runDir: string; install?: string }): ConfigProblem[] {
   if (!config.workspace || config.workspace.readOnly) return [];
   const workspace = resolvedPath(config.workspace.host);
   const fix = "keep bottle.config.ts (and what it imports) and the stage dir outside the workspace (move the config, or pass --stage DIR), or set workspace.readOnly: true";
@@ -71,6 +71,9 @@ export function confinementProblems(config: BottleConfig, guarded: { configFiles
   const linkInside = (path: string): boolean => isInside(workspace, join(resolvedPath(dirname(path)), basename(path)));
   if (forwarder !== "image" && (inside(forwarder) || linkInside(forwarder))) {
     problems.push({ path: "guest.gvforwarder", message: `the guest could swap the binary bottle copies into guest/ (e.g. for a symlink to a private host file): ${workspace} (writable in the guest) holds ${forwarder}; keep gvforwarder outside the workspace, or use "image"` });
+  }
+  if (guarded.install !== undefined && inside(guarded.install)) {
+    problems.push({ path: "workspace.host", message: `the guest could rewrite bottle itself: ${workspace} (writable in the guest) holds bottle's install ${guarded.install}; install bottle outside the workspace` });
   }
   if (inside(guarded.runDir)) {
     problems.push({ path: "workspace.host", message: `the guest could reach the bottle's sockets: ${workspace} (writable in the guest) holds the run dir ${guarded.runDir}; set XDG_RUNTIME_DIR elsewhere or choose another workspace` });
