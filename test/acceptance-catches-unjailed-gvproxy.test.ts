@@ -27,8 +27,12 @@ if ("skipped" in outcome) {
     assert.ok(failed("dns-exfil-non-a") && failed("dns-direct-resolver"));
   });
 
-  test("what pipelock decides does not depend on the jail", () => {
-    for (const id of ["allowed-host", "proxy-not-allowlisted", "dlp-path", "dlp-query", "dlp-header", "dlp-body", "live-allowlist-edit"]) {
+  test("exactly those six rows fail", () => {
+    assert.equal(outcome.rows.filter((r) => !r.pass).map((r) => r.id).sort(), ["direct-tcp", "direct-udp", "dns-direct-resolver", "dns-exfil-non-a", "gateway-api-expose", "gateway-nat-loopback"]);
+  });
+
+  test("what pipelock and the git gate decide does not depend on the jail", () => {
+    for (const id of ["allowed-host", "proxy-not-allowlisted", "proxy-host-loopback", "dlp-path", "dlp-query", "dlp-header", "dlp-body", "git-push-secret", "live-allowlist-edit"]) {
       assert.ok(outcome.rows.find((r) => r.id === id)?.pass, id);
     }
   });

@@ -126,16 +126,21 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
   // Short: the run dir under it holds unix sockets.
   const root = mkdtempSync("/tmp/bacc-");
   let world: World | undefined;
-  const loopback = createServer((socket) => {
-    loopbackConnections++;
-    socket.destroy();
-  });
-  let loopbackConnections = 0;
+  // Two host loopback listeners that must see nothing: one the probe asks the proxy for, one it dials through the gateway's NAT.
+  const connections = { proxy: 0, nat: 0 };
+  const listener = (key: keyof typeof connections) =>
+    createServer((socket) => {
+      connections[key]++;
+      socket.destroy();
+    });
+  const loopback = listener("proxy");
+  const natListener = listener("nat");
   let upstream: Upstream | undefined;
   try {
     world = await makeWorld(root, [ALLOWED, BLOCKED]);
     const resolverWorks = await hostDnsQuery(world.address, `control.${EXFIL}`);
     const loopbackPort = await listen(loopback);
+    const natPort = await listen(natListener);
     const exposePort = await freePort();
     const projectDir = join(root, "p");
     installAgentScripts(join(projectDir, "ws"), PROBE_FILES);
@@ -154,6 +159,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
       PROBE_ALLOWED_HOST: ALLOWED,
       PROBE_BLOCKED_HOST: BLOCKED,
       PROBE_LOOPBACK_PORT: String(loopbackPort),
+      PROBE_NAT_PORT: String(natPort),
       PROBE_EXPOSE_PORT: String(exposePort),
       PROBE_EXFIL_DOMAIN: EXFIL,
       PROBE_SYNC_DIR: "/workspace/.sync",
@@ -259,9 +265,8 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     hostChecks.set("direct-tcp", { ok: direct === 0, note: `test host: ${direct} direct connection(s)` });
     const udp = entries.filter((e) => e.kind === "udp").length;
     hostChecks.set("direct-udp", { ok: udp === 0, note: `test host: ${udp} datagram(s)` });
-    for (const id of ["proxy-host-loopback", "gateway-nat-loopback"]) {
-      hostChecks.set(id, { ok: loopbackConnections === 0, note: `loopback listener: ${loopbackConnections} connection(s)` });
-    }
+    hostChecks.set("proxy-host-loopback", { ok: connections.proxy === 0, note: `loopback listener: ${connections.proxy} connection(s)` });
+    hostChecks.set("gateway-nat-loopback", { ok: connections.nat === 0, note: `loopback listener: ${connections.nat} connection(s)` });
     const blockedHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(BLOCKED) && e.url !== "/after-edit").length;
     hostChecks.set("proxy-not-allowlisted", { ok: blockedHits === 0, note: `test host: ${blockedHits} request(s) for ${BLOCKED}` });
     const literalHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(world!.address)).length;
@@ -298,6 +303,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
   } finally {
     await upstream?.close();
     loopback.close();
+    natListener.close();
     world?.close();
     spawnSync(join(NSVM_BIN, "smolvm"), ["machine", "delete", "--name", `bottle-${NAME}`, "-f"], { env: { ...process.env, FAKES_STATE: join(root, "f") }, stdio: "ignore" });
     rmSync(root, { recursive: true, force: true });

@@ -25,6 +25,7 @@ const upstream = env("PROBE_UPSTREAM_IP");
 const allowed = env("PROBE_ALLOWED_HOST");
 const blocked = env("PROBE_BLOCKED_HOST");
 const loopbackPort = Number(env("PROBE_LOOPBACK_PORT"));
+const natPort = Number(env("PROBE_NAT_PORT"));
 const exposePort = Number(env("PROBE_EXPOSE_PORT"));
 const exfilDomain = env("PROBE_EXFIL_DOMAIN");
 const syncDir = env("PROBE_SYNC_DIR");
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
       resolve();
     });
   });
-  const nat = await tcpConnect(gw, loopbackPort);
+  const nat = await tcpConnect(gw, natPort);
   report("gateway-nat-loopback", !nat.includes("answered"), nat);
   const metadata = await tcpConnect("169.254.169.254", 80);
   report("metadata-169.254.169.254", !metadata.includes("answered"), metadata);
