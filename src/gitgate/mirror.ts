@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { upstreamGitEnv } from "./git-env.js";
 import type { GateRemote } from "./options.js";
 import { runGit } from "./run-git.js";
+import { shellQuote } from "../shell-quote.js";
 
 export function mirrorDir(dir: string, name: string): string {
   return join(dir, `${name}.git`);
@@ -20,10 +21,6 @@ const MIRROR_CONFIG: readonly (readonly [string, string])[] = [
   ["core.logAllRefUpdates", "false"],
   ["gc.auto", "0"],
 ];
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
 
 /** Creates the mirror when missing; (re)writes its config and hook either way. */
 export async function prepareMirror(path: string, hook: { node: string; script: string }, env: NodeJS.ProcessEnv): Promise<void> {

@@ -3,7 +3,10 @@
 // the script gives the guest its only NIC, tap0, through gvforwarder, which
 // reaches the host's gvproxy over the socket smolvm mounts into the guest,
 // and then execs the agent. Every guest-side assumption lives in this script.
+import { shellQuote } from "../../../shell-quote.js";
 import { GUEST_GVFORWARDER, GUEST_SOCKET } from "../guest-layout.js";
+
+export { shellQuote };
 
 export interface NetUpOptions {
   /** Guest path of gvproxy's mounted control socket. */
@@ -150,10 +153,4 @@ fi
 
 exec "$@"
 `;
-}
-
-/** A word for POSIX sh: bare when it is plainly safe, else single-quoted. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return "'" + word.replace(/'/g, "'\\''") + "'";
 }

@@ -1,5 +1,6 @@
 // The Smolfile for `smolvm machine create -s`. smolvm rejects unknown keys
 // (serde deny_unknown_fields), so only its documented keys are written.
+import { configEnv } from "../../../gitgate/git-env.js";
 import { stringify } from "smol-toml";
 import { isBuiltinGitGate, type BottleConfig, type GitGate } from "../../../config/resolved.js";
 import { GUEST_DIR, PROXY_HOST, proxyUrl } from "../guest-layout.js";
@@ -57,13 +58,8 @@ function renderEnv(env: Record<string, string>, proxy: string): string[] {
  * token: the gate adds it on the host.
  */
 export function gitGateEnv(gitGate: GitGate, gateUrl: string, agentEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
   const names = Object.keys(gitGate.remotes).sort();
-  env.GIT_CONFIG_COUNT = String(names.length);
-  names.forEach((name, index) => {
-    env[`GIT_CONFIG_KEY_${index}`] = `url.${gateUrl}/${name}.git.insteadOf`;
-    env[`GIT_CONFIG_VALUE_${index}`] = gitGate.remotes[name]!.url;
-  });
+  const env = configEnv(names.map((name) => [`url.${gateUrl}/${name}.git.insteadOf`, gitGate.remotes[name]!.url])) as Record<string, string>;
   for (const key of ["NO_PROXY", "no_proxy"]) {
     const own = (agentEnv[key] ?? "").split(",").filter((host) => host !== "" && host !== PROXY_HOST);
     env[key] = [...own, PROXY_HOST].join(",");
