@@ -29,6 +29,12 @@ export interface RanTask {
   reasons: string[];
 }
 
+/** A running bottle's git gate, as `ls` shows it: its port and each remote's upstream. */
+export interface GitGateSummary {
+  port: number;
+  remotes: { name: string; upstream: string }[];
+}
+
 export interface Backend {
   readonly name: string;
   readonly tasks: readonly TaskDef<BottleContext>[];
@@ -44,7 +50,7 @@ export interface Backend {
     pid?: number;
     ports?: Record<string, number>;
     /** The running bottle's git gate: its port and each remote's upstream. */
-    gitGate?: { port: number; remotes: { name: string; upstream: string }[] };
+    gitGate?: GitGateSummary;
   }>;
   stop(entry: BottleEntry, say: (line: string) => void): Promise<void>;
   /**

@@ -1,6 +1,7 @@
 // The running bottle's record in its run dir: written by the launching
 // process (the supervisor), read by `stop`, `ls`, watch mode and the ports
 // task (whose ports a running bottle holds).
+import type { GitGateSummary } from "../types.js";
 import { join } from "node:path";
 import { isProcessAlive } from "../../graph/index.js";
 import { checkRunDir } from "../../paths.js";
@@ -23,14 +24,9 @@ export interface RuntimeRecord {
   children: Record<string, { pid: number; startTime: string | null }>;
   startedAt: number;
   /** The built-in git gate, once started: its port (proxy.internal:<port> in the guest) and each remote's upstream. */
-  gitGate?: GitGateRecord;
+  gitGate?: GitGateSummary;
   /** The control socket `stop` and watch mode talk to. */
   control: string;
-}
-
-export interface GitGateRecord {
-  port: number;
-  remotes: { name: string; upstream: string }[];
 }
 
 export const CONTROL_SOCKET = "control.sock";

@@ -9,7 +9,8 @@ import { checkRunDir } from "../../../paths.js";
 import { removeKnownFiles } from "../../../private-dir.js";
 import { runDirFile } from "../bottle-files.js";
 import { killIfProven, markSelfAsLauncher, processStartTime } from "../process/identity.js";
-import { CONTROL_SOCKET, RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type GitGateRecord, type RuntimeRecord } from "../runtime-record.js";
+import { CONTROL_SOCKET, RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type RuntimeRecord } from "../runtime-record.js";
+import type { GitGateSummary } from "../../types.js";
 
 export class RunRecord {
   private constructor(
@@ -63,7 +64,7 @@ export class RunRecord {
     this.save();
   }
 
-  setGitGate(gitGate: GitGateRecord | null): void {
+  setGitGate(gitGate: GitGateSummary | null): void {
     if (gitGate) this.record.gitGate = gitGate;
     else delete this.record.gitGate;
     this.save();
