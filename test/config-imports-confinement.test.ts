@@ -89,6 +89,22 @@ test("a config itself inside a known guest-writable dir is refused before evalua
   assert.not.ok(existsSync(marker), "the planted config did not run");
 });
 
+test("a dynamic import written as a template literal is refused before evaluation too", async () => {
+  const workspace = tempDir("bottle-ws-");
+  const project = tempDir("bottle-p-");
+  const marker = join(tempDir("bottle-marker-"), "ran");
+  writeFileSync(join(workspace, "evil.mjs"), `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "ran");\nexport const allow = ["evil.example"];\n`);
+  const path = join(project, "bottle.config.ts");
+  writeFileSync(path, `const { allow } = await import(\`${join(workspace, "evil.mjs")}\`);\nexport default { name: "demo", image: "alpine:3", agent: { command: ["true"] }, egress: { allow } };\n`);
+  try {
+    await loadConfig(path, { cache: false, guardedDirs: [{ dir: workspace, why: "bottle `demo`'s guest can write" }] });
+    assert.unreachable("loaded");
+  } catch (error) {
+    assert.match((error as Error).message, "nothing was evaluated");
+  }
+  assert.not.ok(existsSync(marker), "the planted module ran");
+});
+
 test("every loaded module is reported by real path, packages included", async () => {
   const { project, workspace } = plantedProject("esm");
   const loaded = await loadConfig(join(project, "bottle.config.ts"), { cache: false });

@@ -17,6 +17,9 @@ const SPECIFIERS = [
   /\bimport\s*["']([^"'\n]+)["']/g,
   /\bimport\s*\(\s*["']([^"'\n]+)["']\s*[,)]/g,
   /\brequire\s*\(\s*["']([^"'\n]+)["']\s*\)/g,
+  // A template literal without substitutions is a literal too.
+  /\bimport\s*\(\s*`([^`$\n]+)`\s*[,)]/g,
+  /\brequire\s*\(\s*`([^`$\n]+)`\s*\)/g,
 ];
 const BUILTINS = new Set(builtinModules);
 
