@@ -14,6 +14,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
+import { processStartTime } from "../src/backends/smolmachines/process/identity.js";
 import * as assert from "uvu/assert";
 import { skipSuite } from "./helpers/skip.js";
 import { fakesBinDir, isAlive, type Exit } from "./helpers/fakes.js";
@@ -33,11 +34,6 @@ const attacker = makeUser("dirsa");
 const shared = `/tmp/bottle-${victim.uid}`;
 const runDir = join(shared, slug);
 process.on("exit", () => rmSync(shared, { recursive: true, force: true }));
-
-function startTime(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]!;
-}
 
 /** The victim's home: a registry entry for `slug` (as a launch writes it), its stage, and a directory of precious files. */
 function victimHome(): { env: NodeJS.ProcessEnv; precious: string; preciousFiles: string[]; registryEntry: string } {
@@ -128,7 +124,7 @@ test("another user's supervisor.json naming a live process of the victim's (its 
     configPath: "/nonexistent/bottle.config.ts",
     octet: 42,
     ports: {},
-    children: { pipelock: { pid: sleeper.pid!, startTime: startTime(sleeper.pid!) } },
+    children: { pipelock: { pid: sleeper.pid!, startTime: processStartTime(sleeper.pid!) } },
     startedAt: Date.now(),
     control: join(runDir, "control.sock"),
   };
@@ -174,7 +170,7 @@ test("in a private run dir, a forged record naming a live unrelated process (pid
     configPath: join(project.dir, "bottle.config.ts"),
     octet: 42,
     ports: {},
-    children: { pipelock: { pid: sleeper.pid!, startTime: startTime(sleeper.pid!) } },
+    children: { pipelock: { pid: sleeper.pid!, startTime: processStartTime(sleeper.pid!) } },
     startedAt: Date.now(),
     control: join(project.runDir, "control.sock"),
   };

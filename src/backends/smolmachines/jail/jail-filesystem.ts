@@ -4,6 +4,7 @@
 // (/etc, /home, /root, /tmp, /run, other users' sockets) is simply absent.
 import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { isInside } from "../../../config/host-checks.js";
 import { packageRoot } from "../../../package-root.js";
 import type { SystemMount } from "./bwrap-args.js";
 
@@ -75,10 +76,6 @@ export function jailFileSystem(input: JailFileSystemInput): JailFileSystem {
   const wanted = [nodeInstallDir(node), ...packageFiles(root), ...input.files.map((file) => realpathSync(file))];
   for (const path of wanted) if (!isAbsolute(path)) throw new Error(`jailFileSystem: ${path} is not absolute`);
   const systemDirs = system.filter((mount) => mount.kind === "dir").map((mount) => mount.path);
-  const readOnly = [...new Set(wanted)].filter((path) => !systemDirs.some((dir) => isUnder(path, dir))).sort();
+  const readOnly = [...new Set(wanted)].filter((path) => !systemDirs.some((dir) => isInside(dir, path))).sort();
   return { system, readOnly, node };
-}
-
-function isUnder(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(`${dir}/`);
 }
