@@ -10,13 +10,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
+import { findTool } from "../src/host-tools.js";
 import * as assert from "uvu/assert";
 import { remote, startGateUnderTest, startGitGate } from "./helpers/git-gate.js";
 import { git, gitOk, makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "./helpers/git-upstream.js";
 import { tempDir } from "./helpers/tmp.js";
 import { gitGateProcess } from "../src/gitgate/start.js";
 
-const GITLEAKS = ["/work/toolbuild/bin/gitleaks", join(process.cwd(), ".tools", "bin", "gitleaks")].find((path) => existsSync(path)) ?? null;
+const GITLEAKS = findTool("gitleaks");
 const TOKEN = `fc-token-${randomBytes(10).toString("hex")}`;
 const root = tempDir("gitgate-fc-");
 const hostEnv = plainGitEnv(join(root, "home"));

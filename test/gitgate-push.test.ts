@@ -6,16 +6,17 @@
 // refused with a message the agent sees, and the upstream's log shows that
 // no push request reached it.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { findTool } from "../src/host-tools.js";
 import { startGateUnderTest, remote, type GateUnderTest } from "./helpers/git-gate.js";
 import { git, gitOk, type GitRun, makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "./helpers/git-upstream.js";
 import { filesUnder } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const GITLEAKS = ["/work/toolbuild/bin/gitleaks", join(process.cwd(), ".tools", "bin", "gitleaks")].find((path) => existsSync(path)) ?? null;
+const GITLEAKS = findTool("gitleaks");
 
 const root = tempDir("gitgate-push-");
 const hostEnv = plainGitEnv(join(root, "host-home"));
@@ -31,6 +32,7 @@ function push(args: readonly string[]): Promise<GitRun> {
 }
 
 async function commitFile(name: string, content: string, message = `add ${name}`): Promise<string> {
+  mkdirSync(dirname(join(work, name)), { recursive: true });
   writeFileSync(join(work, name), content);
   await gitOk(["add", name], work, gate.guestEnv);
   await gitOk(["commit", "--quiet", "-m", message], work, gate.guestEnv);
@@ -157,11 +159,15 @@ test("the upstream token itself is refused too, and a secret in a ref name", asy
   await resetWork();
 });
 
+/** An AWS access key id gitleaks detects, built at run time so this file holds none. */
+function awsKeyId(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  return ["AK", "IA"].join("") + Array.from(randomBytes(16), (byte) => alphabet[byte % 32]).join("");
+}
+
 test("a credential gitleaks detects is refused", async () => {
   if (GITLEAKS === null) return void console.log("skipped: gitleaks case: no gitleaks binary");
-  // An AWS access key id, built at run time so this file holds none.
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  const key = ["AK", "IA"].join("") + Array.from(randomBytes(16), (byte) => alphabet[byte % 32]).join("");
+  const key = awsKeyId();
   await commitFile("deploy.ini", `[default]\naws_access_key_id = ${key}\n`);
   const stderr = await assertRefused(["origin", "HEAD:refs/heads/agent/work"], /gitleaks: aws-access-token matched in deploy\.ini \(blob [0-9a-f]{12}\), line 2/);
   assert.not.match(stderr, key);
@@ -170,6 +176,21 @@ test("a credential gitleaks detects is refused", async () => {
   await commitFile("deploy.ini", `[default]\naws_access_key_id = ${key} # gitleaks:allow\n`);
   await assertRefused(["origin", "HEAD:refs/heads/agent/work"], /gitleaks: aws-access-token matched in deploy\.ini/);
   await resetWork();
+});
+
+test("a credential under a name gitleaks' own allowlist or archive rules would pass is refused all the same", async () => {
+  if (GITLEAKS === null) return void console.log("skipped: gitleaks allowlisted-name case: no gitleaks binary");
+  // gitleaks skips these names when it scans a tree (lock files, go.sum,
+  // images, documents, node_modules/, archives by extension): the agent
+  // chooses the name, so the gate must not let gitleaks see it.
+  for (const name of ["package-lock.json", "node_modules/x/cfg.ini", "yarn.lock", "go.sum", "logo.png", "docs/report.pdf", "backup.tar.gz"]) {
+    const key = awsKeyId();
+    await commitFile(name, `[default]\naws_access_key_id = ${key}\n`);
+    const where = name.replaceAll(".", "\\.").replaceAll("/", "\\/");
+    const stderr = await assertRefused(["origin", "HEAD:refs/heads/agent/work"], new RegExp(`gitleaks: aws-access-token matched in ${where} \\(blob [0-9a-f]{12}\\), line 2`));
+    assert.not.match(stderr, key);
+    await resetWork();
+  }
 });
 
 test("the upstream refusing a push (a protected branch): the agent sees the upstream's own message", async () => {

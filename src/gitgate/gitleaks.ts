@@ -1,11 +1,15 @@
-// gitleaks over what a push brings. Each pushed blob is written (under its
-// path) into a private scratch directory, with the raw commits, tags and
-// the ref names beside them, and `gitleaks dir` scans that: gitleaks never
-// runs git itself (whose failures it reports as "no leaks found"), and
-// gitleaks:allow comments in the agent's files do not silence it.
+// gitleaks over what a push brings. Each pushed object is written into a
+// private scratch directory under a neutral name (<index>/blob-<oid>), with
+// the ref names beside them, and `gitleaks dir` scans that from inside it:
+// gitleaks never runs git itself (whose failures it reports as "no leaks
+// found"), gitleaks:allow comments in the agent's files do not silence it,
+// and no name the agent chose reaches gitleaks, whose global path allowlist
+// (package-lock.json, go.sum, *.png, node_modules/...) and by-name archive
+// skipping (*.zip, *.gz) would otherwise let a file through unscanned. The
+// real path is kept only to word the refusal.
 // node: imports only.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { PushedObject, RefUpdate } from "./pushed-objects.js";
 import { runProgram } from "./run-git.js";
 import { redact, type Needle } from "./secret-needles.js";
@@ -17,41 +21,33 @@ interface Finding {
   StartLine?: number;
 }
 
-/** A pushed path as a relative path that stays inside its directory (git's fsck has already refused `..` and friends). */
-function safeRelative(path: string): string | null {
-  const parts = path.split("/");
-  if (path === "" || parts.some((part) => part === "" || part === "." || part === ".." || part.includes("\0"))) return null;
-  return parts.join("/");
-}
-
 export async function gitleaksRefusals(gitleaks: string, updates: readonly RefUpdate[], objects: readonly PushedObject[], scratchParent: string, needles: readonly Needle[]): Promise<string[]> {
   const scratch = mkdtempSync(join(scratchParent, "gitleaks-"));
   try {
-    // The scanned tree's root holds only numbered directories, so a pushed
-    // .gitleaks.toml or .gitleaksignore is never taken for gitleaks' own.
+    // The scanned tree's root holds only numbered directories and refs/, so
+    // a pushed .gitleaks.toml or .gitleaksignore is never taken for gitleaks' own.
+    // Paths are relative to it (gitleaks scans "."): where the stage dir
+    // lies cannot match the path allowlist either.
     const target = join(scratch, "push");
+    mkdirSync(join(target, "refs"), { recursive: true, mode: 0o700 });
     const origin = new Map<string, string>();
     objects.forEach((object, index) => {
-      const relative = object.type === "blob" ? safeRelative(object.path) : null;
-      const name = object.type === "blob" ? (relative ?? `blob-${object.oid}`) : `${object.type}-${object.oid}.txt`;
       if (object.type === "tree") return;
-      const file = join(target, String(index), name);
-      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      writeFileSync(file, object.content, { mode: 0o600 });
-      origin.set(file, object.type === "blob" ? `${object.path} (blob ${object.oid.slice(0, 12)})` : `${object.type} ${object.oid.slice(0, 12)}`);
+      const relative = `${index}/${object.type}-${object.oid}`;
+      mkdirSync(join(target, String(index)), { mode: 0o700 });
+      writeFileSync(join(target, relative), object.content, { mode: 0o600 });
+      origin.set(relative, object.type === "blob" ? `${object.path} (blob ${object.oid.slice(0, 12)})` : `${object.type} ${object.oid.slice(0, 12)}`);
     });
-    const refs = join(target, "refs", "pushed-ref-names.txt");
-    mkdirSync(dirname(refs), { recursive: true, mode: 0o700 });
-    writeFileSync(refs, updates.map((u) => u.ref).join("\n"), { mode: 0o600 });
-    origin.set(refs, "a pushed ref name");
+    writeFileSync(join(target, "refs", "pushed-ref-names"), updates.map((u) => u.ref).join("\n"), { mode: 0o600 });
+    origin.set("refs/pushed-ref-names", "a pushed ref name");
 
     const report = join(scratch, "report.json");
     const empty = join(scratch, "no-ignore");
     mkdirSync(empty, { mode: 0o700 });
     const run = await runProgram(
       gitleaks,
-      ["dir", "--no-banner", "--no-color", "--redact", "--ignore-gitleaks-allow", "--exit-code", "3", "--gitleaks-ignore-path", empty, "--report-format", "json", "--report-path", report, target],
-      { cwd: empty, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch } },
+      ["dir", "--no-banner", "--no-color", "--redact", "--ignore-gitleaks-allow", "--exit-code", "3", "--gitleaks-ignore-path", empty, "--report-format", "json", "--report-path", report, "."],
+      { cwd: target, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch } },
     );
     if (run.code !== 0 && run.code !== 3) {
       return [`gitleaks could not scan the push (exit code ${run.code}): ${redact(run.stderr.trim().split("\n").slice(-3).join(" | "), needles)}`];
@@ -65,7 +61,7 @@ export async function gitleaksRefusals(gitleaks: string, updates: readonly RefUp
     if (run.code === 3 && findings.length === 0) return ["gitleaks reported leaks but its report lists none"];
     return findings.map((finding) => {
       const file = finding.File ?? "";
-      const where = origin.get(file) ?? file.replace(`${target}/`, "");
+      const where = origin.get(file.replace(/^\.\//, "")) ?? (file || "a pushed object");
       return `gitleaks: ${finding.RuleID ?? "a rule"} matched in ${where}${finding.StartLine ? `, line ${finding.StartLine}` : ""}${finding.Description ? ` (${finding.Description})` : ""}`;
     });
   } finally {

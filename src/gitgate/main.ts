@@ -66,7 +66,13 @@ async function main(): Promise<void> {
   }
   const tokens = new Map(options.remotes.map((remote) => [remote.name, process.env[remote.tokenEnv]!]));
   const needles = needlesFor(secretsFromEnv(process.env, options.remotes));
-  const log = gateLog(options.log, needles);
+  // A gate that cannot keep its record of pushes and refusals does not serve.
+  let log;
+  try {
+    log = gateLog(options.log, needles);
+  } catch (error) {
+    fail((error as Error).message, 1);
+  }
   const gitEnv = isolatedGitEnv(process.env.PATH ?? "/usr/bin:/bin", options.dir);
   const hookEnv: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith("BOTTLE_GIT_GATE")) hookEnv[key] = value;

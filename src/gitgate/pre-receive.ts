@@ -42,7 +42,15 @@ async function main(): Promise<number> {
     return 1;
   }
   const needles = needlesFor(secretsFromEnv(process.env, options.remotes));
-  const log = gateLog(options.log, needles);
+  let log;
+  try {
+    log = gateLog(options.log, needles);
+  } catch {
+    // Fail closed. The agent is not told the host path.
+    say(`git gate: push to ${remote.name} refused, nothing was sent upstream:`);
+    say("  - the gate's log is not a plain file it can append to safely; every push is refused until that is fixed on the host");
+    return 1;
+  }
   const updates = parseUpdates(await readStdin());
   const refs = updates.map((u) => u.ref).join(", ");
   const cwd = process.cwd();
