@@ -503,6 +503,7 @@ sys.exit(code)
       assert.equal(inside.addKey, { result: -1, errno: "EPERM" }, "add_key");
       assert.equal(inside.requestKey, { result: -1, errno: "EPERM" }, "request_key");
       assert.is(outside.planted, false, "the jail planted a key in the launcher's session keyring");
+      for (const call of ["ptrace", "perfEventOpen", "bpf", "userfaultfd"]) assert.equal(inside[call], { result: -1, errno: "EPERM" }, call);
     });
   } else {
     console.log(`skipped: jail-isolation (keyrings): no ${python} on this host, which the keyring probe runs in the jail`);

@@ -10,7 +10,8 @@
 //     answers "from the jail" to each connection, prints "ready", waits;
 //   node jail-probe.js keyrings: walks the session keyring (@s) as the
 //     security review did, reading every key it reaches, tries add_key and
-//     request_key, and prints one JSON line of what each call returned.
+//     request_key (and ptrace, perf_event_open, bpf, userfaultfd), and prints
+//     one JSON line of what each call returned.
 import { spawnSync } from "node:child_process";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -157,7 +158,8 @@ const KEYRINGS_PY = String.raw`
 import ctypes, errno, json, platform
 libc = ctypes.CDLL(None, use_errno=True)
 L = ctypes.c_long
-ADD_KEY, REQUEST_KEY, KEYCTL = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}[platform.machine()]
+ADD_KEY, REQUEST_KEY, KEYCTL, PTRACE, PERF_EVENT_OPEN, BPF, USERFAULTFD = {
+    "x86_64": (248, 249, 250, 101, 298, 321, 323), "aarch64": (217, 218, 219, 117, 241, 280, 282)}[platform.machine()]
 def call(nr, *args):
     ctypes.set_errno(0)
     result = libc.syscall(L(nr), *args)
@@ -187,6 +189,11 @@ print(json.dumps({
     "payloads": payloads,
     "addKey": call(ADD_KEY, b"user", b"planted-by-jail", b"x", ctypes.c_size_t(1), L(-3)),
     "requestKey": call(REQUEST_KEY, b"user", b"planted-by-jail", None, L(0)),
+    # Without the filter: PTRACE_SEIZE of relay-inside (pid 1) and a user-mode userfaultfd succeed, perf_event_open(NULL) is EFAULT.
+    "ptrace": call(PTRACE, L(0x4206), L(1), None, None),
+    "perfEventOpen": call(PERF_EVENT_OPEN, None, L(0), L(-1), L(-1), L(0)),
+    "bpf": call(BPF, L(5), None, L(0)),
+    "userfaultfd": call(USERFAULTFD, L(1)),
 }))
 `;
 
