@@ -241,7 +241,8 @@ async function layBait(runDir: string): Promise<Bait> {
   return bait;
 }
 
-function spawnJail(w: World, inner: string[]): ChildProcess {
+/** `wrapper` runs first and execs or spawns the launcher (its argv follows the wrapper's own). */
+function spawnJail(w: World, inner: string[], wrapper: readonly string[] = []): ChildProcess {
   const { command, args } = jailCommand({
     support: w.support,
     runDir: w.runDir,
@@ -252,7 +253,8 @@ function spawnJail(w: World, inner: string[]): ChildProcess {
     fileSystem: jailFileSystem({ nodePath: process.execPath, files: [] }),
   });
   // The launcher gets the whole environment, secrets and all, as bottle's other children do.
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [CANARY_VAR]: CANARY_VALUE } });
+  const [program, ...rest] = [...wrapper, command, ...args];
+  const child = spawn(program!, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [CANARY_VAR]: CANARY_VALUE } });
   w.children.push(child);
   return child;
 }
@@ -451,6 +453,61 @@ if (support.kind !== "bwrap") {
     const { code, stderr } = await probeReport();
     assert.is(code, 7, stderr);
   });
+
+  // The launcher's session keyring as pam_keyinit leaves a login's: the user
+  // keyring (@u) linked into it, and there a cached password. The wrapper
+  // checks that it reads the password through @s itself, runs the launcher,
+  // then says whether the jail planted a key in @s, and removes its key.
+  const KEYRING_HOST_PY = String.raw`
+import ctypes, json, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+L = ctypes.c_long
+KEYCTL, ADD_KEY = 250, 248
+if __import__("platform").machine() == "aarch64": KEYCTL, ADD_KEY = 219, 217
+def keyctl(*args): return libc.syscall(L(KEYCTL), *[a if isinstance(a, bytes) or a is None else L(a) for a in args])
+description, secret = sys.argv[1].encode(), sys.argv[2].encode()
+session = keyctl(1, None)             # KEYCTL_JOIN_SESSION_KEYRING: a new anonymous one
+user = keyctl(0, -4, 1)               # @u
+keyctl(8, user, session)              # KEYCTL_LINK @u into @s, as pam_keyinit does
+key = libc.syscall(L(ADD_KEY), b"user", description, secret, ctypes.c_size_t(len(secret)), L(-4))
+keyctl(15, key, 120)                  # KEYCTL_SET_TIMEOUT: gone in 2 minutes even if this dies
+found = keyctl(10, -3, b"user", description, 0)  # KEYCTL_SEARCH from @s, through the link
+buf = ctypes.create_string_buffer(256)
+n = keyctl(11, found, ctypes.addressof(buf), 256)
+code = subprocess.call(sys.argv[3:])
+planted = keyctl(10, -3, b"user", b"planted-by-jail", 0)
+keyctl(21, key)                       # KEYCTL_INVALIDATE
+print("host-keyrings " + json.dumps({"hostReads": buf.raw[:max(n, 0)].decode(), "planted": planted > 0}), flush=True)
+sys.exit(code)
+`;
+
+  const python = "/usr/bin/python3";
+  if (existsSync(python)) {
+    test("a compromised gvproxy cannot read the launcher's keyrings (a password cached in @u), nor add a key to them", async () => {
+      const secret = `hunter2-${process.pid}-${Date.now()}`;
+      const child = spawnJail(world!, [process.execPath, PROBE, "keyrings"], [python, "-c", KEYRING_HOST_PY, `bottle-keyring-test-${process.pid}`, secret]);
+      const out = lineReader(child.stdout!);
+      const err = lineReader(child.stderr!);
+      const exit = exited(child);
+      const findings = await out.line((l) => l.startsWith("{"), "the probe's keyring findings").catch((error: Error) => {
+        throw new Error(`${error.message}\nstderr:\n${err.lines.join("\n")}`);
+      });
+      const host = await out.line((l) => l.startsWith("host-keyrings "), "the host side's keyring check");
+      await withTimeout(exit, "the jail to exit");
+      const inside = JSON.parse(findings) as Record<string, { result: number; errno: string }> & { payloads: string[] };
+      const outside = JSON.parse(host.slice("host-keyrings ".length)) as { hostReads: string; planted: boolean };
+      assert.is(outside.hostReads, secret, "the launcher itself reads the password through its session keyring");
+      assert.not.match(out.lines.join("\n").replace(host, ""), secret, "the jail printed the password");
+      assert.equal(inside.payloads, []);
+      assert.equal(inside.session, { result: -1, errno: "EPERM" }, "keyctl");
+      assert.equal(inside.addKey, { result: -1, errno: "EPERM" }, "add_key");
+      assert.equal(inside.requestKey, { result: -1, errno: "EPERM" }, "request_key");
+      assert.is(outside.planted, false, "the jail planted a key in the launcher's session keyring");
+      for (const call of ["ptrace", "perfEventOpen", "bpf", "userfaultfd"]) assert.equal(inside[call], { result: -1, errno: "EPERM" }, call);
+    });
+  } else {
+    console.log(`skipped: jail-isolation (keyrings): no ${python} on this host, which the keyring probe runs in the jail`);
+  }
 
   test("SIGTERM to the jail process reaches the command inside", async () => {
     const child = spawnJail(world!, [process.execPath, PROBE, "wait-signal"]);

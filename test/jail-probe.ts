@@ -7,7 +7,11 @@
 //   node jail-probe.js hold --sidecar <port>: opens a connection through the
 //     relay, prints "ready" and waits to be killed;
 //   node jail-probe.js listen --socket <path>: listens there as gvproxy does,
-//     answers "from the jail" to each connection, prints "ready", waits.
+//     answers "from the jail" to each connection, prints "ready", waits;
+//   node jail-probe.js keyrings: walks the session keyring (@s) as the
+//     security review did, reading every key it reaches, tries add_key and
+//     request_key (and ptrace, perf_event_open, bpf, userfaultfd), and prints
+//     one JSON line of what each call returned.
 import { spawnSync } from "node:child_process";
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -149,6 +153,59 @@ async function report(args: Args): Promise<void> {
   process.exitCode = Number(args.exit?.[0] ?? 0);
 }
 
+// Node has no keyctl: python3 (under /usr, which the jail binds) makes the calls through ctypes.
+const KEYRINGS_PY = String.raw`
+import ctypes, errno, json, platform
+libc = ctypes.CDLL(None, use_errno=True)
+L = ctypes.c_long
+ADD_KEY, REQUEST_KEY, KEYCTL, PTRACE, PERF_EVENT_OPEN, BPF, USERFAULTFD = {
+    "x86_64": (248, 249, 250, 101, 298, 321, 323), "aarch64": (217, 218, 219, 117, 241, 280, 282)}[platform.machine()]
+def call(nr, *args):
+    ctypes.set_errno(0)
+    result = libc.syscall(L(nr), *args)
+    return {"result": result, "errno": errno.errorcode.get(ctypes.get_errno(), "") if result < 0 else ""}
+def keyctl(*args):
+    return call(KEYCTL, *[L(a) for a in args])
+def read(key, size=4096):
+    buf = ctypes.create_string_buffer(size)
+    n = keyctl(11, key, ctypes.addressof(buf), size)["result"]  # KEYCTL_READ
+    return buf.raw[:max(n, 0)]
+def describe(key):
+    buf = ctypes.create_string_buffer(256)
+    keyctl(6, key, ctypes.addressof(buf), 256)  # KEYCTL_DESCRIBE
+    return buf.value
+payloads = []
+def walk(key, depth=0):
+    data = read(key)
+    if describe(key).startswith(b"keyring"):
+        if depth < 4:
+            for i in range(0, len(data), 4): walk(int.from_bytes(data[i:i + 4], "little"), depth + 1)
+    elif data:
+        payloads.append(data.decode("utf8", "replace"))
+session = keyctl(0, -3, 0)  # KEYCTL_GET_KEYRING_ID of @s
+if session["result"] > 0: walk(session["result"])
+print(json.dumps({
+    "session": session,
+    "payloads": payloads,
+    "addKey": call(ADD_KEY, b"user", b"planted-by-jail", b"x", ctypes.c_size_t(1), L(-3)),
+    "requestKey": call(REQUEST_KEY, b"user", b"planted-by-jail", None, L(0)),
+    # Without the filter: PTRACE_SEIZE of relay-inside (pid 1) and a user-mode userfaultfd succeed, perf_event_open(NULL) is EFAULT.
+    "ptrace": call(PTRACE, L(0x4206), L(1), None, None),
+    "perfEventOpen": call(PERF_EVENT_OPEN, None, L(0), L(-1), L(-1), L(0)),
+    "bpf": call(BPF, L(5), None, L(0)),
+    "userfaultfd": call(USERFAULTFD, L(1)),
+}))
+`;
+
+function keyrings(): void {
+  const result = spawnSync("/usr/bin/python3", ["-c", KEYRINGS_PY], { encoding: "utf8", env: {} });
+  if (result.status !== 0) {
+    process.stderr.write(`jail-probe: python3 failed: ${result.error?.message ?? result.stderr}\n`);
+    process.exit(3);
+  }
+  process.stdout.write(result.stdout);
+}
+
 function waitSignal(): void {
   process.on("SIGTERM", () => {
     process.stdout.write("got SIGTERM\n");
@@ -180,6 +237,7 @@ if (mode === "report") await report(args);
 else if (mode === "wait-signal") waitSignal();
 else if (mode === "hold") hold(args);
 else if (mode === "listen") listen(args);
+else if (mode === "keyrings") keyrings();
 else {
   process.stderr.write(`jail-probe: unknown mode ${mode}\n`);
   process.exit(2);

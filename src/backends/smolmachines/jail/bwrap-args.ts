@@ -1,6 +1,7 @@
 // bubblewrap arguments for the Linux network jail (pure: data in, argv out).
 // Flags checked against `bwrap --help` of bubblewrap 0.8 (--disable-userns
 // is new in 0.8.0).
+import { SECCOMP_FD } from "./seccomp-filter.js";
 
 /** The jail's uid and gid inside its user namespace (nobody/nogroup). */
 export const JAIL_UID = 65534;
@@ -81,6 +82,10 @@ export function bwrapArgs({ jailDir, relayDir, system, readOnly, command }: Bwra
   if (command.length === 0) throw new Error("bwrapArgs: the jail needs a command");
   return [
     ...isolationArgs(),
+    // The seccomp filter (seccomp-filter.ts), which bwrap-launcher.js writes
+    // to this descriptor. Not in isolationArgs(): detect.ts's probe has none.
+    "--seccomp",
+    String(SECCOMP_FD),
     ...rootArgs(system),
     ...readOnly.flatMap((path) => ["--ro-bind", path, path]),
     "--bind",

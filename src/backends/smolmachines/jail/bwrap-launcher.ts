@@ -5,10 +5,13 @@
 // jail's first process (pid 1 inside, thanks to --as-pid-1) and forwards
 // SIGTERM/SIGINT/SIGHUP to it. It exits with bwrap's status, and exits at
 // once if its own parent dies, which --die-with-parent turns into the jail's
-// death. It passes no environment on. node: imports only, so it starts fast.
+// death. It passes no environment on. It also hands bwrap the jail's seccomp
+// filter on SECCOMP_FD. node: imports and the import-free seccomp-filter.js
+// only, so it starts fast.
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import { SECCOMP_FD, seccompFilter, unknownArch } from "./seccomp-filter.js";
 
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 const INFO_FD = 3;
@@ -34,14 +37,24 @@ function main(): void {
   const [bwrapPath, ...bwrapArgs] = process.argv.slice(2);
   if (bwrapPath === undefined) fail("usage: bwrap-launcher.js <bwrap> [bwrap args…]", 2);
 
+  const filter = seccompFilter(process.arch);
+  if (filter === undefined) {
+    const { reason, fix } = unknownArch(process.arch);
+    fail(`${reason}; ${fix}`, 1);
+  }
+
   const parentPid = process.ppid;
   const bwrap = spawn(bwrapPath, ["--info-fd", String(INFO_FD), ...bwrapArgs], {
-    stdio: ["inherit", "inherit", "inherit", "pipe"],
+    stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
     // Nothing of bottle's environment reaches bwrap, let alone the jail (bwrap's --clearenv is the second lock).
     env: {},
   });
   bwrap.on("error", (error) => fail(`cannot start ${bwrapPath}: ${error.message}`, 127));
   bwrap.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal ?? "SIGKILL"] ?? 0)));
+
+  const seccomp = bwrap.stdio[SECCOMP_FD] as Writable;
+  seccomp.on("error", () => undefined); // bwrap died before reading it: its exit says why
+  seccomp.end(filter);
 
   let jailPid: number | undefined;
   let infoRead = false;

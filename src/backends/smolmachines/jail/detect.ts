@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { findOnPath, isExecutableFile } from "../../../host-tools.js";
 import { isolationArgs, READ_ONLY_ROOT, rootArgs, type SystemMount } from "./bwrap-args.js";
 import { systemMounts } from "./jail-filesystem.js";
+import { SECCOMP_ARCHES, unknownArch } from "./seccomp-filter.js";
 
 export type JailSupport =
   | { kind: "bwrap"; bwrap: string }
@@ -26,6 +27,8 @@ export interface DetectOptions {
   /** The PATH to search for bwrap; defaults to process.env.PATH. */
   pathEnv?: string;
   isExecutable?: (path: string) => boolean;
+  /** The CPU (a process.arch value); defaults to process.arch. */
+  arch?: string;
 }
 
 export const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
@@ -86,6 +89,8 @@ export const runProbe: ProbeRunner = (command, args) =>
   });
 
 async function detectBwrap(options: DetectOptions): Promise<JailSupport> {
+  const arch = options.arch ?? process.arch;
+  if (SECCOMP_ARCHES[arch] === undefined) return { kind: "unavailable", ...unknownArch(arch) };
   const isExecutable = options.isExecutable ?? isExecutableFile;
   const bwrap = findOnPath("bwrap", options.pathEnv ?? process.env.PATH ?? "", isExecutable);
   if (bwrap === null) {

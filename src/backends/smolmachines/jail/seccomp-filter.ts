@@ -1,0 +1,114 @@
+// The jail's seccomp filter: a classic-BPF program in the form bwrap's
+// --seccomp reads from a file descriptor, an array of little-endian
+// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k } (pure; no imports,
+// so bwrap-launcher.js can load it and still start fast).
+//
+// Not a general syscall profile: it denies, with EPERM, a short list of calls
+// gvproxy never makes and a compromised one would use.
+
+/** The descriptor bwrap reads the program from: bwrapArgs() names it, the launcher opens it. */
+export const SECCOMP_FD = 4;
+
+/**
+ * - add_key, request_key, keyctl: the kernel keyrings are not namespaced. The
+ *   jail shares the launcher's session keyring, which pam_keyinit links to
+ *   the user keyring, where a login's cached passwords and tokens live.
+ *   request_key can also make the host run /sbin/request-key.
+ * - ptrace: gvproxy has no business with relay-inside (the jail's pid 1).
+ * - perf_event_open, bpf, userfaultfd: large kernel attack surface, and
+ *   userfaultfd is the usual tool for winning a kernel race.
+ */
+export const DENIED_SYSCALLS = ["add_key", "request_key", "keyctl", "ptrace", "perf_event_open", "bpf", "userfaultfd"] as const;
+export type DeniedSyscall = (typeof DENIED_SYSCALLS)[number];
+
+interface SeccompArch {
+  /** The kernel's name for it (uname -m). */
+  name: string;
+  /** AUDIT_ARCH_*, as seccomp_data.arch reports it. */
+  audit: number;
+  /** x86_64 also runs x32 system calls: the same numbers with bit 30 set. */
+  x32: boolean;
+  numbers: Readonly<Record<DeniedSyscall, number>>;
+}
+
+/** Keyed by process.arch. Numbers from asm/unistd_64.h (x86_64) and asm-generic/unistd.h (aarch64). */
+export const SECCOMP_ARCHES: Readonly<Record<string, SeccompArch>> = {
+  x64: {
+    name: "x86_64",
+    audit: 0xc000003e,
+    x32: true,
+    numbers: { add_key: 248, request_key: 249, keyctl: 250, ptrace: 101, perf_event_open: 298, bpf: 321, userfaultfd: 323 },
+  },
+  arm64: {
+    name: "aarch64",
+    audit: 0xc00000b7,
+    x32: false,
+    numbers: { add_key: 217, request_key: 218, keyctl: 219, ptrace: 117, perf_event_open: 241, bpf: 280, userfaultfd: 282 },
+  },
+};
+
+/** Why there is no filter for `arch`, and the fix: for detection and the launcher alike. */
+export function unknownArch(arch: string): { reason: string; fix: string } {
+  const names = Object.values(SECCOMP_ARCHES)
+    .map(({ name }) => name)
+    .join(" or ");
+  return {
+    reason: `the jail's seccomp filter knows the system call numbers of ${names} only, not this CPU's (Node calls it ${arch})`,
+    fix: `run bottle on ${names} Linux`,
+  };
+}
+
+export const X32_SYSCALL_BIT = 0x40000000;
+export const SECCOMP_RET_ALLOW = 0x7fff0000;
+const SECCOMP_RET_ERRNO = 0x00050000;
+const EPERM = 1;
+export const SECCOMP_RET_EPERM = SECCOMP_RET_ERRNO | EPERM;
+
+/** Offsets in struct seccomp_data. */
+const NR_OFFSET = 0;
+const ARCH_OFFSET = 4;
+
+/** Classic-BPF opcodes. */
+export const BPF_LD_W_ABS = 0x20;
+export const BPF_JEQ_K = 0x15;
+export const BPF_JSET_K = 0x45;
+export const BPF_RET_K = 0x06;
+
+const INSTRUCTION_BYTES = 8;
+
+interface Instruction {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+/** The seccomp program for `arch` (a process.arch value), or undefined when bottle does not know its system call numbers. */
+export function seccompFilter(arch: string): Buffer | undefined {
+  const target = SECCOMP_ARCHES[arch];
+  if (target === undefined) return undefined;
+  const tests: Instruction[] = [
+    ...(target.x32 ? [{ code: BPF_JSET_K, jt: 0, jf: 0, k: X32_SYSCALL_BIT }] : []),
+    ...DENIED_SYSCALLS.map((name) => ({ code: BPF_JEQ_K, jt: 0, jf: 0, k: target.numbers[name] })),
+  ];
+  // Every test jumps, when true, to the last instruction (deny).
+  const program: Instruction[] = [
+    { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: ARCH_OFFSET },
+    // Another ABI (i386 through int 0x80, arm32) numbers its calls otherwise: deny all of them.
+    { code: BPF_JEQ_K, jt: 1, jf: 0, k: target.audit },
+    { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_EPERM },
+    { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: NR_OFFSET },
+    ...tests.map((test, index) => ({ ...test, jt: tests.length - index })),
+    { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_ALLOW },
+    { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_EPERM },
+  ];
+  const buffer = Buffer.alloc(program.length * INSTRUCTION_BYTES);
+  program.forEach(({ code, jt, jf, k }, index) => {
+    const at = index * INSTRUCTION_BYTES;
+    buffer.writeUInt16LE(code, at);
+    buffer.writeUInt8(jt, at + 2);
+    buffer.writeUInt8(jf, at + 3);
+    buffer.writeUInt32LE(k, at + 4);
+  });
+  return buffer;
+}

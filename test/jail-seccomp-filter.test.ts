@@ -1,0 +1,157 @@
+// The jail's seccomp program, decoded and run on a small classic-BPF
+// evaluator: which system calls it denies on each CPU, that it checks the
+// ABI first and refuses x32, and that bottle refuses a CPU it has no numbers for.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { bwrapArgs, detectJail } from "../src/backends/smolmachines/jail/index.js";
+import {
+  BPF_JEQ_K,
+  BPF_JSET_K,
+  BPF_LD_W_ABS,
+  BPF_RET_K,
+  DENIED_SYSCALLS,
+  SECCOMP_ARCHES,
+  SECCOMP_FD,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_EPERM,
+  seccompFilter,
+  X32_SYSCALL_BIT,
+} from "../src/backends/smolmachines/jail/seccomp-filter.js";
+import { tempDir } from "./helpers/tmp.js";
+
+interface Instruction {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+function decode(buffer: Buffer): Instruction[] {
+  assert.is(buffer.length % 8, 0, "whole struct sock_filter entries");
+  const program: Instruction[] = [];
+  for (let at = 0; at < buffer.length; at += 8) {
+    program.push({ code: buffer.readUInt16LE(at), jt: buffer.readUInt8(at + 2), jf: buffer.readUInt8(at + 3), k: buffer.readUInt32LE(at + 4) });
+  }
+  return program;
+}
+
+/** What the kernel would return for a call `nr` made through ABI `arch` (only the opcodes the filter may use). */
+function evaluate(program: Instruction[], arch: number, nr: number): number {
+  const data = [nr, arch];
+  let accumulator = 0;
+  for (let pc = 0; pc < program.length; pc++) {
+    const { code, jt, jf, k } = program[pc]!;
+    switch (code) {
+      case BPF_LD_W_ABS:
+        assert.ok(k === 0 || k === 4, `load at offset ${k}`);
+        accumulator = data[k / 4]!;
+        break;
+      case BPF_JEQ_K:
+        pc += accumulator === k ? jt : jf;
+        break;
+      case BPF_JSET_K:
+        pc += (accumulator & k) !== 0 ? jt : jf;
+        break;
+      case BPF_RET_K:
+        return k;
+      default:
+        throw new Error(`unexpected opcode 0x${code.toString(16)} at ${pc}`);
+    }
+  }
+  throw new Error("the program ran off its end");
+}
+
+const AUDIT_ARCH_I386 = 0x40000003;
+const AUDIT_ARCH_ARM = 0x40000028;
+const X64 = SECCOMP_ARCHES.x64!;
+const ARM64 = SECCOMP_ARCHES.arm64!;
+
+test("the program is whole instructions: 4 to check the ABI and load the number, one per denied call, x32's check on x86_64, and the two returns", () => {
+  assert.is(decode(seccompFilter("x64")!).length, 4 + 1 + DENIED_SYSCALLS.length + 2);
+  assert.is(decode(seccompFilter("arm64")!).length, 4 + DENIED_SYSCALLS.length + 2);
+});
+
+test("the program checks the ABI first and denies every call of another ABI", () => {
+  for (const [arch, target] of Object.entries(SECCOMP_ARCHES)) {
+    const program = decode(seccompFilter(arch)!);
+    assert.equal(program.slice(0, 4), [
+      { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 4 },
+      { code: BPF_JEQ_K, jt: 1, jf: 0, k: target.audit },
+      { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_EPERM },
+      { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 0 },
+    ]);
+  }
+  const x64 = decode(seccompFilter("x64")!);
+  // i386 through int 0x80 numbers keyctl 288: without the ABI check it would pass.
+  for (const nr of [0, 3, 286, 287, 288]) assert.is(evaluate(x64, AUDIT_ARCH_I386, nr), SECCOMP_RET_EPERM, `i386 ${nr}`);
+  assert.is(evaluate(x64, ARM64.audit, 63), SECCOMP_RET_EPERM);
+  const arm64 = decode(seccompFilter("arm64")!);
+  for (const nr of [3, 311]) assert.is(evaluate(arm64, AUDIT_ARCH_ARM, nr), SECCOMP_RET_EPERM, `arm32 ${nr}`);
+});
+
+test("each denied call fails with EPERM and ordinary calls are allowed, on x86_64 and aarch64", () => {
+  assert.is(SECCOMP_RET_EPERM, 0x00050001);
+  assert.is(SECCOMP_RET_ALLOW, 0x7fff0000);
+  assert.equal([X64.numbers.add_key, X64.numbers.request_key, X64.numbers.keyctl], [248, 249, 250]);
+  assert.equal([ARM64.numbers.add_key, ARM64.numbers.request_key, ARM64.numbers.keyctl], [217, 218, 219]);
+  for (const [arch, target] of Object.entries(SECCOMP_ARCHES)) {
+    const program = decode(seccompFilter(arch)!);
+    for (const name of DENIED_SYSCALLS) assert.is(evaluate(program, target.audit, target.numbers[name]), SECCOMP_RET_EPERM, `${arch} ${name}`);
+    const denied = new Set(Object.values(target.numbers));
+    for (let nr = 0; nr < 460; nr++) if (!denied.has(nr)) assert.is(evaluate(program, target.audit, nr), SECCOMP_RET_ALLOW, `${arch} ${nr}`);
+  }
+});
+
+test("on x86_64 every x32 call is denied, so keyctl cannot come in that way", () => {
+  const program = decode(seccompFilter("x64")!);
+  assert.equal(program[4], { code: BPF_JSET_K, jt: program.length - 1 - 5, jf: 0, k: X32_SYSCALL_BIT });
+  for (const nr of [0, 1, X64.numbers.keyctl, 0x200, 520]) assert.is(evaluate(program, X64.audit, X32_SYSCALL_BIT | nr), SECCOMP_RET_EPERM, `x32 ${nr}`);
+  const arm64 = decode(seccompFilter("arm64")!);
+  assert.not.ok(arm64.some(({ code }) => code === BPF_JSET_K));
+});
+
+test("bottle has no filter for a CPU it has no numbers for, and detection says so without probing bwrap", async () => {
+  assert.is(seccompFilter("ia32"), undefined);
+  let probed = false;
+  const support = await detectJail("linux", {
+    arch: "riscv64",
+    run: async () => {
+      probed = true;
+      return { code: 0, stderr: "" };
+    },
+    pathEnv: "/fake/bin",
+    isExecutable: (path) => path === "/fake/bin/bwrap",
+  });
+  assert.equal(support, {
+    kind: "unavailable",
+    reason: "the jail's seccomp filter knows the system call numbers of x86_64 or aarch64 only, not this CPU's (Node calls it riscv64)",
+    fix: "run bottle on x86_64 or aarch64 Linux",
+  });
+  assert.is(probed, false);
+});
+
+test("the launcher refuses to start the jail on such a CPU, before running bwrap", () => {
+  const dir = tempDir("bottle-keyring-launcher-");
+  const marker = join(dir, "bwrap-ran");
+  const launcher = fileURLToPath(new URL("../src/backends/smolmachines/jail/bwrap-launcher.js", import.meta.url));
+  const pretendIa32 = 'data:text/javascript,Object.defineProperty(process, "arch", { value: "ia32" })';
+  const result = spawnSync(process.execPath, ["--import", pretendIa32, launcher, "/usr/bin/touch", marker], { encoding: "utf8" });
+  assert.is(result.status, 1, result.stderr);
+  assert.match(result.stderr, /bwrap-launcher: the jail's seccomp filter knows the system call numbers of x86_64 or aarch64 only, not this CPU's \(Node calls it ia32\); run bottle on/);
+  assert.not.ok(existsSync(marker), "bwrap ran");
+});
+
+test("bwrapArgs reads the filter from the descriptor the launcher writes it to", () => {
+  const args = bwrapArgs({ jailDir: "/r/jail", relayDir: "/r/jail/relays", system: [], readOnly: [], command: ["/opt/gvproxy"] });
+  const at = args.indexOf("--seccomp");
+  assert.ok(at >= 0 && at < args.indexOf("--"));
+  assert.is(args[at + 1], String(SECCOMP_FD));
+  assert.is(args.lastIndexOf("--seccomp"), at, "bwrap's --seccomp is not repeatable");
+  assert.is.not(SECCOMP_FD, 3, "3 is the launcher's --info-fd");
+});
+
+test.run();
