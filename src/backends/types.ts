@@ -44,8 +44,9 @@ export interface Backend {
   buildWarning(results: Readonly<Record<string, Json>>): string | null;
   /** Runs the launch graph and the agent; resolves with the exit code. */
   launch(request: LaunchRequest): Promise<number>;
+  /** A bottle's state; "refused" (with why) when its registry entry or run dir cannot be trusted, so one bad entry never hides the others. */
   state(entry: BottleEntry): Promise<{
-    state: "running" | "stopped" | "stale";
+    state: "running" | "stopped" | "stale" | "refused";
     why?: string;
     pid?: number;
     ports?: Record<string, number>;

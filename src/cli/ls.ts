@@ -1,6 +1,6 @@
 // bottle ls: every bottle on this machine, with its state.
 import { loadBackend } from "../backends/index.js";
-import { BottleError, EXIT_OK } from "../errors.js";
+import { EXIT_OK } from "../errors.js";
 import { listBottles } from "../registry.js";
 import { HELP, JSON_OUTPUT, helpText, parseArgs, type CommandSpec } from "./args.js";
 
@@ -17,11 +17,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const rows = [];
   for (const entry of listBottles()) {
     const backend = await loadBackend(entry.backend);
-    // One entry whose run dir is unsafe, or that is not what bottle derives, must not hide the others.
-    const state = await backend.state(entry).catch((error: unknown) => {
-      if (error instanceof BottleError) return { state: "refused" as const, why: error.message, ports: {}, pid: null, gitGate: undefined };
-      throw error;
-    });
+    const state = await backend.state(entry);
     rows.push({
       name: entry.slug,
       state: state.state,

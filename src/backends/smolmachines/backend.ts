@@ -1,6 +1,7 @@
 // The smolmachines backend: smolvm microVM, gvproxy in a jail, pipelock.
 // The process side loads only when a command needs it, so `bottle build`
 // does not pay for it.
+import { BottleError } from "../../errors.js";
 import { BUILD_TARGETS, LAUNCH_TARGET, buildTasks, launchTasks } from "../../../tasks/index.js";
 import type { Backend } from "../types.js";
 import { formatPreflight, type PreflightResult } from "./preflight.js";
@@ -17,7 +18,14 @@ export const smolmachines: Backend = {
   launch: async (request) => (await import("./launch/run-launch.js")).runLaunch({ ...request, tasks: smolmachines.tasks, target: LAUNCH_TARGET }),
   state: async (entry) => {
     const { bottleState } = await import("./lifecycle.js");
-    const { state, record, why } = bottleState(entry);
+    let found: ReturnType<typeof bottleState>;
+    try {
+      found = bottleState(entry);
+    } catch (error) {
+      if (error instanceof BottleError) return { state: "refused", why: error.message };
+      throw error;
+    }
+    const { state, record, why } = found;
     return {
       state,
       ...(why ? { why } : {}),
