@@ -193,6 +193,16 @@ test("a credential under a name gitleaks' own allowlist or archive rules would p
   }
 });
 
+test("a key after a PDF, zip or gzip signature is found too (gitleaks skips such files as binary by their first bytes)", async () => {
+  for (const [kind, signature] of [["pdf", "%PDF-1.4\n"], ["zip", "PK\u0003\u0004\n"], ["gzip", "\u001f\u008b\u0008\n"]] as const) {
+    const key = awsKeyId();
+    await commitFile(`notes-${kind}.txt`, `${signature}[default]\naws_access_key_id = ${key}\n`);
+    const stderr = await assertRefused(["origin", "HEAD:refs/heads/agent/work"], new RegExp(`gitleaks: aws-access-token matched in notes-${kind}\\.txt \\(blob [0-9a-f]{12}\\), line 3`));
+    assert.not.match(stderr, key);
+    await resetWork();
+  }
+});
+
 test("the upstream refusing a push (a protected branch): the agent sees the upstream's own message", async () => {
   await commitFile("protected.txt", "x\n");
   const run = await push(["origin", "HEAD:refs/heads/agent/protected"]);

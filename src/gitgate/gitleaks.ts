@@ -6,13 +6,19 @@
 // and no name the agent chose reaches gitleaks, whose global path allowlist
 // (package-lock.json, go.sum, *.png, node_modules/...) and by-name archive
 // skipping (*.zip, *.gz) would otherwise let a file through unscanned. The
-// real path is kept only to word the refusal.
+// real path is kept only to word the refusal. gitleaks also skips, as binary,
+// a file whose first bytes are a PDF, zip or gzip signature, whatever
+// follows: each object is written after one newline, so no signature the
+// agent puts first sits at offset 0 (line numbers are reported back without it).
 // node: imports only.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PushedObject, RefUpdate } from "./pushed-objects.js";
 import { runProgram } from "./run-git.js";
 import { redact, type Needle } from "./secret-needles.js";
+
+/** Written before each object: one line, so a signature the agent put first no longer opens the file. */
+const LEAD = Buffer.from("\n");
 
 interface Finding {
   RuleID?: string;
@@ -35,7 +41,7 @@ export async function gitleaksRefusals(gitleaks: string, updates: readonly RefUp
       if (object.type === "tree") return;
       const relative = `${index}/${object.type}-${object.oid}`;
       mkdirSync(join(target, String(index)), { mode: 0o700 });
-      writeFileSync(join(target, relative), object.content, { mode: 0o600 });
+      writeFileSync(join(target, relative), Buffer.concat([LEAD, object.content]), { mode: 0o600 });
       origin.set(relative, object.type === "blob" ? `${object.path} (blob ${object.oid.slice(0, 12)})` : `${object.type} ${object.oid.slice(0, 12)}`);
     });
     writeFileSync(join(target, "refs", "pushed-ref-names"), updates.map((u) => u.ref).join("\n"), { mode: 0o600 });
@@ -62,7 +68,8 @@ export async function gitleaksRefusals(gitleaks: string, updates: readonly RefUp
     return findings.map((finding) => {
       const file = finding.File ?? "";
       const where = origin.get(file.replace(/^\.\//, "")) ?? (file || "a pushed object");
-      return `gitleaks: ${finding.RuleID ?? "a rule"} matched in ${where}${finding.StartLine ? `, line ${finding.StartLine}` : ""}${finding.Description ? ` (${finding.Description})` : ""}`;
+      const line = finding.StartLine && file.replace(/^\.\//, "") !== "refs/pushed-ref-names" ? finding.StartLine - 1 : finding.StartLine;
+      return `gitleaks: ${finding.RuleID ?? "a rule"} matched in ${where}${line ? `, line ${line}` : ""}${finding.Description ? ` (${finding.Description})` : ""}`;
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
