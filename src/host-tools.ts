@@ -4,7 +4,6 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { isInside, resolvedPath } from "./config/host-checks.js";
-import { listBottles } from "./registry.js";
 import { packageRoot } from "./package-root.js";
 
 /** Overrides the directory searched after PATH; empty: PATH only. */
@@ -36,13 +35,11 @@ export function withoutUntrustedDirs(searchPath: string, untrusted: readonly str
 
 /**
  * The search path bottle runs programs from: PATH, then bottle's .tools/bin,
- * without the directories a guest can write (`extraGuestWritable`, and every
- * registered bottle's writable workspaces). `npx bottle` from inside a
- * project puts its node_modules/.bin first on PATH; each entry skipped is
- * named on stderr.
+ * without the directories a guest can write (this config's workspace and
+ * every registered bottle's). `npx bottle` from inside a project puts its
+ * node_modules/.bin first on PATH; each entry skipped is named on stderr.
  */
-export function trustedSearchPath(extraGuestWritable: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string {
-  const guestWritable = [...extraGuestWritable, ...listBottles(env).flatMap((entry) => entry.writable ?? [])];
+export function trustedSearchPath(guestWritable: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   const { path, dropped } = withoutUntrustedDirs(toolSearchPath(env.PATH ?? "", env), guestWritable);
   for (const dir of dropped) process.stderr.write(`warning: not looking for programs in ${dir} (on PATH): it is inside a workspace a bottle's guest can write\n`);
   return path;

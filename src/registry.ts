@@ -90,9 +90,9 @@ export function registryEntryProblem(entry: BottleEntry, env: NodeJS.ProcessEnv 
 }
 
 /** The registered bottle whose writable workspace holds `path` (compared by real path), with that workspace. */
-export function workspaceHolding(path: string, env: NodeJS.ProcessEnv = process.env): { entry: BottleEntry; workspace: string } | null {
+export function workspaceHolding(path: string, entries: readonly BottleEntry[]): { entry: BottleEntry; workspace: string } | null {
   const real = resolvedPath(path);
-  for (const entry of listBottles(env)) {
+  for (const entry of entries) {
     const workspace = (entry.writable ?? []).find((w) => isInside(w, real) || isInside(resolvedPath(w), real));
     if (workspace) return { entry, workspace };
   }

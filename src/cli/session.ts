@@ -11,7 +11,7 @@ import { usageError } from "../errors.js";
 import { trustedSearchPath } from "../host-tools.js";
 import { packageRoot } from "../package-root.js";
 import { checkStageDir, runDir, stageDir } from "../paths.js";
-import { listBottles, workspaceHolding, writableWorkspaces } from "../registry.js";
+import { listBottles, workspaceHolding, writableWorkspaces, type BottleEntry } from "../registry.js";
 
 export interface Session {
   loaded: LoadedConfig;
@@ -34,8 +34,8 @@ export function findConfig(explicit: string | undefined, cwd = process.cwd()): s
  * A config inside a registered bottle's writable workspace may have been
  * written by that bottle's agent: it is refused before a line of it runs.
  */
-export function refusePlantedConfig(path: string): void {
-  const holder = workspaceHolding(path);
+export function refusePlantedConfig(path: string, bottles: readonly BottleEntry[]): void {
+  const holder = workspaceHolding(path, bottles);
   if (!holder) return;
   const slug = holder.entry.slug;
   throw usageError(
@@ -45,9 +45,10 @@ export function refusePlantedConfig(path: string): void {
 
 export async function openSession(options: { config?: string | undefined; stage?: string | undefined }): Promise<Session> {
   const path = findConfig(options.config);
-  refusePlantedConfig(path);
+  const bottles = listBottles();
+  refusePlantedConfig(path, bottles);
   // What the config imports is refused too, before evaluation, when it lies in a workspace some bottle's guest can write.
-  const guardedDirs = listBottles().flatMap((entry) => (entry.writable ?? []).map((dir) => ({ dir, why: `bottle \`${entry.slug}\`'s guest can write it` })));
+  const guardedDirs = bottles.flatMap((entry) => (entry.writable ?? []).map((dir) => ({ dir, why: `bottle \`${entry.slug}\`'s guest can write it` })));
   const loaded = await loadConfig(path, { guardedDirs });
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
@@ -60,7 +61,7 @@ export async function openSession(options: { config?: string | undefined; stage?
     stageDir: stage,
     runDir: runDir(loaded.config.name),
     platform: process.platform,
-    pathEnv: trustedSearchPath(writableWorkspaces(loaded.config)),
+    pathEnv: trustedSearchPath([...writableWorkspaces(loaded.config), ...guardedDirs.map((guarded) => guarded.dir)]),
   };
   const problems = confinementProblems(ctx.config, { configFiles: loaded.modules, stageDir: ctx.stageDir, runDir: ctx.runDir, install: packageRoot() });
   if (problems.length) throw new ConfigError(loaded.path, problems);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { BottleError, errorMessage, usageError } from "../../errors.js";
 import { checkRunDir, checkStageDir } from "../../paths.js";
 import { removeKnownFiles } from "../../private-dir.js";
-import { registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../registry.js";
+import { listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../registry.js";
 import { runDirFile, stageDirFile } from "./bottle-files.js";
 import { findOnPath, trustedSearchPath } from "../../host-tools.js";
 import { machineName } from "./guest-layout.js";
@@ -72,7 +72,7 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
   }
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
   for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
-  const smolvm = new Smolvm(new Supervisor(), findOnPath("smolvm", trustedSearchPath()) ?? "smolvm");
+  const smolvm = new Smolvm(new Supervisor(), findOnPath("smolvm", trustedSearchPath(listBottles().flatMap((other) => other.writable ?? []))) ?? "smolvm");
   const name = machineName(entry.slug);
   try {
     if (await smolvm.status(name)) {
