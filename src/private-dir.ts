@@ -47,12 +47,8 @@ export function checkPrivateDir(dir: string, spec: PrivateDirSpec): boolean {
   if (current === null) return false;
   for (const name of parts.slice(-spec.privateLevels)) {
     const next = join(current, name);
-    let st = lstatOrNull(next);
-    if (st === null) {
-      if (!spec.create) return false;
-      makeDir(next);
-      st = lstatSync(next);
-    }
+    const st = lstatOrMake(next, spec.create);
+    if (st === null) return false;
     privateLevel(next, st, refuse);
     current = next;
   }
@@ -79,12 +75,8 @@ function trustedPath(path: string, spec: PrivateDirSpec, refuse: (at: string, pr
   // Each component in turn, so a symlink anywhere is seen and checked before it is followed.
   for (const name of path.split("/").filter(Boolean)) {
     const next = join(current, name);
-    let st = lstatOrNull(next);
-    if (st === null) {
-      if (!spec.create) return null;
-      makeDir(next);
-      st = lstatSync(next);
-    }
+    const st = lstatOrMake(next, spec.create);
+    if (st === null) return null;
     if (st.isSymbolicLink()) {
       if (!byRootOrYou(st)) throw refuse(next, `is a symlink owned by uid ${st.uid}, who can point it elsewhere`);
       if (links >= MAX_LINKS) throw refuse(next, "goes through too many symlinks");
@@ -125,6 +117,14 @@ function makeDir(path: string): void {
     // Someone made it meanwhile: it is checked like any existing level.
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
+}
+
+/** The level's lstat; a missing one is made (0700) when `create`, else null. */
+function lstatOrMake(path: string, create: boolean | undefined): Stats | null {
+  const st = lstatOrNull(path);
+  if (st !== null || !create) return st;
+  makeDir(path);
+  return lstatSync(path);
 }
 
 function lstatOrNull(path: string): Stats | null {

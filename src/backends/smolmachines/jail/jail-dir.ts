@@ -2,7 +2,8 @@
 // there, so the launcher trusts no name in it: it starts from an empty
 // directory, reads the jail's files without following symlinks, and hands
 // the machine a hard link to gvproxy's socket that it has checked.
-import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, rmSync } from "node:fs";
+import { makePrivateSubdir } from "../../../private-dir.js";
 import { jailLayout, type JailLayout } from "./jail-layout.js";
 
 /** A fresh, empty <run>/jail owned by this user, mode 0700 (whatever an earlier jail left there is removed). */
@@ -11,12 +12,7 @@ export function prepareJailDir(runDir: string): JailLayout {
   // rm does not follow symlinks: a planted link is removed, not its target.
   rmSync(layout.dir, { recursive: true, force: true });
   rmSync(layout.hostGvproxySocket, { force: true });
-  mkdirSync(layout.dir, { mode: 0o700 });
-  const stat = lstatSync(layout.dir);
-  const uid = process.getuid?.();
-  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o777) !== 0o700) {
-    throw new Error(`${layout.dir} is not a private directory of this user after creating it; refusing to use it`);
-  }
+  makePrivateSubdir(layout.dir);
   return layout;
 }
 
