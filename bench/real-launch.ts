@@ -4,10 +4,11 @@
 // the agent's first request answered through its proxy, and, while the agent
 // waits, the resident memory of each process bottle runs per bottle.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installAgentScripts, launchEnv } from "../test/acceptance/harness.js";
 import { BOTTLE_MAIN } from "../test/helpers/lifecycle.js";
+import { fileHoldsBefore } from "../test/helpers/process.js";
 import { FAKES_BIN, realNetworkTools, type RealNetworkTools } from "../test/helpers/real-tools.js";
 import { median } from "./measure.js";
 
@@ -67,21 +68,6 @@ function treeRss(root: number): Record<string, number> {
   return totals;
 }
 
-/** Resolves true once `path` exists and holds `text`; false if the launch exits first. */
-function waitFor(path: string, text: string, exited: Promise<unknown>): Promise<boolean> {
-  const holds = () => existsSync(path) && readFileSync(path, "utf8").includes(text);
-  return new Promise((resolve) => {
-    mkdirSync(join(path, ".."), { recursive: true });
-    const watcher = watch(join(path, ".."), () => holds() && done(true));
-    void exited.then(() => done(holds()));
-    function done(ok: boolean): void {
-      watcher.close();
-      resolve(ok);
-    }
-    if (holds()) done(true);
-  });
-}
-
 async function launchOnce(root: string, index: number, real: boolean, tools: RealNetworkTools): Promise<Sample> {
   const dir = join(root, `run${index}`);
   mkdirSync(join(dir, "ws"), { recursive: true });
@@ -103,7 +89,7 @@ async function launchOnce(root: string, index: number, real: boolean, tools: Rea
   const child = spawn(process.execPath, [BOTTLE_MAIN, "launch"], { cwd: dir, env, stdio: "ignore" });
   const exited = new Promise((resolve) => child.on("exit", resolve));
   // The fakes run no agent: smolvm's `exec` call is the agent's moment.
-  const reached = real ? await waitFor(join(dir, "ws", "result.json"), "example.com", exited) : await waitFor(join(env.FAKES_STATE!, "smolvm", "calls.jsonl"), '"exec"', exited);
+  const reached = real ? await fileHoldsBefore(join(dir, "ws", "result.json"), "example.com", exited) : await fileHoldsBefore(join(env.FAKES_STATE!, "smolvm", "calls.jsonl"), '"exec"', exited);
   const ms = performance.now() - started;
   if (!reached) throw new Error(`launch ${index} (${real ? "real" : "fakes"}) never reached its agent`);
   const rss = real ? treeRss(child.pid!) : {};

@@ -2,13 +2,14 @@
 // its own pipelock: gvproxy's network exists only inside its own jail, so
 // nothing is shared. Real gvproxy, gvforwarder and jail; namespace machine.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { skipSuite } from "./helpers/skip.js";
 import { installAgentScripts, launchEnv } from "./acceptance/harness.js";
 import { BOTTLE_MAIN } from "./helpers/lifecycle.js";
+import { fileHoldsBefore } from "./helpers/process.js";
 import { realNetworkTools } from "./helpers/real-tools.js";
 
 const OCTET = 123;
@@ -23,19 +24,8 @@ interface Bottle {
   exit: Promise<number | null>;
 }
 
-function waitForFile(path: string, bottle: Bottle): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const watcher = watch(join(path, ".."), () => existsSync(path) && done());
-    const timer = setTimeout(() => done(new Error(`${path} never appeared:\n${bottle.output}`)), 90_000);
-    void bottle.exit.then(() => done(existsSync(path) ? undefined : new Error(`${bottle.name} exited before ${path} appeared:\n${bottle.output}`)));
-    function done(error?: Error): void {
-      clearTimeout(timer);
-      watcher.close();
-      if (error) reject(error);
-      else resolve();
-    }
-    if (existsSync(path)) done();
-  });
+async function waitForFile(path: string, bottle: Bottle): Promise<void> {
+  if (!(await fileHoldsBefore(path, "", bottle.exit))) throw new Error(`${bottle.name} exited (or hung) before ${path} appeared:\n${bottle.output}`);
 }
 
 function launch(root: string, name: string, allow: string, ask: string[], env: NodeJS.ProcessEnv, gvforwarder: string): Bottle {

@@ -1,5 +1,7 @@
-// Child processes for tests, and waiting on what they print.
+// Child processes for tests, and waiting on what they print or write.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, watch } from "node:fs";
+import { dirname } from "node:path";
 
 export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   return spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"], env });
@@ -33,5 +35,26 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
     child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode, stdout });
     else child.on("exit", (code, signal) => resolve({ code, signal, stdout }));
+  });
+}
+
+/**
+ * Resolves true once `path` exists and holds `text`; false if `exited`
+ * settles first (the process that would write it is gone) or, as a safety
+ * net only, after `timeoutMs`.
+ */
+export function fileHoldsBefore(path: string, text: string, exited: Promise<unknown>, timeoutMs = 90_000): Promise<boolean> {
+  const holds = () => existsSync(path) && readFileSync(path, "utf8").includes(text);
+  return new Promise((resolve) => {
+    mkdirSync(dirname(path), { recursive: true });
+    const watcher = watch(dirname(path), () => holds() && done(true));
+    const timer = setTimeout(() => done(holds()), timeoutMs);
+    void exited.then(() => done(holds()));
+    function done(ok: boolean): void {
+      clearTimeout(timer);
+      watcher.close();
+      resolve(ok);
+    }
+    if (holds()) done(true);
   });
 }
