@@ -20,6 +20,6 @@ export const sidecars: TaskDef<BottleContext> = {
     // Everything that can refuse the launch, before anything starts.
     assertPreflight(preflight, { unsafeNoJail });
     const jail = await requireJail(ctx, unsafeNoJail);
-    return startSidecars(ctx, needs.ports as Record<string, number>, preflight.found.pipelock!, jail?.kind === "bwrap");
+    return startSidecars(ctx, needs.ports as Record<string, number>, { pipelock: preflight.found.pipelock!, gitleaks: preflight.found.gitleaks ?? null }, jail?.kind === "bwrap");
   },
 };

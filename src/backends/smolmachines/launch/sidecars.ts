@@ -3,7 +3,6 @@
 // the built-in git gate, behind the jail's relay, on a unix socket instead.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { findOnPath } from "../../../host-tools.js";
 import { BottleError } from "../../../errors.js";
 import type { FromEnv } from "../../../config/define.js";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
@@ -55,16 +54,22 @@ function resolveEnv(field: string, env: Record<string, string | FromEnv>): NodeJ
   return resolved;
 }
 
-function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pipelockPath: string, relayed: boolean): SidecarCommand {
+/** Where preflight found the programs the sidecars step runs. */
+export interface SidecarTools {
+  pipelock: string;
+  /** null: not installed, and the git gate refuses every push, saying why. */
+  gitleaks: string | null;
+}
+
+function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, tools: SidecarTools, relayed: boolean): SidecarCommand {
   const gitGate = ctx.config.gitGate;
   if (name === "gitGate" && isBuiltinGitGate(gitGate)) {
     const listen = gitGateListen(ctx.runDir, port, relayed);
-    // ctx.pathEnv is PATH, then bottle's .tools/bin (`npm run tools`).
-    const gitleaks = findOnPath("gitleaks", ctx.pathEnv);
+    const { gitleaks } = tools;
     const secrets = resolveEnv("agent.secrets", ctx.config.agent.secrets) as Record<string, string>;
     return {
       // The gate and its hooks append their lines to the log the supervisor gives it.
-      ...gitGateLaunchProcess(ctx, gitGate, { listen, secrets, log: join(ctx.stageDir, "logs", "git-gate.log"), gitleaks }),
+      ...gitGateLaunchProcess(ctx, gitGate, { listen, secrets, log: join(ctx.stageDir, "logs", `${SIDECAR_LOG_ROLE.gitGate}.log`), gitleaks }),
       readyTimeoutMs: GIT_GATE_READY_MS,
       ...("socket" in listen ? { socket: listen.socket } : {}),
       logRole: SIDECAR_LOG_ROLE.gitGate,
@@ -75,7 +80,7 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
     // pipelock scans its own environment for secrets (dlp.scan_env), so it
     // gets the agent's secret values under their guest names to recognise them leaving.
     return {
-      command: pipelockPath,
+      command: tools.pipelock,
       args: ["run", "--config", join(ctx.stageDir, "pipelock.yaml"), "--listen", `127.0.0.1:${port}`],
       env: { ...process.env, ...resolveEnv("agent.secrets", ctx.config.agent.secrets) },
       readyTimeoutMs: PIPELOCK_READY_MS,
@@ -97,12 +102,12 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, pip
  * `relayed`: the jail's host relays carry the guest's connections (bwrap),
  * so the git gate can listen on a unix socket only they reach.
  */
-export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, pipelockPath: string, relayed: boolean): Promise<Record<string, number>> {
+export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, tools: SidecarTools, relayed: boolean): Promise<Record<string, number>> {
   const services = launchServices(ctx);
   const { supervisor, record, signal } = services;
   // Every command line and environment first: a secret whose host variable
   // is unset fails the step before any sidecar has started.
-  const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, pipelockPath, relayed) }));
+  const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, tools, relayed) }));
   record.setPorts(ports);
   // Undone with the step: a record still listing them would make the ports
   // task of a retry (after a port was lost) keep them as held by this bottle.
