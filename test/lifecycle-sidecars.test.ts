@@ -28,13 +28,14 @@ function cleanedList(stderr: string): string[] {
   return line ? line.split("; ") : [];
 }
 
-// A bottle with a git-gate sidecar (the fake sidecar) besides pipelock.
-const gated = makeProject("lc-fail-gg", {
-  config: {
-    ...baseConfig("lc-fail-gg"),
-    gitGate: { command: ["fake-sidecar", "--port", "{port}", "--name", "git-gate"], env: { GG_TOKEN: { fromEnv: SECRET_VAR } }, ready: { timeoutMs: 500 } },
-  },
+// A bottle with a git-gate sidecar (the fake sidecar) besides pipelock. Its
+// ready timeout is generous: a Node sidecar on a loaded 2-core machine can
+// take well over a second to listen. Only the never-listens test shortens it.
+const gatedConfig = (readyTimeoutMs: number) => ({
+  ...baseConfig("lc-fail-gg"),
+  gitGate: { command: ["fake-sidecar", "--port", "{port}", "--name", "git-gate"], env: { GG_TOKEN: { fromEnv: SECRET_VAR } }, ready: { timeoutMs: readyTimeoutMs } },
 });
+const gated = makeProject("lc-fail-gg", { config: gatedConfig(15_000) });
 
 function readLine(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -105,6 +106,7 @@ test("FAKE_FAIL=sidecar:git-gate: fails at `sidecars` with the sidecar's last lo
 
 test("a sidecar that never listens fails `sidecars` after its ready timeout and is stopped", async () => {
   freshFakes(gated);
+  writeProjectConfig(gated, gatedConfig(500));
   const run = await runBottle(gated, ["launch"], { env: { FAKE_HANG: "sidecar:git-gate" } });
   assert.is(run.code, 1, describe(run));
   assert.match(run.stderr, /launch failed at `sidecars`: gitGate did not accept connections on 127\.0\.0\.1:\d+ within 500 ms/, describe(run));
