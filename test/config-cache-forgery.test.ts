@@ -1,10 +1,11 @@
 // Issue 9, point 8: forged entries in the evaluated-config cache. An entry is
 // served only when its first file is the config itself and every hash
-// matches, the served value is validated again, and a cache dir that is not
-// the user's own with mode 0700 is not used (with a warning).
+// matches, the served value is validated again, and a cache dir that fails
+// the run dir's checks (yours, 0700, no one else can write above it) is not
+// used (with a warning).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -91,7 +92,7 @@ test("a cache dir with mode 0777 is not used, with a warning", () => {
   chmodSync(dir, 0o777);
   const run = runBottle(["build"], { cwd: project });
   assert.is(run.code, 0, run.stderr);
-  assert.match(run.stderr, `warning: not using the config cache: ${dir} has mode 0777; it must be 0700`);
+  assert.match(run.stderr, `warning: refusing to use the config cache ${dir}: ${dir} has mode 0777: other users could read or change what is in it`);
   assert.not.match(allowlist(project), "forged.example.net");
 });
 
@@ -103,7 +104,7 @@ test("a jiti transpile cache dir with group or other bits is not used, with a wa
   writeFileSync(join(project, "hosts.ts"), "export const extra = 2;\n");
   const run = runBottle(["build"], { cwd: project });
   assert.is(run.code, 0, run.stderr);
-  assert.match(run.stderr, `warning: not using the transpile cache: ${dir} has mode 0750`);
+  assert.match(run.stderr, `warning: refusing to use the transpile cache ${dir}: ${dir} has mode 0750`);
   assert.match(allowlist(project), "h2.example.com");
 });
 
@@ -149,6 +150,19 @@ test("bottle's caches inside a known guest-writable dir are not used (checked be
   }
 });
 
+test("a cache under a directory every user can write is not used: whoever can rename its levels could swap in their own entries", () => {
+  const project = builtProject();
+  forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
+  const shared = tempDir("bottle-shared-");
+  chmodSync(shared, 0o777); // like a shared dir without /tmp's sticky bit
+  const cache = join(shared, "cache");
+  renameSync(homeFor(project).XDG_CACHE_HOME, cache);
+  const run = runBottle(["build"], { cwd: project, env: { XDG_CACHE_HOME: cache } });
+  assert.is(run.code, 0, run.stderr);
+  assert.match(run.stderr, `warning: refusing to use the config cache ${join(cache, "bottle", "config")}: ${shared} is writable by every user (mode 0777) and not sticky`);
+  assert.not.match(allowlist(project), "forged.example.net");
+});
+
 test("a cache dir owned by another user is not used, with a warning", () => {
   if (process.getuid?.() !== 0) {
     skipSuite("config-cache-forgery (other owner)", "needs root to chown");
@@ -161,7 +175,7 @@ test("a cache dir owned by another user is not used, with a warning", () => {
   chownSync(dir, uid, uid);
   const run = runBottle(["build"], { cwd: project });
   assert.is(run.code, 0, run.stderr);
-  assert.match(run.stderr, `warning: not using the config cache: ${dir} is owned by uid ${uid}, not by you (uid 0)`);
+  assert.match(run.stderr, `warning: refusing to use the config cache ${dir}: ${dir} belongs to uid ${uid}, not to you (uid 0)`);
   assert.not.match(allowlist(project), "forged.example.net");
 });
 

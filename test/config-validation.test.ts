@@ -452,7 +452,7 @@ function copyOfConfigModules(): string {
   const root = tempDir("config-copy-");
   mkdirSync(join(root, "src"));
   cpSync(join(src, "config"), join(root, "src", "config"), { recursive: true });
-  for (const file of ["errors.js", "index.js"]) cpSync(join(src, file), join(root, "src", file));
+  for (const file of ["errors.js", "index.js", "private-dir.js"]) cpSync(join(src, file), join(root, "src", file));
   writeFileSync(join(root, "package.json"), `{ "type": "module" }\n`);
   symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(root, "node_modules"));
   return root;

@@ -9,12 +9,15 @@
 //
 // An entry is the raw default export, served only when its first file is the
 // config itself and every listed file still hashes the same, and validated
-// again when served. The cache directory must be this user's, mode 0700;
-// otherwise it is not used (a warning says why).
+// again when served. The cache directory gets the run dir's checks (every
+// level, src/private-dir.ts); a directory that fails them is not used (a
+// warning says why).
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { BottleError, errorMessage } from "../errors.js";
+import { checkPrivateDir } from "../private-dir.js";
 
 const CACHE_FORMAT = 2;
 
@@ -38,44 +41,29 @@ export function cacheRoot(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle");
 }
 
-/**
- * `<cache>/bottle/<leaf>`, made 0700 if missing, or null (with the reason)
- * when it or `<cache>/bottle` is not a real directory of this user's that
- * nobody else can enter: another user who can write there could plant an
- * evaluated config or transpiled code for bottle to run.
- */
-function privateCacheDir(leaf: string, create: boolean): { dir: string } | { problem: string } | null {
-  const root = cacheRoot();
-  const dir = join(root, leaf);
-  if (!create && !lstatSync(dir, { throwIfNoEntry: false })) return null;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    return { problem: `cannot create ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
-  }
-  const uid = process.getuid?.();
-  for (const path of [root, dir]) {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (!st) return { problem: `${path} vanished` };
-    if (st.isSymbolicLink()) return { problem: `${path} is a symlink` };
-    if (!st.isDirectory()) return { problem: `${path} is not a directory` };
-    if (uid !== undefined && st.uid !== uid) return { problem: `${path} is owned by uid ${st.uid}, not by you (uid ${uid})` };
-    if ((st.mode & 0o077) !== 0) return { problem: `${path} has mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}; it must be 0700` };
-  }
-  return { dir };
-}
+const CACHE_NAMES = { config: "config cache", jiti: "transpile cache" } as const;
+type CacheLeaf = keyof typeof CACHE_NAMES;
 
 const warned = new Set<string>();
 
-function usableCacheDir(leaf: string, warn: (message: string) => void, create = true): string | null {
-  const result = privateCacheDir(leaf, create);
-  if (result === null) return null;
-  if ("dir" in result) return result.dir;
-  if (!warned.has(result.problem)) {
-    warned.add(result.problem);
-    warn(`not using the ${leaf === "config" ? "config" : "transpile"} cache: ${result.problem} (fix it, e.g. \`chmod 700\`, or remove it; BOTTLE_CONFIG_CACHE=0 turns caching off)`);
+/**
+ * `<cache>/bottle/<leaf>`, made 0700 if missing, or null when it may not be
+ * used (warned once) or, unless `create`, does not exist yet. It must pass
+ * the run dir's checks: another user who could write there, or above it,
+ * could plant an evaluated config or transpiled code for bottle to run.
+ */
+function usableCacheDir(leaf: CacheLeaf, warn: (message: string) => void, create = true): string | null {
+  const dir = join(cacheRoot(), leaf);
+  try {
+    return checkPrivateDir(dir, { what: CACHE_NAMES[leaf], privateLevels: 2, create, fix: "bottle goes on without it (BOTTLE_CONFIG_CACHE=0 turns caching off)" }) ? dir : null;
+  } catch (error) {
+    const message = error instanceof BottleError ? error.message : `refusing to use the ${CACHE_NAMES[leaf]} ${dir}: ${errorMessage(error)}`;
+    if (!warned.has(message)) {
+      warned.add(message);
+      warn(message);
+    }
+    return null;
   }
-  return null;
 }
 
 /**
