@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { jailScripts, relaySocketPath, startHostRelays, type HostRelays } from "../src/backends/smolmachines/jail/index.js";
+import { jailScripts, prepareJailDir, relaySocketPath, startHostRelays, type HostRelays } from "../src/backends/smolmachines/jail/index.js";
 
 const SAFETY_MS = 10_000;
 
@@ -95,6 +95,7 @@ test.before.each(async () => {
   dir = await mkdtemp(join(tmpdir(), "bjr-"));
   runDir = join(dir, "run");
   await mkdir(runDir, { mode: 0o700 });
+  prepareJailDir(runDir); // as the launch does before it starts the relays
 });
 
 test.after.each(async () => {
@@ -140,7 +141,7 @@ test("a host relay whose sidecar is down closes the client's connection", async 
 test("a stale socket file at a relay path is replaced", async () => {
   const a = await echoServer("A");
   const path = relaySocketPath(runDir, a.port);
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { mode: 0o700 });
   // A process that dies by SIGKILL leaves its unix socket file behind.
   const owner = spawn(process.execPath, ["-e", `require("node:net").createServer().listen(${JSON.stringify(path)})`], { stdio: "ignore" });
   await fileAppears(path);
@@ -157,7 +158,7 @@ test("a stale socket file at a relay path is replaced", async () => {
 test("host relays refuse to replace something that is not a socket, and leave nothing behind", async () => {
   const [a, b] = await Promise.all([echoServer("A"), echoServer("B")]);
   const blocked = relaySocketPath(runDir, b.port);
-  await mkdir(dirname(blocked), { recursive: true });
+  await mkdir(dirname(blocked), { mode: 0o700 });
   await writeFile(blocked, "not a socket");
   const error = await startHostRelays({ runDir, ports: [a.port, b.port] }).then(
     () => undefined,

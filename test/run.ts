@@ -4,7 +4,10 @@
 // without a uvu summary counts as one failure. A suite that cannot run (a
 // missing tool, not root) prints `skipped: <suite>: <reason>` on stdout
 // (test/helpers/skip.ts); each such line counts as one skipped, and with CI
-// set any skip fails the run. Arguments filter files by substring.
+// set any skip fails the run. A suite that runs past
+// BOTTLE_TEST_SUITE_TIMEOUT_MS (default 5 min) is killed and fails, so a hang
+// cannot stall the run without a closing line. Arguments filter files by
+// substring.
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -32,6 +35,8 @@ interface FileResult {
   /** The `skipped: <suite>: <reason>` lines the suite printed. */
   skips: string[];
   output: string;
+  /** The suite exited but something it started kept its output open. */
+  leftOpen: boolean;
   ms: number;
 }
 
@@ -48,6 +53,11 @@ function inCi(): boolean {
   return value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
 }
 
+/** How long one suite may run; past it the suite is killed and counts as failed. */
+const SUITE_TIMEOUT_MS = Number(process.env.BOTTLE_TEST_SUITE_TIMEOUT_MS ?? 300_000);
+/** How long to wait for a suite's output to close once it has exited (a process it left may hold it open). */
+const OUTPUT_GRACE_MS = 5_000;
+
 function runSuite(file: string): Promise<FileResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -57,20 +67,44 @@ function runSuite(file: string): Promise<FileResult> {
     });
     let output = "";
     let stdout = "";
+    let timedOut = false;
+    let leftOpen = false;
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       stdout += chunk.toString();
     });
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.on("close", (code, signal) => {
+    const killTimer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, SUITE_TIMEOUT_MS);
+    let graceTimer: NodeJS.Timeout | undefined;
+    let code: number | null = null;
+    let signal: NodeJS.Signals | null = null;
+    const finish = (): void => {
+      clearTimeout(killTimer);
+      clearTimeout(graceTimer);
       // uvu's Total already leaves skipped tests out.
       const total = count(output, "Total");
-      const passed = count(output, "Passed") ?? 0;
-      let failed = total === undefined ? 1 : total - passed;
+      const passed = timedOut ? 0 : (count(output, "Passed") ?? 0);
+      let failed = timedOut || total === undefined ? Math.max(1, (total ?? 0) - passed) : total - passed;
       if (failed === 0 && code !== 0) failed = 1;
-      if (signal) output += `\n(killed by ${signal})`;
+      if (timedOut) output += `\n(timed out after ${SUITE_TIMEOUT_MS} ms and was killed; BOTTLE_TEST_SUITE_TIMEOUT_MS sets the limit)`;
+      else if (signal) output += `\n(killed by ${signal})`;
       const skips = stdout.match(SKIP_LINE) ?? [];
-      resolve({ file, passed, failed, skips, output, ms: Date.now() - started });
+      resolve({ file, passed, failed, skips, output, leftOpen, ms: Date.now() - started });
+    };
+    child.on("exit", (exitCode, exitSignal) => {
+      [code, signal] = [exitCode, exitSignal];
+      graceTimer = setTimeout(() => {
+        leftOpen = true;
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, OUTPUT_GRACE_MS);
+    });
+    child.on("close", () => {
+      if (!leftOpen) finish();
     });
   });
 }
@@ -93,6 +127,7 @@ async function main(): Promise<void> {
         const skipped = result.skips.length ? `, ${result.skips.length} skipped` : "";
         console.log(`${mark} ${name}  ${result.passed} passed, ${result.failed} failed${skipped}  (${result.ms} ms)`);
         if (result.failed) console.log(result.output.replace(/^/gm, "    | "));
+        if (result.leftOpen) console.log(`    | warning: its output was still held open ${OUTPUT_GRACE_MS} ms after it exited: a process it started outlived it`);
         else for (const line of result.skips) console.log(`    | ${line}`);
       }
     }),

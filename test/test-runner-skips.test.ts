@@ -1,7 +1,8 @@
 // test/run.ts counts `skipped: <suite>: <reason>` lines as skipped, says so
-// in its closing line, and with CI set a skipped suite fails the run.
+// in its closing line, and with CI set a skipped suite fails the run. A
+// suite that hangs, or leaves a process holding its output, cannot stall it.
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
@@ -51,6 +52,44 @@ test("with CI set and nothing skipped, the run passes", () => {
   const run = runRunner(dir, { CI: "true" });
   assert.is(run.code, 0, run.lines.join("\n"));
   assert.is(run.lines.at(-1), "tests: 2 passed, 0 failed, 0 skipped");
+});
+
+test("a suite that hangs is killed at BOTTLE_TEST_SUITE_TIMEOUT_MS and fails the run, which still ends with its closing line", () => {
+  const dir = tempDir("runner-");
+  suite(dir, "a", 2);
+  writeFileSync(join(dir, "hangs.test.js"), "console.log('started'); setInterval(() => {}, 1000);\n");
+  const run = runRunner(dir, { BOTTLE_TEST_SUITE_TIMEOUT_MS: "1000" });
+  assert.is(run.code, 1, run.lines.join("\n"));
+  assert.ok(run.lines.some((line) => /^FAIL hangs\.test\.js {2}0 passed, 1 failed/.test(line)), run.lines.join("\n"));
+  assert.ok(run.lines.some((line) => line.includes("timed out after 1000 ms and was killed")), run.lines.join("\n"));
+  assert.is(run.lines.at(-1), "tests: 2 passed, 1 failed, 0 skipped");
+});
+
+test("a suite that exits leaving a process that holds its output open does not stall the run, and is named", () => {
+  const dir = tempDir("runner-");
+  // The leftover holds the suite's stdout (inherited) and outlives it; it is killed below.
+  const pidFile = join(dir, "leftover.pid");
+  const lines = ["  Total:     1", "  Passed:    1", "  Skipped:   0"].join("\n");
+  writeFileSync(
+    join(dir, "leaks.test.js"),
+    `const { spawn } = require("node:child_process");\n` +
+      `const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: ["ignore", "inherit", "inherit"] });\n` +
+      `require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, String(child.pid));\n` +
+      `child.unref();\nconsole.log(${JSON.stringify(lines)});\n`,
+  );
+  writeFileSync(join(dir, "package.json"), `{ "type": "commonjs" }\n`);
+  try {
+    const run = runRunner(dir, {});
+    assert.is(run.code, 0, run.lines.join("\n"));
+    assert.ok(run.lines.some((line) => line.includes("warning: its output was still held open")), run.lines.join("\n"));
+    assert.is(run.lines.at(-1), "tests: 1 passed, 0 failed, 0 skipped");
+  } finally {
+    try {
+      process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 });
 
 test.run();

@@ -7,6 +7,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from "node:fs
 import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { startHostRelays, type HostRelays } from "../../src/backends/smolmachines/jail/relay-host.js";
+import { prepareJailDir } from "../../src/backends/smolmachines/jail/jail-dir.js";
 import { pipeBoth } from "../../src/backends/smolmachines/jail/pipe-both.js";
 import { gitGateEnv } from "../../src/backends/smolmachines/render/smolfile.js";
 import type { GitGate, GitRemote } from "../../src/config/resolved.js";
@@ -116,7 +117,14 @@ export async function startGateUnderTest(setup: GateSetup): Promise<GateUnderTes
   });
   // The gate's port number only names the relay socket here; nothing listens on it on the host.
   const gatePort = 1;
-  const relays: HostRelays = await startHostRelays({ runDir, ports: [gatePort], unixTargets: { [gatePort]: socket } });
+  let relays: HostRelays;
+  try {
+    prepareJailDir(runDir); // as the launch does before it starts the relays
+    relays = await startHostRelays({ runDir, ports: [gatePort], unixTargets: { [gatePort]: socket } });
+  } catch (error) {
+    await gate.stop(); // a gate left running would hold the test runner's output pipe open
+    throw error;
+  }
   const jailSide = await loopbackToUnix(relays.sockets[0]!);
   const port = (jailSide.address() as AddressInfo).port;
   const gitGate: GitGate = { remotes: setup.remotes };

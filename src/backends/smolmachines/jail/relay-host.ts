@@ -3,8 +3,9 @@
 // to the unix socket a sidecar listens on instead (the git gate). The jail
 // sees that directory read-only (bwrapArgs binds it so, over the writable
 // jail dir), so it cannot swap a socket or the directory itself.
-import { chmod, lstat, mkdir, rm } from "node:fs/promises";
+import { chmod, lstat, rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { makePrivateSubdir } from "../../../private-dir.js";
 import { pipeBoth } from "./pipe-both.js";
 import { isPort, jailLayout, relaySocketPath } from "./jail-layout.js";
 
@@ -48,10 +49,8 @@ export async function startHostRelays({ runDir, ports, unixTargets = {} }: HostR
   for (const port of ports) if (!isPort(port)) throw new Error(`relay port ${port} is not a port (1-65535)`);
   const sockets = ports.map((port) => relaySocketPath(runDir, port));
   const dir = jailLayout(runDir).relayDir;
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  // chmod follows symlinks: a directory planted by an earlier jail is refused.
-  if (!(await lstat(dir)).isDirectory()) throw new Error(`${dir} is not a directory; refusing to put relay sockets there`);
-  await chmod(dir, 0o700);
+  // In the jail dir, fresh for each launch (prepareJailDir) and not yet seen by a jail; checked all the same.
+  makePrivateSubdir(dir);
 
   const servers: Server[] = [];
   const listening: string[] = [];
