@@ -24,7 +24,7 @@ import {
   type JailLayout,
 } from "../src/backends/smolmachines/jail/index.js";
 import { renderGvproxyConfig } from "../src/backends/smolmachines/render/gvproxy.js";
-import { waitForPath } from "../src/backends/smolmachines/process/readiness.js";
+import { waitForSocket } from "../src/backends/smolmachines/process/readiness.js";
 import { subnetForSlug } from "../src/backends/smolmachines/subnet.js";
 import { exitOf } from "./helpers/fakes.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -105,6 +105,7 @@ if (support.kind !== "bwrap") {
       assert.ok(statSync(layout.gvproxySocket).isSocket(), "the stale socket is there");
     }
     side ??= await sidecar();
+    await relays?.close(); // left open by a test that failed before closing them
     relays = await startHostRelays({ runDir, ports: [side.port] });
     const { command, args } = jailCommand({
       support: support as Exclude<typeof support, { kind: "unavailable" }>,
@@ -132,7 +133,7 @@ if (support.kind !== "bwrap") {
     const runDir = freshRunDir();
     const { child, layout, stderr } = await startJailedGvproxy(runDir);
     const exit = exitOf(child, () => ({ stdout: "", stderr: stderr() }), READY_MS * 2);
-    await waitForPath(layout.gvproxySocket, { timeoutMs: READY_MS, exited: exit.then(({ code, signal }) => ({ code, signal })), what: "gvproxy" }).catch((error: Error) => {
+    await waitForSocket(layout.gvproxySocket, { timeoutMs: READY_MS, exited: exit.then(({ code, signal }) => ({ code, signal })), what: "gvproxy" }).catch((error: Error) => {
       throw new Error(`${error.message}\nstderr: ${stderr()}\nlog: ${existsSync(layout.gvproxyLog) ? readFileSync(layout.gvproxyLog, "utf8") : "(none)"}`);
     });
     const host = linkGvproxySocket(layout);

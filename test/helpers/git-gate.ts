@@ -11,7 +11,7 @@ import { prepareJailDir } from "../../src/backends/smolmachines/jail/jail-dir.js
 import { pipeBoth } from "../../src/backends/smolmachines/jail/pipe-both.js";
 import { gitGateEnv } from "../../src/backends/smolmachines/render/smolfile.js";
 import type { GitGate, GitRemote } from "../../src/config/resolved.js";
-import { waitForPath, waitForPort } from "../../src/backends/smolmachines/process/readiness.js";
+import { waitForPort, waitForSocket } from "../../src/backends/smolmachines/process/readiness.js";
 import type { ExitInfo } from "../../src/backends/smolmachines/process/supervisor.js";
 import { gitGateProcess, gitGateSocket, type GitGateInput } from "../../src/gitgate/start.js";
 import { plainGitEnv } from "./git-upstream.js";
@@ -47,7 +47,7 @@ export async function startGitGate(input: GitGateInput, timeoutMs = 15_000): Pro
   );
   const wait = { timeoutMs, exited, what: "the git gate" };
   try {
-    await ("socket" in input.listen ? waitForPath(input.listen.socket, wait) : waitForPort(input.listen.port, wait));
+    await ("socket" in input.listen ? waitForSocket(input.listen.socket, wait) : waitForPort(input.listen.port, wait));
   } catch (error) {
     child.kill("SIGKILL");
     throw error;

@@ -10,7 +10,7 @@ import { BottleError } from "../../../errors.js";
 import { jailCommand, jailFileSystem, jailFileTail, jailScripts, linkGvproxySocket, prepareJailDir, printableText, startHostRelays } from "../jail/index.js";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { gitGateSocket } from "../../../gitgate/start.js";
-import { describeExit, waitForPath } from "../process/readiness.js";
+import { describeExit, waitForSocket } from "../process/readiness.js";
 import { requireJail } from "./checks.js";
 import { freshLog } from "./logs.js";
 import { launchServices } from "./services.js";
@@ -66,7 +66,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
   record.addChild("jail", child.pid);
   let socket: string;
   try {
-    await waitForPath(layout.gvproxySocket, { timeoutMs: GVPROXY_READY_MS, exited: child.exited, what: "gvproxy", signal });
+    await waitForSocket(layout.gvproxySocket, { timeoutMs: GVPROXY_READY_MS, exited: child.exited, what: "gvproxy", signal });
     socket = linkGvproxySocket(layout);
   } catch (error) {
     if (signal.aborted) throw error;

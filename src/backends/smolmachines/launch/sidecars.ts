@@ -7,7 +7,7 @@ import { BottleError } from "../../../errors.js";
 import type { FromEnv } from "../../../config/define.js";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { isPortFree } from "../ports.js";
-import { describeExit, listenerInGroup, waitForPath, waitForPort } from "../process/readiness.js";
+import { describeExit, listenerInGroup, waitForPort, waitForSocket } from "../process/readiness.js";
 import { activeSidecars, configuredSidecar, SIDECAR_LOG_ROLE, type SidecarName } from "../sidecars.js";
 import { gitGateLaunchProcess, gitGateListen, gitGateSummary } from "./git-gate.js";
 import { freshLog } from "./logs.js";
@@ -122,7 +122,7 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
     record.addChild(name, child.pid);
     try {
       const wait = { timeoutMs: readyTimeoutMs, exited: child.exited, what: name, signal };
-      await (socket === undefined ? waitForPort(port, wait) : waitForPath(socket, wait));
+      await (socket === undefined ? waitForPort(port, wait) : waitForSocket(socket, wait));
     } catch (error) {
       const tail = child.logTail();
       if (ADDRESS_IN_USE.test(tail)) throw new PortTakenError(name, port);

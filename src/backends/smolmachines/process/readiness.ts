@@ -1,5 +1,5 @@
-// Waiting for a child to become ready, on the real signal: a port that
-// accepts a connection, or a socket file that appears. Each wait also ends
+// Waiting for a child to become ready, on the real signal: a port or a unix
+// socket that accepts a connection, or a file that appears. Each wait also ends
 // early when the child exits, and after a deadline.
 import { existsSync, readdirSync, readFileSync, readlinkSync, watch } from "node:fs";
 import { connect } from "node:net";
@@ -16,9 +16,11 @@ export class NotReadyError extends Error {
   }
 }
 
-function tryConnect(port: number): Promise<boolean> {
+type Target = { host: string; port: number } | { path: string };
+
+function tryConnect(target: Target): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
+    const socket = connect(target);
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);
@@ -27,7 +29,6 @@ function tryConnect(port: number): Promise<boolean> {
   });
 }
 
-/** Resolves once 127.0.0.1:port accepts a connection. */
 export interface WaitOptions {
   timeoutMs: number;
   exited?: Promise<ExitInfo>;
@@ -35,20 +36,35 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-export async function waitForPort(port: number, options: WaitOptions): Promise<void> {
+/** Resolves once 127.0.0.1:port accepts a connection. */
+export function waitForPort(port: number, options: WaitOptions): Promise<void> {
+  return waitUntilAccepts({ host: "127.0.0.1", port }, `127.0.0.1:${port}`, options, Date.now() + options.timeoutMs);
+}
+
+/**
+ * Resolves once the unix socket at `path` accepts a connection (gvproxy's
+ * readiness). The file appears at bind(), a moment before listen(), so its
+ * existence alone is not the signal.
+ */
+export async function waitForSocket(path: string, options: WaitOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
+  await waitForPath(path, options);
+  await waitUntilAccepts({ path }, path, options, deadline);
+}
+
+async function waitUntilAccepts(target: Target, where: string, options: WaitOptions, deadline: number): Promise<void> {
   let exit: ExitInfo | null = null;
   void options.exited?.then((info) => (exit = info));
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     options.signal?.throwIfAborted();
-    if (await tryConnect(port)) return;
-    if (exit) throw new NotReadyError(`${options.what} exited (${describeExit(exit)}) before 127.0.0.1:${port} accepted connections`, exit);
-    if (Date.now() >= deadline) throw new NotReadyError(`${options.what} did not accept connections on 127.0.0.1:${port} within ${options.timeoutMs} ms`, null);
+    if (await tryConnect(target)) return;
+    if (exit) throw new NotReadyError(`${options.what} exited (${describeExit(exit)}) before ${where} accepted connections`, exit);
+    if (Date.now() >= deadline) throw new NotReadyError(`${options.what} did not accept connections on ${where} within ${options.timeoutMs} ms`, null);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
 
-/** Resolves once `path` exists (gvproxy's readiness: its socket file). */
+/** Resolves once `path` exists. */
 export function waitForPath(path: string, options: WaitOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     if (existsSync(path)) return resolve();
