@@ -163,6 +163,23 @@ test("a cache under a directory every user can write is not used: whoever can re
   assert.not.match(allowlist(project), "forged.example.net");
 });
 
+test("Node's compile cache dir (22.1+, where V8 runs cached code for a matching source) gets the same checks", async () => {
+  const { compileCacheDir } = await import("../src/config/cache.js");
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = join(tempDir("compile-cache-"), "cache");
+  try {
+    const warnings: string[] = [];
+    const dir = compileCacheDir((m) => warnings.push(m));
+    assert.is(dir, join(process.env.XDG_CACHE_HOME, "bottle", "node-compile-cache"), "control: a private dir is used");
+    chmodSync(dir!, 0o777);
+    assert.is(compileCacheDir((m) => warnings.push(m)), null);
+    assert.match(warnings.join("\n"), `refusing to use the compile cache ${dir}: ${dir} has mode 0777`);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
+});
+
 test("a cache dir owned by another user is not used, with a warning", () => {
   if (process.getuid?.() !== 0) {
     skipSuite("config-cache-forgery (other owner)", "needs root to chown");

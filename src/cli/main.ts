@@ -3,13 +3,13 @@
 // 22.1+; a no-op on 20) in bottle's own private cache dir, then loads the
 // CLI: a no-op build is dominated by loading modules.
 import module from "node:module";
-import { homedir } from "node:os";
-import { join } from "node:path";
 
 const enableCompileCache = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
 if (enableCompileCache && process.env.BOTTLE_COMPILE_CACHE !== "0") {
+  const { compileCacheDir } = await import("../config/cache.js");
+  const dir = compileCacheDir((message) => process.stderr.write(`warning: ${message}\n`));
   try {
-    enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle", "node-compile-cache"));
+    if (dir) enableCompileCache(dir);
   } catch {
     // Only an optimisation.
   }

@@ -41,7 +41,7 @@ export function cacheRoot(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle");
 }
 
-const CACHE_NAMES = { config: "config cache", jiti: "transpile cache" } as const;
+const CACHE_NAMES = { config: "config cache", jiti: "transpile cache", "node-compile-cache": "compile cache" } as const;
 type CacheLeaf = keyof typeof CACHE_NAMES;
 
 const warned = new Set<string>();
@@ -64,6 +64,15 @@ function usableCacheDir(leaf: CacheLeaf, warn: (message: string) => void, create
     }
     return null;
   }
+}
+
+/**
+ * Node's on-disk compile cache (22.1+), private to this user: V8 runs the
+ * code it finds there for a source whose hash matches, so another user who
+ * could write it could run code as you.
+ */
+export function compileCacheDir(warn: (message: string) => void): string | null {
+  return usableCacheDir("node-compile-cache", warn);
 }
 
 /**
