@@ -4,6 +4,7 @@
 //   subnet ─────────── gvproxy.yaml
 //   ports (volatile) ─ smolfile.toml
 //   pipelock.yaml
+//   sidecars.json (the git gate's and supervise's setup)
 //   guest/ (net-up.sh, gvforwarder)
 //
 // and, for launch and resume, each step undone in reverse on failure:
@@ -12,6 +13,7 @@ import { attach } from "./attach.js";
 import { machine } from "./machine.js";
 import { network } from "./network.js";
 import { sidecars } from "./sidecars.js";
+import { sidecarsJson } from "./sidecars-json.js";
 import { guest } from "./guest.js";
 import { gvproxyYaml } from "./gvproxy-yaml.js";
 import { pipelockYaml } from "./pipelock-yaml.js";
@@ -20,7 +22,7 @@ import { preflight } from "./preflight.js";
 import { smolfileToml } from "./smolfile-toml.js";
 import { subnet } from "./subnet.js";
 
-export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, pipelockYaml, guest];
+export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, pipelockYaml, sidecarsJson, guest];
 export const launchTasks = [sidecars, network, machine, attach];
-export const BUILD_TARGETS = ["preflight", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "guest"];
+export const BUILD_TARGETS = ["preflight", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", "guest"];
 export const LAUNCH_TARGET = "attach";

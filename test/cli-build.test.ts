@@ -22,10 +22,10 @@ import {
 } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const ALL_TASKS = ["guest", "gvproxy.yaml", "pipelock.yaml", "ports", "preflight", "smolfile.toml", "subnet"];
+const ALL_TASKS = ["guest", "gvproxy.yaml", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet"];
 /** What every build re-checks: the volatile tasks. */
 const VOLATILE = ["ports", "preflight"];
-const STAGE_FILES = ["guest/", "guest/net-up.sh", "gvproxy.yaml", "pipelock.yaml", "smolfile.toml", "state.json"];
+const STAGE_FILES = ["guest/", "guest/net-up.sh", "gvproxy.yaml", "pipelock.yaml", "sidecars.json", "smolfile.toml", "state.json"];
 
 function stageOf(project: string, name = "demo"): string {
   return join(project, ".bottle", name);
@@ -58,7 +58,7 @@ test("the first build renders every file into .bottle/<name>, readable only by t
   assert.match(run.stdout, `stage: ${stage}`);
   assert.is(mode(stage), "0700");
   assert.is(mode(join(stage, "guest")), "0700");
-  for (const file of ["gvproxy.yaml", "pipelock.yaml", "smolfile.toml", "state.json"]) assert.is(mode(join(stage, file)), "0600", file);
+  for (const file of ["gvproxy.yaml", "pipelock.yaml", "sidecars.json", "smolfile.toml", "state.json"]) assert.is(mode(join(stage, file)), "0600", file);
   assert.is(mode(join(stage, "guest/net-up.sh")), "0700");
   assert.match(readFileSync(join(stage, "smolfile.toml"), "utf8"), 'image = "alpine:3.20"');
   assert.match(readFileSync(join(stage, "pipelock.yaml"), "utf8"), "example.com");
@@ -146,7 +146,7 @@ test("--force with an unknown task exits 2 naming the tasks, and changes nothing
   const before = snapshotTree(project);
   const run = runBottle(["build", "--force", "nope"], { cwd: project });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, "--force: `nope` is not one of the tasks this command runs (preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, guest)");
+  assert.match(run.stderr, "--force: `nope` is not one of the tasks this command runs (preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest)");
   assert.equal(snapshotTree(project), before);
 });
 
@@ -190,12 +190,12 @@ test("--json prints only NDJSON on stdout, ending with the summary", () => {
   const summary = lines[lines.length - 1]!;
   assert.equal(Object.keys(summary).sort(), ["blocked", "event", "failed", "fresh", "ms", "ran"]);
   assert.is(summary.event, "summary");
-  assert.equal([summary.ran, summary.fresh, summary.failed, summary.blocked], [7, 0, 0, 0]);
+  assert.equal([summary.ran, summary.fresh, summary.failed, summary.blocked], [8, 0, 0, 0]);
   assert.type(summary.ms, "number");
   assert.not.match(run.stdout, "stage:");
 
   const second = ndjson(build(project).stdout).at(-1)!;
-  assert.equal([second.ran, second.fresh, second.failed, second.blocked], [2, 5, 0, 0]);
+  assert.equal([second.ran, second.fresh, second.failed, second.blocked], [2, 6, 0, 0]);
 });
 
 test("--stage DIR puts everything there and nothing in the project", () => {

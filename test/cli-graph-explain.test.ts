@@ -7,7 +7,7 @@ import { tempDir } from "./helpers/tmp.js";
 
 // The build graph. The backend may add more tasks (launch's), which these
 // tests allow but do not describe: the build part must be exactly this.
-const TASKS = ["preflight", "subnet", "ports", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "guest"];
+const TASKS = ["preflight", "subnet", "ports", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", "guest"];
 const EDGES: [string, string][] = [
   ["subnet", "gvproxy.yaml"],
   ["subnet", "pipelock.yaml"],
@@ -100,7 +100,7 @@ test("explain TASK after an egress.allow edit names the changed input, for that 
 test("explain nope exits 2 naming the tasks", () => {
   const run = runBottle(["explain", "nope"], { cwd: makeProject(validConfig()) });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, "there is no task `nope`; tasks: preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, guest");
+  assert.match(run.stderr, "there is no task `nope`; tasks: preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest");
 });
 
 const OPTIONS: Record<string, string[]> = {

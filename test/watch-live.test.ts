@@ -3,7 +3,7 @@
 // egress.allow edit reaches pipelock as exactly one reload and restarts
 // nothing, so the proxy answers for the new host at once; an agent.env edit
 // is reported as needing `bottle resume`, naming smolfile.toml, and is not
-// half-applied. Both for `bottle watch` beside a `bottle launch` and for
+// half-applied; so is a gitGate edit, naming sidecars.json. Both for `bottle watch` beside a `bottle launch` and for
 // `bottle launch --watch`; `bottle stop` then leaves nothing running.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -155,6 +155,37 @@ test("bottle watch beside a running bottle: egress.allow is applied live (one re
   );
   assert.equal(processesWith(fakes), [], "nothing left running");
   assert.not.ok(existsSync(join(project.stage, ".lock")));
+});
+
+test("bottle watch beside a running bottle: a gitGate edit needs `bottle resume`, naming sidecars.json, and nothing is restarted", async () => {
+  const gate = (name: string) => `gitGate: { command: ["fake-sidecar", "--port", "{port}", "--name", ${JSON.stringify(name)}], ready: { timeoutMs: 15000 } },`;
+  const config: ProjectConfig = { name: "wg", env: {}, allow: ["a.example.com"], extra: gate("git-gate") };
+  const { project, fakes } = liveProject(config);
+  const launch = spawnBottle(project, ["launch", "--config", project.config], { env: HANG });
+  await running(launch, fakes);
+  const w = startWatch(project);
+  await w.waitFor(isState("idle"), "the watcher's first build");
+  assert.equal(liveLines(w.lines), []);
+
+  const calls = readSmolvmCalls(fakes).length;
+  const edit = await editAndSettle(w, () => saveConfig(project, { ...config, extra: gate("git-gate-2") }), "the gitGate edit");
+  assert.equal(
+    meaningfulTasks(edit.runs[0]!.lines).map((t) => t.task),
+    ["sidecars.json"],
+  );
+  const live = liveLines(edit.lines);
+  assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
+  assert.match(live[0]!, /^needs `bottle resume`: `sidecars\.json` changed \(input `gitGate\.command/);
+  assert.match(readFileSync(join(project.stage, "sidecars.json"), "utf8"), "git-gate-2");
+  assert.equal(machineRestarts(fakes, calls), [], "nothing restarted: the change waits for `bottle resume`");
+  assert.is(readPipelockEvents(fakes).filter((e) => e.event === "reload").length, 0, "no reload for a change pipelock does not read");
+  assert.is(launch.child.exitCode, null, "the bottle is still running");
+
+  const stop = bottle(project, ["stop", "--config", project.config]);
+  assert.is(stop.code, 0, stop.stderr);
+  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
+  assert.equal(await w.interrupt(), { code: 0, signal: null });
+  assert.equal(processesWith(fakes), [], "nothing left running");
 });
 
 test("bottle watch on another stage than the running bottle's: nothing is reloaded, and it says so", async () => {

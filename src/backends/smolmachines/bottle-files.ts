@@ -35,7 +35,7 @@ export const runDirFile: KnownName = (path) => {
   return second === "relays" && RELAY_SOCKET.test(third) ? "file" : null;
 };
 
-const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", STATE_FILE, LOCK_FILE, STAGE_MARK]);
+const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, LOCK_FILE, STAGE_MARK]);
 const GUEST_FILES = new Set(["net-up.sh", "gvforwarder"]);
 
 /** A remote's mirror: <remote slug>.git. */
