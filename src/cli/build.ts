@@ -7,7 +7,7 @@ import { openSession } from "./session.js";
 
 export const spec: CommandSpec = {
   name: "build",
-  summary: "Render the bottle's files into its stage dir (gvproxy.yaml, smolfile.toml, pipelock.yaml, guest/), redoing only what changed.",
+  summary: "Render the bottle's files into its stage dir (gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest/), redoing only what changed.",
   options: [
     CONFIG,
     STAGE,
