@@ -117,6 +117,37 @@ async function egressEditAppliedLive(w: WatchProcess, project: Project, fakes: s
   assert.equal(machineRestarts(fakes, calls), [], "the machine was not restarted");
 }
 
+/**
+ * An edit that needs the VM or a sidecar restarted: one task re-renders, one
+ * line says `bottle resume` is needed, and the running bottle is left as it is
+ * (no restart, no pipelock reload beyond `reloadsBefore`).
+ */
+async function editNeedsResume(
+  { w, launch, fakes, reloadsBefore }: { w: WatchProcess; launch: WatchProcess; fakes: string; reloadsBefore: number },
+  edit: { what: string; save: () => void; task: string; line: RegExp },
+): Promise<void> {
+  const calls = readSmolvmCalls(fakes).length;
+  const settled = await editAndSettle(w, edit.save, edit.what);
+  assert.equal(
+    meaningfulTasks(settled.runs[0]!.lines).map((t) => t.task),
+    [edit.task],
+  );
+  const live = liveLines(settled.lines);
+  assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
+  assert.match(live[0]!, edit.line);
+  assert.equal(machineRestarts(fakes, calls), [], "nothing restarted: the change waits for `bottle resume`");
+  assert.is(readPipelockEvents(fakes).filter((e) => e.event === "reload").length, reloadsBefore, "no reload for a change pipelock does not read");
+  assert.is(launch.child.exitCode, null, "the bottle is still running");
+}
+
+/** `bottle stop`, then the launch ends with 0, then the watcher is interrupted and exits 0. */
+async function stopBottleThenWatch(project: Project, launch: WatchProcess, w: WatchProcess): Promise<void> {
+  const stop = bottle(project, ["stop", "--config", project.config]);
+  assert.is(stop.code, 0, stop.stderr);
+  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
+  assert.equal(await w.interrupt(), { code: 0, signal: null });
+}
+
 test("bottle watch beside a running bottle: egress.allow is applied live (one reload), agent.env needs `bottle resume`", async () => {
   const config: ProjectConfig = { name: "wl", env: { A: "1" }, allow: ["a.example.com"] };
   const { project, fakes } = liveProject(config);
@@ -131,23 +162,14 @@ test("bottle watch beside a running bottle: egress.allow is applied live (one re
 
   await egressEditAppliedLive(w, project, fakes, config);
 
-  const calls = readSmolvmCalls(fakes).length;
-  const env = await editAndSettle(w, () => saveConfig(project, { ...config, allow: ["b.example.com"], env: { A: "2" } }), "the agent.env edit");
-  assert.equal(
-    meaningfulTasks(env.runs[0]!.lines).map((t) => t.task),
-    ["smolfile.toml"],
-  );
-  const live = liveLines(env.lines);
-  assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
-  assert.match(live[0]!, /^needs `bottle resume`: `smolfile\.toml` changed \(input `agent\.env\.A` changed\)/);
-  assert.equal(machineRestarts(fakes, calls), [], "nothing restarted: the change waits for `bottle resume`");
-  assert.is(readPipelockEvents(fakes).filter((e) => e.event === "reload").length, 1, "no reload for a change pipelock does not read");
-  assert.is(launch.child.exitCode, null, "the bottle is still running");
+  await editNeedsResume({ w, launch, fakes, reloadsBefore: 1 }, {
+    what: "the agent.env edit",
+    save: () => saveConfig(project, { ...config, allow: ["b.example.com"], env: { A: "2" } }),
+    task: "smolfile.toml",
+    line: /^needs `bottle resume`: `smolfile\.toml` changed \(input `agent\.env\.A` changed\)/,
+  });
 
-  const stop = bottle(project, ["stop", "--config", project.config]);
-  assert.is(stop.code, 0, stop.stderr);
-  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
-  assert.equal(await w.interrupt(), { code: 0, signal: null });
+  await stopBottleThenWatch(project, launch, w);
   assert.equal(
     readPipelockEvents(fakes).map((e) => e.event),
     ["started", "reload", "stopped"],
@@ -167,24 +189,15 @@ test("bottle watch beside a running bottle: a gitGate edit needs `bottle resume`
   await w.waitFor(isState("idle"), "the watcher's first build");
   assert.equal(liveLines(w.lines), []);
 
-  const calls = readSmolvmCalls(fakes).length;
-  const edit = await editAndSettle(w, () => saveConfig(project, { ...config, extra: gate("git-gate-2") }), "the gitGate edit");
-  assert.equal(
-    meaningfulTasks(edit.runs[0]!.lines).map((t) => t.task),
-    ["sidecars.json"],
-  );
-  const live = liveLines(edit.lines);
-  assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
-  assert.match(live[0]!, /^needs `bottle resume`: `sidecars\.json` changed \(input `gitGate\.command/);
+  await editNeedsResume({ w, launch, fakes, reloadsBefore: 0 }, {
+    what: "the gitGate edit",
+    save: () => saveConfig(project, { ...config, extra: gate("git-gate-2") }),
+    task: "sidecars.json",
+    line: /^needs `bottle resume`: `sidecars\.json` changed \(input `gitGate\.command/,
+  });
   assert.match(readFileSync(join(project.stage, "sidecars.json"), "utf8"), "git-gate-2");
-  assert.equal(machineRestarts(fakes, calls), [], "nothing restarted: the change waits for `bottle resume`");
-  assert.is(readPipelockEvents(fakes).filter((e) => e.event === "reload").length, 0, "no reload for a change pipelock does not read");
-  assert.is(launch.child.exitCode, null, "the bottle is still running");
 
-  const stop = bottle(project, ["stop", "--config", project.config]);
-  assert.is(stop.code, 0, stop.stderr);
-  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
-  assert.equal(await w.interrupt(), { code: 0, signal: null });
+  await stopBottleThenWatch(project, launch, w);
   assert.equal(processesWith(fakes), [], "nothing left running");
 });
 
@@ -203,10 +216,7 @@ test("bottle watch on another stage than the running bottle's: nothing is reload
   );
   assert.equal(liveLines(edit.lines), [`wls is running from ${project.stage}, not ${other}: nothing applied live`]);
   assert.equal(await connectThrough(pipelockPort(project), "b.example.com"), { status: 403, body: "blocked b.example.com" }, "the running bottle's egress is unchanged");
-  const stop = bottle(project, ["stop", "--config", project.config]);
-  assert.is(stop.code, 0, stop.stderr);
-  assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
-  assert.equal(await w.interrupt(), { code: 0, signal: null });
+  await stopBottleThenWatch(project, launch, w);
   assert.equal(
     readPipelockEvents(fakes).map((e) => e.event),
     ["started", "stopped"],
