@@ -43,4 +43,15 @@ test("launch and rm run the real tools, never the planted ones (rm also skips re
   assert.is(ran(), "", "a planted program ran");
 });
 
+test("rm with no smolvm on the trusted path says so; it does not fall back to the planted one", async () => {
+  freshFakes(project);
+  const launch = await runBottle(project, ["launch"], { path: PATH });
+  assert.is(launch.code, 0, describe(launch));
+  // No real smolvm anywhere but the workspace's .bin.
+  const rm = await runBottle(project, ["rm", project.name, "--yes"], { path: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, cwd: join(project.dir, "ws") });
+  assert.is(rm.code, 0, describe(rm));
+  assert.match(rm.stdout + rm.stderr, "smolvm is not installed, so machine");
+  assert.is(ran(), "", "a planted program ran");
+});
+
 test.run();

@@ -72,17 +72,23 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
   }
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
   for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
-  const smolvm = new Smolvm(new Supervisor(), findOnPath("smolvm", trustedSearchPath(listBottles().flatMap((other) => other.writable ?? []))) ?? "smolvm");
+  // Never a bare "smolvm": execa would find it on the raw PATH, workspaces' programs included.
+  const smolvmPath = findOnPath("smolvm", trustedSearchPath(listBottles().flatMap((other) => other.writable ?? [])));
   const name = machineName(entry.slug);
-  try {
-    if (await smolvm.status(name)) {
-      await smolvm.delete(name);
-      say(`deleted machine ${name}`);
+  const notInstalled = `warning: smolvm is not installed, so machine ${name} (if any) was not deleted`;
+  if (smolvmPath === null) say(notInstalled);
+  else {
+    const smolvm = new Smolvm(new Supervisor(), smolvmPath);
+    try {
+      if (await smolvm.status(name)) {
+        await smolvm.delete(name);
+        say(`deleted machine ${name}`);
+      }
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT|not found on PATH/.test(String(error));
+      if (!missing) throw error;
+      say(notInstalled);
     }
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT|not found on PATH/.test(String(error));
-    if (!missing) throw error;
-    say(`warning: smolvm is not installed, so machine ${name} (if any) was not deleted`);
   }
   const kept = [...removeKnownFiles(entry.runDir, runDirFile), ...removeKnownFiles(entry.stageDir, stageDirFile)];
   say(`removed ${entry.stageDir}`);
