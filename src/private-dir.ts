@@ -14,6 +14,7 @@
 //   you, with no group or other permission bits (0700).
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
+// node: imports and errors.js only: the git gate's entry scripts load this.
 import { BottleError, EXIT_USAGE, usageError } from "./errors.js";
 
 export interface PrivateDirSpec {
@@ -168,6 +169,29 @@ export function readFileNoFollow(path: string): string | null {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Opens a file to write (`flags` say how; O_NOFOLLOW is added) without
+ * following a symlink at its name. It must be a regular file with no other
+ * name: a symlink or hard link planted there (to ~/.bashrc, say) is refused,
+ * never written through. `what` names it in the refusal ("the log"); any
+ * other error is thrown as it is.
+ */
+export function openOwnFileNoFollow(path: string, flags: number, what: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw usageError(`refusing to write ${what} ${path}: it is a symlink (someone could point it at your files); remove it`);
+    throw error;
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile() || st.nlink !== 1) {
+    closeSync(fd);
+    throw usageError(`refusing to write ${what} ${path}: it is not a plain file of its own (${st.isFile() ? `${st.nlink} hard links` : "not a regular file"}); remove it`);
+  }
+  return fd;
 }
 
 /**

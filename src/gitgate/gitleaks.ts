@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { PushedObject, RefUpdate } from "./pushed-objects.js";
 import { runProgram } from "./run-git.js";
 import { redact, type Needle } from "./secret-needles.js";
+import { errorMessage } from "../errors.js";
 
 /** Written before each object: one line, so a signature the agent put first no longer opens the file. */
 const LEAD = Buffer.from("\n");
@@ -62,7 +63,7 @@ export async function gitleaksRefusals(gitleaks: string, updates: readonly RefUp
     try {
       findings = JSON.parse(readFileSync(report, "utf8")) as Finding[];
     } catch (error) {
-      return [`gitleaks left no readable report: ${(error as Error).message}`];
+      return [`gitleaks left no readable report: ${errorMessage(error)}`];
     }
     if (run.code === 3 && findings.length === 0) return ["gitleaks reported leaks but its report lists none"];
     return findings.map((finding) => {

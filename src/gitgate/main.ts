@@ -15,6 +15,7 @@ import { mirrorDir, prepareMirror } from "./mirror.js";
 import { readGateOptions, secretsFromEnv, type GateListen } from "./options.js";
 import { needlesFor } from "./secret-needles.js";
 import { createGateServer } from "./server.js";
+import { errorMessage } from "../errors.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`git-gate: ${message}\n`);
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   try {
     options = readGateOptions(process.env);
   } catch (error) {
-    fail((error as Error).message, 2);
+    fail(errorMessage(error), 2);
   }
   for (const remote of options.remotes) {
     if (!process.env[remote.tokenEnv]) fail(`no token for remote ${remote.name}: ${remote.tokenEnv} is not set`, 2);
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   try {
     log = gateLog(options.log, needles);
   } catch (error) {
-    fail((error as Error).message, 1);
+    fail(errorMessage(error), 1);
   }
   const gitEnv = isolatedGitEnv(process.env.PATH ?? "/usr/bin:/bin", options.dir);
   const hookEnv: NodeJS.ProcessEnv = {};
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   try {
     where = await listen(server, options.listen);
   } catch (error) {
-    fail(`cannot listen: ${(error as Error).message}`, 1);
+    fail(`cannot listen: ${errorMessage(error)}`, 1);
   }
   for (const remote of options.remotes) {
     log(`serving ${remote.name} (${remote.url}) at /${remote.name}.git; push: ${remote.push.length ? remote.push.join(", ") : "none (fetch only)"}`);

@@ -14,6 +14,7 @@ import { checkPush } from "./push-check.js";
 import { isZeroOid, parseUpdates, type RefUpdate } from "./pushed-objects.js";
 import { runGit } from "./run-git.js";
 import { needlesFor, redact } from "./secret-needles.js";
+import { errorMessage } from "../errors.js";
 
 function say(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
     refusals = await checkPush({ updates, remote, needles, gitleaks: options.gitleaks, cwd, env: process.env, scratch });
   } catch (error) {
     // The check itself failed: fail closed.
-    refusals = [`the push could not be checked: ${redact((error as Error).message, needles)}`];
+    refusals = [`the push could not be checked: ${redact(errorMessage(error), needles)}`];
   }
   if (refusals.length) {
     say(`git gate: push to ${remote.name} refused, nothing was sent upstream:`);
@@ -102,7 +103,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    say(`git gate: refused: internal error in the push check: ${error instanceof Error ? error.message : String(error)}`);
+    say(`git gate: refused: internal error in the push check: ${errorMessage(error)}`);
     process.exit(1);
   },
 );

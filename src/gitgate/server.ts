@@ -11,6 +11,7 @@ import type { GateLog } from "./log.js";
 import { mirrorDir, refreshMirror } from "./mirror.js";
 import { GATE_REMOTE_ENV, type GateOptions, type GateRemote } from "./options.js";
 import { redact, type Needle } from "./secret-needles.js";
+import { errorMessage } from "../errors.js";
 
 const ROUTE = /^\/([a-z0-9-]+)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
 const SERVICES = new Set(["git-upload-pack", "git-receive-pack"]);
@@ -103,7 +104,7 @@ export function createGateServer(input: GateServerInput): Server {
 
   return createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      const message = redact(error instanceof Error ? error.message : String(error), needles);
+      const message = redact(errorMessage(error), needles);
       log(`error: ${message}`);
       if (!res.headersSent) sendText(res, 500, `git gate: internal error: ${message}`);
       else res.end();

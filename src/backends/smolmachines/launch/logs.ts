@@ -2,30 +2,18 @@
 // launch. The stage and logs/ are checked private first, and a log is
 // opened without following a symlink at its name: a link planted there
 // (pointing at ~/.bashrc, say) is refused, never written through.
-import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { usageError } from "../../../errors.js";
 import { checkStageDir } from "../../../paths.js";
-import { makePrivateSubdir, readFileNoFollow } from "../../../private-dir.js";
+import { makePrivateSubdir, openOwnFileNoFollow, readFileNoFollow } from "../../../private-dir.js";
 
-const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = constants;
+const { O_WRONLY, O_CREAT, O_TRUNC } = constants;
 
 function openFreshLog(stageDir: string, role: string): { path: string; fd: number } {
   checkStageDir(stageDir, { create: true });
   const dir = makePrivateSubdir(join(stageDir, "logs"));
   const path = join(dir, `${role}.log`);
-  let fd: number;
-  try {
-    fd = openSync(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw usageError(`refusing to write the log ${path}: it is a symlink (someone could point it at your files); remove it`);
-    throw error;
-  }
-  const st = fstatSync(fd);
-  if (!st.isFile() || st.nlink !== 1) {
-    closeSync(fd);
-    throw usageError(`refusing to write the log ${path}: it is not a plain file of its own (${st.isFile() ? `${st.nlink} hard links` : "not a regular file"}); remove it`);
-  }
+  const fd = openOwnFileNoFollow(path, O_WRONLY | O_CREAT | O_TRUNC, "the log");
   fchmodSync(fd, 0o600);
   return { path, fd };
 }
