@@ -451,7 +451,7 @@ function copyOfConfigModules(): string {
   const src = fileURLToPath(new URL("../src/", import.meta.url));
   const root = tempDir("config-copy-");
   mkdirSync(join(root, "src"));
-  cpSync(join(src, "config"), join(root, "src", "config"), { recursive: true });
+  for (const dir of ["config", "graph"]) cpSync(join(src, dir), join(root, "src", dir), { recursive: true });
   for (const file of ["errors.js", "index.js", "private-dir.js"]) cpSync(join(src, file), join(root, "src", file));
   writeFileSync(join(root, "package.json"), `{ "type": "module" }\n`);
   symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(root, "node_modules"));

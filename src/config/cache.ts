@@ -13,10 +13,11 @@
 // level, src/private-dir.ts); a directory that fails them is not used (a
 // warning says why).
 import { createHash } from "node:crypto";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { BottleError, errorMessage } from "../errors.js";
+import { writeFileAtomic } from "../graph/files.js";
 import { checkPrivateDir } from "../private-dir.js";
 
 const CACHE_FORMAT = 2;
@@ -190,11 +191,8 @@ export function writeConfigCache(dir: string, configPath: string, raw: unknown, 
     files: files.map(({ path, hash }) => ({ path, hash })),
     raw,
   };
-  const target = cachePath(dir, configPath);
   try {
-    const temp = `${target}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(entry), { mode: 0o600, flag: "wx" });
-    renameSync(temp, target);
+    writeFileAtomic(cachePath(dir, configPath), JSON.stringify(entry));
   } catch {
     // The cache is an optimisation; a read-only home must not fail the command.
   }

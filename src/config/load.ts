@@ -63,8 +63,8 @@ export interface LoadOptions {
 
 const packageEntry = fileURLToPath(new URL("../index.js", import.meta.url));
 const packageSources = dirname(packageEntry);
-/** jiti loads its own helpers (babel) into the require cache while evaluating. */
-const jitiDir = `${dirname(dirname(createRequire(import.meta.url).resolve("jiti")))}/`;
+/** jiti loads its own helpers (babel) into the require cache while evaluating; resolved only then (a cached config never loads jiti). */
+const jitiDir = (): string => `${dirname(dirname(createRequire(import.meta.url).resolve("jiti")))}/`;
 
 export async function loadConfig(configPath: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   const path = resolve(configPath);
@@ -177,7 +177,8 @@ async function evaluate(path: string, fsCache: string | false): Promise<{ raw: u
     throw new ConfigError(path, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
   }
   const raw = module.default;
-  const loaded = dropAdded().filter((file) => file !== path && !file.startsWith(`${packageSources}/`) && !file.startsWith(jitiDir));
+  const jitiSources = jitiDir();
+  const loaded = dropAdded().filter((file) => file !== path && !file.startsWith(`${packageSources}/`) && !file.startsWith(jitiSources));
   const local = loaded.filter((file) => !file.includes("/node_modules/"));
   return { raw, files: [path, ...local], loaded };
 }
