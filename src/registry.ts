@@ -7,7 +7,6 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isInside, resolvedPath } from "./config/host-checks.js";
-import type { BottleConfig } from "./config/resolved.js";
 import { errorMessage } from "./errors.js";
 import { writeFileAtomic } from "./graph/index.js";
 import { checkRegistryDir, registryDir, runDir } from "./paths.js";
@@ -37,10 +36,6 @@ export function registerBottle(entry: BottleEntry, env: NodeJS.ProcessEnv = proc
 }
 
 /** The host directories a bottle's guest can write, by real path. */
-export function writableWorkspaces(config: BottleConfig): string[] {
-  return config.workspace && !config.workspace.readOnly ? [resolvedPath(config.workspace.host)] : [];
-}
-
 /** Every well-formed entry; a BottleError when the registry dir is not safe to read. */
 export function listBottles(env: NodeJS.ProcessEnv = process.env): BottleEntry[] {
   if (!checkRegistryDir(env)) return [];

@@ -5,13 +5,13 @@ import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
 import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
-import { confinementProblems } from "../config/host-checks.js";
+import { confinementProblems, writableWorkspaces } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
 import { usageError } from "../errors.js";
 import { trustedSearchPath } from "../host-tools.js";
 import { packageRoot } from "../package-root.js";
 import { checkStageDir, runDir, stageDir } from "../paths.js";
-import { listBottles, workspaceHolding, writableWorkspaces, type BottleEntry } from "../registry.js";
+import { listBottles, workspaceHolding, type BottleEntry } from "../registry.js";
 
 export interface Session {
   loaded: LoadedConfig;

@@ -24,6 +24,11 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/** The workspaces the guest can write, by real path: what it could plant files (or a config) in. */
+export function writableWorkspaces(config: BottleConfig): string[] {
+  return config.workspace && !config.workspace.readOnly ? [resolvedPath(config.workspace.host)] : [];
+}
+
 /** A path with symlinks resolved as far as it exists (the rest may not exist yet). */
 export function resolvedPath(path: string): string {
   const rest: string[] = [];
@@ -54,8 +59,8 @@ export function isInside(dir: string, path: string): boolean {
  * real path.
  */
 export function confinementProblems(config: BottleConfig, guarded: { configFiles: readonly string[]; stageDir: string; runDir: string; install?: string }): ConfigProblem[] {
-  if (!config.workspace || config.workspace.readOnly) return [];
-  const workspace = resolvedPath(config.workspace.host);
+  const [workspace] = writableWorkspaces(config);
+  if (workspace === undefined) return [];
   const fix = "keep bottle.config.ts (and what it imports) and the stage dir outside the workspace (move the config, or pass --stage DIR), or set workspace.readOnly: true";
   const problems: ConfigProblem[] = [];
   const inside = (path: string): boolean => isInside(workspace, resolvedPath(path));

@@ -17,7 +17,7 @@ import {
   writeConfigCache,
 } from "./cache.js";
 import { renderProblems, type ConfigProblem } from "./errors.js";
-import { isInside, resolvedPath } from "./host-checks.js";
+import { isInside, resolvedPath, writableWorkspaces } from "./host-checks.js";
 import { staticImportGraph } from "./import-graph.js";
 import type { BottleConfig } from "./resolved.js";
 
@@ -123,9 +123,8 @@ function cacheIsGuarded(guarded: readonly { dir: string; why: string }[], warn: 
 
 /** True (with a warning) when the config's own writable workspace holds the cache dir: its guest could forge entries. */
 function guestCanWrite(config: BottleConfig, cacheDir: string, warn: (message: string) => void): boolean {
-  if (!config.workspace || config.workspace.readOnly) return false;
-  const workspace = resolvedPath(config.workspace.host);
-  if (!isInside(workspace, resolvedPath(cacheDir))) return false;
+  const [workspace] = writableWorkspaces(config);
+  if (workspace === undefined || !isInside(workspace, resolvedPath(cacheDir))) return false;
   warn(`not using the config cache: ${cacheDir} is inside the workspace ${workspace}, which the guest can write; set XDG_CACHE_HOME outside it`);
   return true;
 }
