@@ -22,7 +22,7 @@ export function toolsDir(env: NodeJS.ProcessEnv = process.env): string | null {
  * finds as you, the jail's bwrap and the git gate's git among them. Returns
  * the entries it dropped too, so the caller can say so.
  */
-export function withoutUntrustedDirs(searchPath: string, untrusted: readonly string[]): { path: string; dropped: string[] } {
+function withoutUntrustedDirs(searchPath: string, untrusted: readonly string[]): { path: string; dropped: string[] } {
   const dirs = untrusted.map(resolvedPath);
   const keep: string[] = [];
   const dropped: string[] = [];

@@ -89,7 +89,7 @@ function suffixTrie(): { data: SuffixTrie; edgeOffset: Uint32Array } {
 }
 
 /** True when the list has a rule strictly below `domain` (e.g. `s3.amazonaws.com` below `amazonaws.com`). */
-export function hasPublicSuffixesBelow(domain: string): boolean {
+function hasPublicSuffixesBelow(domain: string): boolean {
   const { data, edgeOffset } = suffixTrie();
   let node = data.rulesRoot;
   for (const label of domain.split(".").reverse()) {

@@ -8,7 +8,7 @@ const SCP_LIKE = /^[^/:@]+@[^/:]+:/;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
 
 /** Why `url` cannot be a gate upstream, or null when it can. */
-export function upstreamUrlProblem(url: string): string | null {
+function upstreamUrlProblem(url: string): string | null {
   if (SCP_LIKE.test(url) || url.startsWith("ssh://") || url.startsWith("git+ssh://")) {
     return "ssh upstreams are not supported by the git gate: give the https URL of the repository (e.g. `https://github.com/team/app.git`) and a token";
   }

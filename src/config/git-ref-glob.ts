@@ -27,7 +27,7 @@ export function refGlobProblem(pattern: string): string | null {
  * The full ref a push pattern stands for: a pattern starting with `refs/` is
  * a full ref name; anything else is a branch name under `refs/heads/`.
  */
-export function patternRef(pattern: string): string {
+function patternRef(pattern: string): string {
   return pattern.startsWith("refs/") ? pattern : `refs/heads/${pattern}`;
 }
 

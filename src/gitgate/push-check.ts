@@ -11,7 +11,7 @@ import { runGit } from "./run-git.js";
 import { findNeedle, type Needle } from "./secret-needles.js";
 
 /** The rules that need only the ref names and the remote's config. */
-export function refPolicyRefusals(updates: readonly RefUpdate[], remote: GateRemote): string[] {
+function refPolicyRefusals(updates: readonly RefUpdate[], remote: GateRemote): string[] {
   const refusals: string[] = [];
   for (const update of updates) {
     if (!remote.push.some((pattern) => refGlobMatches(pattern, update.ref))) {
@@ -25,7 +25,7 @@ export function refPolicyRefusals(updates: readonly RefUpdate[], remote: GateRem
 }
 
 /** Updates that rewrite history: a branch moved to a commit that does not contain its old one, or any existing non-branch ref moved. */
-export async function nonFastForwardRefusals(updates: readonly RefUpdate[], remote: GateRemote, cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+async function nonFastForwardRefusals(updates: readonly RefUpdate[], remote: GateRemote, cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   if (remote.allowForcePush) return [];
   const refusals: string[] = [];
   for (const update of updates) {
@@ -59,7 +59,7 @@ function leak(where: string, needle: Needle): string {
   return `${where} contains the value of ${needle.secret}${needle.encoding === "base64" ? " (base64-encoded)" : ""}`;
 }
 
-export function secretRefusals(updates: readonly RefUpdate[], objects: readonly PushedObject[], needles: readonly Needle[]): string[] {
+function secretRefusals(updates: readonly RefUpdate[], objects: readonly PushedObject[], needles: readonly Needle[]): string[] {
   const refusals: string[] = [];
   for (const update of updates) {
     const needle = findNeedle(update.ref, needles);

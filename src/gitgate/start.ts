@@ -30,7 +30,7 @@ export interface GitGateProcess {
   env: NodeJS.ProcessEnv;
 }
 
-export function gitGateProgram(): string {
+function gitGateProgram(): string {
   return fileURLToPath(new URL("./main.js", import.meta.url));
 }
 
