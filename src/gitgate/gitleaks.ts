@@ -68,8 +68,9 @@ export async function gitleaksRefusals(gitleaks: string, updates: readonly RefUp
     if (run.code === 3 && findings.length === 0) return ["gitleaks reported leaks but its report lists none"];
     return findings.map((finding) => {
       const file = finding.File ?? "";
-      const where = origin.get(file.replace(/^\.\//, "")) ?? (file || "a pushed object");
-      const line = finding.StartLine && file.replace(/^\.\//, "") !== "refs/pushed-ref-names" ? finding.StartLine - 1 : finding.StartLine;
+      const name = file.replace(/^\.\//, "");
+      const where = origin.get(name) ?? (file || "a pushed object");
+      const line = finding.StartLine && name !== "refs/pushed-ref-names" ? finding.StartLine - 1 : finding.StartLine;
       return `gitleaks: ${finding.RuleID ?? "a rule"} matched in ${where}${line ? `, line ${line}` : ""}${finding.Description ? ` (${finding.Description})` : ""}`;
     });
   } finally {

@@ -1,7 +1,7 @@
 // A remote's bare mirror in the stage dir (<dir>/<name>.git): created with
 // the gate's pre-receive hook, refreshed from the upstream before every
 // fetch and push. Its config holds no URL and no credential.
-import { chmodSync, existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { upstreamGitEnv } from "./git-env.js";
 import type { GateRemote } from "./options.js";
@@ -24,9 +24,10 @@ const MIRROR_CONFIG: readonly (readonly [string, string])[] = [
 
 /** Creates the mirror when missing; (re)writes its config and hook either way. */
 export async function prepareMirror(path: string, hook: { node: string; script: string }, env: NodeJS.ProcessEnv): Promise<void> {
-  if (existsSync(path)) {
-    const stat = lstatSync(path);
-    if (!stat.isDirectory() || stat.isSymbolicLink()) throw new Error(`${path} exists and is not a directory; remove it`);
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (stat) {
+    // lstat: a symlink is not a directory here.
+    if (!stat.isDirectory()) throw new Error(`${path} exists and is not a directory; remove it`);
   } else {
     mkdirSync(path, { recursive: true, mode: 0o700 });
     // No template: no sample hooks, no description file.
