@@ -1,7 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { tempFileTarget, tempPathFor } from "../src/graph/files.js";
 import { build, newWorld, reasonsOf, statusOf, task } from "./helpers/graph.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -134,6 +135,12 @@ test("a read file that changes while the task runs is not recorded as fresh", as
   assert.equal(reasonsOf(second.events, "reader"), [`file \`${src}\` changed while it last ran`, `file \`${src}\` changed`]);
   const third = await build(root, [reader], world);
   assert.equal(third.ran, []);
+});
+
+test("tempFileTarget names the file a tempPathFor temp file was made for (what `rm` may delete), and nothing else", () => {
+  assert.is(tempFileTarget(basename(tempPathFor("/stage/pipelock.yaml"))), "pipelock.yaml");
+  assert.is(tempFileTarget(basename(tempPathFor("/stage/.lock"))), ".lock");
+  for (const other of ["pipelock.yaml", ".pipelock.yaml.tmp", ".pipelock.yaml.12-ab.bottle-tmp.x"]) assert.is(tempFileTarget(other), null, other);
 });
 
 test.run();

@@ -76,6 +76,11 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}-${(tempCounter++).toString(36)}${randomBytes(3).toString("hex")}.bottle-tmp`);
 }
 
+/** The file name a temp file of tempPathFor's was made for, or null when `entry` is not one. */
+export function tempFileTarget(entry: string): string | null {
+  return /^\.(.+)\.\d+-[0-9a-z]+\.bottle-tmp$/.exec(entry)?.[1] ?? null;
+}
+
 /**
  * Writes a file atomically: a temp file in the same directory, then rename.
  * Readers see the old content or the new, never a torn file.

@@ -10,5 +10,5 @@ export type { EngineEvent, TaskStatus, Summary, PlanEntryStub } from "./events.j
 export { exportGraph, GRAPH_FORMATS, type GraphFormat } from "./export.js";
 export { explainPlan, explainEntry } from "./explain.js";
 export { acquireStageLock, LockTimeoutError, isProcessAlive, type StageLock } from "./lock.js";
-export { writeFileAtomic } from "./files.js";
+export { tempFileTarget, writeFileAtomic } from "./files.js";
 export { STATE_FORMAT } from "./state.js";

@@ -3,15 +3,15 @@
 // that is not what bottle made (a registry entry or a symlink pointing
 // elsewhere) loses nothing bottle did not put there.
 import type { KnownName } from "../../private-dir.js";
-import { LOCK_FILE, STATE_FILE } from "../../graph/index.js";
+import { LOCK_FILE, STATE_FILE, tempFileTarget } from "../../graph/index.js";
 import { STAGE_MARK } from "./stage-mark.js";
 import { RUNTIME_RECORD, CONTROL_SOCKET } from "./runtime-record.js";
 import { GIT_GATE_SOCKET, MIRRORS_DIR } from "../../gitgate/start.js";
 
-/** writeFileAtomic's temp name for `name` (graph/files.ts tempPathFor). */
+/** A temp file writeFileAtomic left for one of `names`. */
 function isTempOf(entry: string, names: ReadonlySet<string>): boolean {
-  const match = /^\.(.+)\.\d+-[0-9a-z]+\.bottle-tmp$/.exec(entry);
-  return match !== null && names.has(match[1]!);
+  const target = tempFileTarget(entry);
+  return target !== null && names.has(target);
 }
 
 const GVPROXY_FILES = new Set(["gvproxy.sock", "gvproxy.pid", "gvproxy.log"]);

@@ -2,7 +2,7 @@
 // launch. The stage and logs/ are checked private first, and a log is
 // opened without following a symlink at its name: a link planted there
 // (pointing at ~/.bashrc, say) is refused, never written through.
-import { closeSync, constants, fchmodSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkStageDir } from "../../../paths.js";
 import { makePrivateSubdir, openOwnFileNoFollow, readFileNoFollow } from "../../../private-dir.js";
@@ -31,9 +31,7 @@ export function saveLogCopy(from: string, stageDir: string, role: string): void 
   if (text === null) return;
   const { fd } = openFreshLog(stageDir, role);
   try {
-    const data = Buffer.from(text);
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+    writeFileSync(fd, text);
   } finally {
     closeSync(fd);
   }
