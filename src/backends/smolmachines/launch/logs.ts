@@ -9,10 +9,15 @@ import { makePrivateSubdir, openOwnFileNoFollow, readFileNoFollow } from "../../
 
 const { O_WRONLY, O_CREAT, O_TRUNC } = constants;
 
+/** <stage>/logs/<role>.log: where a process of that role logs. */
+export function logPath(stageDir: string, role: string): string {
+  return join(stageDir, "logs", `${role}.log`);
+}
+
 function openFreshLog(stageDir: string, role: string): { path: string; fd: number } {
   checkStageDir(stageDir, { create: true });
-  const dir = makePrivateSubdir(join(stageDir, "logs"));
-  const path = join(dir, `${role}.log`);
+  makePrivateSubdir(join(stageDir, "logs"));
+  const path = logPath(stageDir, role);
   const fd = openOwnFileNoFollow(path, O_WRONLY | O_CREAT | O_TRUNC, "the log");
   fchmodSync(fd, 0o600);
   return { path, fd };

@@ -6,13 +6,13 @@
 import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError } from "../../../errors.js";
+import { BottleError, errorMessage } from "../../../errors.js";
 import { jailCommand, jailFileSystem, jailFileTail, jailScripts, linkGvproxySocket, prepareJailDir, printableText, startHostRelays } from "../jail/index.js";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { gitGateSocket } from "../../../gitgate/start.js";
 import { describeExit, waitForSocket } from "../process/readiness.js";
 import { requireJail } from "./checks.js";
-import { freshLog } from "./logs.js";
+import { freshLog, logPath } from "./logs.js";
 import { launchServices } from "./services.js";
 
 const GVPROXY_READY_MS = 15_000;
@@ -72,9 +72,9 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     if (signal.aborted) throw error;
     // Both logs hold what the jailed gvproxy wrote: shown only as printable text.
     const tail = printableText([child.logTail(), jailFileTail(layout.gvproxyLog)].filter(Boolean).join("\n"));
-    throw new BottleError(`${error instanceof Error ? error.message : String(error)}${tail ? `\nlast log lines:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
+    throw new BottleError(`${errorMessage(error)}${tail ? `\nlast log lines:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
   }
   // The guest's only network path: its death ends the launch (or the running bottle).
-  child.onUnexpectedExit((exit) => services.fail(`gvproxy (in its jail) exited unexpectedly (${describeExit(exit)}); see ${join(ctx.stageDir, "logs", "gvproxy.log")}`));
+  child.onUnexpectedExit((exit) => services.fail(`gvproxy (in its jail) exited unexpectedly (${describeExit(exit)}); see ${logPath(ctx.stageDir, "gvproxy")}`));
   return { socket, jail };
 }

@@ -3,15 +3,16 @@
 // the built-in git gate, behind the jail's relay, on a unix socket instead.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError } from "../../../errors.js";
+import { BottleError, errorMessage } from "../../../errors.js";
 import type { FromEnv } from "../../../config/define.js";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { isPortFree } from "../ports.js";
 import { describeExit, listenerInGroup, waitForPort, waitForSocket } from "../process/readiness.js";
 import { activeSidecars, configuredSidecar, SIDECAR_LOG_ROLE, type SidecarName } from "../sidecars.js";
 import { gitGateLaunchProcess, gitGateListen, gitGateSummary } from "./git-gate.js";
-import { freshLog } from "./logs.js";
+import { freshLog, logPath } from "./logs.js";
 import { launchServices } from "./services.js";
+import type { GitGateSummary } from "../../types.js";
 
 const PIPELOCK_READY_MS = 15_000;
 const ADDRESS_IN_USE = /address already in use|EADDRINUSE|bind: address/i;
@@ -37,6 +38,8 @@ interface SidecarCommand {
   logRole: string;
   /** Lines for the launch's output once it is ready. */
   summary?: string[];
+  /** The built-in git gate's entry in the run record, set once it is ready. */
+  gitGateRecord?: GitGateSummary;
 }
 
 const GIT_GATE_READY_MS = 15_000;
@@ -69,11 +72,12 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, too
     const secrets = resolveEnv("agent.secrets", ctx.config.agent.secrets) as Record<string, string>;
     return {
       // The gate and its hooks append their lines to the log the supervisor gives it.
-      ...gitGateLaunchProcess(ctx, gitGate, { listen, secrets, log: join(ctx.stageDir, "logs", `${SIDECAR_LOG_ROLE.gitGate}.log`), gitleaks }),
+      ...gitGateLaunchProcess(ctx, gitGate, { listen, secrets, log: logPath(ctx.stageDir, SIDECAR_LOG_ROLE.gitGate), gitleaks }),
       readyTimeoutMs: GIT_GATE_READY_MS,
       ...("socket" in listen ? { socket: listen.socket } : {}),
       logRole: SIDECAR_LOG_ROLE.gitGate,
       summary: gitGateSummary(gitGate, port, gitleaks, listen),
+      gitGateRecord: { port, remotes: Object.entries(gitGate.remotes).map(([remote, { url }]) => ({ name: remote, upstream: url })) },
     };
   }
   if (name === "pipelock") {
@@ -115,7 +119,7 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
     record.setPorts({});
     return null;
   });
-  for (const { name, port, command, args, env, readyTimeoutMs, socket, logRole, summary } of planned) {
+  for (const { name, port, command, args, env, readyTimeoutMs, socket, logRole, summary, gitGateRecord } of planned) {
     if (socket === undefined && !(await isPortFree(port))) throw new PortTakenError(name, port);
     const child = await supervisor.start(name, command, args, { env, logFile: freshLog(ctx.stageDir, logRole) });
     supervisor.defer(`stopped ${name} (pid ${child.pid})`, async () => void (await child.stop()));
@@ -127,14 +131,14 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
       const tail = child.logTail();
       if (ADDRESS_IN_USE.test(tail)) throw new PortTakenError(name, port);
       if (signal.aborted) throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       throw new BottleError(`${message}${tail ? `\nlast lines of ${child.logFile}:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
     }
     // The port answered, but is it our sidecar? Someone who took it first answers too.
     if (socket === undefined && listenerInGroup(port, child.pid) === false) throw new PortTakenError(name, port);
     for (const line of summary ?? []) services.say(line);
-    if (name === "gitGate" && isBuiltinGitGate(ctx.config.gitGate)) {
-      record.setGitGate({ port, remotes: Object.entries(ctx.config.gitGate.remotes).map(([remote, { url }]) => ({ name: remote, upstream: url })) });
+    if (gitGateRecord) {
+      record.setGitGate(gitGateRecord);
       supervisor.defer("the run record's git gate", () => {
         record.setGitGate(null);
         return null;

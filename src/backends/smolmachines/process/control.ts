@@ -3,6 +3,7 @@
 // line, one reply line; for `stop` the reply comes once teardown is done.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { chmodSync, rmSync } from "node:fs";
+import { errorMessage } from "../../../errors.js";
 
 export interface ControlHandlers {
   stop(): Promise<string>;
@@ -30,7 +31,7 @@ export async function startControlServer(path: string, handlers: ControlHandlers
       const reply = verb === "stop" ? handlers.stop() : verb === "reload" ? handlers.reload(rest.join(" ")) : Promise.resolve(`error unknown request ${verb ?? ""}`);
       reply.then(
         (text) => socket.end(`${text}\n`),
-        (error: unknown) => socket.end(`error ${error instanceof Error ? error.message : String(error)}\n`),
+        (error: unknown) => socket.end(`error ${errorMessage(error)}\n`),
       );
     });
   });

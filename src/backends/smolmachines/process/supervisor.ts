@@ -5,6 +5,7 @@
 import { closeSync, openSync, readFileSync } from "node:fs";
 import type { ResultPromise } from "execa";
 import { killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
+import { errorMessage } from "../../../errors.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -193,7 +194,7 @@ export class Supervisor {
         const said = await step.run();
         if (said !== null) cleaned.push(said ?? step.label);
       } catch (error) {
-        errors.push(`${step.label}: ${error instanceof Error ? error.message : String(error)}`);
+        errors.push(`${step.label}: ${errorMessage(error)}`);
       }
     }
     // Anything still running (an interrupted CLI call) is stopped too.
