@@ -4,7 +4,7 @@
 // evaluated-config cache is used only when that is safe.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import fs, { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import fs, { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { validateConfig } from "../src/config/validate.js";

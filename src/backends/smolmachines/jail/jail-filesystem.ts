@@ -3,7 +3,7 @@
 // compiled package, and the files the jailed command names. Everything else
 // (/etc, /home, /root, /tmp, /run, other users' sockets) is simply absent.
 import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { isInside } from "../../../config/host-checks.js";
 import { packageRoot } from "../../../package-root.js";
 import type { SystemMount } from "./bwrap-args.js";
