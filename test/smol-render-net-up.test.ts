@@ -82,7 +82,13 @@ interface Sandbox {
 }
 
 const FAKE_IP = `#!/bin/sh
-# fake ip(8): tap0 has an address once the marker exists
+# fake ip(8): tap0 has an address once the marker exists. With ip-waits set,
+# once the fake forwarder has started it first waits for its forwarder-spoke
+# marker, so what the forwarder logged is in its log before net-up can give up.
+if [ -e "$SANDBOX/ip-waits" ] && [ -e "$SANDBOX/forwarder.pid" ]; then
+  i=0
+  while [ ! -e "$SANDBOX/forwarder-spoke" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+fi
 [ -e "$SANDBOX/tap0-up" ] && echo "    inet 192.168.43.2/24 scope global tap0"
 exit 0
 `;
@@ -222,7 +228,9 @@ if (tunPresent) {
 
   test("if tap0 never gets an address it gives up after the timeout and stops gvforwarder", () => {
     withTempDir((dir) => {
-      const box = sandbox(dir, "echo 'dhcp error: no lease'\nexec sleep 30", 1);
+      // On a loaded machine the forwarder may not have logged within the 1 s timeout: ip waits for it.
+      const box = sandbox(dir, "echo 'dhcp error: no lease'\ntouch \"$SANDBOX/forwarder-spoke\"\nexec sleep 30", 1);
+      writeFileSync(join(dir, "ip-waits"), "");
       try {
         const result = box.run(["sh", "-c", "echo agent-ran"]);
         assert.is(result.status, 1);
