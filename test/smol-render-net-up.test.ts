@@ -54,6 +54,7 @@ test("the script starts gvforwarder on the mounted socket, tap0, no stop-if-exis
   assert.match(text, "mknod /dev/net/tun c 10 200");
   assert.match(text, "mounted_forwarder=/opt/bottle/gvforwarder");
   assert.match(text, "timeout=20");
+  assert.match(text, /^log=\/tmp\/bottle-gvforwarder\.log$/m, "gvforwarder logs to the guest's private /tmp");
   assert.ok(text.trimEnd().endsWith('exec "$@"'));
 });
 
@@ -62,6 +63,7 @@ test("options are rendered shell-quoted", () => {
   assert.match(text, `socket='/run/it'\\''s.sock'`);
   assert.match(text, `-url 'unix:///run/it'\\''s.sock'`);
   assert.match(text, "timeout=5");
+  assert.match(renderNetUp({ logFile: "/a b/log" }), /^log='\/a b\/log'$/m);
   assert.is(shellQuote(""), "''");
   assert.is(shellQuote("/plain/path"), "/plain/path");
 });
@@ -105,7 +107,8 @@ function sandbox(dir: string, forwarderBody: string, timeoutSeconds = 5): Sandbo
     "gvforwarder",
     `#!/bin/sh\necho $$ > "$SANDBOX/forwarder.pid"\nprintf '%s\\n' "$@" > "$SANDBOX/forwarder.args"\n${forwarderBody}\n`,
   );
-  const script = writeScript(dir, "net-up.sh", renderNetUp({ socket, gvforwarder: forwarder, timeoutSeconds }));
+  // Its own log: the default /tmp path is the guest's private /tmp, shared on the host.
+  const script = writeScript(dir, "net-up.sh", renderNetUp({ socket, gvforwarder: forwarder, timeoutSeconds, logFile: join(dir, "gvforwarder.log") }));
   return {
     dir,
     script,

@@ -16,6 +16,8 @@ export interface NetUpOptions {
   iface?: string;
   /** How long to wait for the interface's IPv4 address. */
   timeoutSeconds?: number;
+  /** Where gvforwarder's output goes (the guest's private /tmp by default; tests running the script on the host give their own). */
+  logFile?: string;
 }
 
 export const DEFAULT_NET_UP_TIMEOUT_SECONDS = 20;
@@ -25,6 +27,7 @@ export function renderNetUp(opts: NetUpOptions = {}): string {
   const gvforwarder = opts.gvforwarder ?? GUEST_GVFORWARDER;
   const iface = opts.iface ?? "tap0";
   const timeout = opts.timeoutSeconds ?? DEFAULT_NET_UP_TIMEOUT_SECONDS;
+  const logFile = opts.logFile ?? "/tmp/bottle-gvforwarder.log";
   if (!Number.isInteger(timeout) || timeout < 1) {
     throw new RangeError(`net-up timeout must be a positive whole number of seconds, got ${timeout}`);
   }
@@ -32,15 +35,15 @@ export function renderNetUp(opts: NetUpOptions = {}): string {
   return `#!/bin/sh
 # bottle's guest network bootstrap, rendered by bottle. Usage: net-up.sh COMMAND [ARG...]
 # Gives the guest its network (${iface}, served by the host's gvproxy through
-# gvforwarder), then execs COMMAND. Checked with shellcheck and by review only:
-# it has not yet run on a real smolvm host.
+# gvforwarder), then execs COMMAND. Checked with shellcheck and run in bottle's
+# namespace machine; it has not yet run on a real smolvm host.
 set -eu
 
 iface=${shellQuote(iface)}
 socket=${shellQuote(socket)}
 mounted_forwarder=${shellQuote(gvforwarder)}
 timeout=${timeout}
-log=/tmp/bottle-gvforwarder.log
+log=${shellQuote(logFile)}
 
 fail() {
   printf 'bottle net-up: %s\\n' "$1" >&2
