@@ -5,6 +5,12 @@
 // `npm run build`. Idempotent: .tools/manifest.json records what each binary
 // was built from and its sha256; a tool whose pin and binary still match is
 // left alone.
+//
+// Go's own GOPROXY, GONOSUMDB and GOFLAGS are honoured, so a local module
+// mirror can serve a module the public proxy refuses (pipelock, here). A
+// module left out of the checksum database that way is verified all the
+// same: each pin carries its module's h1 hash, checked against what
+// `go mod download -json` fetched before anything is built.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -13,29 +19,41 @@ import { fileURLToPath } from "node:url";
 
 const GVISOR = "github.com/containers/gvisor-tap-vsock";
 
+const GVISOR_H1 = "h1:6b7pqxFcKJ0EycBt1V4zPo3FQtgLLgs50AYkbFIb9eU=";
+const PIPELOCK_VERSION = "v1.5.1-0.20260428150615-408651293dfc";
+
 /**
- * The pins. `built` is the name `go install` gives the binary; `refusable`
- * marks a tool whose refusal by the module proxy is reported, not fatal;
- * `ldflags` are passed to the build and recorded with the pin.
+ * The pins. `module` and `h1` name the module the package is in and its
+ * hash (go.sum's form); `built` is the name `go install` gives the binary;
+ * `refusable` marks a tool whose refusal by the module proxy is reported,
+ * not fatal; `ldflags` are passed to the build and recorded with the pin.
  */
 const TOOLS = [
-  { name: "gvproxy", pkg: `${GVISOR}/cmd/gvproxy`, version: "v0.8.9", built: "gvproxy" },
-  { name: "gvforwarder", pkg: `${GVISOR}/cmd/vm`, version: "v0.8.9", built: "vm" },
+  { name: "gvproxy", module: GVISOR, h1: GVISOR_H1, pkg: `${GVISOR}/cmd/gvproxy`, version: "v0.8.9", built: "gvproxy" },
+  { name: "gvforwarder", module: GVISOR, h1: GVISOR_H1, pkg: `${GVISOR}/cmd/vm`, version: "v0.8.9", built: "vm" },
   {
     name: "gitleaks",
+    module: "github.com/zricethezav/gitleaks/v8",
+    h1: "h1:PmEvCfVI7ti9dV3s5aMZUY7sS2GxRvG3yzih7E+cS3w=",
     pkg: "github.com/zricethezav/gitleaks/v8",
     version: "v8.30.1",
     built: "gitleaks",
     // What gitleaks' own Makefile sets; without it `gitleaks version` says "version is set by build process".
     ldflags: "-X=github.com/zricethezav/gitleaks/v8/version.Version=v8.30.1",
   },
-  // Its v2 tags are not valid module versions: the pin is a pseudo-version of the repo's HEAD.
+  // Its v2 tags are not valid module versions: the pin is a pseudo-version of
+  // the repository's commit 408651293dfc. The public proxy here refuses it and
+  // the checksum database does not list it: README, "Installing the tools".
   {
     name: "pipelock",
+    module: "github.com/luckyPipewrench/pipelock",
+    h1: "h1:MaddL2V8/omMDnMbOmtMDl/7K2Zr96Z3exvp4UkKyR8=",
     pkg: "github.com/luckyPipewrench/pipelock/cmd/pipelock",
-    version: "v1.5.1-0.20260428150615-408651293dfc",
+    version: PIPELOCK_VERSION,
     built: "pipelock",
     refusable: true,
+    // Unstamped, `pipelock version` says 0.1.0-dev.
+    ldflags: `-X=github.com/luckyPipewrench/pipelock/internal/cliutil.Version=${PIPELOCK_VERSION}`,
   },
 ];
 
@@ -113,19 +131,48 @@ function elfInterpreter(path) {
   }
 }
 
-function goInstall(go, tool, gobin) {
+function runGo(go, args, env) {
   return new Promise((resolve) => {
-    const flags = tool.ldflags ? [`-ldflags=${tool.ldflags}`] : [];
-    const child = spawn(go, ["install", "-trimpath", ...flags, `${tool.pkg}@${tool.version}`], {
-      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.on("error", (error) => resolve({ code: null, output: error.message }));
-    child.on("close", (code) => resolve({ code, output }));
+    const child = spawn(go, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", (error) => resolve({ code: null, stdout, stderr: error.message }));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/**
+ * Fetches the pinned module into Go's module cache and checks its h1 hash:
+ * null when it matches, else what went wrong (with the output of `go`).
+ */
+async function verifyModule(go, tool) {
+  const result = await runGo(go, ["mod", "download", "-json", `${tool.module}@${tool.version}`], {});
+  let info = null;
+  try {
+    info = JSON.parse(result.stdout);
+  } catch {
+    // `go` printed no JSON: the error is in its output.
+  }
+  if (result.code !== 0 || info === null || info.Error) return { refused: true, output: info?.Error ?? (result.stderr || result.stdout) };
+  if (info.Sum !== tool.h1) {
+    return {
+      refused: false,
+      output: `${tool.module}@${tool.version} has hash ${info.Sum}, but the pin is ${tool.h1}: refusing to build it (a module mirror or proxy served different source)`,
+    };
+  }
+  return null;
+}
+
+async function goInstall(go, tool, gobin) {
+  const flags = tool.ldflags ? [`-ldflags=${tool.ldflags}`] : [];
+  const result = await runGo(go, ["install", "-trimpath", ...flags, `${tool.pkg}@${tool.version}`], { GOBIN: gobin, CGO_ENABLED: "0" });
+  return { code: result.code, output: result.stdout + result.stderr };
+}
+
+function indented(output) {
+  return output.trim().split("\n").map((line) => `    ${line}`).join("\n");
 }
 
 const REFUSED = /403 Forbidden|not available/i;
@@ -144,18 +191,25 @@ async function install(go, tool, manifest) {
   console.log(`${label}: installing ${pin}`);
   const started = Date.now();
   const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const problem = await verifyModule(go, tool);
+  if (problem !== null) {
+    const detail = indented(problem.output);
+    if (problem.refused && tool.refusable && REFUSED.test(problem.output)) {
+      console.log(
+        `${label}: NOT INSTALLED after ${seconds()}: the Go module proxy refuses it (403 "This module version is not available"):\n${detail}\n` +
+          `  A local module mirror can serve it: see "Installing the tools" in the README (GOPROXY=file://…, GONOSUMDB=${tool.module}).\n` +
+          `  bottle looks for ${tool.name} on PATH, then in .tools/bin; with neither, preflight reports it missing and \`bottle launch\` refuses to start.`,
+      );
+      return "refused";
+    }
+    console.log(`${label}: FAILED after ${seconds()}: ${problem.refused ? "go mod download failed" : "hash mismatch"}:\n${detail}`);
+    return "failed";
+  }
   const gobin = mkdtempSync(join(toolsDir, "gobin-"));
   try {
     const result = await goInstall(go, tool, gobin);
     if (result.code !== 0) {
-      const detail = result.output.trim().split("\n").map((line) => `    ${line}`).join("\n");
-      if (tool.refusable && REFUSED.test(result.output)) {
-        console.log(
-          `${label}: NOT INSTALLED after ${seconds()}: the Go module proxy refuses it (403 "This module version is not available"):\n${detail}\n` +
-            `  bottle looks for ${tool.name} on PATH, then in .tools/bin; with neither, preflight reports it missing and \`bottle launch\` refuses to start.`,
-        );
-        return "refused";
-      }
+      const detail = indented(result.output);
       console.log(`${label}: FAILED after ${seconds()}: go install exited with ${result.code ?? "an error"}:\n${detail}`);
       return "failed";
     }

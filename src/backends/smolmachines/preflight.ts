@@ -35,7 +35,7 @@ export const INSTALL_HINTS = {
   gvproxy:
     "`npm run tools` in bottle's checkout (the pinned v0.8.9 into its .tools/bin), or go install github.com/containers/gvisor-tap-vsock/cmd/gvproxy@v0.8.9  (and put $(go env GOPATH)/bin on PATH)",
   pipelock:
-    "go install github.com/luckyPipewrench/pipelock/cmd/pipelock@latest  (`npm run tools` in bottle's checkout tries its pinned version into .tools/bin, but the Go module proxy may refuse it)",
+    "`npm run tools` in bottle's checkout (the pinned version into its .tools/bin; where the Go module proxy refuses pipelock, put a module mirror on GOPROXY: README, \"Installing the tools\")",
   bwrap: "apt-get install bubblewrap  (or: dnf install bubblewrap)",
 } as const;
 
