@@ -1,7 +1,10 @@
-// Proves the pipelock contract fake enforces pipelock.md: strict config
-// keys, loopback-only --listen, allow/block answers from api_allowlist, and
-// SIGHUP reloads that swap a valid config in and keep the old one otherwise.
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Proves the pipelock contract fake (for failure injection; the real-network
+// suites run the real pipelock) answers as the real one does: strict config
+// keys, loopback-only --listen, pipelock's refusal texts and /health, its
+// JSON log lines with the config's hash, and reloads on SIGHUP or a write of
+// the config file that swap a valid config in and keep the old one otherwise.
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -30,7 +33,7 @@ function baseConfig(): Config {
     mode: "strict",
     enforce: true,
     forward_proxy: { enabled: true },
-    dlp: { scan_env: true, include_defaults: true },
+    dlp: { scan_env: false, include_defaults: true },
     api_allowlist: ["api.example.com", "*.allowed.test"],
   };
 }
@@ -193,10 +196,13 @@ test("listens on --listen and answers allowed/blocked from api_allowlist", () =>
     assert.equal(await connectTo(w.port, "allowed.test"), { status: 200, body: "allowed allowed.test\n" }, "*.x matches the apex");
     assert.equal(await connectTo(w.port, "a.b.allowed.test"), { status: 200, body: "allowed a.b.allowed.test\n" });
     assert.equal(await connectTo(w.port, "API.Example.com"), { status: 200, body: "allowed api.example.com\n" });
-    assert.equal(await connectTo(w.port, "evil.test"), { status: 403, body: "blocked evil.test\n" });
-    assert.equal(await connectTo(w.port, "notallowed.test"), { status: 403, body: "blocked notallowed.test\n" });
-    assert.equal(await connectTo(w.port, "example.com"), { status: 403, body: "blocked example.com\n" });
-    assert.is((await ask(w.port, "GET / HTTP/1.1\r\nHost: api.example.com\r\n\r\n")).status, 400);
+    assert.equal(await connectTo(w.port, "evil.test"), { status: 403, body: "blocked: domain not in allowlist: evil.test\n" });
+    assert.equal(await connectTo(w.port, "notallowed.test"), { status: 403, body: "blocked: domain not in allowlist: notallowed.test\n" });
+    assert.equal(await connectTo(w.port, "example.com"), { status: 403, body: "blocked: domain not in allowlist: example.com\n" });
+    assert.is((await ask(w.port, "GET / HTTP/1.1\r\nHost: api.example.com\r\n\r\n")).status, 404, "origin-form: pipelock's own paths");
+    const health = await ask(w.port, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    assert.is(health.status, 200);
+    assert.is(JSON.parse(health.body).status, "healthy");
 
     fake.child.kill("SIGTERM");
     assert.is((await fake.exit).code, 0);
@@ -251,6 +257,46 @@ test("mode and forward_proxy.enabled shape the answers", () =>
     w.write({ ...baseConfig(), forward_proxy: { enabled: false } });
     const disabled = await startListening(w);
     assert.is((await connectTo(w.port, "api.example.com")).status, 405);
+  }));
+
+test("logs pipelock's JSON lines: startup and each reload carry the sha256 of the config file's bytes; a write of the file reloads without a signal", () =>
+  withWorld(async (w) => {
+    const fake = await startListening(w);
+    const lines = () => fake.stdout().split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    /** The next JSON line with this event, once the fake has written it. */
+    const next = (event: string, after: number) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const look = () => {
+          const found = lines().slice(after).find((l) => l.event === event);
+          if (found) (fake.child.stdout!.off("data", look), resolve(found));
+        };
+        fake.child.stdout!.on("data", look);
+        look();
+      });
+    const hashOf = () => createHash("sha256").update(readFileSync(w.configPath)).digest("hex");
+    assert.is((await next("startup", 0)).config_hash, hashOf());
+    w.write({ ...baseConfig(), api_allowlist: ["evil.test"] });
+    assert.is((await next("config_reload", 1)).config_hash, hashOf(), "reloaded by the write alone");
+    assert.is((await connectTo(w.port, "evil.test")).status, 200);
+    await connectTo(w.port, "api.example.com");
+    assert.is((await next("blocked", 0)).reason, "domain not in allowlist: api.example.com");
+    w.write({ ...baseConfig(), mode: "audit" });
+    const rejected = await next("error", 0);
+    assert.equal([rejected.method, rejected.error], ["CONFIG_RELOAD", "rejected: security downgrade from strict mode"]);
+  }));
+
+test("a secrets_file must exist and be closed to others (0600 or 0640), as pipelock checks", () =>
+  withWorld(async (w) => {
+    const secrets = join(w.state, "..", "secrets");
+    w.write({ ...baseConfig(), dlp: { scan_env: false, include_defaults: true, secrets_file: secrets } });
+    const missing = await w.run(["run", "--config", w.configPath, "--listen", `127.0.0.1:${w.port}`]);
+    assert.is(missing.code, 1);
+    assert.match(missing.stderr, /secrets_file .*ENOENT/);
+    writeFileSync(secrets, "a-secret-of-enough-length\n", { mode: 0o644 });
+    const open = await w.run(["run", "--config", w.configPath, "--listen", `127.0.0.1:${w.port}`]);
+    assert.match(open.stderr, /unsafe permissions \(mode 0644\)/);
+    chmodSync(secrets, 0o600);
+    await startListening(w);
   }));
 
 test("FAKE_FAIL=pipelock exits 1 before listening; FAKE_HANG=pipelock never listens until signalled", () =>

@@ -40,7 +40,7 @@ test("launch runs status, create, start, exec through net-up.sh, then stops the 
   assert.match(run.stdout, "fake-smolvm exec: /opt/bottle/net-up.sh sh -c echo hi");
 
   const logs = join(project.stageDir, "logs");
-  assert.match(readFileSync(join(logs, "pipelock.log"), "utf8"), /pipelock: listening on 127\.0\.0\.1:\d+/);
+  assert.match(readFileSync(join(logs, "pipelock.log"), "utf8"), /"event":"startup","listen":"127\.0\.0\.1:\d+"/);
   assert.match(readFileSync(join(logs, "gvproxy.log"), "utf8"), `listening unix://${join(project.runDir, "jail", "gvproxy.sock")}`);
 
   assertNoLeftovers(project, "stopped");

@@ -2,8 +2,10 @@
 // network jail it refuses before starting anything and names the fix
 // (`--unsafe-no-jail` runs anyway and says UNSAFE loudly); and a secret's
 // value, passed by reference, shows up in no file bottle writes (stage,
-// logs, state.json, run dir, registry) and in none of its output.
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+// logs, state.json, run dir, registry) and in none of its output, but for
+// pipelock's secrets file: 0600 in the private run dir while the bottle runs
+// (pipelock's DLP reads it there), gone once it stops.
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -71,11 +73,20 @@ test("the secret's value reaches no file under the stage, run or registry dirs, 
   const registry = join(project.home.XDG_STATE_HOME, "bottle");
   const launcher = startBottle(project, ["launch"], { env: { FAKE_HANG: "smolvm:exec" } });
   await waitForMarker(launcher, hangMarker(project, "smolvm:exec"));
-  // While it runs: the run dir's record and sockets, the stage's state and logs so far.
-  assert.ok(filesUnder(project.runDir).length > 0, "the run dir has files while running");
-  assert.equal(filesHolding([project.stageDir, project.runDir, registry], SECRET_VALUE), [], "files holding the secret while running");
-  const ls = await runBottle(project, ["ls", "--json"]);
-  const stop = await runBottle(project, ["stop", project.name]);
+  const secretsFile = join(project.runDir, "pipelock", "secrets");
+  let ls: Awaited<ReturnType<typeof runBottle>>;
+  let stop: Awaited<ReturnType<typeof runBottle>> | undefined;
+  try {
+    // While it runs: the run dir's record and sockets, the stage's state and logs so far.
+    assert.ok(filesUnder(project.runDir).length > 0, "the run dir has files while running");
+    assert.equal(filesHolding([project.stageDir, project.runDir, registry], SECRET_VALUE), [secretsFile], "files holding the secret while running: pipelock's secrets file only");
+    assert.is(statSync(secretsFile).mode & 0o777, 0o600);
+    ls = await runBottle(project, ["ls", "--json"]);
+    stop = await runBottle(project, ["stop", project.name]);
+  } finally {
+    // A failed assertion must not leave the bottle hanging in its agent.
+    if (stop === undefined) await runBottle(project, ["stop", project.name]);
+  }
   assert.is(stop.code, 0, describe(stop));
   const exit = await launcher.exit;
   assert.is(exit.code, 0, describe(exit));
@@ -83,6 +94,7 @@ test("the secret's value reaches no file under the stage, run or registry dirs, 
   assert.match(readFileSync(join(project.stageDir, "smolfile.toml"), "utf8"), `from_env = "${SECRET_VAR}"`);
   assert.ok(filesUnder(join(project.stageDir, "logs")).length >= 2, "logs were saved");
   assert.equal(filesHolding([project.stageDir, project.runDir, registry, project.home.XDG_CACHE_HOME], SECRET_VALUE), [], "files holding the secret after stop");
+  assert.not.ok(existsSync(secretsFile), "the secrets file went with the run dir's other files");
   for (const [what, text] of [
     ["launch stdout", exit.stdout],
     ["launch stderr", exit.stderr],

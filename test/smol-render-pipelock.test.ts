@@ -13,8 +13,9 @@ const PIPELOCK_KEYS = [
   "forward_proxy", "tls_interception", "dlp", "internal", "request_body_scanning",
 ];
 
-const renderPipelockConfig = (opts: Omit<PipelockConfigOptions, "subnetCidr">): string =>
-  renderWith({ ...opts, subnetCidr: "192.168.42.0/24" });
+const SECRETS_FILE = "/run/user/1000/bottle/b/pipelock/secrets";
+const renderPipelockConfig = (opts: Omit<PipelockConfigOptions, "subnetCidr" | "secretsFile">): string =>
+  renderWith({ ...opts, subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE });
 
 test("the default hosts are the agent's list from pipelock.md", () => {
   assert.equal([...AGENT_DEFAULT_HOSTS].sort(), [
@@ -28,14 +29,14 @@ test("the default hosts are the agent's list from pipelock.md", () => {
   ]);
 });
 
-test("strict, enforcing, forward proxy on, default DLP scanning the env", () => {
+test("strict, enforcing, forward proxy on, default DLP plus the secrets file; pipelock's (minimal) environment is not scanned", () => {
   const config = parse(renderPipelockConfig({ allow: [] }));
   for (const key of Object.keys(config)) assert.ok(PIPELOCK_KEYS.includes(key), key);
   assert.is(config.version, 1);
   assert.is(config.mode, "strict");
   assert.is(config.enforce, true);
   assert.equal(config.forward_proxy, { enabled: true });
-  assert.equal(config.dlp, { include_defaults: true, scan_env: true });
+  assert.equal(config.dlp, { include_defaults: true, scan_env: false, secrets_file: SECRETS_FILE });
   assert.equal(config.api_allowlist, [...AGENT_DEFAULT_HOSTS].sort());
 });
 
@@ -65,7 +66,7 @@ test("wildcard hosts are kept as written", () => {
 });
 
 test("pipelock's SSRF list (`internal`) names loopback, link-local, private, CGNAT and the bottle's subnet", () => {
-  const internal: string[] = parse(renderWith({ allow: [], subnetCidr: "192.168.42.0/24" })).internal;
+  const internal: string[] = parse(renderWith({ allow: [], subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE })).internal;
   for (const range of ["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10", "192.168.42.0/24"]) {
     assert.ok(internal.includes(range), range);
   }

@@ -69,15 +69,19 @@ function machineRestarts(fakes: string, from: number): string[] {
     .filter((argv) => /^machine (start|stop|create|delete|restart)\b/.test(argv));
 }
 
-/** Processes (other than this one) whose environment carries this test's FAKES_STATE. */
-function processesWith(fakes: string): string[] {
-  const needle = `FAKES_STATE=${fakes}\0`;
+/**
+ * Processes (other than this one) whose environment carries this test's
+ * FAKES_STATE, or, for pipelock (which bottle gives HOME in the run dir and
+ * nothing else), this project's run dir.
+ */
+function processesWith(fakes: string, project: Project): string[] {
+  const needles = [`FAKES_STATE=${fakes}\0`, `HOME=${project.runDir}/`];
   const found: string[] = [];
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     if (Number(pid) === process.pid) continue;
     try {
       const environ = readFileSync(`/proc/${pid}/environ`, "latin1");
-      if (`${environ}\0`.includes(needle)) found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ")}`);
+      if (needles.some((needle) => `${environ}\0`.includes(needle))) found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ")}`);
     } catch {
       // gone, or not ours to read
     }
@@ -90,7 +94,7 @@ const liveLines = (lines: readonly Line[]): string[] => lines.filter((l) => l.ev
 /** The egress edit, applied live: one run, only pipelock.yaml, one `live` line, one reload, nothing restarted. */
 async function egressEditAppliedLive(w: WatchProcess, project: Project, fakes: string, config: ProjectConfig): Promise<void> {
   const port = pipelockPort(project);
-  assert.equal(await connectThrough(port, "b.example.com"), { status: 403, body: "blocked b.example.com" }, "not allowed before the edit");
+  assert.equal(await connectThrough(port, "b.example.com"), { status: 403, body: "blocked: domain not in allowlist: b.example.com" }, "not allowed before the edit");
   const calls = readSmolvmCalls(fakes).length;
   const started = readPipelockEvents(fakes).filter((e) => e.event === "started");
   assert.is(started.length, 1);
@@ -102,7 +106,7 @@ async function egressEditAppliedLive(w: WatchProcess, project: Project, fakes: s
   );
   const live = liveLines(edit.lines);
   assert.is(live.length, 1, `live lines: ${JSON.stringify(live)}`);
-  assert.match(live[0]!, new RegExp(`^applied live: reloaded pipelock \\(pid ${started[0]!.pid}\\)`));
+  assert.match(live[0]!, new RegExp(`^applied live: reloaded pipelock \\(pid ${started[0]!.pid}\\)`), live[0]);
   await waitForPipelockEvent(fakes, (e) => e.event === "reload", 10_000);
   assert.equal(
     readPipelockEvents(fakes).map((e) => [e.event, e.pid]),
@@ -113,7 +117,7 @@ async function egressEditAppliedLive(w: WatchProcess, project: Project, fakes: s
     "the same pipelock, reloaded once",
   );
   assert.equal(await connectThrough(port, "b.example.com"), { status: 200, body: "allowed b.example.com" }, "the new host is allowed at once");
-  assert.equal(await connectThrough(port, "a.example.com"), { status: 403, body: "blocked a.example.com" }, "the removed host is blocked");
+  assert.equal(await connectThrough(port, "a.example.com"), { status: 403, body: "blocked: domain not in allowlist: a.example.com" }, "the removed host is blocked");
   assert.equal(machineRestarts(fakes, calls), [], "the machine was not restarted");
 }
 
@@ -153,7 +157,7 @@ test("bottle watch beside a running bottle: egress.allow is applied live (one re
   const { project, fakes } = liveProject(config);
   const launch = spawnBottle(project, ["launch", "--config", project.config], { env: HANG });
   await running(launch, fakes);
-  assert.ok(processesWith(fakes).length >= 3, `the bottle's processes are found by their FAKES_STATE: ${processesWith(fakes).join("; ")}`);
+  assert.ok(processesWith(fakes, project).length >= 3, `the bottle's processes are found by their FAKES_STATE: ${processesWith(fakes, project).join("; ")}`);
 
   const w = startWatch(project);
   const first = await w.waitFor(isState("idle"), "the watcher's first build");
@@ -175,7 +179,7 @@ test("bottle watch beside a running bottle: egress.allow is applied live (one re
     ["started", "reload", "stopped"],
     "exactly one reload over the whole session",
   );
-  assert.equal(processesWith(fakes), [], "nothing left running");
+  assert.equal(processesWith(fakes, project), [], "nothing left running");
   assert.not.ok(existsSync(join(project.stage, ".lock")));
 });
 
@@ -198,7 +202,7 @@ test("bottle watch beside a running bottle: a gitGate edit needs `bottle resume`
   assert.match(readFileSync(join(project.stage, "sidecars.json"), "utf8"), "git-gate-2");
 
   await stopBottleThenWatch(project, launch, w);
-  assert.equal(processesWith(fakes), [], "nothing left running");
+  assert.equal(processesWith(fakes, project), [], "nothing left running");
 });
 
 test("bottle watch on another stage than the running bottle's: nothing is reloaded, and it says so", async () => {
@@ -215,14 +219,14 @@ test("bottle watch on another stage than the running bottle's: nothing is reload
     ["pipelock.yaml"],
   );
   assert.equal(liveLines(edit.lines), [`wls is running from ${project.stage}, not ${other}: nothing applied live`]);
-  assert.equal(await connectThrough(pipelockPort(project), "b.example.com"), { status: 403, body: "blocked b.example.com" }, "the running bottle's egress is unchanged");
+  assert.equal(await connectThrough(pipelockPort(project), "b.example.com"), { status: 403, body: "blocked: domain not in allowlist: b.example.com" }, "the running bottle's egress is unchanged");
   await stopBottleThenWatch(project, launch, w);
   assert.equal(
     readPipelockEvents(fakes).map((e) => e.event),
     ["started", "stopped"],
     "pipelock was never asked to reload",
   );
-  assert.equal(processesWith(fakes), [], "nothing left running");
+  assert.equal(processesWith(fakes, project), [], "nothing left running");
 });
 
 test("bottle launch --watch: the watcher runs beside the agent, applies an egress edit live, and `bottle stop` ends both", async () => {
@@ -247,7 +251,7 @@ test("bottle launch --watch: the watcher runs beside the agent, applies an egres
     readPipelockEvents(fakes).map((e) => e.event),
     ["started", "reload", "stopped"],
   );
-  assert.equal(processesWith(fakes), [], "nothing left running");
+  assert.equal(processesWith(fakes, project), [], "nothing left running");
   assert.not.ok(existsSync(join(project.stage, ".lock")));
 });
 
@@ -273,7 +277,7 @@ test("bottle launch --watch without --json: every line the watcher prints, a con
   const stop = bottle(project, ["stop", "wlt"]);
   assert.is(stop.code, 0, stop.stderr);
   assert.equal(await launch.ended(), { code: 0, signal: null }, launch.stderr());
-  assert.equal(processesWith(fakes), [], "nothing left running");
+  assert.equal(processesWith(fakes, project), [], "nothing left running");
 });
 
 test.run();

@@ -29,16 +29,21 @@ export interface GitGateLaunch {
   gitleaks: string | null;
 }
 
-export function gitGateLaunchProcess(ctx: BottleContext, gitGate: GitGate, launch: GitGateLaunch): GitGateProcess {
+/** Each remote's upstream token, from the host variable its config names; an unset one fails, naming it. */
+export function gitGateTokens(gitGate: GitGate): Record<string, string> {
   const tokens: Record<string, string> = {};
   for (const [name, remote] of Object.entries(gitGate.remotes)) {
     const value = process.env[remote.token.fromEnv];
     if (!value) throw new BottleError(`gitGate.remotes.${name}.token: the host variable ${remote.token.fromEnv} is not set; the git gate needs it to reach ${remote.url}`);
     tokens[name] = value;
   }
+  return tokens;
+}
+
+export function gitGateLaunchProcess(ctx: BottleContext, gitGate: GitGate, launch: GitGateLaunch): GitGateProcess {
   return gitGateProcess({
     remotes: gitGate.remotes,
-    tokens,
+    tokens: gitGateTokens(gitGate),
     ...launch,
     dir: join(ctx.stageDir, MIRRORS_DIR),
     pathEnv: ctx.pathEnv,

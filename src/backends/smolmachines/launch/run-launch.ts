@@ -21,8 +21,24 @@ import { saveLogCopy } from "./logs.js";
 import { alreadyRunning, RunRecord } from "./run-record.js";
 import type { LaunchServices } from "./services.js";
 import { PortTakenError } from "./sidecars.js";
+import { applyPipelockConfig, type ApplyResult } from "./pipelock.js";
 
 const PORT_ATTEMPTS = 3;
+/** How long a live reload waits for pipelock to say it runs the new config (measured: 135-217 ms). */
+const PIPELOCK_RELOAD_TIMEOUT_MS = 10_000;
+
+/** The control reply for a live reload: its first word says whether the new config is in effect (see live.ts). */
+function describeApply(result: ApplyResult, pid: number): string {
+  const version = `pipelock.yaml ${result.hash.slice(0, 12)}`;
+  switch (result.state) {
+    case "applied":
+      return `reloaded pipelock (pid ${pid}) ${result.already ? "already runs" : "now runs"} ${version}`;
+    case "rejected":
+      return `rejected pipelock (pid ${pid}) refused ${version}: ${result.reason}`;
+    case "timeout":
+      return `timeout pipelock (pid ${pid}) did not report loading ${version} within ${PIPELOCK_RELOAD_TIMEOUT_MS / 1000} s`;
+  }
+}
 
 export interface LaunchOptions extends LaunchRequest {
   tasks: readonly TaskDef<BottleContext>[];
@@ -103,10 +119,9 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
         return "stopped";
       },
       reload: async (target) => {
-        const child = supervisor.process(target);
-        if (!child) return `error ${target} is not running`;
-        child.signal("SIGHUP");
-        return `reloaded ${target} (pid ${child.pid})`;
+        const child = target === "pipelock" ? supervisor.process(target) : undefined;
+        if (!child) return `error ${target} is not running (only pipelock reloads)`;
+        return describeApply(await applyPipelockConfig(ctx, { logFile: child.logFile, nudge: () => child.signal("SIGHUP"), timeoutMs: PIPELOCK_RELOAD_TIMEOUT_MS }), child.pid);
       },
     });
 

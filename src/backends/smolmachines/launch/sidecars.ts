@@ -9,7 +9,8 @@ import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { isPortFree } from "../ports.js";
 import { describeExit, listenerInGroup, waitForPort, waitForSocket } from "../process/readiness.js";
 import { activeSidecars, configuredSidecar, SIDECAR_LOG_ROLE, type SidecarName } from "../sidecars.js";
-import { gitGateLaunchProcess, gitGateListen, gitGateSummary } from "./git-gate.js";
+import { gitGateLaunchProcess, gitGateListen, gitGateSummary, gitGateTokens } from "./git-gate.js";
+import { preparePipelock } from "./pipelock.js";
 import { freshLog, logPath } from "./logs.js";
 import { launchServices } from "./services.js";
 import type { GitGateSummary } from "../../types.js";
@@ -40,6 +41,8 @@ interface SidecarCommand {
   summary?: string[];
   /** The built-in git gate's entry in the run record, set once it is ready. */
   gitGateRecord?: GitGateSummary;
+  /** Said before it starts. */
+  warnings?: string[];
 }
 
 const GIT_GATE_READY_MS = 15_000;
@@ -64,12 +67,30 @@ export interface SidecarTools {
   gitleaks: string | null;
 }
 
+/**
+ * The secret values this launch knows, by what they are: the agent's, by
+ * their guest names, and each git remote's token. pipelock looks for all of
+ * them leaving the guest.
+ */
+function knownSecrets(ctx: BottleContext): Record<string, string> {
+  const secrets: Record<string, string> = { ...agentSecrets(ctx) };
+  const gitGate = ctx.config.gitGate;
+  if (isBuiltinGitGate(gitGate)) {
+    for (const [remote, token] of Object.entries(gitGateTokens(gitGate))) secrets[`the token of git remote ${remote}`] = token;
+  }
+  return secrets;
+}
+
+function agentSecrets(ctx: BottleContext): Record<string, string> {
+  return resolveEnv("agent.secrets", ctx.config.agent.secrets) as Record<string, string>;
+}
+
 function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, tools: SidecarTools, relayed: boolean): SidecarCommand {
   const gitGate = ctx.config.gitGate;
   if (name === "gitGate" && isBuiltinGitGate(gitGate)) {
     const listen = gitGateListen(ctx.runDir, port, relayed);
     const { gitleaks } = tools;
-    const secrets = resolveEnv("agent.secrets", ctx.config.agent.secrets) as Record<string, string>;
+    const secrets = agentSecrets(ctx);
     return {
       // The gate and its hooks append their lines to the log the supervisor gives it.
       ...gitGateLaunchProcess(ctx, gitGate, { listen, secrets, log: logPath(ctx.stageDir, SIDECAR_LOG_ROLE.gitGate), gitleaks }),
@@ -81,15 +102,7 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, too
     };
   }
   if (name === "pipelock") {
-    // pipelock scans its own environment for secrets (dlp.scan_env), so it
-    // gets the agent's secret values under their guest names to recognise them leaving.
-    return {
-      command: tools.pipelock,
-      args: ["run", "--config", join(ctx.stageDir, "pipelock.yaml"), "--listen", `127.0.0.1:${port}`],
-      env: { ...process.env, ...resolveEnv("agent.secrets", ctx.config.agent.secrets) },
-      readyTimeoutMs: PIPELOCK_READY_MS,
-      logRole: SIDECAR_LOG_ROLE[name],
-    };
+    return { ...preparePipelock(ctx, tools.pipelock, port, knownSecrets(ctx)), readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE[name] };
   }
   const spec = configuredSidecar(ctx.config, name)!;
   const [command, ...args] = spec.command.map((part) => part.replaceAll("{port}", String(port)));
@@ -119,7 +132,8 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
     record.setPorts({});
     return null;
   });
-  for (const { name, port, command, args, env, readyTimeoutMs, socket, logRole, summary, gitGateRecord } of planned) {
+  for (const { name, port, command, args, env, readyTimeoutMs, socket, logRole, summary, gitGateRecord, warnings } of planned) {
+    for (const warning of warnings ?? []) services.warn(warning);
     if (socket === undefined && !(await isPortFree(port))) throw new PortTakenError(name, port);
     const child = await supervisor.start(name, command, args, { env, logFile: freshLog(ctx.stageDir, logRole) });
     supervisor.defer(`stopped ${name} (pid ${child.pid})`, async () => void (await child.stop()));

@@ -41,6 +41,13 @@ export interface PipelockConfigOptions {
   allow: readonly string[];
   /** The bottle's guest subnet (`192.168.N.0/24`), refused as a destination too. */
   subnetCidr: string;
+  /**
+   * pipelock's `dlp.secrets_file` (absolute): the values bottle knows to be
+   * secret, one per line, written by the launch. pipelock's own environment
+   * is kept minimal, so scanning it (`scan_env`) would find nothing, and
+   * guessing secrets from it by entropy would find the wrong things.
+   */
+  secretsFile: string;
 }
 
 export function renderPipelockConfig(opts: PipelockConfigOptions): string {
@@ -50,7 +57,7 @@ export function renderPipelockConfig(opts: PipelockConfigOptions): string {
     enforce: true,
     api_allowlist: normaliseHosts([...AGENT_DEFAULT_HOSTS, ...opts.allow]),
     forward_proxy: { enabled: true },
-    dlp: { include_defaults: true, scan_env: true },
+    dlp: { include_defaults: true, scan_env: false, secrets_file: opts.secretsFile },
     internal: [...new Set([...SSRF_RANGES, opts.subnetCidr])],
     // pipelock scans bodies and its "sensitive" headers by default, but only
     // warns: blocking, and every header, must be asked for.

@@ -1,0 +1,149 @@
+// pipelock as a launch runs it: from <run>/pipelock/ (pipelock-files.ts),
+// with a minimal environment, and with the values bottle knows to be secret
+// in its secrets file, so DLP looks for exactly those.
+import { closeSync, constants, fchmodSync, watch, writeSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { writeFileAtomic } from "../../../graph/index.js";
+import type { BottleContext } from "../../../context.js";
+import { BottleError } from "../../../errors.js";
+import { makePrivateSubdir, openOwnFileNoFollow, readFileNoFollow } from "../../../private-dir.js";
+import { lastLoadedConfigHash, reloadOutcome, type ReloadOutcome } from "../pipelock-log.js";
+import { pipelockRunFiles } from "../pipelock-files.js";
+
+/** pipelock's limits on its secrets file (scanner.LoadSecretsFile): shorter or longer lines, and lines past the count, are skipped. */
+export const SECRETS_FILE_LIMITS = { minLength: 16, maxLineBytes: 4096, maxEntries: 1000 } as const;
+
+/** The secrets file's lines for `secrets` (label → value), and a warning for each value pipelock would not look for. */
+export function secretsFileLines(secrets: Readonly<Record<string, string>>): { lines: string[]; warnings: string[] } {
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  for (const [label, value] of Object.entries(secrets)) {
+    // pipelock reads one secret per line, trimmed; a value with line breaks is looked for line by line.
+    const parts = value.split(/\r?\n/).map((part) => part.trim()).filter((part) => part !== "");
+    const usable = parts.filter((part) => part.length >= SECRETS_FILE_LIMITS.minLength && Buffer.byteLength(part) <= SECRETS_FILE_LIMITS.maxLineBytes && !part.startsWith("#"));
+    if (usable.length < parts.length || parts.length === 0) {
+      warnings.push(
+        `pipelock's DLP will not look for (all of) ${label}: it reads secrets of ${SECRETS_FILE_LIMITS.minLength} to ${SECRETS_FILE_LIMITS.maxLineBytes} bytes per line, and a line starting with # is a comment to it`,
+      );
+    }
+    lines.push(...usable);
+  }
+  const unique = [...new Set(lines)];
+  if (unique.length > SECRETS_FILE_LIMITS.maxEntries) {
+    warnings.push(`pipelock reads at most ${SECRETS_FILE_LIMITS.maxEntries} secrets; ${unique.length - SECRETS_FILE_LIMITS.maxEntries} are left out`);
+  }
+  return { lines: unique.slice(0, SECRETS_FILE_LIMITS.maxEntries), warnings };
+}
+
+/** Writes pipelock's secrets file (0600, never through a symlink). */
+function writeSecretsFile(path: string, lines: readonly string[]): void {
+  const fd = openOwnFileNoFollow(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, "pipelock's secrets file");
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, lines.map((line) => `${line}\n`).join(""));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What pipelock reports for a config: the hex sha256 of its bytes. */
+function configHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The stage's rendered pipelock.yaml, read without following a symlink. */
+function renderedConfig(stageDir: string): string {
+  const path = join(stageDir, "pipelock.yaml");
+  const text = readFileNoFollow(path);
+  if (text === null) throw new BottleError(`${path} is missing; run \`bottle build\``);
+  return text;
+}
+
+/** Puts the stage's pipelock.yaml where pipelock reads it; returns the hash pipelock will report for it. */
+function installConfig(ctx: BottleContext): string {
+  const text = renderedConfig(ctx.stageDir);
+  writeFileAtomic(pipelockRunFiles(ctx.runDir).config, text, 0o600);
+  return configHash(text);
+}
+
+export interface PipelockStart {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  warnings: string[];
+}
+
+/**
+ * Prepares <run>/pipelock/ (the secrets file, the config copy) and says how
+ * to run pipelock there. Its environment is HOME (its own directory, so it
+ * writes nothing of yours) and the host's TLS trust settings, which say
+ * whose certificates it accepts from upstreams; nothing else of the caller's.
+ */
+export function preparePipelock(ctx: BottleContext, pipelock: string, port: number, secrets: Readonly<Record<string, string>>): PipelockStart {
+  const files = pipelockRunFiles(ctx.runDir);
+  makePrivateSubdir(files.dir);
+  const { lines, warnings } = secretsFileLines(secrets);
+  writeSecretsFile(files.secrets, lines);
+  installConfig(ctx);
+  const env: NodeJS.ProcessEnv = { HOME: files.dir };
+  for (const name of ["SSL_CERT_FILE", "SSL_CERT_DIR"]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return { command: pipelock, args: ["run", "--config", files.config, "--listen", `127.0.0.1:${port}`], env, warnings };
+}
+
+export type ApplyResult =
+  /** pipelock logged a successful reload of exactly these bytes (or already ran them). */
+  | { state: "applied"; hash: string; already: boolean }
+  | { state: "rejected"; hash: string; reason: string }
+  | { state: "timeout"; hash: string };
+
+export interface ApplyOptions {
+  /** pipelock's log, where its reload lines appear. */
+  logFile: string;
+  /** Asks pipelock to reload now (SIGHUP); it would notice the new file by itself too. */
+  nudge: () => void;
+  timeoutMs: number;
+}
+
+/**
+ * Installs the stage's current pipelock.yaml for the running pipelock and
+ * waits until pipelock's log says it runs those exact bytes (their sha256),
+ * or that it refused them, or `timeoutMs` passes. pipelock reloads in the
+ * background, so "written" or "signalled" is not "in effect".
+ */
+export async function applyPipelockConfig(ctx: BottleContext, options: ApplyOptions): Promise<ApplyResult> {
+  const before = readFileNoFollow(options.logFile) ?? "";
+  const hash = configHash(renderedConfig(ctx.stageDir));
+  if (lastLoadedConfigHash(before) === hash) return { state: "applied", hash, already: true };
+  const offset = Buffer.byteLength(before);
+  installConfig(ctx);
+  const outcome = await waitForOutcome(options.logFile, offset, hash, options);
+  if (outcome === null) return { state: "timeout", hash };
+  return outcome.applied ? { state: "applied", hash, already: false } : { state: "rejected", hash, reason: outcome.rejected };
+}
+
+/** Watches pipelock's log past `offset` until it says what became of `hash`; null on timeout. */
+function waitForOutcome(logFile: string, offset: number, hash: string, options: ApplyOptions): Promise<ReloadOutcome | null> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const text = readFileNoFollow(logFile) ?? "";
+      const outcome = reloadOutcome(Buffer.from(text).subarray(offset).toString("utf8"), hash);
+      if (outcome === null) return false;
+      finish(outcome);
+      return true;
+    };
+    const watcher = watch(logFile, () => void check());
+    const timer = setTimeout(() => finish(null), options.timeoutMs);
+    function finish(outcome: ReloadOutcome | null): void {
+      clearTimeout(timer);
+      watcher.close();
+      resolve(outcome);
+    }
+    // The watch is in place before the nudge, so no line can come unseen.
+    options.nudge();
+    check();
+  });
+}
