@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { askProxy, fakesBinDir, readPipelockEvents, readSmolvmCalls, waitForFile, waitForPipelockEvent } from "./helpers/fakes.js";
+import { fakesBinDir, readPipelockEvents, readSmolvmCalls, waitForPipelockEvent } from "./helpers/fakes.js";
+import { connectThrough, liveLines, pipelockPort, running } from "./helpers/live-bottle.js";
 import {
   bottle,
   editAndSettle,
@@ -39,28 +40,6 @@ function liveProject(config: ProjectConfig): { project: Project; fakes: string }
   return { project, fakes };
 }
 
-/** Waits for the agent to hang in `smolvm machine exec`: the bottle is up. Fails at once if launch exits first. */
-async function running(launch: WatchProcess, fakes: string): Promise<void> {
-  const marker = join(fakes, "hang", "smolvm-exec");
-  const early = launch.exit.then((exit) => {
-    throw new Error(`bottle launch exited (${exit.code ?? exit.signal}) before the agent started\n--- stdout\n${launch.stdout()}\n--- stderr\n${launch.stderr()}`);
-  });
-  await Promise.race([waitForFile(marker, 60_000), early]);
-  early.catch(() => undefined);
-}
-
-function pipelockPort(project: Project): number {
-  const record = JSON.parse(readFileSync(join(project.runDir, "supervisor.json"), "utf8")) as { ports: { pipelock?: number } };
-  assert.type(record.ports.pipelock, "number", "supervisor.json names pipelock's port");
-  return record.ports.pipelock!;
-}
-
-/** A CONNECT to `host` through the (fake) pipelock: its status and body. */
-async function connectThrough(port: number, host: string): Promise<{ status: number; body: string }> {
-  const { status, body } = await askProxy(port, `CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
-  return { status, body: body.trim() };
-}
-
 /** smolvm calls from index `from` on that would stop, start, create or delete the machine. */
 function machineRestarts(fakes: string, from: number): string[] {
   return readSmolvmCalls(fakes)
@@ -88,8 +67,6 @@ function processesWith(fakes: string, project: Project): string[] {
   }
   return found;
 }
-
-const liveLines = (lines: readonly Line[]): string[] => lines.filter((l) => l.event === "live").map((l) => String(l.message));
 
 /** The egress edit, applied live: one run, only pipelock.yaml, one `live` line, one reload, nothing restarted. */
 async function egressEditAppliedLive(w: WatchProcess, project: Project, fakes: string, config: ProjectConfig): Promise<void> {

@@ -84,7 +84,7 @@ export async function makeWorld(dir: string, names: string[]): Promise<World> {
  * argv that runs `command` in a private mount namespace where /etc/hosts
  * and /etc/resolv.conf are the world's: the host's own files are untouched.
  */
-export function inPrivateMounts(world: World, command: readonly string[]): string[] {
+export function inPrivateMounts(world: Pick<World, "hostsFile" | "resolvFile">, command: readonly string[]): string[] {
   const script = 'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"';
   return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script, "sh", world.hostsFile, world.resolvFile, ...command];
 }

@@ -205,17 +205,27 @@ export function exitOf(child: ChildProcess, output: () => { stdout: string; stde
   });
 }
 
-/** Sends one request head to an HTTP proxy on 127.0.0.1:port and reads the answer until it closes. */
+/**
+ * Sends one request head to an HTTP proxy on 127.0.0.1:port and reads the
+ * answer: until its Content-Length is in (the real pipelock keeps the
+ * connection open), or until it closes.
+ */
 export function askProxy(port: number, head: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
     let text = "";
-    socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    socket.on("error", reject);
-    socket.on("end", () => {
-      const status = Number(/^HTTP\/1\.1 ([0-9]{3}) /.exec(text)?.[1]);
-      resolve({ status, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
+    const answer = () => ({ status: Number(/^HTTP\/1\.1 ([0-9]{3}) /.exec(text)?.[1]), body: text.slice(text.indexOf("\r\n\r\n") + 4) });
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const end = text.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *([0-9]+)\r\n/i.exec(text.slice(0, end + 2))?.[1];
+      if (end >= 0 && length !== undefined && Buffer.byteLength(text.slice(end + 4)) >= Number(length)) {
+        socket.destroy();
+        resolve(answer());
+      }
     });
+    socket.on("error", reject);
+    socket.on("end", () => resolve(answer()));
     socket.write(head);
   });
 }

@@ -219,9 +219,10 @@ export const SAFETY_TIMEOUT_MS = 20_000;
 export function spawnBottle(
   project: Project,
   args: string[],
-  options: { env?: Record<string, string>; source?: "stdout" | "stderr"; prefix?: string } = {},
+  options: { env?: Record<string, string>; source?: "stdout" | "stderr"; prefix?: string; wrap?: (argv: string[]) => string[] } = {},
 ): WatchProcess {
-  const child = spawn(process.execPath, [BOTTLE, ...args], { cwd: project.dir, env: { ...project.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const [command, ...argv] = (options.wrap ?? ((a) => a))([process.execPath, BOTTLE, ...args]);
+  const child = spawn(command!, argv, { cwd: project.dir, env: { ...project.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   cleanups.push(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
