@@ -12,15 +12,16 @@ export const FAKES_BIN = join(packageRoot(), "test", "fixtures", "bin");
 export interface RealNetworkTools {
   gvproxy: string;
   gvforwarder: string;
-  /** The real pipelock, or null: the suites then run the contract fake and say so. */
-  pipelock: string | null;
+  pipelock: string;
 }
 
-/** The tools and host programs a real launch needs, or why they cannot be had. */
+/** The real tools and host programs a real launch needs (pipelock included: never its contract fake), or why they cannot be had. */
 export function realNetworkTools(): RealNetworkTools | { missing: string } {
   const missing = requireRoot("network namespaces and the namespace machine") ?? requireTools(["bwrap", "nsenter", "unshare", "ip", "udhcpc", "gvproxy", "gvforwarder"]);
   if (missing) return { missing };
   // The contract fake is on PATH in some suites; only a real one counts here.
   const pathWithoutFakes = (process.env.PATH ?? "").split(delimiter).filter((dir) => dir !== FAKES_BIN).join(delimiter);
-  return { gvproxy: findTool("gvproxy")!, gvforwarder: findTool("gvforwarder")!, pipelock: findOnPath("pipelock", toolSearchPath(pathWithoutFakes)) };
+  const pipelock = findOnPath("pipelock", toolSearchPath(pathWithoutFakes));
+  if (pipelock === null) return { missing: "needs the real pipelock (npm run tools; README, \"Installing the tools\"), not found on PATH or in .tools/bin" };
+  return { gvproxy: findTool("gvproxy")!, gvforwarder: findTool("gvforwarder")!, pipelock };
 }
