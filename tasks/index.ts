@@ -6,6 +6,7 @@
 //   pipelock.yaml
 //   sidecars.json (the git gate's and supervise's setup)
 //   guest/ (net-up.sh, gvforwarder)
+//   tls (the bottle's CA: tls/ for pipelock, guest/ca.pem for the guest)
 //
 // and, for launch and resume, each step undone in reverse on failure:
 //   sidecars ─ network ─ machine ─ attach
@@ -21,8 +22,9 @@ import { ports } from "./ports.js";
 import { preflight } from "./preflight.js";
 import { smolfileToml } from "./smolfile-toml.js";
 import { subnet } from "./subnet.js";
+import { tls } from "./tls.js";
 
-export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, pipelockYaml, sidecarsJson, guest];
+export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, pipelockYaml, sidecarsJson, guest, tls];
 export const launchTasks = [sidecars, network, machine, attach];
-export const BUILD_TARGETS = ["preflight", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", "guest"];
+export const BUILD_TARGETS = ["preflight", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", "guest", "tls"];
 export const LAUNCH_TARGET = "attach";

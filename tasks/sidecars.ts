@@ -9,7 +9,7 @@ export const sidecars: TaskDef<BottleContext> = {
   // 2: no longer refuses a subnet another running bottle uses (each gvproxy's network is private to its jail).
   version: 2,
   volatile: true,
-  needs: ["preflight", "ports", "pipelock.yaml", "sidecars.json"],
+  needs: ["preflight", "ports", "pipelock.yaml", "sidecars.json", "tls"],
   run: async ({ ctx, needs }) => {
     // The process side loads only when a launch runs (build stays quick).
     const { assertPreflight, requireJail } = await import("../src/backends/smolmachines/launch/checks.js");

@@ -22,10 +22,12 @@ import {
 } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const ALL_TASKS = ["guest", "gvproxy.yaml", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet"];
+const ALL_TASKS = ["guest", "gvproxy.yaml", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet", "tls"];
 /** What every build re-checks: the volatile tasks. */
 const VOLATILE = ["ports", "preflight"];
-const STAGE_FILES = ["guest/", "guest/net-up.sh", "gvproxy.yaml", "pipelock.yaml", "sidecars.json", "smolfile.toml", "state.json"];
+const RENDERED = ["guest/", "guest/net-up.sh", "gvproxy.yaml", "pipelock.yaml", "sidecars.json", "smolfile.toml", "state.json"];
+/** The bottle's CA, which pipelock makes: with a pipelock found, the stage has it too. */
+const STAGE_FILES = [...RENDERED, "guest/ca.pem", "tls/", "tls/ca-key.pem", "tls/ca.pem"].sort();
 
 function stageOf(project: string, name = "demo"): string {
   return join(project, ".bottle", name);
@@ -54,7 +56,8 @@ test("the first build renders every file into .bottle/<name>, readable only by t
   const run = runBottle(["build"], { cwd: project, env: { PATH: emptyPath, BOTTLE_TOOLS_DIR: "" } });
   assert.is(run.code, 0, describeRun(run));
   const stage = stageOf(project);
-  assert.equal(listTree(stage), STAGE_FILES);
+  assert.equal(listTree(stage), RENDERED, "no pipelock, so no CA yet");
+  assert.match(run.stdout, "no CA yet: pipelock, which makes it, is not installed");
   assert.match(run.stdout, `stage: ${stage}`);
   assert.is(mode(stage), "0700");
   assert.is(mode(join(stage, "guest")), "0700");
@@ -146,7 +149,7 @@ test("--force with an unknown task exits 2 naming the tasks, and changes nothing
   const before = snapshotTree(project);
   const run = runBottle(["build", "--force", "nope"], { cwd: project });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, "--force: `nope` is not one of the tasks this command runs (preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest)");
+  assert.match(run.stderr, "--force: `nope` is not one of the tasks this command runs (preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest, tls)");
   assert.equal(snapshotTree(project), before);
 });
 
@@ -190,12 +193,12 @@ test("--json prints only NDJSON on stdout, ending with the summary", () => {
   const summary = lines[lines.length - 1]!;
   assert.equal(Object.keys(summary).sort(), ["blocked", "event", "failed", "fresh", "ms", "ran"]);
   assert.is(summary.event, "summary");
-  assert.equal([summary.ran, summary.fresh, summary.failed, summary.blocked], [8, 0, 0, 0]);
+  assert.equal([summary.ran, summary.fresh, summary.failed, summary.blocked], [ALL_TASKS.length, 0, 0, 0]);
   assert.type(summary.ms, "number");
   assert.not.match(run.stdout, "stage:");
 
   const second = ndjson(build(project).stdout).at(-1)!;
-  assert.equal([second.ran, second.fresh, second.failed, second.blocked], [2, 6, 0, 0]);
+  assert.equal([second.ran, second.fresh, second.failed, second.blocked], [VOLATILE.length, ALL_TASKS.length - VOLATILE.length, 0, 0]);
 });
 
 test("--stage DIR puts everything there and nothing in the project", () => {
@@ -203,6 +206,7 @@ test("--stage DIR puts everything there and nothing in the project", () => {
   const stage = join(tempDir(), "custom-stage");
   build(project, ["--stage", stage]);
   assert.equal(listTree(stage), STAGE_FILES);
+  for (const file of ["tls/ca-key.pem"]) assert.is(mode(join(stage, file)), "0600", "the CA's key is the user's alone");
   assert.equal(listTree(project), ["bottle.config.ts"]);
   assert.match(readFileSync(join(stage, "smolfile.toml"), "utf8"), `${join(stage, "guest")}:/opt/bottle:ro`);
   assert.equal(ranTasks(build(project, ["--stage", stage]).stdout), VOLATILE);

@@ -19,6 +19,7 @@ import type { BottleContext } from "../src/context.js";
 import { findTool } from "../src/host-tools.js";
 import { preparePipelock, secretsFileLines, SECRETS_FILE_LIMITS } from "../src/backends/smolmachines/launch/pipelock.js";
 import { pipelockRunFiles } from "../src/backends/smolmachines/pipelock-files.js";
+import { caPaths } from "../src/backends/smolmachines/bottle-ca.js";
 import { renderPipelockConfig } from "../src/backends/smolmachines/render/pipelock.js";
 
 test("each secret becomes its lines, trimmed; what pipelock would skip is warned about by name, never silently dropped", () => {
@@ -57,7 +58,7 @@ if (missing) {
     const resolver = { hostsFile: join(root, "hosts"), resolvFile: join(root, "resolv.conf") };
     writeFileSync(resolver.hostsFile, "127.0.0.1 localhost api.test\n");
     writeFileSync(resolver.resolvFile, "nameserver 127.0.0.1\n");
-    writeFileSync(join(stageDir, "pipelock.yaml"), renderPipelockConfig({ allow: ["api.test"], subnetCidr: "192.168.9.0/24", secretsFile: pipelockRunFiles(runDir).secrets }));
+    writeFileSync(join(stageDir, "pipelock.yaml"), renderPipelockConfig({ allow: ["api.test"], subnetCidr: "192.168.9.0/24", secretsFile: pipelockRunFiles(runDir).secrets, tls: { ...caPaths(stageDir), passthrough: [], maxResponseBytes: 1 << 20 } }));
     const secret = "tok-7Hq2LwPz9XvR4nB8sKd1";
     // What pipelock's scan_env would have taken for a secret (16+ characters, entropy above 3): the launcher has it, pipelock must not.
     process.env.NPM_CONFIG_USER_AGENT_LIKE = "/usr/lib/node_modules/npm/bin/npm-cli.js"; // entropy 3.96: a secret to scan_env, below pipelock's URL entropy check (4.5)

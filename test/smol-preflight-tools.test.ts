@@ -12,6 +12,9 @@ import { describeRun, makeProject, runBottle, validConfig } from "./helpers/cli.
 import { fakesBinDir } from "./helpers/fakes.js";
 import { tempDir } from "./helpers/tmp.js";
 
+/** The contract fake's throw-away CA (made by the real `pipelock tls init`). */
+const TEST_CA = join(packageRoot(), "test", "fixtures", "fakes", "pipelock", "test-ca");
+
 test("parseVersion takes the version out of each tool's answer", () => {
   assert.is(parseVersion("gvproxy version v0.8.9\n"), "v0.8.9");
   assert.is(parseVersion("bubblewrap 0.8.0"), "0.8.0");
@@ -32,11 +35,17 @@ test("the tools dir is .tools/bin of the checkout, after PATH; BOTTLE_TOOLS_DIR 
 });
 
 /** An executable that prints `answer` and counts how often it was asked. */
+/**
+ * A stub that answers its version and counts how often it was asked. A
+ * pipelock stub also makes the bottle's CA (`tls init --out DIR`) from the
+ * fake's test CA, uncounted.
+ */
 function countingTool(dir: string, name: string, answer: string): { path: string; asked: () => number } {
   const path = join(dir, name);
   const log = join(dir, `${name}.asked`);
   writeFileSync(log, "");
-  writeFileSync(path, `#!/bin/sh\necho x >> '${log}'\necho '${answer}'\n`);
+  const tlsInit = `if [ "$1" = tls ]; then mkdir -p "$4" && cp '${TEST_CA}/ca.pem' '${TEST_CA}/ca-key.pem' "$4"/ && exit 0; fi\n`;
+  writeFileSync(path, `#!/bin/sh\n${name === "pipelock" ? tlsInit : ""}echo x >> '${log}'\necho '${answer}'\n`);
   chmodSync(path, 0o755);
   return { path, asked: () => readFileSync(log, "utf8").length / 2 };
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -107,8 +107,10 @@ function sandbox(dir: string, forwarderBody: string, timeoutSeconds = 5): Sandbo
     "gvforwarder",
     `#!/bin/sh\necho $$ > "$SANDBOX/forwarder.pid"\nprintf '%s\\n' "$@" > "$SANDBOX/forwarder.args"\n${forwarderBody}\n`,
   );
-  // Its own log: the default /tmp path is the guest's private /tmp, shared on the host.
-  const script = writeScript(dir, "net-up.sh", renderNetUp({ socket, gvforwarder: forwarder, timeoutSeconds, logFile: join(dir, "gvforwarder.log") }));
+  const caCert = join(dir, "ca.pem");
+  writeFileSync(caCert, "-----BEGIN CERTIFICATE-----\nthe bottle's CA\n-----END CERTIFICATE-----\n");
+  // Its own log and trust bundle: the default /tmp is the guest's private /tmp, shared on the host.
+  const script = writeScript(dir, "net-up.sh", renderNetUp({ socket, gvforwarder: forwarder, timeoutSeconds, logFile: join(dir, "gvforwarder.log"), caCert, bundleDir: dir }));
   return {
     dir,
     script,
@@ -196,6 +198,36 @@ if (tunPresent) {
     });
   });
 
+  test("the agent trusts the bottle's CA: NODE_EXTRA_CA_CERTS names it, and the four replacing variables name one bundle of the image's roots plus it", () => {
+    withTempDir((dir) => {
+      const box = sandbox(dir, 'touch "$SANDBOX/tap0-up"\nexec sleep 30');
+      try {
+        const result = box.run(["sh", "-c", 'printf "%s|" "$NODE_EXTRA_CA_CERTS" "$SSL_CERT_FILE" "$REQUESTS_CA_BUNDLE" "$CURL_CA_BUNDLE" "$GIT_SSL_CAINFO"'], { HTTPS_PROXY: "http://proxy.internal:9" });
+        assert.is(result.status, 0, String(result.stderr));
+        const [extra, ...replacing] = String(result.stdout).split("|").slice(0, -1);
+        assert.is(extra, join(dir, "ca.pem"));
+        assert.is(new Set(replacing).size, 1, String(result.stdout));
+        const bundle = readFileSync(replacing[0]!, "utf8");
+        const roots = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"].find((path) => existsSync(path));
+        if (roots) assert.ok(bundle.startsWith(readFileSync(roots, "utf8")), "the image's roots come first");
+        assert.ok(bundle.endsWith(readFileSync(join(dir, "ca.pem"), "utf8")), "then the bottle's CA");
+      } finally {
+        stopProcess(box.forwarderPid());
+      }
+    });
+  });
+
+  test("without the bottle's CA it refuses to start the agent, naming the file", () => {
+    withTempDir((dir) => {
+      const box = sandbox(dir, 'touch "$SANDBOX/tap0-up"\nexec sleep 30');
+      rmSync(join(dir, "ca.pem"));
+      const result = box.run(["true"], { HTTPS_PROXY: "http://proxy.internal:9" });
+      assert.is(result.status, 1);
+      assert.match(String(result.stderr), `the bottle's CA certificate ${join(dir, "ca.pem")} is missing`);
+      assert.is(box.forwarderPid(), null, "nothing was started");
+    });
+  });
+
   test("if gvforwarder dies first it fails at once with the log tail", () => {
     withTempDir((dir) => {
       const box = sandbox(dir, "echo 'cannot connect to host: boom'\nexit 3", 15);
@@ -252,8 +284,11 @@ if (tunPresent) {
     withTempDir((dir) => {
       const box = sandbox(dir, "exit 0");
       rmSync(join(dir, "bin", "udhcpc"));
-      // A PATH of the fakes only, so no real DHCP client on this host is found.
-      const result = box.run(["true"], { PATH: join(dir, "bin") });
+      // A PATH of the fakes and the few tools every image has, so no real DHCP client on this host is found.
+      const basics = join(dir, "basics");
+      spawnSync("mkdir", ["-p", basics]);
+      for (const tool of ["cat", "chmod", "mktemp"]) symlinkSync(spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim(), join(basics, tool));
+      const result = box.run(["true"], { PATH: `${join(dir, "bin")}:${basics}` });
       assert.is(result.status, 1);
       assert.match(String(result.stderr), "udhcpc or dhclient");
       assert.is(box.forwarderArgs(), null);

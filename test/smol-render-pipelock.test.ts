@@ -14,8 +14,9 @@ const PIPELOCK_KEYS = [
 ];
 
 const SECRETS_FILE = "/run/user/1000/bottle/b/pipelock/secrets";
-const renderPipelockConfig = (opts: Omit<PipelockConfigOptions, "subnetCidr" | "secretsFile">): string =>
-  renderWith({ ...opts, subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE });
+const TLS = { caCert: "/p/.bottle/b/tls/ca.pem", caKey: "/p/.bottle/b/tls/ca-key.pem", passthrough: [], maxResponseBytes: 128 * 1024 * 1024 };
+const renderPipelockConfig = (opts: Omit<PipelockConfigOptions, "subnetCidr" | "secretsFile" | "tls"> & { tls?: Partial<PipelockConfigOptions["tls"]> }): string =>
+  renderWith({ ...opts, subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE, tls: { ...TLS, ...opts.tls } });
 
 test("the default hosts are the agent's list from pipelock.md", () => {
   assert.equal([...AGENT_DEFAULT_HOSTS].sort(), [
@@ -66,11 +67,24 @@ test("wildcard hosts are kept as written", () => {
 });
 
 test("pipelock's SSRF list (`internal`) names loopback, link-local, private, CGNAT and the bottle's subnet", () => {
-  const internal: string[] = parse(renderWith({ allow: [], subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE })).internal;
+  const internal: string[] = parse(renderPipelockConfig({ allow: [] })).internal;
   for (const range of ["127.0.0.0/8", "::1/128", "169.254.0.0/16", "fe80::/10", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "100.64.0.0/10", "192.168.42.0/24"]) {
     assert.ok(internal.includes(range), range);
   }
   assert.is(internal.length, new Set(internal).size);
+});
+
+test("HTTPS is opened with the bottle's CA, but for passthrough hosts, which are allowed too; `*.x` means x and its subdomains in both lists", () => {
+  const config = parse(renderPipelockConfig({ allow: ["api.example.com"], tls: { passthrough: ["pinned.example.org", "*.bank.example"], maxResponseBytes: 7 } }));
+  assert.equal(config.tls_interception, {
+    enabled: true,
+    ca_cert: TLS.caCert,
+    ca_key: TLS.caKey,
+    // pipelock's passthrough `*.x` does not match x itself: bottle adds x.
+    passthrough_domains: ["*.bank.example", "bank.example", "pinned.example.org"],
+    max_response_bytes: 7,
+  });
+  for (const host of ["pinned.example.org", "*.bank.example"]) assert.ok(config.api_allowlist.includes(host), host);
 });
 
 test("the same input renders the same bytes, whatever the order of allow", () => {

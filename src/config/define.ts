@@ -53,7 +53,17 @@ export interface BottleConfigInput {
     readOnly?: boolean;
   };
   resources?: { cpus?: number; memoryMiB?: number };
-  egress?: { allow?: string[] };
+  egress?: {
+    /** Hosts the guest may reach through pipelock; `*.example.com` also matches example.com. */
+    allow?: string[];
+    /**
+     * Hosts reached without TLS interception (they pin certificates): allowed,
+     * but pipelock sees only their names, never what is sent to them.
+     */
+    passthrough?: string[];
+    /** The largest response pipelock relays from an intercepted host (it holds it whole to scan it). Default 128. */
+    maxResponseMiB?: number;
+  };
   gitGate?: false | SidecarSpec | GitGateSpec;
   supervise?: false | SidecarSpec;
   guest?: {

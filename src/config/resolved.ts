@@ -35,7 +35,7 @@ export type BottleConfig = {
   };
   workspace: { host: string; guest: string; readOnly: boolean } | null;
   resources: { cpus: number; memoryMiB: number };
-  egress: { allow: string[] };
+  egress: { allow: string[]; passthrough: string[]; maxResponseMiB: number };
   gitGate: Sidecar | GitGate | null;
   supervise: Sidecar | null;
   guest: {
@@ -50,3 +50,10 @@ export const DEFAULT_CPUS = 2;
 export const DEFAULT_MEMORY_MIB = 4096;
 export const DEFAULT_SIDECAR_READY_MS = 10_000;
 export const DEFAULT_GIT_TOKEN_USERNAME = "x-access-token";
+/**
+ * pipelock holds an intercepted response whole to scan it and refuses a
+ * larger one (its own default, 5 MiB, refuses common package tarballs). The
+ * largest npm and PyPI packages in everyday use (prebuilt native binaries,
+ * compilers, ML wheels excepted) stay well under this.
+ */
+export const DEFAULT_MAX_RESPONSE_MIB = 128;

@@ -8,8 +8,23 @@ import { SLUG_MAX, SLUG_PATTERN } from "./slug.js";
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Set by bottle itself in the guest; a user value would bypass the proxy. */
-export const RESERVED_ENV = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"] as const;
+/**
+ * Set by bottle itself in the guest: the proxy variables (a user value would
+ * bypass the proxy) and the TLS trust variables that make the guest trust
+ * the bottle's CA, which pipelock signs intercepted sites with (a user value
+ * would break every HTTPS request).
+ */
+export const RESERVED_ENV = [
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "NODE_EXTRA_CA_CERTS",
+  "SSL_CERT_FILE",
+  "REQUESTS_CA_BUNDLE",
+  "CURL_CA_BUNDLE",
+  "GIT_SSL_CAINFO",
+] as const;
 
 const slug = z
   .string({ error: "expected a string" })
@@ -34,6 +49,16 @@ const absoluteGuestPath = z
   .string()
   .regex(/^\/[^\0]*$/, { error: "must be an absolute guest path (starting with /)" })
   .refine((p) => !p.split("/").includes(".."), { error: "must not contain `..`" });
+
+const egressHosts = z.array(
+  z
+    .string()
+    .superRefine((host, ctx) => {
+      const problem = egressHostProblem(host);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .transform((host) => host.toLowerCase()),
+);
 
 const sidecar = z.strictObject({
   command: nonEmptyArgv.refine((argv) => argv.some((a) => a.includes("{port}")), {
@@ -63,7 +88,7 @@ export const configSchema = z
         env: z
           .record(envName, z.string({ error: "expected a string value" }))
           .refine((env) => !RESERVED_ENV.some((k) => k in env), {
-            error: `must not set ${RESERVED_ENV.join(", ")}: bottle sets them to point at the proxy`,
+            error: `must not set ${RESERVED_ENV.join(", ")}: bottle sets them to point at the proxy and to trust the bottle's CA`,
           })
           .optional(),
         secrets: z.record(envName, fromEnv).optional(),
@@ -86,17 +111,9 @@ export const configSchema = z
       .optional(),
     egress: z
       .strictObject({
-        allow: z
-          .array(
-            z
-              .string()
-              .superRefine((host, ctx) => {
-                const problem = egressHostProblem(host);
-                if (problem) ctx.addIssue({ code: "custom", message: problem });
-              })
-              .transform((host) => host.toLowerCase()),
-          )
-          .optional(),
+        allow: egressHosts.optional(),
+        passthrough: egressHosts.optional(),
+        maxResponseMiB: z.int({ error: "expected a whole number of MiB" }).min(1, { error: "must be at least 1" }).max(4096, { error: "must be at most 4096" }).optional(),
       })
       .optional(),
     gitGate: z

@@ -6,6 +6,7 @@ import { problemsFromIssues, type ConfigProblem } from "./errors.js";
 import {
   DEFAULT_BACKEND,
   DEFAULT_CPUS,
+  DEFAULT_MAX_RESPONSE_MIB,
   DEFAULT_MEMORY_MIB,
   DEFAULT_GIT_TOKEN_USERNAME,
   DEFAULT_SIDECAR_READY_MS,
@@ -50,7 +51,7 @@ export function validateConfig(raw: unknown, configDir: string): Validation {
       cpus: input.resources?.cpus ?? DEFAULT_CPUS,
       memoryMiB: input.resources?.memoryMiB ?? DEFAULT_MEMORY_MIB,
     },
-    egress: { allow: input.egress?.allow ?? [] },
+    egress: { allow: input.egress?.allow ?? [], passthrough: input.egress?.passthrough ?? [], maxResponseMiB: input.egress?.maxResponseMiB ?? DEFAULT_MAX_RESPONSE_MIB },
     gitGate: input.gitGate && "remotes" in input.gitGate ? toGitGate(input.gitGate) : toSidecar(input.gitGate),
     supervise: toSidecar(input.supervise),
     guest: { gvforwarder: gvforwarder === "image" ? "image" : resolve(configDir, gvforwarder) },

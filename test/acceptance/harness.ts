@@ -14,6 +14,7 @@ import { freePort } from "../helpers/fakes.js";
 import { makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "../helpers/git-upstream.js";
 import { BOTTLE_MAIN } from "../helpers/lifecycle.js";
 import { NSVM_BIN, realNetworkTools, type RealNetworkTools } from "../helpers/real-tools.js";
+import { makeTestCa } from "../helpers/test-ca.js";
 import { decodeAnswer, encodeQuery } from "./dns-wire.js";
 import { DIRECT_MARKER, DONE_LINE, ERROR_PREFIX, RESULT_PREFIX, STEPS, type ProbeResult, type Step } from "./probe-protocol.js";
 import { buildRows, type HostCheck, type Row } from "./rows.js";
@@ -25,6 +26,7 @@ const NAME = "acceptance";
 const ALLOWED = "allowed.test";
 const BLOCKED = "blocked.test";
 const EXFIL = "exfil.test";
+const PASSTHROUGH = "pinned.test";
 const LAUNCH_TIMEOUT_MS = 240_000;
 
 export interface AcceptanceReport {
@@ -65,12 +67,13 @@ export function installAgentScripts(workspace: string, files: readonly string[])
 }
 
 function writeConfig(projectDir: string, env: Record<string, string>, allow: string[], gvforwarder: string): void {
+  const egress = { allow, passthrough: [PASSTHROUGH] };
   const config = {
     name: NAME,
     image: "debian:bookworm-slim",
     agent: { command: ["node", "/workspace/.probe/probe.js"], env, secrets: { CANARY: { fromEnv: "BOTTLE_ACCEPTANCE_CANARY" } } },
     workspace: { host: "./ws", guest: "/workspace" },
-    egress: { allow },
+    egress,
     gitGate: { remotes: { origin: { url: env.PROBE_GIT_URL!, token: { fromEnv: "BOTTLE_ACCEPTANCE_GIT_TOKEN" }, push: ["agent/*"] } } },
     guest: { gvforwarder },
   };
@@ -137,13 +140,16 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
   const natListener = listener("nat");
   let upstream: Upstream | undefined;
   try {
-    world = await makeWorld(root, [ALLOWED, BLOCKED]);
+    // The test host's HTTPS certificate is from a test CA: pipelock trusts it through SSL_CERT_FILE (below).
+    const testCa = makeTestCa(root, [ALLOWED, BLOCKED, PASSTHROUGH]);
+    world = await makeWorld(root, [ALLOWED, BLOCKED, PASSTHROUGH], testCa);
     const resolverWorks = await hostDnsQuery(world.address, `control.${EXFIL}`);
     const loopbackPort = await listen(loopback);
     const natPort = await listen(natListener);
     const exposePort = await freePort();
     const projectDir = join(root, "p");
     installAgentScripts(join(projectDir, "ws"), PROBE_FILES);
+    copyFileSync(testCa.caCert, join(projectDir, "ws", ".probe", "test-ca.pem"));
     const syncDir = join(projectDir, "ws", ".sync");
     mkdirSync(syncDir);
     // The git upstream: smart HTTP on host loopback, requiring its token (only the gate on the host holds it).
@@ -163,10 +169,12 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
       PROBE_EXPOSE_PORT: String(exposePort),
       PROBE_EXFIL_DOMAIN: EXFIL,
       PROBE_SYNC_DIR: "/workspace/.sync",
+      PROBE_PASSTHROUGH_HOST: PASSTHROUGH,
+      PROBE_TEST_CA: "/workspace/.probe/test-ca.pem",
     };
     writeConfig(projectDir, agentEnv, [ALLOWED], tools.gvforwarder);
     const canary = `bac-${randomBytes(24).toString("base64url")}`;
-    const env = launchEnv(root, tools, { BOTTLE_ACCEPTANCE_CANARY: canary, BOTTLE_ACCEPTANCE_GIT_TOKEN: gitToken });
+    const env = launchEnv(root, tools, { BOTTLE_ACCEPTANCE_CANARY: canary, BOTTLE_ACCEPTANCE_GIT_TOKEN: gitToken, SSL_CERT_FILE: testCa.bundle });
     const runDir = join(env.XDG_RUNTIME_DIR!, "bottle", NAME);
 
     const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch", "--watch", ...(options.unsafeNoJail ? ["--unsafe-no-jail"] : [])]);
@@ -255,10 +263,10 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
 
     // What only the host can see.
     const entries = world.entries();
-    const http = entries.filter((e) => e.kind === "http");
+    const http = entries.filter((e) => e.kind === "http" || e.kind === "https");
     const carries = (e: Record<string, unknown>) => JSON.stringify(e).includes(canary);
     const leaked = http.filter(carries).length;
-    for (const id of ["dlp-path", "dlp-query", "dlp-header", "dlp-body"]) {
+    for (const id of ["dlp-path", "dlp-query", "dlp-header", "dlp-body", "https-dlp-path", "https-dlp-query", "https-dlp-header", "https-dlp-body", "https-dlp-multipart"]) {
       hostChecks.set(id, { ok: leaked === 0, note: leaked ? `the test host received the canary ${leaked} time(s)` : "test host: no request carried the canary" });
     }
     const direct = entries.filter((e) => e.kind === "tcp" && String(e.first).startsWith(DIRECT_MARKER)).length;
@@ -286,6 +294,10 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     hostChecks.set("git-push-allowed", { ok: landed, note: `upstream has agent/ok: ${landed ? "yes" : "no"}` });
     const helloBody = `hello from ${ALLOWED} ${world.nonce} /hello`;
     hostChecks.set("allowed-host", { ok: results.get("allowed-host")?.observed.includes(helloBody) ?? false, note: `expected body "${helloBody}"` });
+    const pinnedSeen = http.filter((e) => e.kind === "https" && e.url === "/pinned").length;
+    hostChecks.set("https-passthrough", { ok: pinnedSeen === 1, note: `test host: ${pinnedSeen} HTTPS request(s) for /pinned` });
+    const tlsHello = http.filter((e) => e.kind === "https" && (e.url === "/hello-tls" || e.url === "/hello-curl")).length;
+    hostChecks.set("https-intercepted", { ok: tlsHello >= 1, note: `test host: ${tlsHello} HTTPS control request(s) arrived` });
     const afterBody = `hello from ${BLOCKED} ${world.nonce} /after-edit`;
     const live = hostChecks.get("live-allowlist-edit");
     hostChecks.set("live-allowlist-edit", {

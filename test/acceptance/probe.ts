@@ -5,6 +5,9 @@
 // see (a server that must have received nothing) and prints the table.
 // Everything it needs comes from its environment (agent.env, agent.secrets).
 import { spawnSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { connect as tlsConnect } from "node:tls";
 import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { connect, createServer, isIPv6 } from "node:net";
@@ -31,6 +34,11 @@ const exfilDomain = env("PROBE_EXFIL_DOMAIN");
 const syncDir = env("PROBE_SYNC_DIR");
 const proxy = new URL(env("HTTP_PROXY"));
 const gitUrl = env("PROBE_GIT_URL");
+const passthroughHost = env("PROBE_PASSTHROUGH_HOST");
+/** The test CA that signed the test host's certificate: what a passthrough host's real certificate chains to (the image's roots, in real life). */
+const testCa = readFileSync(env("PROBE_TEST_CA"), "utf8");
+/** The bottle's CA, as net-up.sh hands it to Node. */
+const bottleCa = new X509Certificate(readFileSync(env("NODE_EXTRA_CA_CERTS")));
 
 function report(id: string, ok: boolean, observed: string): void {
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify({ id, ok, observed })}\n`);
@@ -81,6 +89,62 @@ function viaProxy(method: string, url: string, headers: Record<string, string> =
   if (body) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
   return exchange(proxy.hostname, Number(proxy.port), `${lines.join("\r\n")}\r\nConnection: close\r\n\r\n${body}`);
 }
+
+interface HttpsAnswer extends HttpAnswer {
+  /** Who signed the certificate the guest saw. */
+  issuer: string;
+}
+
+/**
+ * One HTTPS/1.1 exchange through the proxy: CONNECT, then TLS verified
+ * against Node's roots plus NODE_EXTRA_CA_CERTS (or `ca` alone), then the
+ * request. The answer, or what failed.
+ */
+function httpsViaProxy(method: string, url: string, headers: Record<string, string> = {}, body = "", ca?: string): Promise<HttpsAnswer | string> {
+  const target = new URL(url);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve("timeout"), TIMEOUT_MS);
+    const done = (result: HttpsAnswer | string) => {
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const tunnel = httpRequest({ host: proxy.hostname, port: Number(proxy.port), method: "CONNECT", path: `${target.hostname}:443` });
+    tunnel.on("error", (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+    tunnel.on("response", (response) => {
+      let text = "";
+      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      response.on("end", () => done({ status: response.statusCode ?? 0, body: text, issuer: "" }));
+    });
+    tunnel.on("connect", (response, socket) => {
+      if (response.statusCode !== 200) {
+        socket.destroy();
+        return done({ status: response.statusCode ?? 0, body: `CONNECT ${response.statusMessage ?? ""}`, issuer: "" });
+      }
+      const secure = tlsConnect({ socket, servername: target.hostname, ...(ca ? { ca } : {}) });
+      let data = "";
+      secure.on("error", (error: NodeJS.ErrnoException) => done(`TLS: ${error.code ?? error.message}`));
+      secure.on("secureConnect", () => {
+        const lines = [`${method} ${target.pathname}${target.search} HTTP/1.1`, `Host: ${target.host}`, ...Object.entries(headers).map(([n, v]) => `${n}: ${v}`), `Content-Length: ${Buffer.byteLength(body)}`];
+        // write, not end: a half-closed client is one that went away to pipelock (Go cancels the request).
+        secure.write(`${lines.join("\r\n")}\r\nConnection: close\r\n\r\n${body}`);
+      });
+      secure.on("data", (chunk: Buffer) => (data += chunk.toString("latin1")));
+      secure.on("end", () => {
+        const status = /^HTTP\/1\.[01] ([0-9]{3})/.exec(data);
+        const issuer = secure.getPeerCertificate().issuer;
+        const answer = { status: Number(status?.[1] ?? 0), body: data.slice(data.indexOf("\r\n\r\n") + 4), issuer: `O=${issuer?.O ?? ""} CN=${issuer?.CN ?? ""}` };
+        done(status ? answer : `no HTTP answer (${JSON.stringify(data.slice(0, 60))})`);
+      });
+    });
+    tunnel.end();
+  });
+}
+
+/** The bottle CA's subject, as a certificate it signed names its issuer. */
+const bottleIssuer = (() => {
+  const field = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(bottleCa.subject)?.[1] ?? "";
+  return `O=${field("O")} CN=${field("CN")}`;
+})();
 
 const describe = (answer: HttpAnswer | string): string => (typeof answer === "string" ? answer : `${answer.status} ${answer.body.trim().slice(0, 80)}`);
 const isStatus = (answer: HttpAnswer | string, status: number): boolean => typeof answer !== "string" && answer.status === status;
@@ -178,6 +242,34 @@ async function main(): Promise<void> {
   report("dlp-header", isStatus(inHeader, 403), describe(inHeader));
   const inBody = await viaProxy("POST", `${base}/leak`, { "Content-Type": "application/json" }, JSON.stringify({ token: canary }));
   report("dlp-body", isStatus(inBody, 403), describe(inBody));
+
+  // HTTPS: pipelock opens it with the bottle's CA, which the guest trusts, so DLP sees inside.
+  const httpsBase = `https://${allowed}`;
+  const httpsHello = await httpsViaProxy("GET", `${httpsBase}/hello-tls`);
+  report(
+    "https-intercepted",
+    typeof httpsHello !== "string" && httpsHello.status === 200 && httpsHello.issuer === bottleIssuer,
+    typeof httpsHello === "string" ? httpsHello : `${describe(httpsHello)}; certificate issued by ${httpsHello.issuer} (the bottle's CA: ${bottleIssuer})`,
+  );
+  const curl = spawnSync("curl", ["-sS", "--max-time", "10", "-o", "/dev/null", "-w", "%{http_code}", "--proxy", proxy.href, `${httpsBase}/hello-curl`], { encoding: "utf8" });
+  report("https-curl-bundle", curl.stdout === "200", `curl (trusting SSL_CERT_FILE/CURL_CA_BUNDLE=${process.env.CURL_CA_BUNDLE ?? "unset"}): ${curl.stdout || curl.stderr.trim() || curl.error?.message}`);
+  const boundary = "bottle-probe-boundary";
+  const multipart = [`--${boundary}`, 'Content-Disposition: form-data; name="file"; filename="notes.txt"', "Content-Type: text/plain", "", `notes ${canary}`, `--${boundary}--`, ""].join("\r\n");
+  for (const [id, answer] of [
+    ["https-dlp-path", await httpsViaProxy("GET", `${httpsBase}/leak/${canary}`)],
+    ["https-dlp-query", await httpsViaProxy("GET", `${httpsBase}/leak?token=${canary}`)],
+    ["https-dlp-header", await httpsViaProxy("GET", `${httpsBase}/leak`, { "X-Leak": canary })],
+    ["https-dlp-body", await httpsViaProxy("POST", `${httpsBase}/leak`, { "Content-Type": "application/json" }, JSON.stringify({ token: canary }))],
+    ["https-dlp-multipart", await httpsViaProxy("POST", `${httpsBase}/upload`, { "Content-Type": `multipart/form-data; boundary=${boundary}` }, multipart)],
+  ] as const) {
+    report(id, isStatus(answer, 403), describe(answer));
+  }
+  const pinned = await httpsViaProxy("GET", `https://${passthroughHost}/pinned`, {}, "", testCa);
+  report(
+    "https-passthrough",
+    typeof pinned !== "string" && pinned.status === 200 && pinned.issuer !== bottleIssuer,
+    typeof pinned === "string" ? pinned : `${describe(pinned)}; certificate issued by ${pinned.issuer} (not opened by pipelock)`,
+  );
 
   // Around the proxy.
   const direct = await tcpConnect(upstream, 80);

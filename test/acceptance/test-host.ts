@@ -1,26 +1,30 @@
 // The world outside the bottle, run by the harness inside a test network
-// namespace: an HTTP server on :80 (every name it serves answers
-// `hello from <host> <nonce> <path>`), a UDP sink on :9999, and a DNS
-// resolver on :53 (A records for the served names, NXDOMAIN for the rest).
-// Everything it receives is logged as JSON lines, so the harness can show
-// what never arrived.
+// namespace: an HTTP server on :80 and an HTTPS server on :443 (every name
+// it serves answers `hello from <host> <nonce> <path>`; the certificate,
+// from a test CA, is TEST_HOST_TLS_CERT and TEST_HOST_TLS_KEY), a UDP sink
+// on :9999, and a DNS resolver on :53 (A records for the served names,
+// NXDOMAIN for the rest). Everything it receives is logged as JSON lines,
+// headers and bodies included, so the harness can show what never arrived.
 // Usage: node test-host.js LOG ADDRESS NONCE NAME...
 import { createSocket } from "node:dgram";
 import { appendFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { decodeQuestion, encodeResponse, TYPES } from "./dns-wire.js";
 
 const [log = "", address = "", nonce = "", ...names] = process.argv.slice(2);
 const record = (entry: object) => appendFileSync(log, `${JSON.stringify({ at: Date.now(), ...entry })}\n`);
 
-const http = createServer((request, response) => {
+const serve = (kind: "http" | "https") => (request: IncomingMessage, response: ServerResponse) => {
   let body = "";
-  request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+  request.on("data", (chunk: Buffer) => (body += chunk.toString("latin1")));
   request.on("end", () => {
-    record({ kind: "http", method: request.method, url: request.url, headers: request.headers, body });
+    record({ kind, method: request.method, url: request.url, headers: request.headers, body });
     response.end(`hello from ${request.headers.host} ${nonce} ${request.url}\n`);
   });
-});
+};
+const http = createServer(serve("http"));
 
 // The first bytes of every TCP connection: a direct connection from the
 // guest would show its marker here, whatever the HTTP parser makes of it.
@@ -41,8 +45,12 @@ dns.on("message", (message, peer) => {
   }
 });
 
-let pending = 3;
+const [cert, key] = [process.env.TEST_HOST_TLS_CERT, process.env.TEST_HOST_TLS_KEY];
+const https = cert && key ? createTlsServer({ cert: readFileSync(cert), key: readFileSync(key) }, serve("https")) : null;
+
+let pending = https ? 4 : 3;
 const ready = () => --pending === 0 && process.stdout.write("ready\n");
 http.listen(80, address, ready);
+https?.listen(443, address, ready);
 udp.bind(9999, address, ready);
 dns.bind(53, address, ready);

@@ -27,7 +27,8 @@ function ip(...args: string[]): void {
   if (result.status !== 0) throw new Error(`ip ${args.join(" ")}: ${result.stderr.trim()}`);
 }
 
-export async function makeWorld(dir: string, names: string[]): Promise<World> {
+/** `tls`: a certificate for the names (and its key) the test host serves HTTPS on :443 with. */
+export async function makeWorld(dir: string, names: string[], tls?: { cert: string; key: string }): Promise<World> {
   const id = process.pid % 10000;
   const octet = 20 + (process.pid % 200);
   const ns = `bt-acc-${id}`;
@@ -51,7 +52,8 @@ export async function makeWorld(dir: string, names: string[]): Promise<World> {
     ip("-n", ns, "addr", "add", `${address}/24`, "dev", inside);
     ip("-n", ns, "link", "set", inside, "up");
     ip("-n", ns, "link", "set", "lo", "up");
-    server = spawn("ip", ["netns", "exec", ns, process.execPath, testHostScript, log, address, nonce, ...names], { stdio: ["ignore", "pipe", "inherit"] });
+    const env = { ...process.env, ...(tls ? { TEST_HOST_TLS_CERT: tls.cert, TEST_HOST_TLS_KEY: tls.key } : {}) };
+    server = spawn("ip", ["netns", "exec", ns, process.execPath, testHostScript, log, address, nonce, ...names], { stdio: ["ignore", "pipe", "inherit"], env });
     await new Promise<void>((resolve, reject) => {
       let out = "";
       server!.stdout!.on("data", (chunk: Buffer) => {

@@ -39,22 +39,26 @@ export const runDirFile: KnownName = (path) => {
 };
 
 const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, LOCK_FILE, STAGE_MARK]);
-const GUEST_FILES = new Set(["net-up.sh", "gvforwarder"]);
+const GUEST_FILES = new Set(["net-up.sh", "gvforwarder", "ca.pem"]);
+const TLS_FILES = new Set(["ca.pem", "ca-key.pem"]);
 
 /** A remote's mirror: <remote slug>.git. */
 const MIRROR = /^[a-z0-9]+(?:-[a-z0-9]+)*\.git$/;
 
-/** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/, the git gate's mirrors. */
+/** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/, tls/ (the bottle's CA), the git gate's mirrors. */
 export const stageDirFile: KnownName = (path) => {
   const [first, second, ...rest] = path;
   if (first === MIRRORS_DIR) return second === undefined ? "dir" : MIRROR.test(second) ? "tree" : null;
+  // What an interrupted `pipelock tls init` left (bottle-ca.ts makes it with mkdtemp).
+  if (second === undefined && /^\.tls-init-[A-Za-z0-9]{6}$/.test(first!)) return "tree";
   if (rest.length) return null;
   if (second === undefined) {
-    if (first === "logs" || first === "guest") return "dir";
+    if (first === "logs" || first === "guest" || first === "tls") return "dir";
     const setAside = first!.startsWith(`${STATE_FILE}.unreadable-`);
     return STAGE_FILES.has(first!) || setAside || isTempOf(first!, STAGE_FILES) ? "file" : null;
   }
   if (first === "logs") return /^[a-z0-9-]+\.log$/.test(second) ? "file" : null;
   if (first === "guest") return GUEST_FILES.has(second) || isTempOf(second, GUEST_FILES) ? "file" : null;
+  if (first === "tls") return TLS_FILES.has(second) || isTempOf(second, TLS_FILES) ? "file" : null;
   return null;
 };

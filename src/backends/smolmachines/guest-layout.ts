@@ -13,6 +13,10 @@ export const GUEST_NET_UP = GUEST_DIR + "/net-up.sh";
 /** The gvforwarder copy mounted from the host (absent when the image has its own). */
 export const GUEST_GVFORWARDER = GUEST_DIR + "/gvforwarder";
 
+/** The bottle's CA certificate, in the guest dir: pipelock signs the sites it intercepts with it. */
+export const GUEST_CA_FILE = "ca.pem";
+export const GUEST_CA = GUEST_DIR + "/" + GUEST_CA_FILE;
+
 /** The only name gvproxy's DNS resolves: the gateway, behind which pipelock listens. */
 export const PROXY_HOST = "proxy.internal";
 

@@ -4,7 +4,7 @@
 // reaches the host's gvproxy over the socket smolvm mounts into the guest,
 // and then execs the agent. Every guest-side assumption lives in this script.
 import { shellQuote } from "../../../shell-quote.js";
-import { GUEST_GVFORWARDER, GUEST_SOCKET } from "../guest-layout.js";
+import { GUEST_CA, GUEST_GVFORWARDER, GUEST_SOCKET } from "../guest-layout.js";
 
 export { shellQuote };
 
@@ -18,7 +18,29 @@ export interface NetUpOptions {
   timeoutSeconds?: number;
   /** Where gvforwarder's output goes (the guest's private /tmp by default; tests running the script on the host give their own). */
   logFile?: string;
+  /** Guest path of the bottle's CA certificate. */
+  caCert?: string;
+  /** Where the trust bundle (the image's roots and the bottle's CA) is written; a fresh temp file by default. */
+  bundleDir?: string;
 }
+
+/**
+ * Where images keep their root certificates, most common first (Go's list
+ * for Linux): Debian/Ubuntu/Alpine, Fedora/RHEL, OpenSUSE, OpenELEC, CentOS,
+ * Alpine's second name.
+ */
+export const IMAGE_ROOT_BUNDLES = [
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/cert.pem",
+] as const;
+
+/** The variables through which common clients take their trusted roots. NODE_EXTRA_CA_CERTS adds to Node's own; the rest replace the system's. */
+export const TRUST_ENV_ADDING = "NODE_EXTRA_CA_CERTS";
+export const TRUST_ENV_REPLACING = ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"] as const;
 
 export const DEFAULT_NET_UP_TIMEOUT_SECONDS = 20;
 
@@ -28,6 +50,8 @@ export function renderNetUp(opts: NetUpOptions = {}): string {
   const iface = opts.iface ?? "tap0";
   const timeout = opts.timeoutSeconds ?? DEFAULT_NET_UP_TIMEOUT_SECONDS;
   const logFile = opts.logFile ?? "/tmp/bottle-gvforwarder.log";
+  const caCert = opts.caCert ?? GUEST_CA;
+  const bundleDir = opts.bundleDir ?? "/tmp";
   if (!Number.isInteger(timeout) || timeout < 1) {
     throw new RangeError(`net-up timeout must be a positive whole number of seconds, got ${timeout}`);
   }
@@ -44,6 +68,8 @@ socket=${shellQuote(socket)}
 mounted_forwarder=${shellQuote(gvforwarder)}
 timeout=${timeout}
 log=${shellQuote(logFile)}
+ca=${shellQuote(caCert)}
+bundle_dir=${shellQuote(bundleDir)}
 
 fail() {
   printf 'bottle net-up: %s\\n' "$1" >&2
@@ -148,6 +174,25 @@ if [ -n "$proxy" ]; then
 else
   printf 'bottle net-up: warning: no HTTPS_PROXY set; nothing outside the guest will be reachable\\n' >&2
 fi
+
+# pipelock opens HTTPS with the bottle's CA: every client must trust it.
+# Node adds NODE_EXTRA_CA_CERTS to its own roots; OpenSSL, Python, curl and
+# git replace theirs with a file, so they get the image's roots plus the CA
+# (hosts in egress.passthrough still show their real certificates).
+[ -r "$ca" ] || fail "the bottle's CA certificate $ca is missing (bottle build makes it with pipelock)"
+bundle=$(mktemp "$bundle_dir/bottle-ca-bundle.XXXXXX") || fail "cannot create the trust bundle in $bundle_dir"
+for roots in ${IMAGE_ROOT_BUNDLES.join(" ")}; do
+  if [ -r "$roots" ]; then
+    cat "$roots" >"$bundle" || fail "cannot copy the image's root certificates from $roots"
+    printf '\\n' >>"$bundle"
+    break
+  fi
+done
+cat "$ca" >>"$bundle" || fail "cannot add the bottle's CA to $bundle"
+chmod 0644 "$bundle"
+${TRUST_ENV_ADDING}=$ca
+${TRUST_ENV_REPLACING.map((name) => `${name}=$bundle`).join("\n")}
+export ${[TRUST_ENV_ADDING, ...TRUST_ENV_REPLACING].join(" ")}
 
 # A second attach to a running machine finds the network already up.
 if ! has_address; then

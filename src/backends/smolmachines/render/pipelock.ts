@@ -48,6 +48,26 @@ export interface PipelockConfigOptions {
    * guessing secrets from it by entropy would find the wrong things.
    */
   secretsFile: string;
+  /** TLS interception: pipelock opens HTTPS with the bottle's own CA, so DLP sees inside it. */
+  tls: PipelockTls;
+}
+
+export interface PipelockTls {
+  /** The bottle's CA certificate and key (absolute), in the stage; the guest trusts the certificate. */
+  caCert: string;
+  caKey: string;
+  /** Hosts whose TLS is not opened (they pin certificates); allowed too. `*.x` means x and its subdomains, as in allow. */
+  passthrough: readonly string[];
+  /** The largest intercepted response pipelock relays (it holds it whole to scan it). */
+  maxResponseBytes: number;
+}
+
+/**
+ * pipelock's passthrough `*.x` matches subdomains only, while its allowlist's
+ * `*.x` matches x too: bottle's `*.x` means the same in both, so x is added.
+ */
+export function passthroughDomains(hosts: readonly string[]): string[] {
+  return normaliseHosts(hosts.flatMap((host) => (host.startsWith("*.") ? [host.slice(2), host] : [host])));
 }
 
 export function renderPipelockConfig(opts: PipelockConfigOptions): string {
@@ -55,8 +75,15 @@ export function renderPipelockConfig(opts: PipelockConfigOptions): string {
     version: 1,
     mode: "strict",
     enforce: true,
-    api_allowlist: normaliseHosts([...AGENT_DEFAULT_HOSTS, ...opts.allow]),
+    api_allowlist: normaliseHosts([...AGENT_DEFAULT_HOSTS, ...opts.allow, ...opts.tls.passthrough]),
     forward_proxy: { enabled: true },
+    tls_interception: {
+      enabled: true,
+      ca_cert: opts.tls.caCert,
+      ca_key: opts.tls.caKey,
+      passthrough_domains: passthroughDomains(opts.tls.passthrough),
+      max_response_bytes: opts.tls.maxResponseBytes,
+    },
     dlp: { include_defaults: true, scan_env: false, secrets_file: opts.secretsFile },
     internal: [...new Set([...SSRF_RANGES, opts.subnetCidr])],
     // pipelock scans bodies and its "sensitive" headers by default, but only
