@@ -3,7 +3,7 @@
 //   preflight (volatile)
 //   subnet ─────────── gvproxy.yaml
 //   ports (volatile) ─ smolfile.toml
-//   pipelock.yaml
+//   injector (the name pipelock reaches the credential injector by) ─ pipelock.yaml
 //   sidecars.json (the git gate's and supervise's setup)
 //   guest/ (net-up.sh, gvforwarder)
 //   tls (the bottle's CA: tls/ for pipelock, guest/ca.pem for the guest)
@@ -16,6 +16,7 @@ import { network } from "./network.js";
 import { sidecars } from "./sidecars.js";
 import { sidecarsJson } from "./sidecars-json.js";
 import { guest } from "./guest.js";
+import { injector } from "./injector.js";
 import { gvproxyYaml } from "./gvproxy-yaml.js";
 import { pipelockYaml } from "./pipelock-yaml.js";
 import { ports } from "./ports.js";
@@ -24,7 +25,7 @@ import { smolfileToml } from "./smolfile-toml.js";
 import { subnet } from "./subnet.js";
 import { tls } from "./tls.js";
 
-export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, pipelockYaml, sidecarsJson, guest, tls];
+export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, injector, pipelockYaml, sidecarsJson, guest, tls];
 export const launchTasks = [sidecars, network, machine, attach];
 export const BUILD_TARGETS = ["preflight", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", "guest", "tls"];
 export const LAUNCH_TARGET = "attach";

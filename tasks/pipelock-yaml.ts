@@ -3,6 +3,7 @@ import type { TaskDef } from "../src/graph/index.js";
 import type { Subnet } from "../src/backends/smolmachines/subnet.js";
 import { pipelockRunFiles } from "../src/backends/smolmachines/pipelock-files.js";
 import { caPaths } from "../src/backends/smolmachines/bottle-ca.js";
+import type { InjectorName } from "./injector.js";
 
 const MIB = 1024 * 1024;
 
@@ -19,15 +20,16 @@ export const pipelockYaml: TaskDef<BottleContext> = {
   description: "pipelock config: strict mode, the agent's hosts plus egress.allow, private ranges and the subnet refused, HTTPS opened with the bottle's CA (but for egress.passthrough)",
   // 3: pipelock's secrets come from a secrets file in the run dir, not from scanning its environment; TLS interception.
   version: 3,
-  needs: ["subnet"],
+  needs: ["subnet", "injector"],
   inputs: (ctx) => settings(ctx),
   writes: () => ["pipelock.yaml"],
   run: async ({ ctx, needs, write }) => {
     const { renderPipelockConfig } = await import("../src/backends/smolmachines/render/pipelock.js");
     const subnet = needs.subnet as unknown as Subnet;
+    const injectorName = (needs.injector as InjectorName | null)?.upstreamName ?? null;
     const { egress, secretsFile, ca } = settings(ctx);
     const tls = { ...ca, passthrough: egress.passthrough, maxResponseBytes: egress.maxResponseMiB * MIB };
-    write("pipelock.yaml", renderPipelockConfig({ allow: egress.allow, subnetCidr: subnet.cidr, secretsFile, tls }));
+    write("pipelock.yaml", renderPipelockConfig({ allow: egress.allow, subnetCidr: subnet.cidr, secretsFile, tls, injectorName }));
     return null;
   },
 };

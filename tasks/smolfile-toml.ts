@@ -1,12 +1,21 @@
 import { join } from "node:path";
 import type { BottleContext } from "../src/context.js";
-import type { TaskDef } from "../src/graph/index.js";
+import type { Json, TaskDef } from "../src/graph/index.js";
 import { isBuiltinGitGate, type BottleConfig } from "../src/config/resolved.js";
 
 /** The remotes the guest's git rewrites to the gate (names and upstream URLs: no token). */
 function gitGateUrls(config: BottleConfig): Record<string, string> | null {
   if (!isBuiltinGitGate(config.gitGate)) return null;
   return Object.fromEntries(Object.entries(config.gitGate.remotes).map(([name, remote]) => [name, remote.url]));
+}
+
+/** The secrets as a task input: each host variable, and where an injected one goes (no value anywhere). */
+function secretsInput(config: BottleConfig): Json {
+  const input: Record<string, Json> = {};
+  for (const [name, { fromEnv, inject }] of Object.entries(config.agent.secrets)) {
+    input[name] = inject ? { fromEnv, inject: { host: inject.host, header: inject.header, baseUrlEnv: inject.baseUrlEnv ?? null } } : { fromEnv };
+  }
+  return input;
 }
 
 /** The Smolfile: image, env with the proxy (and the git gate's URL rewriting), secret references, mounts, no network. */
@@ -17,7 +26,7 @@ export const smolfileToml: TaskDef<BottleContext> = {
   needs: ["ports"],
   inputs: ({ config, stageDir }) => ({
     image: config.image,
-    agent: { env: config.agent.env, secrets: config.agent.secrets, workdir: config.agent.workdir },
+    agent: { env: config.agent.env, secrets: secretsInput(config), workdir: config.agent.workdir },
     workspace: config.workspace,
     resources: config.resources,
     gitGate: gitGateUrls(config),
@@ -27,7 +36,8 @@ export const smolfileToml: TaskDef<BottleContext> = {
   run: async ({ ctx, needs, write }) => {
     const { renderSmolfile } = await import("../src/backends/smolmachines/render/smolfile.js");
     const ports = needs.ports as Record<string, number>;
-    write("smolfile.toml", renderSmolfile({ config: ctx.config, pipelockPort: ports.pipelock!, ...(ports.gitGate !== undefined ? { gitGatePort: ports.gitGate } : {}), guestDirHost: join(ctx.stageDir, "guest") }));
+    const optional = { ...(ports.gitGate !== undefined ? { gitGatePort: ports.gitGate } : {}), ...(ports.injector !== undefined ? { injectorPort: ports.injector } : {}) };
+    write("smolfile.toml", renderSmolfile({ config: ctx.config, pipelockPort: ports.pipelock!, ...optional, guestDirHost: join(ctx.stageDir, "guest") }));
     return null;
   },
 };

@@ -22,7 +22,7 @@ import {
 } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const ALL_TASKS = ["guest", "gvproxy.yaml", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet", "tls"];
+const ALL_TASKS = ["guest", "gvproxy.yaml", "injector", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet", "tls"];
 /** What every build re-checks: the volatile tasks. */
 const VOLATILE = ["ports", "preflight"];
 const RENDERED = ["guest/", "guest/net-up.sh", "gvproxy.yaml", "pipelock.yaml", "sidecars.json", "smolfile.toml", "state.json"];
@@ -149,7 +149,7 @@ test("--force with an unknown task exits 2 naming the tasks, and changes nothing
   const before = snapshotTree(project);
   const run = runBottle(["build", "--force", "nope"], { cwd: project });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, "--force: `nope` is not one of the tasks this command runs (preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest, tls)");
+  assert.match(run.stderr, "--force: `nope` is not one of the tasks this command runs (preflight, subnet, ports, gvproxy.yaml, smolfile.toml, injector, pipelock.yaml, sidecars.json, guest, tls)");
   assert.equal(snapshotTree(project), before);
 });
 

@@ -72,7 +72,7 @@ test("an unknown nested key names its full path and lists the keys known there",
   const problems = problemsOf(withConfig((c) => (c.agent = { command: ["sh"], comand: ["sh"] })));
   assertOneProblemAt(problems, "agent.comand", /unknown key \(known keys here: command, env, secrets, workdir\)/);
   const deeper = problemsOf(withConfig((c) => (c.agent.secrets = { TOKEN: { fromEnv: "HOST_TOKEN", value: "x" } })));
-  assertOneProblemAt(deeper, "agent.secrets.TOKEN.value", /unknown key \(known keys here: fromEnv\)/);
+  assertOneProblemAt(deeper, "agent.secrets.TOKEN.value", /unknown key \(known keys here: fromEnv, inject\)/);
   const inSidecar = problemsOf({ ...validConfig(), gitGate: { command: ["gate", "{port}"], comand: [] } });
   assertOneProblemAt(inSidecar, "gitGate.comand", /unknown key \(known keys here: command, env, ready, remotes\)/);
 });
@@ -206,7 +206,7 @@ test("a secret also set in agent.env is rejected at the secret", () => {
 });
 
 test("a secret given as a value instead of a reference is rejected", () => {
-  assertOneProblemAt(problemsOf(withConfig((c) => (c.agent.secrets = { API_TOKEN: "sk-literal" }))), "agent.secrets.API_TOKEN", "expected object");
+  assertOneProblemAt(problemsOf(withConfig((c) => (c.agent.secrets = { API_TOKEN: "sk-literal" }))), "agent.secrets.API_TOKEN", 'expected `{ fromEnv: "HOST_VAR" }`');
 });
 
 test("a workspace.host that does not exist is rejected, resolved against the config dir", () => {

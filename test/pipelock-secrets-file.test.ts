@@ -58,7 +58,7 @@ if (missing) {
     const resolver = { hostsFile: join(root, "hosts"), resolvFile: join(root, "resolv.conf") };
     writeFileSync(resolver.hostsFile, "127.0.0.1 localhost api.test\n");
     writeFileSync(resolver.resolvFile, "nameserver 127.0.0.1\n");
-    writeFileSync(join(stageDir, "pipelock.yaml"), renderPipelockConfig({ allow: ["api.test"], subnetCidr: "192.168.9.0/24", secretsFile: pipelockRunFiles(runDir).secrets, tls: { ...caPaths(stageDir), passthrough: [], maxResponseBytes: 1 << 20 } }));
+    writeFileSync(join(stageDir, "pipelock.yaml"), renderPipelockConfig({ allow: ["api.test"], subnetCidr: "192.168.9.0/24", secretsFile: pipelockRunFiles(runDir).secrets, tls: { ...caPaths(stageDir), passthrough: [], maxResponseBytes: 1 << 20 }, injectorName: null }));
     const secret = "tok-7Hq2LwPz9XvR4nB8sKd1";
     // What pipelock's scan_env would have taken for a secret (16+ characters, entropy above 3): the launcher has it, pipelock must not.
     process.env.NPM_CONFIG_USER_AGENT_LIKE = "/usr/lib/node_modules/npm/bin/npm-cli.js"; // entropy 3.96: a secret to scan_env, below pipelock's URL entropy check (4.5)

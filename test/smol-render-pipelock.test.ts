@@ -15,8 +15,9 @@ const PIPELOCK_KEYS = [
 
 const SECRETS_FILE = "/run/user/1000/bottle/b/pipelock/secrets";
 const TLS = { caCert: "/p/.bottle/b/tls/ca.pem", caKey: "/p/.bottle/b/tls/ca-key.pem", passthrough: [], maxResponseBytes: 128 * 1024 * 1024 };
-const renderPipelockConfig = (opts: Omit<PipelockConfigOptions, "subnetCidr" | "secretsFile" | "tls"> & { tls?: Partial<PipelockConfigOptions["tls"]> }): string =>
-  renderWith({ ...opts, subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE, tls: { ...TLS, ...opts.tls } });
+type Options = Omit<PipelockConfigOptions, "subnetCidr" | "secretsFile" | "tls" | "injectorName"> & { tls?: Partial<PipelockConfigOptions["tls"]>; injectorName?: string };
+const renderPipelockConfig = (opts: Options): string =>
+  renderWith({ ...opts, subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE, tls: { ...TLS, ...opts.tls }, injectorName: opts.injectorName ?? null });
 
 test("the default hosts are the agent's list from pipelock.md", () => {
   assert.equal([...AGENT_DEFAULT_HOSTS].sort(), [
@@ -85,6 +86,14 @@ test("HTTPS is opened with the bottle's CA, but for passthrough hosts, which are
     max_response_bytes: 7,
   });
   for (const host of ["pinned.example.org", "*.bank.example"]) assert.ok(config.api_allowlist.includes(host), host);
+});
+
+test("without injected secrets nothing is admitted past the SSRF check; with them, exactly the injector's name, which is allowed too", () => {
+  assert.is(parse(renderPipelockConfig({ allow: [] })).trusted_domains, undefined);
+  const name = "0123456789abcdef0123456789abcdef.inject.bottle.invalid";
+  const config = parse(renderPipelockConfig({ allow: ["api.example.com"], injectorName: name }));
+  assert.equal(config.trusted_domains, [name]);
+  assert.ok(config.api_allowlist.includes(name));
 });
 
 test("the same input renders the same bytes, whatever the order of allow", () => {

@@ -66,7 +66,7 @@ test("the initial build renders every file once and reports each task", async ()
     meaningfulTasks(runs[0]!.lines)
       .map((t) => t.task)
       .sort(),
-    ["guest", "gvproxy.yaml", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet", "tls"],
+    ["guest", "gvproxy.yaml", "injector", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet", "tls"],
   );
   assert.ok(allowlist(project).includes("a.example.com"));
   await stop(w);

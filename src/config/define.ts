@@ -6,6 +6,24 @@ export type FromEnv = {
   fromEnv: string;
 };
 
+/**
+ * The credential is not given to the guest: it gets a placeholder, and
+ * bottle's injector puts the real value into `header` on requests to `host`
+ * (which reach it at http://proxy.internal:<port>/<host>, named by
+ * `baseUrlEnv` in the guest), after pipelock has scanned them.
+ */
+export interface InjectSpec {
+  /** The one host the credential is for, reached over HTTPS on 443. */
+  host: string;
+  /** The request header that carries it, e.g. `x-api-key` or `authorization`. */
+  header: string;
+  /** A guest variable to set to the base URL for `host` (e.g. ANTHROPIC_BASE_URL). */
+  baseUrlEnv?: string;
+}
+
+/** A secret: the host variable holding it; with `inject`, the guest holds a placeholder instead. */
+export type SecretRef = FromEnv & { inject?: InjectSpec };
+
 export interface SidecarSpec {
   /** argv; one element must contain `{port}`, replaced by the allocated port. */
   command: string[];
@@ -42,7 +60,7 @@ export interface BottleConfigInput {
   agent: {
     command: string[];
     env?: Record<string, string>;
-    secrets?: Record<string, FromEnv>;
+    secrets?: Record<string, SecretRef>;
     workdir?: string;
   };
   workspace?: {

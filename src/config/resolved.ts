@@ -1,6 +1,6 @@
 // The validated config with every default filled in and host paths made
 // absolute: what tasks read.
-import type { FromEnv } from "./define.js";
+import type { FromEnv, SecretRef } from "./define.js";
 
 export type Sidecar = {
   command: string[];
@@ -30,7 +30,7 @@ export type BottleConfig = {
   agent: {
     command: string[];
     env: Record<string, string>;
-    secrets: Record<string, FromEnv>;
+    secrets: Record<string, SecretRef>;
     workdir: string;
   };
   workspace: { host: string; guest: string; readOnly: boolean } | null;
@@ -57,3 +57,8 @@ export const DEFAULT_GIT_TOKEN_USERNAME = "x-access-token";
  * compilers, ML wheels excepted) stay well under this.
  */
 export const DEFAULT_MAX_RESPONSE_MIB = 128;
+
+/** The secrets the guest gets a placeholder for, by guest name. */
+export function injectedSecrets(config: BottleConfig): [string, Required<SecretRef>][] {
+  return Object.entries(config.agent.secrets).filter((entry): entry is [string, Required<SecretRef>] => entry[1].inject !== undefined);
+}

@@ -41,6 +41,29 @@ const fromEnv = z.strictObject({
   fromEnv: envName,
 });
 
+/** RFC 9110's token: what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Headers the HTTP machinery itself owns: a credential there would be dropped or break the request. */
+const NOT_A_CREDENTIAL_HEADER = ["host", "connection", "keep-alive", "content-length", "content-type", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection"];
+
+const inject = z.strictObject({
+  host: z.string().superRefine((host, ctx) => {
+    if (host.startsWith("*.")) ctx.addIssue({ code: "custom", message: "must name one host, not a wildcard: the credential goes to exactly that host" });
+    else {
+      const problem = egressHostProblem(host);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }
+  }).transform((host) => host.toLowerCase()),
+  header: z
+    .string()
+    .regex(HEADER_NAME, { error: "must be an HTTP header name (e.g. `x-api-key`, `authorization`)" })
+    .refine((name) => !NOT_A_CREDENTIAL_HEADER.includes(name.toLowerCase()), { error: "is a header the HTTP connection itself uses; name the header the API reads the credential from" })
+    .transform((name) => name.toLowerCase()),
+  baseUrlEnv: envName.optional(),
+});
+
+const secretRef = z.strictObject({ fromEnv: envName, inject: inject.optional() }, { error: 'expected `{ fromEnv: "HOST_VAR" }` (or with `inject: { host, header }`)' });
+
 const nonEmptyArgv = z
   .array(z.string().min(1, { error: "arguments must not be empty strings" }), { error: "expected an array of strings" })
   .min(1, { error: "must name a command (a non-empty array)" });
@@ -91,7 +114,7 @@ export const configSchema = z
             error: `must not set ${RESERVED_ENV.join(", ")}: bottle sets them to point at the proxy and to trust the bottle's CA`,
           })
           .optional(),
-        secrets: z.record(envName, fromEnv).optional(),
+        secrets: z.record(envName, secretRef).optional(),
         workdir: absoluteGuestPath.optional(),
       },
       { error: "expected an object `{ command: [...] }`" },
@@ -140,13 +163,26 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", path: ["agent", "env", name], message: "must not be set with gitGate.remotes: bottle sets git's GIT_CONFIG_* variables to route the remotes through the gate" });
       }
     }
-    for (const name of Object.keys(config.agent.secrets ?? {})) {
+    const secrets = config.agent.secrets ?? {};
+    for (const name of Object.keys(secrets)) {
       if (name in env) {
         ctx.addIssue({
           code: "custom",
           path: ["agent", "secrets", name],
           message: "is also set in agent.env: a name is either a plain value or a secret, not both",
         });
+      }
+    }
+    const injected = new Map<string, string>();
+    for (const [name, { inject }] of Object.entries(secrets)) {
+      if (!inject) continue;
+      const key = `${inject.host} ${inject.header}`;
+      const other = injected.get(key);
+      if (other) ctx.addIssue({ code: "custom", path: ["agent", "secrets", name, "inject"], message: `injects the same header on the same host as agent.secrets.${other}` });
+      injected.set(key, name);
+      const url = inject.baseUrlEnv;
+      if (url && (url in env || url in secrets || (RESERVED_ENV as readonly string[]).includes(url) || GIT_GATE_GUEST_ENV.test(url) || /^no_proxy$/i.test(url))) {
+        ctx.addIssue({ code: "custom", path: ["agent", "secrets", name, "inject", "baseUrlEnv"], message: "names a variable that is already set (in agent.env, as a secret, or by bottle): pick another" });
       }
     }
   });

@@ -27,6 +27,7 @@ const ALLOWED = "allowed.test";
 const BLOCKED = "blocked.test";
 const EXFIL = "exfil.test";
 const PASSTHROUGH = "pinned.test";
+const INJECTED_HOST = "inject.test";
 const LAUNCH_TIMEOUT_MS = 240_000;
 
 export interface AcceptanceReport {
@@ -71,7 +72,14 @@ function writeConfig(projectDir: string, env: Record<string, string>, allow: str
   const config = {
     name: NAME,
     image: "debian:bookworm-slim",
-    agent: { command: ["node", "/workspace/.probe/probe.js"], env, secrets: { CANARY: { fromEnv: "BOTTLE_ACCEPTANCE_CANARY" } } },
+    agent: {
+      command: ["node", "/workspace/.probe/probe.js"],
+      env,
+      secrets: {
+        CANARY: { fromEnv: "BOTTLE_ACCEPTANCE_CANARY" },
+        INJECTED_KEY: { fromEnv: "BOTTLE_ACCEPTANCE_INJECTED", inject: { host: INJECTED_HOST, header: "x-api-key", baseUrlEnv: "PROBE_INJECT_BASE_URL" } },
+      },
+    },
     workspace: { host: "./ws", guest: "/workspace" },
     egress,
     gitGate: { remotes: { origin: { url: env.PROBE_GIT_URL!, token: { fromEnv: "BOTTLE_ACCEPTANCE_GIT_TOKEN" }, push: ["agent/*"] } } },
@@ -141,8 +149,8 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
   let upstream: Upstream | undefined;
   try {
     // The test host's HTTPS certificate is from a test CA: pipelock trusts it through SSL_CERT_FILE (below).
-    const testCa = makeTestCa(root, [ALLOWED, BLOCKED, PASSTHROUGH]);
-    world = await makeWorld(root, [ALLOWED, BLOCKED, PASSTHROUGH], testCa);
+    const testCa = makeTestCa(root, [ALLOWED, BLOCKED, PASSTHROUGH, INJECTED_HOST]);
+    world = await makeWorld(root, [ALLOWED, BLOCKED, PASSTHROUGH, INJECTED_HOST], testCa);
     const resolverWorks = await hostDnsQuery(world.address, `control.${EXFIL}`);
     const loopbackPort = await listen(loopback);
     const natPort = await listen(natListener);
@@ -174,7 +182,9 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     };
     writeConfig(projectDir, agentEnv, [ALLOWED], tools.gvforwarder);
     const canary = `bac-${randomBytes(24).toString("base64url")}`;
-    const env = launchEnv(root, tools, { BOTTLE_ACCEPTANCE_CANARY: canary, BOTTLE_ACCEPTANCE_GIT_TOKEN: gitToken, SSL_CERT_FILE: testCa.bundle });
+    // An API key's shape: pipelock's own rules know it, which is why the guest must only ever hold a placeholder.
+    const injectedValue = `sk-ant-api03-${randomBytes(32).toString("base64url")}`;
+    const env = launchEnv(root, tools, { BOTTLE_ACCEPTANCE_CANARY: canary, BOTTLE_ACCEPTANCE_INJECTED: injectedValue, BOTTLE_ACCEPTANCE_GIT_TOKEN: gitToken, SSL_CERT_FILE: testCa.bundle });
     const runDir = join(env.XDG_RUNTIME_DIR!, "bottle", NAME);
 
     const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch", "--watch", ...(options.unsafeNoJail ? ["--unsafe-no-jail"] : [])]);
@@ -266,7 +276,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     const http = entries.filter((e) => e.kind === "http" || e.kind === "https");
     const carries = (e: Record<string, unknown>) => JSON.stringify(e).includes(canary);
     const leaked = http.filter(carries).length;
-    for (const id of ["dlp-path", "dlp-query", "dlp-header", "dlp-body", "https-dlp-path", "https-dlp-query", "https-dlp-header", "https-dlp-body", "https-dlp-multipart"]) {
+    for (const id of ["dlp-path", "dlp-query", "dlp-header", "dlp-body", "https-dlp-path", "https-dlp-query", "https-dlp-header", "https-dlp-body", "https-dlp-multipart", "inject-dlp"]) {
       hostChecks.set(id, { ok: leaked === 0, note: leaked ? `the test host received the canary ${leaked} time(s)` : "test host: no request carried the canary" });
     }
     const direct = entries.filter((e) => e.kind === "tcp" && String(e.first).startsWith(DIRECT_MARKER)).length;
@@ -294,6 +304,29 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     hostChecks.set("git-push-allowed", { ok: landed, note: `upstream has agent/ok: ${landed ? "yes" : "no"}` });
     const helloBody = `hello from ${ALLOWED} ${world.nonce} /hello`;
     hostChecks.set("allowed-host", { ok: results.get("allowed-host")?.observed.includes(helloBody) ?? false, note: `expected body "${helloBody}"` });
+    const keyOf = (e: Record<string, unknown>) => (e.headers as Record<string, string>)["x-api-key"];
+    const atInjected = http.filter((e) => (e.headers as Record<string, string>).host === INJECTED_HOST);
+    const swappedSeen = atInjected.filter((e) => e.url === "/v1/messages");
+    hostChecks.set("inject-placeholder-swapped", {
+      ok: swappedSeen.length === 1 && keyOf(swappedSeen[0]!) === injectedValue && swappedSeen[0]!.kind === "https",
+      note: `${INJECTED_HOST} got ${swappedSeen.length} request(s)${swappedSeen.length ? `, x-api-key ${keyOf(swappedSeen[0]!) === injectedValue ? "= the real value" : "≠ the real value"}` : ""}`,
+    });
+    hostChecks.set("inject-own-key-refused", { ok: !atInjected.some((e) => String(keyOf(e)).startsWith("sk-own-key")), note: `${INJECTED_HOST}: no request carried the made-up key` });
+    const dumpPath = join(syncDir, "guest-dump.json");
+    const dump = existsSync(dumpPath) ? readFileSync(dumpPath, "utf8") : "";
+    const held = [...new Set([...dump.matchAll(/"([^"]+)":/g)].map((m) => m[1]!))].filter((key) => (JSON.parse(dump) as Record<string, string>)[key]?.includes(injectedValue));
+    // Nor the name pipelock reaches the injector by: whoever knows it can make pipelock dial this host's loopback.
+    const probeSaw = [...results.values()].map((r) => r.observed).join("\n");
+    const nameSeen = dump.includes(".inject.bottle.invalid") || probeSaw.includes(".inject.bottle.invalid");
+    hostChecks.set("inject-guest-never-holds", {
+      ok: dump !== "" && held.length === 0 && !dump.includes(injectedValue) && !nameSeen,
+      note: dump === "" ? "the probe never handed over its dump" : held.length ? `the value is in: ${held.join(", ")}` : `the value is in none of ${Object.keys(JSON.parse(dump) as object).length} place(s); the injector's name ${nameSeen ? "WAS" : "was not"} seen by the guest`,
+    });
+    const elsewhereSeen = http.filter((e) => e.url === "/placeholder-elsewhere");
+    hostChecks.set("inject-placeholder-elsewhere", {
+      ok: elsewhereSeen.length === 1 && String(keyOf(elsewhereSeen[0]!)).startsWith("bottle-placeholder."),
+      note: `${ALLOWED} got x-api-key: ${elsewhereSeen.length ? String(keyOf(elsewhereSeen[0]!)).slice(0, 30) : "nothing"}…; the value never: ${http.some((e) => JSON.stringify(e).includes(injectedValue) && e.url !== "/v1/messages") ? "NO" : "yes"}`,
+    });
     const pinnedSeen = http.filter((e) => e.kind === "https" && e.url === "/pinned").length;
     hostChecks.set("https-passthrough", { ok: pinnedSeen === 1, note: `test host: ${pinnedSeen} HTTPS request(s) for /pinned` });
     const tlsHello = http.filter((e) => e.kind === "https" && (e.url === "/hello-tls" || e.url === "/hello-curl")).length;
@@ -318,7 +351,9 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     natListener.close();
     world?.close();
     spawnSync(join(NSVM_BIN, "smolvm"), ["machine", "delete", "--name", `bottle-${NAME}`, "-f"], { env: { ...process.env, FAKES_STATE: join(root, "f") }, stdio: "ignore" });
-    rmSync(root, { recursive: true, force: true });
+    // BOTTLE_ACCEPTANCE_KEEP=1 keeps the run's files (logs, stage, the test host's record) to read after a failure.
+    if (process.env.BOTTLE_ACCEPTANCE_KEEP) process.stderr.write(`acceptance: kept ${root}\n`);
+    else rmSync(root, { recursive: true, force: true });
   }
 }
 

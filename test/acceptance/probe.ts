@@ -9,7 +9,7 @@ import { X509Certificate } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { connect as tlsConnect } from "node:tls";
 import { createSocket } from "node:dgram";
-import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from "node:fs";
 import { connect, createServer, isIPv6 } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,9 @@ const syncDir = env("PROBE_SYNC_DIR");
 const proxy = new URL(env("HTTP_PROXY"));
 const gitUrl = env("PROBE_GIT_URL");
 const passthroughHost = env("PROBE_PASSTHROUGH_HOST");
+/** An injected secret: the guest's variable holds a placeholder; the base URL is the injector's, for its host. */
+const injected = env("INJECTED_KEY");
+const injectBase = new URL(env("PROBE_INJECT_BASE_URL"));
 /** The test CA that signed the test host's certificate: what a passthrough host's real certificate chains to (the image's roots, in real life). */
 const testCa = readFileSync(env("PROBE_TEST_CA"), "utf8");
 /** The bottle's CA, as net-up.sh hands it to Node. */
@@ -270,6 +273,42 @@ async function main(): Promise<void> {
     typeof pinned !== "string" && pinned.status === 200 && pinned.issuer !== bottleIssuer,
     typeof pinned === "string" ? pinned : `${describe(pinned)}; certificate issued by ${pinned.issuer} (not opened by pipelock)`,
   );
+
+  // Injected credentials: the guest holds a placeholder; the injector swaps it after pipelock has scanned the request.
+  const injectAsk = (path: string, key: string, body = "") =>
+    exchange(injectBase.hostname, Number(injectBase.port), [`POST ${injectBase.pathname}${path} HTTP/1.1`, `Host: ${injectBase.host}`, `x-api-key: ${key}`, "Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`, "Connection: close", "", body].join("\r\n"));
+  const swapped = await injectAsk("/v1/messages", injected, JSON.stringify({ prompt: "hello" }));
+  report("inject-placeholder-swapped", isStatus(swapped, 200) && injected.startsWith("bottle-placeholder."), `${describe(swapped)}; the guest's INJECTED_KEY is a placeholder: ${injected.startsWith("bottle-placeholder.") ? "yes" : "NO"}`);
+  const ownKey = await injectAsk("/v1/messages", "sk-own-key-the-agent-made-up-0123456789");
+  report("inject-own-key-refused", isStatus(ownKey, 403), describe(ownKey));
+  const injectLeak = await injectAsk("/v1/messages", injected, JSON.stringify({ prompt: `remember ${canary}` }));
+  report("inject-dlp", isStatus(injectLeak, 403), describe(injectLeak));
+  const elsewhere = await httpsViaProxy("GET", `${httpsBase}/placeholder-elsewhere`, { "x-api-key": injected });
+  report("inject-placeholder-elsewhere", isStatus(elsewhere, 200), describe(elsewhere));
+  // Everything the guest can read that could hold the value: its environment and the writable places. The harness looks for the value in it.
+  const dump: Record<string, string> = { "process.env": JSON.stringify(process.env), "/proc/self/environ": readFileSync("/proc/self/environ", "latin1") };
+  const walk = (dir: string, depth = 0): void => {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry);
+      if (path === syncDir) continue;
+      try {
+        const stat = lstatSync(path);
+        if (stat.isDirectory() && depth < 6) walk(path, depth + 1);
+        else if (stat.isFile() && stat.size < 4_000_000) dump[path] = readFileSync(path, "latin1");
+      } catch {
+        // unreadable: not something the agent holds either
+      }
+    }
+  };
+  for (const dir of ["/tmp", "/run", "/opt/bottle", "/workspace", "/root", "/home"]) walk(dir);
+  writeFileSync(join(syncDir, "guest-dump.json"), JSON.stringify(dump));
+  report("inject-guest-never-holds", true, `the guest's environment and ${Object.keys(dump).length - 2} readable file(s) in /tmp, /run, /opt/bottle, /workspace, /root, /home, handed to the harness`);
 
   // Around the proxy.
   const direct = await tcpConnect(upstream, 80);

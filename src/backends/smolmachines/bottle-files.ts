@@ -7,7 +7,7 @@ import { LOCK_FILE, STATE_FILE, tempFileTarget } from "../../graph/index.js";
 import { STAGE_MARK } from "./stage-mark.js";
 import { RUNTIME_RECORD, CONTROL_SOCKET } from "./runtime-record.js";
 import { GIT_GATE_SOCKET, MIRRORS_DIR } from "../../gitgate/start.js";
-import { PIPELOCK_CONFIG, PIPELOCK_RUN_DIR, PIPELOCK_SECRETS } from "./pipelock-files.js";
+import { PIPELOCK_CONFIG, PIPELOCK_HOSTS, PIPELOCK_RUN_DIR, PIPELOCK_SECRETS } from "./pipelock-files.js";
 
 /** A temp file writeFileAtomic left for one of `names`. */
 function isTempOf(entry: string, names: ReadonlySet<string>): boolean {
@@ -18,7 +18,7 @@ function isTempOf(entry: string, names: ReadonlySet<string>): boolean {
 const GVPROXY_FILES = new Set(["gvproxy.sock", "gvproxy.pid", "gvproxy.log"]);
 const RUN_FILES = new Set([RUNTIME_RECORD, CONTROL_SOCKET, GIT_GATE_SOCKET, ...GVPROXY_FILES]);
 const RELAY_SOCKET = /^\d{1,5}\.sock$/;
-const PIPELOCK_FILES = new Set([PIPELOCK_CONFIG, PIPELOCK_SECRETS]);
+const PIPELOCK_FILES = new Set([PIPELOCK_CONFIG, PIPELOCK_SECRETS, PIPELOCK_HOSTS]);
 
 /** The run dir: the record, the control socket, gvproxy's files and the relay sockets, directly or under jail/; pipelock's config and secrets under pipelock/. */
 export const runDirFile: KnownName = (path) => {

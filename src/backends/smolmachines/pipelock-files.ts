@@ -9,6 +9,8 @@ import { join } from "node:path";
 export const PIPELOCK_RUN_DIR = "pipelock";
 export const PIPELOCK_CONFIG = "pipelock.yaml";
 export const PIPELOCK_SECRETS = "secrets";
+/** pipelock's own /etc/hosts, with injected secrets (launch/pipelock.ts). */
+export const PIPELOCK_HOSTS = "hosts";
 
 export interface PipelockRunFiles {
   dir: string;
@@ -16,9 +18,11 @@ export interface PipelockRunFiles {
   config: string;
   /** dlp.secrets_file: the secret values, one per line, 0600. */
   secrets: string;
+  /** pipelock's /etc/hosts when secrets are injected. */
+  hosts: string;
 }
 
 export function pipelockRunFiles(runDir: string): PipelockRunFiles {
   const dir = join(runDir, PIPELOCK_RUN_DIR);
-  return { dir, config: join(dir, PIPELOCK_CONFIG), secrets: join(dir, PIPELOCK_SECRETS) };
+  return { dir, config: join(dir, PIPELOCK_CONFIG), secrets: join(dir, PIPELOCK_SECRETS), hosts: join(dir, PIPELOCK_HOSTS) };
 }

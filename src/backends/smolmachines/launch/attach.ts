@@ -10,5 +10,5 @@ export async function attachAgent(ctx: BottleContext): Promise<{ exitCode: numbe
   services.attached = true;
   const args = services.smolvm.execArgs(machineName(ctx.config.name), [GUEST_NET_UP, ...ctx.config.agent.command], services.tty);
   // Recorded so that, if this launcher dies, `rm` (or the next launch) can end the session.
-  return services.supervisor.attach(services.smolvm.command, args, { signal: services.signal, onStart: (pid) => services.record.addChild("agent", pid) });
+  return services.supervisor.attach(services.smolvm.command, args, { env: services.smolvm.env, signal: services.signal, onStart: (pid) => services.record.addChild("agent", pid) });
 }

@@ -1,7 +1,7 @@
 // pipelock as a launch runs it: from <run>/pipelock/ (pipelock-files.ts),
 // with a minimal environment, and with the values bottle knows to be secret
 // in its secrets file, so DLP looks for exactly those.
-import { closeSync, constants, fchmodSync, watch, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, readFileSync, watch, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { writeFileAtomic } from "../../../graph/index.js";
@@ -94,6 +94,19 @@ export function preparePipelock(ctx: BottleContext, pipelock: string, port: numb
   return { command: pipelock, args: ["run", "--config", files.config, "--listen", `127.0.0.1:${port}`], env, warnings };
 }
 
+/**
+ * With injected secrets, pipelock must reach the injector by a name only it
+ * knows: it runs under bubblewrap with its own /etc/hosts (this host's,
+ * plus that name as 127.0.0.1) and nothing else changed: the host's whole
+ * file system bound as it is, the host's network, its own mount namespace.
+ */
+export function withInjectorName(start: PipelockStart, bwrap: string, runDir: string, upstreamName: string): PipelockStart {
+  const hosts = pipelockRunFiles(runDir).hosts;
+  const system = readFileSync("/etc/hosts", "utf8");
+  writeFileAtomic(hosts, `${system.endsWith("\n") || system === "" ? system : `${system}\n`}127.0.0.1 ${upstreamName}\n`, 0o600);
+  return { ...start, command: bwrap, args: ["--die-with-parent", "--bind", "/", "/", "--ro-bind", hosts, "/etc/hosts", "--", start.command, ...start.args] };
+}
+
 export type ApplyResult =
   /** pipelock logged a successful reload of exactly these bytes (or already ran them). */
   | { state: "applied"; hash: string; already: boolean }
@@ -103,16 +116,16 @@ export type ApplyResult =
 export interface ApplyOptions {
   /** pipelock's log, where its reload lines appear. */
   logFile: string;
-  /** Asks pipelock to reload now (SIGHUP); it would notice the new file by itself too. */
-  nudge: () => void;
   timeoutMs: number;
 }
 
 /**
  * Installs the stage's current pipelock.yaml for the running pipelock and
  * waits until pipelock's log says it runs those exact bytes (their sha256),
- * or that it refused them, or `timeoutMs` passes. pipelock reloads in the
- * background, so "written" or "signalled" is not "in effect".
+ * or that it refused them, or `timeoutMs` passes. pipelock reloads by itself
+ * when its config file is replaced (it watches the directory), in the
+ * background, so "written" is not "in effect". No SIGHUP: under bubblewrap
+ * (injected secrets) the signal would reach bubblewrap first, which dies of it.
  */
 export async function applyPipelockConfig(ctx: BottleContext, options: ApplyOptions): Promise<ApplyResult> {
   const before = readFileNoFollow(options.logFile) ?? "";
@@ -142,8 +155,7 @@ function waitForOutcome(logFile: string, offset: number, hash: string, options: 
       watcher.close();
       resolve(outcome);
     }
-    // The watch is in place before the nudge, so no line can come unseen.
-    options.nudge();
+    // Lines written since `offset`, before the watch began, are read here.
     check();
   });
 }

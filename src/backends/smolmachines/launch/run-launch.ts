@@ -21,6 +21,7 @@ import { saveLogCopy } from "./logs.js";
 import { alreadyRunning, RunRecord } from "./run-record.js";
 import type { LaunchServices } from "./services.js";
 import { PortTakenError } from "./sidecars.js";
+import { newPlaceholders, smolvmEnvironment } from "../injection.js";
 import { applyPipelockConfig, type ApplyResult } from "./pipelock.js";
 
 const PORT_ATTEMPTS = 3;
@@ -121,13 +122,15 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
       reload: async (target) => {
         const child = target === "pipelock" ? supervisor.process(target) : undefined;
         if (!child) return `error ${target} is not running (only pipelock reloads)`;
-        return describeApply(await applyPipelockConfig(ctx, { logFile: child.logFile, nudge: () => child.signal("SIGHUP"), timeoutMs: PIPELOCK_RELOAD_TIMEOUT_MS }), child.pid);
+        return describeApply(await applyPipelockConfig(ctx, { logFile: child.logFile, timeoutMs: PIPELOCK_RELOAD_TIMEOUT_MS }), child.pid);
       },
     });
 
+    const placeholders = newPlaceholders(ctx.config);
     const services: LaunchServices = {
       supervisor,
-      smolvm: new Smolvm(supervisor, findOnPath("smolvm", ctx.pathEnv) ?? "smolvm", controller.signal),
+      smolvm: new Smolvm(supervisor, findOnPath("smolvm", ctx.pathEnv) ?? "smolvm", controller.signal, smolvmEnvironment(ctx.config, placeholders)),
+      placeholders,
       record,
       signal: controller.signal,
       unsafeNoJail: options.unsafeNoJail,

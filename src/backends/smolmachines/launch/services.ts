@@ -10,6 +10,8 @@ export interface LaunchServices {
   smolvm: Smolvm;
   record: RunRecord;
   signal: AbortSignal;
+  /** What the guest holds instead of each injected secret, by guest name: random per launch. */
+  placeholders: Readonly<Record<string, string>>;
   /** Run gvproxy without a jail (debugging only; said loudly). */
   unsafeNoJail: boolean;
   /** stdin is a terminal: attach with -it. */

@@ -5,12 +5,14 @@ import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError, errorMessage } from "../../../errors.js";
 import type { FromEnv } from "../../../config/define.js";
-import { isBuiltinGitGate } from "../../../config/resolved.js";
+import { injectedSecrets, isBuiltinGitGate } from "../../../config/resolved.js";
 import { isPortFree } from "../ports.js";
 import { describeExit, listenerInGroup, waitForPort, waitForSocket } from "../process/readiness.js";
 import { activeSidecars, configuredSidecar, SIDECAR_LOG_ROLE, type SidecarName } from "../sidecars.js";
 import { gitGateLaunchProcess, gitGateListen, gitGateSummary, gitGateTokens } from "./git-gate.js";
-import { preparePipelock } from "./pipelock.js";
+import { preparePipelock, withInjectorName } from "./pipelock.js";
+import { injectorProcess, type InjectedCredential } from "../../../injector/start.js";
+import { injectorBaseUrl } from "../injection.js";
 import { freshLog, logPath } from "./logs.js";
 import { launchServices } from "./services.js";
 import type { GitGateSummary } from "../../types.js";
@@ -46,6 +48,7 @@ interface SidecarCommand {
 }
 
 const GIT_GATE_READY_MS = 15_000;
+const INJECTOR_READY_MS = 15_000;
 
 function resolveEnv(field: string, env: Record<string, string | FromEnv>): NodeJS.ProcessEnv {
   const resolved: NodeJS.ProcessEnv = {};
@@ -65,7 +68,12 @@ export interface SidecarTools {
   pipelock: string;
   /** null: not installed, and the git gate refuses every push, saying why. */
   gitleaks: string | null;
+  /** Gives pipelock its own /etc/hosts when secrets are injected; null where there is none (then injection is refused). */
+  bwrap: string | null;
 }
+
+/** What the build decided for injected secrets: the name pipelock reaches the injector by; null without any. */
+export type Injection = { upstreamName: string } | null;
 
 /**
  * The secret values this launch knows, by what they are: the agent's, by
@@ -85,7 +93,23 @@ function agentSecrets(ctx: BottleContext): Record<string, string> {
   return resolveEnv("agent.secrets", ctx.config.agent.secrets) as Record<string, string>;
 }
 
-function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, tools: SidecarTools, relayed: boolean): SidecarCommand {
+/** Each injected secret with its host, header, this launch's placeholder and its real value. */
+function injectedCredentials(ctx: BottleContext, placeholders: Readonly<Record<string, string>>): InjectedCredential[] {
+  const values = agentSecrets(ctx);
+  return injectedSecrets(ctx.config).map(([name, { inject }]) => ({ host: inject.host, header: inject.header, placeholder: placeholders[name]!, value: values[name]! }));
+}
+
+function pipelockCommand(ctx: BottleContext, port: number, tools: SidecarTools, injection: Injection): SidecarCommand {
+  const start = preparePipelock(ctx, tools.pipelock, port, knownSecrets(ctx));
+  if (injection === null) return { ...start, readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock };
+  if (tools.bwrap === null) {
+    throw new BottleError("agent.secrets: injected credentials need bubblewrap (bwrap) on Linux: pipelock reaches the injector by a name only its own /etc/hosts knows; install it, or give the agent the secret without `inject`");
+  }
+  return { ...withInjectorName(start, tools.bwrap, ctx.runDir, injection.upstreamName), readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock };
+}
+
+function sidecarCommand(ctx: BottleContext, name: SidecarName, ports: Record<string, number>, tools: SidecarTools, relayed: boolean, injection: Injection): SidecarCommand {
+  const port = ports[name]!;
   const gitGate = ctx.config.gitGate;
   if (name === "gitGate" && isBuiltinGitGate(gitGate)) {
     const listen = gitGateListen(ctx.runDir, port, relayed);
@@ -101,8 +125,16 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, too
       gitGateRecord: { port, remotes: Object.entries(gitGate.remotes).map(([remote, { url }]) => ({ name: remote, upstream: url })) },
     };
   }
-  if (name === "pipelock") {
-    return { ...preparePipelock(ctx, tools.pipelock, port, knownSecrets(ctx)), readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE[name] };
+  if (name === "pipelock") return pipelockCommand(ctx, port, tools, injection);
+  if (name === "injector") {
+    if (injection === null) throw new Error("the injector is active without an injector name from the build");
+    const credentials = injectedCredentials(ctx, launchServices(ctx).placeholders);
+    return {
+      ...injectorProcess({ port, pipelockPort: ports.pipelock!, upstreamName: injection.upstreamName, credentials }),
+      readyTimeoutMs: INJECTOR_READY_MS,
+      logRole: SIDECAR_LOG_ROLE.injector,
+      summary: credentials.map((c) => `injector: ${c.header} for ${c.host} at ${injectorBaseUrl(port, c.host)}; the guest holds a placeholder, never the value`),
+    };
   }
   const spec = configuredSidecar(ctx.config, name)!;
   const [command, ...args] = spec.command.map((part) => part.replaceAll("{port}", String(port)));
@@ -119,12 +151,12 @@ function sidecarCommand(ctx: BottleContext, name: SidecarName, port: number, too
  * `relayed`: the jail's host relays carry the guest's connections (bwrap),
  * so the git gate can listen on a unix socket only they reach.
  */
-export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, tools: SidecarTools, relayed: boolean): Promise<Record<string, number>> {
+export async function startSidecars(ctx: BottleContext, ports: Record<string, number>, tools: SidecarTools, relayed: boolean, injection: Injection): Promise<Record<string, number>> {
   const services = launchServices(ctx);
   const { supervisor, record, signal } = services;
   // Every command line and environment first: a secret whose host variable
   // is unset fails the step before any sidecar has started.
-  const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports[name]!, tools, relayed) }));
+  const planned = activeSidecars(ctx.config).map((name) => ({ name, port: ports[name]!, ...sidecarCommand(ctx, name, ports, tools, relayed, injection) }));
   record.setPorts(ports);
   // Undone with the step: a record still listing them would make the ports
   // task of a retry (after a port was lost) keep them as held by this bottle.

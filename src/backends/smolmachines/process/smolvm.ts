@@ -31,11 +31,13 @@ export class Smolvm {
     private readonly supervisor: Supervisor,
     private readonly binary = "smolvm",
     private readonly signal?: AbortSignal,
+    /** What every smolvm call runs with (it resolves the Smolfile's secrets from it). */
+    readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   private async call(args: string[]): Promise<CallResult> {
     for (let attempt = 0; ; attempt++) {
-      const result = await this.supervisor.call(this.binary, args, this.signal ? { signal: this.signal } : {});
+      const result = await this.supervisor.call(this.binary, args, { env: this.env, ...(this.signal ? { signal: this.signal } : {}) });
       if (result.exitCode === 0) return result;
       const delay = RETRY_DELAYS_MS[attempt];
       if (!BUSY.test(result.stderr) || delay === undefined || this.signal?.aborted) throw new SmolvmError(args, result);

@@ -147,10 +147,10 @@ export class Supervisor {
   async attach(
     command: string,
     args: readonly string[],
-    options: { signal?: AbortSignal; onStart?: (pid: number) => void } = {},
+    options: { signal?: AbortSignal; onStart?: (pid: number) => void; env?: NodeJS.ProcessEnv } = {},
   ): Promise<{ exitCode: number }> {
     const { execa } = await import("execa");
-    const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true, ...(options.signal ? { cancelSignal: options.signal } : {}) });
+    const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true, env: options.env ?? process.env, extendEnv: false, ...(options.signal ? { cancelSignal: options.signal } : {}) });
     this.processes.add(child);
     if (child.pid !== undefined) options.onStart?.(child.pid);
     try {

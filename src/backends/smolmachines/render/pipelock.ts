@@ -50,6 +50,12 @@ export interface PipelockConfigOptions {
   secretsFile: string;
   /** TLS interception: pipelock opens HTTPS with the bottle's own CA, so DLP sees inside it. */
   tls: PipelockTls;
+  /**
+   * The name pipelock reaches bottle's credential injector by, or null
+   * without injected secrets: allowed, and admitted past the SSRF check
+   * (`trusted_domains`), since in pipelock's own /etc/hosts it is 127.0.0.1.
+   */
+  injectorName: string | null;
 }
 
 export interface PipelockTls {
@@ -75,7 +81,8 @@ export function renderPipelockConfig(opts: PipelockConfigOptions): string {
     version: 1,
     mode: "strict",
     enforce: true,
-    api_allowlist: normaliseHosts([...AGENT_DEFAULT_HOSTS, ...opts.allow, ...opts.tls.passthrough]),
+    api_allowlist: normaliseHosts([...AGENT_DEFAULT_HOSTS, ...opts.allow, ...opts.tls.passthrough, ...(opts.injectorName ? [opts.injectorName] : [])]),
+    ...(opts.injectorName ? { trusted_domains: [opts.injectorName] } : {}),
     forward_proxy: { enabled: true },
     tls_interception: {
       enabled: true,

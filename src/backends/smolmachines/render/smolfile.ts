@@ -4,12 +4,15 @@ import { configEnv } from "../../../gitgate/git-env.js";
 import { stringify } from "smol-toml";
 import { isBuiltinGitGate, type BottleConfig, type GitGate } from "../../../config/resolved.js";
 import { GUEST_DIR, PROXY_HOST, proxyUrl } from "../guest-layout.js";
+import { injectionGuestEnv, placeholderEnv } from "../injection.js";
 
 export interface SmolfileOptions {
   config: BottleConfig;
   pipelockPort: number;
   /** The git gate's port (in the jail; the guest reaches it at proxy.internal), when gitGate has remotes. */
   gitGatePort?: number;
+  /** The credential injector's port, when a secret is injected. */
+  injectorPort?: number;
   /** Host path of the stage's guest/ directory (net-up.sh, gvforwarder). */
   guestDirHost: string;
 }
@@ -24,12 +27,15 @@ export const IDLE_COMMAND =
 
 export function renderSmolfile(opts: SmolfileOptions): string {
   const { config, pipelockPort, guestDirHost } = opts;
-  const gate = isBuiltinGitGate(config.gitGate) && opts.gitGatePort !== undefined ? gitGateEnv(config.gitGate, proxyUrl(opts.gitGatePort), config.agent.env) : {};
+  const gate = isBuiltinGitGate(config.gitGate) && opts.gitGatePort !== undefined ? gitGateEnv(config.gitGate, proxyUrl(opts.gitGatePort)) : {};
+  const injection = opts.injectorPort !== undefined ? injectionGuestEnv(config, opts.injectorPort) : {};
+  // The gate and the injector are reached at proxy.internal directly: NO_PROXY keeps them off pipelock.
+  const direct = Object.keys(gate).length + Object.keys(injection).length > 0 ? noProxyEnv(config.agent.env) : {};
   const smolfile: Record<string, unknown> = {
     image: config.image,
     entrypoint: ["/bin/sh", "-c"],
     cmd: [IDLE_COMMAND],
-    env: renderEnv({ ...config.agent.env, ...gate }, proxyUrl(pipelockPort)),
+    env: renderEnv({ ...config.agent.env, ...gate, ...injection, ...direct }, proxyUrl(pipelockPort)),
     workdir: config.agent.workdir,
     cpus: config.resources.cpus,
     memory: config.resources.memoryMiB,
@@ -53,13 +59,17 @@ function renderEnv(env: Record<string, string>, proxy: string): string[] {
 /**
  * What makes git in the guest use the gate for each remote's real URL
  * (`url.<gate>/<name>.git.insteadOf=<upstream>`, as GIT_CONFIG_* variables,
- * which no file in the guest can override) and keeps the gate's traffic
- * off pipelock (NO_PROXY: other hosts still go through the proxy). No
- * token: the gate adds it on the host.
+ * which no file in the guest can override). No token: the gate adds it on
+ * the host.
  */
-export function gitGateEnv(gitGate: GitGate, gateUrl: string, agentEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function gitGateEnv(gitGate: GitGate, gateUrl: string): Record<string, string> {
   const names = Object.keys(gitGate.remotes).sort();
-  const env = configEnv(names.map((name) => [`url.${gateUrl}/${name}.git.insteadOf`, gitGate.remotes[name]!.url])) as Record<string, string>;
+  return configEnv(names.map((name) => [`url.${gateUrl}/${name}.git.insteadOf`, gitGate.remotes[name]!.url])) as Record<string, string>;
+}
+
+/** NO_PROXY (both spellings) with proxy.internal added to the agent's own: the sidecars there are reached directly; every other host still through the proxy. */
+export function noProxyEnv(agentEnv: Readonly<Record<string, string>>): Record<string, string> {
+  const env: Record<string, string> = {};
   for (const key of ["NO_PROXY", "no_proxy"]) {
     const own = (agentEnv[key] ?? "").split(",").filter((host) => host !== "" && host !== PROXY_HOST);
     env[key] = [...own, PROXY_HOST].join(",");
@@ -67,12 +77,16 @@ export function gitGateEnv(gitGate: GitGate, gateUrl: string, agentEnv: Readonly
   return env;
 }
 
-/** Only the name of the host variable is written; smolvm reads its value at start/exec. */
+/**
+ * Only the name of a host variable is written; smolvm reads its value at
+ * start/exec. An injected secret's is the launcher's placeholder variable:
+ * the guest never holds the value.
+ */
 function renderSecrets(
   secrets: BottleConfig["agent"]["secrets"],
 ): Record<string, { from_env: string }> {
   const rendered: Record<string, { from_env: string }> = {};
-  for (const [name, ref] of sortedEntries(secrets)) rendered[name] = { from_env: ref.fromEnv };
+  for (const [name, ref] of sortedEntries(secrets)) rendered[name] = { from_env: ref.inject ? placeholderEnv(name) : ref.fromEnv };
   return rendered;
 }
 
