@@ -10,9 +10,17 @@ export default defineConfig({
   agent: {
     command: ["npx", "--yes", "@anthropic-ai/claude-code"],
     env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
-    // A reference to a host variable: the value is resolved by smolvm at
-    // start and never written to any file.
-    secrets: { ANTHROPIC_API_KEY: { fromEnv: "ANTHROPIC_API_KEY" } },
+    // The agent never holds the API key: its ANTHROPIC_API_KEY is a
+    // placeholder, and bottle's injector puts the real key (from the host
+    // variable, never written to any file) into requests to Anthropic's API,
+    // which Claude Code sends to ANTHROPIC_BASE_URL after pipelock has
+    // scanned them.
+    secrets: {
+      ANTHROPIC_API_KEY: {
+        fromEnv: "ANTHROPIC_API_KEY",
+        inject: { host: "api.anthropic.com", header: "x-api-key", baseUrlEnv: "ANTHROPIC_BASE_URL" },
+      },
+    },
   },
   workspace: { host: "./example-workspace", guest: "/workspace" },
   resources: { cpus: 2, memoryMiB: 4096 },

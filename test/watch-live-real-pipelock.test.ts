@@ -3,7 +3,9 @@
 // in `smolvm machine exec`): 20 edits in a row, each followed at once by a
 // request the edit allows and one it blocks, all judged by the new config.
 // pipelock reloads in the background, so "signalled" is not "in effect":
-// watch waits for pipelock's log to show the new file's hash.
+// watch waits for pipelock's log to show the new file's hash. And an edit
+// pipelock refuses (a passthrough host added: less is scanned) is reported
+// as refused, with the old policy still in force.
 //
 // No traffic leaves the host: the launch runs in a private mount namespace
 // whose /etc/hosts maps every test name to 127.0.0.1 and whose resolver is a
@@ -19,7 +21,7 @@ import { fakesBinDir } from "./helpers/fakes.js";
 import { connectThrough, liveLines, pipelockPort, running } from "./helpers/live-bottle.js";
 import { FAKES_BIN } from "./helpers/real-tools.js";
 import { requireRoot, requireTools, skipSuite } from "./helpers/skip.js";
-import { editAndSettle, isState, killLeftovers, makeProject, saveConfig, scratchDir, spawnBottle, startWatch, type ProjectConfig } from "./helpers/watch.js";
+import { configSource, editAndSettle, isState, killLeftovers, makeProject, saveConfig, scratchDir, spawnBottle, startWatch, type ProjectConfig } from "./helpers/watch.js";
 import { findTool } from "../src/host-tools.js";
 
 const EDITS = 20;
@@ -34,7 +36,7 @@ if (missing) {
   test(`${EDITS} live egress edits in a row, real pipelock: the request right after each \`applied live\` is judged by the new config`, async () => {
     const root = scratchDir("bwr-");
     const resolver = { hostsFile: join(root, "hosts"), resolvFile: join(root, "resolv.conf") };
-    writeFileSync(resolver.hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${names.join(" ")}\n`);
+    writeFileSync(resolver.hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${names.join(" ")} pinned.test\n`);
     writeFileSync(resolver.resolvFile, "nameserver 127.0.0.1\n");
     const bin = join(root, "bin");
     mkdirSync(bin);
@@ -65,6 +67,17 @@ if (missing) {
       if (!blocked(removed.body, before)) judged.push(`edit ${i}: ${before} was judged by the old config: ${removed.body}`);
     }
     assert.equal(judged, [], "every request judged by the config watch said was live");
+
+    // A passthrough host added live weakens what pipelock scans: from strict mode it refuses the reload, and watch says so.
+    const last = names[EDITS]!;
+    const weaker = configSource({ ...config, allow: [last] }).replace(/egress: \{ allow: (\[[^\]]*\]) \}/, `egress: { allow: $1, passthrough: ["pinned.test"] }`);
+    assert.match(weaker, "passthrough");
+    const refused = await editAndSettle(w, () => saveConfig(project, weaker), "the passthrough edit");
+    const said = liveLines(refused.lines);
+    assert.is(said.length, 1, JSON.stringify(said));
+    assert.match(said[0]!, /^NOT applied: pipelock \(pid \d+\) refused pipelock\.yaml [0-9a-f]{12}: rejected: security downgrade from strict mode; it keeps enforcing the policy it had/, said[0]);
+    assert.ok(blocked((await connectThrough(port, "pinned.test")).body, "pinned.test"), "the refused config is not in effect");
+    assert.ok(allowed((await connectThrough(port, last)).body, last), "the one before it still is");
     await w.interrupt();
     const stop = spawnBottle(project, ["stop", "wlr"]);
     await stop.exit;
