@@ -100,7 +100,7 @@ test("explain TASK after an egress.allow edit names the changed input, for that 
 test("explain nope exits 2 naming the tasks", () => {
   const run = runBottle(["explain", "nope"], { cwd: makeProject(validConfig()) });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, "there is no task `nope`; tasks: preflight, subnet, ports, gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest");
+  assert.match(run.stderr, "there is no task `nope`; tasks: preflight, subnet, ports, gvproxy.yaml, smolfile.toml, injector, pipelock.yaml, sidecars.json, guest, tls");
 });
 
 const OPTIONS: Record<string, string[]> = {

@@ -71,7 +71,8 @@ if (missing) {
     const [command, ...args] = inPrivateMounts(resolver, [start.command, ...start.args]);
     const child = spawn(command!, args, { env: start.env, stdio: "ignore" });
     try {
-      await waitForPort(port);
+      // pipelock starts in 0.3-0.7 s on a quiet machine; much more with both cores busy.
+      await waitForPort(port, 30_000);
       const ask = (target: string) => askProxy(port, `GET ${target} HTTP/1.1\r\nHost: api.test\r\n\r\n`);
       const dlp = /^blocked: .*(secret|leak|DLP)/i;
       for (const [where, answer] of [
