@@ -7,7 +7,7 @@
 // (and refuses 127.0.0.1 at the SSRF check); headers and bodies are checked
 // after that, so they are proven on the acceptance suite's test host.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -17,6 +17,7 @@ import { requireRoot, requireTools, skipSuite } from "./helpers/skip.js";
 import { scratchDir } from "./helpers/watch.js";
 import type { BottleContext } from "../src/context.js";
 import { findTool } from "../src/host-tools.js";
+import { packageRoot } from "../src/package-root.js";
 import { preparePipelock, secretsFileLines, SECRETS_FILE_LIMITS } from "../src/backends/smolmachines/launch/pipelock.js";
 import { pipelockRunFiles } from "../src/backends/smolmachines/pipelock-files.js";
 import { caPaths } from "../src/backends/smolmachines/bottle-ca.js";
@@ -58,6 +59,12 @@ if (missing) {
     const resolver = { hostsFile: join(root, "hosts"), resolvFile: join(root, "resolv.conf") };
     writeFileSync(resolver.hostsFile, "127.0.0.1 localhost api.test\n");
     writeFileSync(resolver.resolvFile, "nameserver 127.0.0.1\n");
+    // pipelock loads the CA pipelock.yaml names: the contract fake's throw-away one.
+    mkdirSync(join(stageDir, "tls"), { mode: 0o700 });
+    for (const file of ["ca.pem", "ca-key.pem"]) {
+      copyFileSync(join(packageRoot(), "test", "fixtures", "fakes", "pipelock", "test-ca", file), join(stageDir, "tls", file));
+      chmodSync(join(stageDir, "tls", file), 0o600);
+    }
     writeFileSync(join(stageDir, "pipelock.yaml"), renderPipelockConfig({ allow: ["api.test"], subnetCidr: "192.168.9.0/24", secretsFile: pipelockRunFiles(runDir).secrets, tls: { ...caPaths(stageDir), passthrough: [], maxResponseBytes: 1 << 20 }, injectorName: null }));
     const secret = "tok-7Hq2LwPz9XvR4nB8sKd1";
     // What pipelock's scan_env would have taken for a secret (16+ characters, entropy above 3): the launcher has it, pipelock must not.
@@ -69,10 +76,14 @@ if (missing) {
     assert.is(statSync(pipelockRunFiles(runDir).secrets).mode & 0o777, 0o600);
     assert.is(readFileSync(pipelockRunFiles(runDir).secrets, "utf8"), `${secret}\n`);
     const [command, ...args] = inPrivateMounts(resolver, [start.command, ...start.args]);
-    const child = spawn(command!, args, { env: start.env, stdio: "ignore" });
+    const child = spawn(command!, args, { env: start.env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     try {
       // pipelock starts in 0.3-0.7 s on a quiet machine; much more with both cores busy.
-      await waitForPort(port, 30_000);
+      await waitForPort(port, 30_000).catch((error: Error) => {
+        throw new Error(`${error.message}; pipelock said: ${stderr}`);
+      });
       const ask = (target: string) => askProxy(port, `GET ${target} HTTP/1.1\r\nHost: api.test\r\n\r\n`);
       const dlp = /^blocked: .*(secret|leak|DLP)/i;
       for (const [where, answer] of [
