@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parse } from "yaml";
 import {
-  AGENT_DEFAULT_HOSTS,
+  ALLOWS_NOTHING,
   renderPipelockConfig as renderWith,
   type PipelockConfigOptions,
 } from "../src/backends/smolmachines/render/pipelock.js";
@@ -16,16 +16,13 @@ const PIPELOCK_KEYS = [
 const renderPipelockConfig = (opts: Omit<PipelockConfigOptions, "subnetCidr">): string =>
   renderWith({ ...opts, subnetCidr: "192.168.42.0/24" });
 
-test("the default hosts are the agent's list from pipelock.md", () => {
-  assert.equal([...AGENT_DEFAULT_HOSTS].sort(), [
-    "api.anthropic.com",
-    "claude.ai",
-    "downloads.claude.ai",
-    "platform.claude.com",
-    "raw.githubusercontent.com",
-    "sentry.io",
-    "statsig.anthropic.com",
-  ]);
+test("nothing is allowed that the caller does not pass: no built-in hosts", () => {
+  assert.equal(parse(renderPipelockConfig({ allow: ["registry.npmjs.org"] })).api_allowlist, ["registry.npmjs.org"]);
+});
+
+test("an empty allowlist renders one name under the reserved .invalid TLD (strict mode refuses an empty list)", () => {
+  assert.equal(parse(renderPipelockConfig({ allow: [] })).api_allowlist, [ALLOWS_NOTHING]);
+  assert.match(ALLOWS_NOTHING, /\.invalid$/);
 });
 
 test("strict, enforcing, forward proxy on, default DLP scanning the env", () => {
@@ -36,7 +33,6 @@ test("strict, enforcing, forward proxy on, default DLP scanning the env", () => 
   assert.is(config.enforce, true);
   assert.equal(config.forward_proxy, { enabled: true });
   assert.equal(config.dlp, { include_defaults: true, scan_env: true });
-  assert.equal(config.api_allowlist, [...AGENT_DEFAULT_HOSTS].sort());
 });
 
 test("headers and bodies are scanned and a finding blocks (pipelock leaves both off when unset)", () => {
@@ -55,7 +51,7 @@ test("the allowlist adds the config's hosts, lower-cased, sorted and de-duplicat
   assert.ok(list.includes("pypi.org"));
   assert.not.ok(list.includes("Registry.NPMJS.org"));
   assert.is(list.filter((h) => h === "sentry.io").length, 1);
-  assert.is(list.length, AGENT_DEFAULT_HOSTS.length + 3);
+  assert.equal(list, ["github.com", "pypi.org", "registry.npmjs.org", "sentry.io"]);
 });
 
 test("wildcard hosts are kept as written", () => {

@@ -53,7 +53,12 @@ export interface BottleConfigInput {
     readOnly?: boolean;
   };
   resources?: { cpus?: number; memoryMiB?: number };
-  egress?: { allow?: string[] };
+  egress?: {
+    /** Named host sets, e.g. `["claude-code"]` (its newest version) or `["claude-code@1"]`; `bottle policy` lists their hosts. */
+    presets?: string[];
+    /** Host names (`example.com`, `*.example.com`) allowed besides the presets'. */
+    allow?: string[];
+  };
   gitGate?: false | SidecarSpec | GitGateSpec;
   supervise?: false | SidecarSpec;
   guest?: {
