@@ -17,7 +17,7 @@ export const spec: CommandSpec = {
     "It says when they are older than the config (the next build renders them again).",
     "A running bottle's pipelock has loaded this policy when the config hash it logged last",
     "(at startup or an accepted reload, in <stage>/logs/pipelock.log) is the rendered file's sha256.",
-    "Exit codes: 0 printed, 1 not rendered yet, 2 usage or config error.",
+    "Exit codes: 0 printed, 1 the files are not rendered yet (or unreadable), 2 usage or config error.",
   ].join("\n"),
 };
 
