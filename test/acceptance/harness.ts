@@ -24,6 +24,8 @@ const PROBE_FILES = ["probe.js", "dns-wire.js", "probe-protocol.js"];
 const NAME = "acceptance";
 const ALLOWED = "allowed.test";
 const BLOCKED = "blocked.test";
+/** On the allowlist every bottle had before presets (issue 19); the test world serves it, so only pipelock can refuse it. */
+const OLD_DEFAULT = "sentry.io";
 const EXFIL = "exfil.test";
 const LAUNCH_TIMEOUT_MS = 240_000;
 
@@ -70,7 +72,7 @@ function writeConfig(projectDir: string, env: Record<string, string>, allow: str
     image: "debian:bookworm-slim",
     agent: { command: ["node", "/workspace/.probe/probe.js"], env, secrets: { CANARY: { fromEnv: "BOTTLE_ACCEPTANCE_CANARY" } } },
     workspace: { host: "./ws", guest: "/workspace" },
-    egress: { allow },
+    egress: { presets: ["claude-code"], allow },
     gitGate: { remotes: { origin: { url: env.PROBE_GIT_URL!, token: { fromEnv: "BOTTLE_ACCEPTANCE_GIT_TOKEN" }, push: ["agent/*"] } } },
     guest: { gvforwarder },
   };
@@ -137,7 +139,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
   const natListener = listener("nat");
   let upstream: Upstream | undefined;
   try {
-    world = await makeWorld(root, [ALLOWED, BLOCKED]);
+    world = await makeWorld(root, [ALLOWED, BLOCKED, OLD_DEFAULT]);
     const resolverWorks = await hostDnsQuery(world.address, `control.${EXFIL}`);
     const loopbackPort = await listen(loopback);
     const natPort = await listen(natListener);
@@ -158,6 +160,9 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
       PROBE_UPSTREAM_IP: world.address,
       PROBE_ALLOWED_HOST: ALLOWED,
       PROBE_BLOCKED_HOST: BLOCKED,
+      PROBE_OLD_DEFAULT_HOST: OLD_DEFAULT,
+      // What the claude-code preset expects of Claude Code (without it bottle warns).
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       PROBE_LOOPBACK_PORT: String(loopbackPort),
       PROBE_NAT_PORT: String(natPort),
       PROBE_EXPOSE_PORT: String(exposePort),
@@ -269,6 +274,8 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     hostChecks.set("gateway-nat-loopback", { ok: connections.nat === 0, note: `loopback listener: ${connections.nat} connection(s)` });
     const blockedHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(BLOCKED) && e.url !== "/after-edit").length;
     hostChecks.set("proxy-not-allowlisted", { ok: blockedHits === 0, note: `test host: ${blockedHits} request(s) for ${BLOCKED}` });
+    const oldDefaultHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(OLD_DEFAULT)).length;
+    hostChecks.set("proxy-old-default-host", { ok: oldDefaultHits === 0, note: `test host: ${oldDefaultHits} request(s) for ${OLD_DEFAULT}` });
     const literalHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(world!.address)).length;
     hostChecks.set("proxy-ip-literal", { ok: literalHits === 0, note: `test host: ${literalHits} request(s) by IP` });
     const dnsNames = entries.filter((e) => e.kind === "dns").map((e) => String(e.name));
