@@ -4,12 +4,13 @@
 // probe's two handshakes, and checks from the host what must never have
 // arrived. Returns the table; the caller prints it or asserts on it.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, watch, writeFileSync } from "node:fs";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { lastLoadedConfigHash } from "../../src/backends/smolmachines/pipelock-log.js";
 import { freePort } from "../helpers/fakes.js";
 import { makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "../helpers/git-upstream.js";
 import { BOTTLE_MAIN } from "../helpers/lifecycle.js";
@@ -225,7 +226,7 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
           const before = pipelockPid(runDir);
           writeConfig(projectDir, agentEnv, [ALLOWED, BLOCKED], tools.gvforwarder);
           await stderrLine(/applied live|could not apply pipelock\.yaml live/);
-          await pipelockReloaded(join(root, "f"), tools);
+          await pipelockReloaded(join(projectDir, ".bottle", NAME));
           const after = pipelockPid(runDir);
           hostChecks.set("live-allowlist-edit", { ok: before !== undefined && before === after, note: `pipelock pid ${before} before, ${after} after` });
           return;
@@ -325,17 +326,25 @@ function killGroup(pid: number): void {
   }
 }
 
-/** The contract fake records its reloads; the real pipelock's answer is the probe's next request. */
-async function pipelockReloaded(fakesState: string, tools: RealNetworkTools): Promise<void> {
-  if (tools.pipelock) return;
-  const events = join(fakesState, "pipelock", "events.jsonl");
-  const reloaded = () => existsSync(events) && readFileSync(events, "utf8").includes('"event":"reload"');
-  if (reloaded()) return;
+/**
+ * pipelock reloads asynchronously after the SIGHUP `applied live` reports
+ * (3-217 ms measured), so the probe's next request could still meet the old
+ * allowlist: wait until its log (the real one's and the fake's) says it
+ * loaded the rendered file.
+ */
+async function pipelockReloaded(stageDir: string): Promise<void> {
+  const loaded = (): boolean => {
+    const log = join(stageDir, "logs", "pipelock.log");
+    const rendered = createHash("sha256").update(readFileSync(join(stageDir, "pipelock.yaml"))).digest("hex");
+    return existsSync(log) && lastLoadedConfigHash(readFileSync(log, "utf8")) === rendered;
+  };
   await new Promise<void>((resolve) => {
-    const watcher = watch(join(fakesState, "pipelock"), () => {
-      if (!reloaded()) return;
+    const watcher = watch(join(stageDir, "logs"), () => done());
+    function done(): void {
+      if (!loaded()) return;
       watcher.close();
       resolve();
-    });
+    }
+    done();
   });
 }
