@@ -42,7 +42,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   return EXIT_OK;
 }
 
-export function formatPolicy(bottle: { name: string; config: string; stage: string }, freshness: readonly Freshness[], policy: EffectivePolicy): string[] {
+function formatPolicy(bottle: { name: string; config: string; stage: string }, freshness: readonly Freshness[], policy: EffectivePolicy): string[] {
   const { proxy } = policy;
   const lines = [`bottle ${bottle.name} (config ${bottle.config})`, `${proxy.program}: ${proxy.file} (sha256 ${proxy.sha256})`];
   const stale = freshness.filter((f) => !f.fresh);

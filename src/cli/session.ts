@@ -71,7 +71,7 @@ export async function openSession(options: { config?: string | undefined; stage?
 }
 
 /** Once per config: bottle used to add Claude Code's hosts to every allowlist; now the config opts in. */
-export function noPresetNotice(loaded: LoadedConfig): string {
+function noPresetNotice(loaded: LoadedConfig): string {
   const line = `egress: { presets: ["claude-code"], allow: ${JSON.stringify(loaded.config.egress.allow)} },`;
   return `notice: ${loaded.path}: egress names no preset, so pipelock allows only egress.allow (bottle no longer adds Claude Code's hosts to every bottle); for Claude Code, write \`${line}\` (\`bottle policy\` shows what is allowed)`;
 }
