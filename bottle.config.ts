@@ -1,6 +1,6 @@
 // The example bottle: Claude Code working in ./example-workspace, able to
-// reach Anthropic's API (built in) and the npm registry (to install itself
-// and packages), and nothing else. The workspace holds neither this file nor
+// reach Anthropic's API (the claude-code preset: `bottle policy` lists it)
+// and the npm registry (to install itself and packages), and nothing else. The workspace holds neither this file nor
 // the stage dir: the agent must not be able to edit what confines it.
 import { defineConfig } from "bottle";
 
@@ -9,6 +9,7 @@ export default defineConfig({
   image: "node:22-bookworm-slim",
   agent: {
     command: ["npx", "--yes", "@anthropic-ai/claude-code"],
+    // No telemetry, error reporting or auto-updates: the preset leaves their hosts out.
     env: { CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
     // The agent never holds the API key: its ANTHROPIC_API_KEY is a
     // placeholder, and bottle's injector puts the real key (from the host
@@ -24,7 +25,7 @@ export default defineConfig({
   },
   workspace: { host: "./example-workspace", guest: "/workspace" },
   resources: { cpus: 2, memoryMiB: 4096 },
-  egress: { allow: ["registry.npmjs.org"] },
+  egress: { presets: ["claude-code"], allow: ["registry.npmjs.org"] },
   gitGate: false,
   supervise: false,
   guest: { gvforwarder: "image" },

@@ -28,10 +28,18 @@ export function runDir(slug: string, env: NodeJS.ProcessEnv = process.env, platf
   return dir;
 }
 
+function stateHome(env: NodeJS.ProcessEnv): string {
+  return env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+}
+
 /** The registry of bottles on this machine: one small record per bottle. */
 export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME || join(homedir(), ".local", "state");
-  return join(base, "bottle", "bottles");
+  return join(stateHome(env), "bottle", "bottles");
+}
+
+/** Which one-time notices this user has seen: one empty marker per notice and config. */
+export function noticesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateHome(env), "bottle", "notices");
 }
 
 // Each of these directories is checked before bottle reads, writes or
@@ -67,5 +75,15 @@ export function checkRegistryDir(env: NodeJS.ProcessEnv = process.env, options: 
     privateLevels: 2,
     ...options,
     fix: "it says which bottles exist and where their files are, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
+  });
+}
+
+/** The notices dir: bottle/notices under XDG_STATE_HOME. */
+export function checkNoticesDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(noticesDir(env), {
+    what: "notices dir",
+    privateLevels: 2,
+    ...options,
+    fix: "it remembers which one-time notices you have seen; set XDG_STATE_HOME to a directory of your own",
   });
 }

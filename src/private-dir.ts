@@ -153,6 +153,11 @@ function octal(mode: number): string {
 
 /** Reads a regular file without following a symlink at its name; null when it does not exist. */
 export function readFileNoFollow(path: string): string | null {
+  return readBytesNoFollow(path)?.toString("utf8") ?? null;
+}
+
+/** readFileNoFollow, as the file's bytes. */
+export function readBytesNoFollow(path: string): Buffer | null {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO planted at the name must not hang the read (it is refused below).
@@ -165,7 +170,7 @@ export function readFileNoFollow(path: string): string | null {
   }
   try {
     if (!fstatSync(fd).isFile()) throw new BottleError(`${path} is not a regular file; remove it`);
-    return readFileSync(fd, "utf8");
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }

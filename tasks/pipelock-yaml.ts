@@ -3,22 +3,32 @@ import type { TaskDef } from "../src/graph/index.js";
 import type { Subnet } from "../src/backends/smolmachines/subnet.js";
 import { pipelockRunFiles } from "../src/backends/smolmachines/pipelock-files.js";
 import { caPaths } from "../src/backends/smolmachines/bottle-ca.js";
+import { allowedHosts, presetOf } from "../src/config/egress-presets.js";
 import type { InjectorName } from "./injector.js";
 
 const MIB = 1024 * 1024;
 
-/** What the render reads besides the subnet (also the task's inputs, so a reason names `egress.allow`). */
+/**
+ * What the render reads besides the subnet and the injector's name (also the
+ * task's inputs, so a reason names `egress.allow`). A preset by its hosts, so
+ * a preset whose hosts change re-renders (`egress.presets.claude-code@1`).
+ */
 const settings = ({ config, runDir, stageDir }: BottleContext) => ({
-  egress: { allow: config.egress.allow, passthrough: config.egress.passthrough, maxResponseMiB: config.egress.maxResponseMiB },
+  egress: {
+    allow: config.egress.allow,
+    presets: Object.fromEntries(config.egress.presets.map((ref) => [`${ref.name}@${ref.version}`, presetOf(ref).hosts.map((h) => h.host)])),
+    passthrough: config.egress.passthrough,
+    maxResponseMiB: config.egress.maxResponseMiB,
+  },
   secretsFile: pipelockRunFiles(runDir).secrets,
   ca: caPaths(stageDir),
 });
 
-/** pipelock's config: strict allowlist = the agent's hosts + egress.allow; SSRF ranges + the bottle's subnet; TLS interception with the bottle's CA. */
+/** pipelock's config: strict allowlist = the config's presets + egress.allow + passthrough, nothing else; SSRF ranges + the bottle's subnet; TLS interception with the bottle's CA. */
 export const pipelockYaml: TaskDef<BottleContext> = {
   name: "pipelock.yaml",
-  description: "pipelock config: strict mode, the agent's hosts plus egress.allow, private ranges and the subnet refused, HTTPS opened with the bottle's CA (but for egress.passthrough)",
-  // 3: pipelock's secrets come from a secrets file in the run dir, not from scanning its environment; TLS interception.
+  description: "pipelock config: strict mode, the config's presets plus egress.allow, private ranges and the subnet refused, HTTPS opened with the bottle's CA but for egress.passthrough (`bottle policy` shows it)",
+  // 3: the allowlist is the config's presets and allow only; secrets from a secrets file in the run dir; TLS interception.
   version: 3,
   needs: ["subnet", "injector"],
   inputs: (ctx) => settings(ctx),
@@ -29,7 +39,8 @@ export const pipelockYaml: TaskDef<BottleContext> = {
     const injectorName = (needs.injector as InjectorName | null)?.upstreamName ?? null;
     const { egress, secretsFile, ca } = settings(ctx);
     const tls = { ...ca, passthrough: egress.passthrough, maxResponseBytes: egress.maxResponseMiB * MIB };
-    write("pipelock.yaml", renderPipelockConfig({ allow: egress.allow, subnetCidr: subnet.cidr, secretsFile, tls, injectorName }));
+    const allow = allowedHosts(ctx.config.egress).map(({ host }) => host);
+    write("pipelock.yaml", renderPipelockConfig({ allow, subnetCidr: subnet.cidr, secretsFile, tls, injectorName }));
     return null;
   },
 };

@@ -32,7 +32,7 @@ if ("skipped" in outcome) {
   });
 
   test("what pipelock and the git gate decide does not depend on the jail", () => {
-    for (const id of ["allowed-host", "proxy-not-allowlisted", "proxy-host-loopback", "dlp-path", "dlp-query", "dlp-header", "dlp-body", "git-push-secret", "live-allowlist-edit"]) {
+    for (const id of ["allowed-host", "proxy-not-allowlisted", "proxy-old-default-host", "proxy-host-loopback", "dlp-path", "dlp-query", "dlp-header", "dlp-body", "git-push-secret", "live-allowlist-edit"]) {
       assert.ok(outcome.rows.find((r) => r.id === id)?.pass, id);
     }
   });

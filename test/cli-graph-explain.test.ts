@@ -107,6 +107,7 @@ const OPTIONS: Record<string, string[]> = {
   build: ["--config PATH", "--stage DIR", "--force [TASK]", "--dry-run", "--json", "--help"],
   graph: ["--config PATH", "--stage DIR", "--format FORMAT", "--help"],
   explain: ["TASK", "--config PATH", "--stage DIR", "--help"],
+  policy: ["--config PATH", "--stage DIR", "--json", "--help"],
 };
 
 for (const [command, options] of Object.entries(OPTIONS)) {

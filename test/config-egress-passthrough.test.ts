@@ -22,7 +22,7 @@ test("passthrough refuses what allow refuses, naming its own index", () => {
 test("defaults: no passthrough host, responses up to the default size", () => {
   const result = validateConfig(base, "/");
   assert.ok(result.ok);
-  if (result.ok) assert.equal(result.config.egress, { allow: [], passthrough: [], maxResponseMiB: DEFAULT_MAX_RESPONSE_MIB });
+  if (result.ok) assert.equal(result.config.egress, { presets: [], allow: [], passthrough: [], maxResponseMiB: DEFAULT_MAX_RESPONSE_MIB });
   assert.ok(DEFAULT_MAX_RESPONSE_MIB >= 64, "large enough for common package tarballs (pipelock's own 5 MiB is not)");
 });
 

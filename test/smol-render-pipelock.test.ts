@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parse } from "yaml";
 import {
-  AGENT_DEFAULT_HOSTS,
+  ALLOWS_NOTHING,
   renderPipelockConfig as renderWith,
   type PipelockConfigOptions,
 } from "../src/backends/smolmachines/render/pipelock.js";
@@ -10,7 +10,7 @@ import {
 // pipelock's top-level config keys (its Config struct); it rejects unknown keys.
 const PIPELOCK_KEYS = [
   "version", "mode", "enforce", "explain_blocks", "api_allowlist", "fetch_proxy",
-  "forward_proxy", "tls_interception", "dlp", "internal", "request_body_scanning",
+  "forward_proxy", "tls_interception", "trusted_domains", "dlp", "internal", "request_body_scanning",
 ];
 
 const SECRETS_FILE = "/run/user/1000/bottle/b/pipelock/secrets";
@@ -19,16 +19,13 @@ type Options = Omit<PipelockConfigOptions, "subnetCidr" | "secretsFile" | "tls" 
 const renderPipelockConfig = (opts: Options): string =>
   renderWith({ ...opts, subnetCidr: "192.168.42.0/24", secretsFile: SECRETS_FILE, tls: { ...TLS, ...opts.tls }, injectorName: opts.injectorName ?? null });
 
-test("the default hosts are the agent's list from pipelock.md", () => {
-  assert.equal([...AGENT_DEFAULT_HOSTS].sort(), [
-    "api.anthropic.com",
-    "claude.ai",
-    "downloads.claude.ai",
-    "platform.claude.com",
-    "raw.githubusercontent.com",
-    "sentry.io",
-    "statsig.anthropic.com",
-  ]);
+test("nothing is allowed that the caller does not pass: no built-in hosts", () => {
+  assert.equal(parse(renderPipelockConfig({ allow: ["registry.npmjs.org"] })).api_allowlist, ["registry.npmjs.org"]);
+});
+
+test("an empty allowlist renders one name under the reserved .invalid TLD (strict mode refuses an empty list)", () => {
+  assert.equal(parse(renderPipelockConfig({ allow: [] })).api_allowlist, [ALLOWS_NOTHING]);
+  assert.match(ALLOWS_NOTHING, /\.invalid$/);
 });
 
 test("strict, enforcing, forward proxy on, default DLP plus the secrets file; pipelock's (minimal) environment is not scanned", () => {
@@ -39,7 +36,6 @@ test("strict, enforcing, forward proxy on, default DLP plus the secrets file; pi
   assert.is(config.enforce, true);
   assert.equal(config.forward_proxy, { enabled: true });
   assert.equal(config.dlp, { include_defaults: true, scan_env: false, secrets_file: SECRETS_FILE });
-  assert.equal(config.api_allowlist, [...AGENT_DEFAULT_HOSTS].sort());
 });
 
 test("headers and bodies are scanned and a finding blocks (pipelock leaves both off when unset)", () => {
@@ -58,7 +54,7 @@ test("the allowlist adds the config's hosts, lower-cased, sorted and de-duplicat
   assert.ok(list.includes("pypi.org"));
   assert.not.ok(list.includes("Registry.NPMJS.org"));
   assert.is(list.filter((h) => h === "sentry.io").length, 1);
-  assert.is(list.length, AGENT_DEFAULT_HOSTS.length + 3);
+  assert.equal(list, ["github.com", "pypi.org", "registry.npmjs.org", "sentry.io"]);
 });
 
 test("wildcard hosts are kept as written", () => {

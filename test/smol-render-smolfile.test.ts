@@ -29,7 +29,7 @@ function config(overrides: Partial<BottleConfig> = {}): BottleConfig {
     },
     workspace: { host: "/home/me/project", guest: "/workspace", readOnly: false },
     resources: { cpus: 2, memoryMiB: 4096 },
-    egress: { allow: [], passthrough: [], maxResponseMiB: 128 },
+    egress: { presets: [], allow: [], passthrough: [], maxResponseMiB: 128 },
     gitGate: null,
     supervise: null,
     guest: { gvforwarder: "image" },

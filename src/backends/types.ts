@@ -4,6 +4,7 @@ import type { BottleContext } from "../context.js";
 import type { Json, TaskDef } from "../graph/index.js";
 import type { BottleEntry } from "../registry.js";
 import type { EngineEvent } from "../graph/index.js";
+import type { HostSource } from "../config/egress-presets.js";
 
 export interface LaunchView {
   onEvent(event: EngineEvent): void;
@@ -35,6 +36,52 @@ export interface GitGateSummary {
   remotes: { name: string; upstream: string }[];
 }
 
+/** One allowed host of the proxy, with where the config says it (none: the rendered file is stale, or it is a placeholder; `note` says which). */
+export interface PolicyHost {
+  host: string;
+  from: HostSource[];
+  note?: string;
+  /** Why the host takes writes from anyone, when it does. */
+  writeAnywhere?: string;
+}
+
+/** A setting as the rendered file has it, with what it means where bottle knows. */
+export interface PolicySetting {
+  key: string;
+  value: unknown;
+  means?: string;
+}
+
+/** What a bottle's rendered files enforce, and whether the running bottle has loaded them: `bottle policy`. */
+export interface EffectivePolicy {
+  proxy: {
+    /** The program and its rendered config. */
+    program: string;
+    file: string;
+    /** Hex sha256 of the file's bytes. */
+    sha256: string;
+    /** Everything the file says, parsed (keys bottle does not know yet included). */
+    settings: Record<string, unknown>;
+    /** How the proxy treats a host that is not allowed. */
+    mode: string;
+    allow: PolicyHost[];
+    /** Whether HTTPS is decrypted and scanned, and the hosts whose bodies are not (passthrough). */
+    tls: { intercepted: boolean; passthrough: string[]; settings: PolicySetting[] };
+    /** Address ranges never dialled, whatever a name resolves to. */
+    ssrf: string[];
+    dlp: PolicySetting[];
+    /** Top-level settings shown nowhere above. */
+    other: PolicySetting[];
+  };
+  gitGate: { kind: "builtin"; file: string; remotes: { name: string; url: string; token: string; push: string[]; allowForcePush: boolean; allowDelete: boolean }[] } | { kind: "sidecar"; file: string; command: string[] } | null;
+  /** The tasks whose outputs the policy was read from (a stale one means the files lag the config). */
+  renderedBy: string[];
+  running:
+    | { state: "not running" }
+    | { state: "running elsewhere"; pid: number; stageDir: string }
+    | { state: "running"; pid: number; log: string; loadedHash: string | null; loaded: "this policy" | "another policy" | "unknown"; why?: string };
+}
+
 export interface Backend {
   readonly name: string;
   readonly tasks: readonly TaskDef<BottleContext>[];
@@ -61,4 +108,6 @@ export interface Backend {
    */
   applyLive?(ctx: BottleContext, ran: readonly RanTask[]): Promise<string[]>;
   remove(entry: BottleEntry, say: (line: string) => void): Promise<void>;
+  /** The effective policy: read from the rendered files (a BottleError when they are not rendered yet). */
+  policy(ctx: BottleContext): Promise<EffectivePolicy>;
 }

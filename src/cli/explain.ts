@@ -9,8 +9,10 @@ export const spec: CommandSpec = {
   summary: "Say, for each task (or just TASK), whether the next run would redo it and exactly why.",
   positionals: [{ name: "TASK", description: "explain only this task" }],
   options: [CONFIG, STAGE, HELP],
-  details:
+  details: [
     "A task below a volatile one (preflight, ports) is shown fresh with a note: it stays fresh only if the volatile task finds the same result when it re-checks.",
+    "What the rendered files let the bottle reach (each allowed host and where the config says it): `bottle policy`.",
+  ].join("\n"),
 };
 
 export async function run(argv: readonly string[]): Promise<number> {

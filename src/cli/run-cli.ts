@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   build: { summary: "render the bottle's files, redoing only what changed", load: () => import("./build.js") },
   graph: { summary: "print the task graph (text, mermaid, dot, json)", load: () => import("./graph.js") },
   explain: { summary: "say why each task will run or is fresh", load: () => import("./explain.js") },
+  policy: { summary: "print what the bottle may reach and what checks what leaves", load: () => import("./policy.js") },
   launch: { summary: "build, start the bottle and attach the agent", load: () => import("./launch.js") },
   resume: { summary: "start a stopped bottle again, reusing what is fresh", load: () => import("./resume.js") },
   stop: { summary: "stop a running bottle (from another terminal)", load: () => import("./stop.js") },

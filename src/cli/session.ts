@@ -12,6 +12,7 @@ import { trustedSearchPath } from "../host-tools.js";
 import { packageRoot } from "../package-root.js";
 import { checkStageDir, runDir, stageDir } from "../paths.js";
 import { listBottles, workspaceHolding, type BottleEntry } from "../registry.js";
+import { noticeOnce } from "../notice-once.js";
 
 export interface Session {
   loaded: LoadedConfig;
@@ -50,6 +51,7 @@ export async function openSession(options: { config?: string | undefined; stage?
   // What the config imports is refused too, before evaluation, when it lies in a workspace some bottle's guest can write.
   const guardedDirs = bottles.flatMap((entry) => (entry.writable ?? []).map((dir) => ({ dir, why: `bottle \`${entry.slug}\`'s guest can write it` })));
   const loaded = await loadConfig(path, { guardedDirs });
+  if (loaded.config.egress.presets.length === 0) noticeOnce("egress-presets", loaded.path, () => process.stderr.write(`${noPresetNotice(loaded)}\n`));
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
   const stage = stageDir(loaded.dir, loaded.config.name, options.stage);
@@ -66,4 +68,10 @@ export async function openSession(options: { config?: string | undefined; stage?
   const problems = confinementProblems(ctx.config, { configFiles: loaded.modules, stageDir: ctx.stageDir, runDir: ctx.runDir, install: packageRoot() });
   if (problems.length) throw new ConfigError(loaded.path, problems);
   return { loaded, backend, ctx };
+}
+
+/** Once per config: bottle used to add Claude Code's hosts to every allowlist; now the config opts in. */
+function noPresetNotice(loaded: LoadedConfig): string {
+  const line = `egress: { presets: ["claude-code"], allow: ${JSON.stringify(loaded.config.egress.allow)} },`;
+  return `notice: ${loaded.path}: egress names no preset, so pipelock allows only egress.allow (bottle no longer adds Claude Code's hosts to every bottle); for Claude Code, write \`${line}\` (\`bottle policy\` shows what is allowed)`;
 }

@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
     "Saves that do not change a file's content are ignored; bursts are debounced; runs never overlap.",
     "While another command holds the stage, a run waits for it (Ctrl-C still stops at once).",
     "A config that fails to load is reported and every rendered file is left as it was.",
-    "While the bottle runs, an egress.allow edit is applied live (pipelock reloads); changes that",
+    "While the bottle runs, an egress edit (allow, presets) is applied live (pipelock reloads); changes that",
     "need the VM or gvproxy restarted are reported as needing `bottle resume`.",
     "Ctrl-C stops watching (exit 0).",
   ].join("\n"),

@@ -72,7 +72,9 @@ export interface BottleConfigInput {
   };
   resources?: { cpus?: number; memoryMiB?: number };
   egress?: {
-    /** Hosts the guest may reach through pipelock; `*.example.com` also matches example.com. */
+    /** Named host sets, e.g. `["claude-code"]` (its newest version) or `["claude-code@1"]`; `bottle policy` lists their hosts. */
+    presets?: string[];
+    /** Host names (`example.com`, `*.example.com`) allowed besides the presets'. */
     allow?: string[];
     /**
      * Hosts reached without TLS interception (they pin certificates): allowed,

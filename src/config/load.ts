@@ -83,6 +83,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
       const { validateConfig } = await import("./validate.js");
       const result = validateConfig(cached.raw, dir);
       if (result.ok && !guestCanWrite(result.config, cacheDir, warn)) {
+        warnAbout(path, result.warnings, warn);
         return { config: result.config, path, dir, files: cached.files, modules: real, fromCache: true };
       }
       // Not a value this config evaluates to now, or a cache its guest could
@@ -110,7 +111,13 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     }
   }
   const modules = [...new Set([...graph.files, ...files.map(resolvedPath), ...loaded.map(resolvedPath)])];
+  warnAbout(path, result.warnings, warn);
   return { config: result.config, path, dir, files, modules, fromCache: false };
+}
+
+/** A valid config's warnings (a write-anywhere host allowed by hand), one line each, at every load. */
+function warnAbout(path: string, warnings: readonly ConfigProblem[], warn: (message: string) => void): void {
+  for (const { path: field, message } of warnings) warn(`${path}: ${field}: ${message}`);
 }
 
 /** True (with a warning) when a known guest-writable dir holds bottle's caches: forged values, or transpiled code that would run as the config. */

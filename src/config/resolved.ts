@@ -35,7 +35,8 @@ export type BottleConfig = {
   };
   workspace: { host: string; guest: string; readOnly: boolean } | null;
   resources: { cpus: number; memoryMiB: number };
-  egress: { allow: string[]; passthrough: string[]; maxResponseMiB: number };
+  /** presets: resolved to a version. pipelock allows their hosts, `allow` and `passthrough`, nothing else. */
+  egress: { presets: { name: string; version: number }[]; allow: string[]; passthrough: string[]; maxResponseMiB: number };
   gitGate: Sidecar | GitGate | null;
   supervise: Sidecar | null;
   guest: {

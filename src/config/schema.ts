@@ -3,6 +3,7 @@
 import { z } from "zod";
 import type { BottleConfigInput } from "./define.js";
 import { egressHostProblem } from "./egress-host.js";
+import { resolvePreset } from "./egress-presets.js";
 import { GIT_GATE_GUEST_ENV, gitGateRemotesSchema } from "./git-gate-schema.js";
 import { SLUG_MAX, SLUG_PATTERN } from "./slug.js";
 
@@ -134,6 +135,15 @@ export const configSchema = z
       .optional(),
     egress: z
       .strictObject({
+        presets: z
+          .array(
+            z.string({ error: "expected a preset name (a string)" }).superRefine((ref, ctx) => {
+              const resolved = resolvePreset(ref);
+              if (!resolved.ok) ctx.addIssue({ code: "custom", message: resolved.problem });
+            }),
+            { error: 'expected an array of preset names, e.g. `["claude-code"]`' },
+          )
+          .optional(),
         allow: egressHosts.optional(),
         passthrough: egressHosts.optional(),
         maxResponseMiB: z.int({ error: "expected a whole number of MiB" }).min(1, { error: "must be at least 1" }).max(4096, { error: "must be at most 4096" }).optional(),

@@ -16,9 +16,11 @@ import {
 } from "./resolved.js";
 import { configSchema } from "./schema.js";
 import { hostProblems } from "./host-checks.js";
+import { egressWarnings, resolvePreset } from "./egress-presets.js";
 import type { GitGateSpec, SidecarSpec } from "./define.js";
 
-export type Validation = { ok: true; config: BottleConfig } | { ok: false; problems: ConfigProblem[] };
+/** `warnings`: things a valid config does that deserve a word (they never fail it). */
+export type Validation = { ok: true; config: BottleConfig; warnings: ConfigProblem[] } | { ok: false; problems: ConfigProblem[] };
 
 export function validateConfig(raw: unknown, configDir: string): Validation {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
@@ -51,14 +53,29 @@ export function validateConfig(raw: unknown, configDir: string): Validation {
       cpus: input.resources?.cpus ?? DEFAULT_CPUS,
       memoryMiB: input.resources?.memoryMiB ?? DEFAULT_MEMORY_MIB,
     },
-    egress: { allow: input.egress?.allow ?? [], passthrough: input.egress?.passthrough ?? [], maxResponseMiB: input.egress?.maxResponseMiB ?? DEFAULT_MAX_RESPONSE_MIB },
+    egress: {
+      presets: presetRefs(input.egress?.presets ?? []),
+      allow: input.egress?.allow ?? [],
+      passthrough: input.egress?.passthrough ?? [],
+      maxResponseMiB: input.egress?.maxResponseMiB ?? DEFAULT_MAX_RESPONSE_MIB,
+    },
     gitGate: input.gitGate && "remotes" in input.gitGate ? toGitGate(input.gitGate) : toSidecar(input.gitGate),
     supervise: toSidecar(input.supervise),
     guest: { gvforwarder: gvforwarder === "image" ? "image" : resolve(configDir, gvforwarder) },
     network: { subnetOctet: input.network?.subnetOctet ?? null },
   };
   const problems = hostProblems(config);
-  return problems.length ? { ok: false, problems } : { ok: true, config };
+  return problems.length ? { ok: false, problems } : { ok: true, config, warnings: egressWarnings(config.egress, config.agent.env) };
+}
+
+/** Each preset once, at the version its ref names (the newest when unpinned); the schema has refused unknown ones. */
+function presetRefs(refs: readonly string[]): BottleConfig["egress"]["presets"] {
+  const seen = new Map<string, { name: string; version: number }>();
+  for (const ref of refs) {
+    const resolved = resolvePreset(ref);
+    if (resolved.ok) seen.set(`${resolved.preset.name}@${resolved.preset.version}`, { name: resolved.preset.name, version: resolved.preset.version });
+  }
+  return [...seen.values()];
 }
 
 function toSidecar(spec: false | SidecarSpec | undefined): Sidecar | null {

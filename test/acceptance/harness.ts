@@ -25,6 +25,8 @@ const PROBE_FILES = ["probe.js", "dns-wire.js", "probe-protocol.js"];
 const NAME = "acceptance";
 const ALLOWED = "allowed.test";
 const BLOCKED = "blocked.test";
+/** On the allowlist every bottle had before presets (issue 19); the test world serves it, so only pipelock can refuse it. */
+const OLD_DEFAULT = "sentry.io";
 const EXFIL = "exfil.test";
 const PASSTHROUGH = "pinned.test";
 const INJECTED_HOST = "inject.test";
@@ -81,7 +83,7 @@ function writeConfig(projectDir: string, env: Record<string, string>, allow: str
       },
     },
     workspace: { host: "./ws", guest: "/workspace" },
-    egress,
+    egress: { ...egress, presets: ["claude-code"] },
     gitGate: { remotes: { origin: { url: env.PROBE_GIT_URL!, token: { fromEnv: "BOTTLE_ACCEPTANCE_GIT_TOKEN" }, push: ["agent/*"] } } },
     guest: { gvforwarder },
   };
@@ -149,8 +151,9 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
   let upstream: Upstream | undefined;
   try {
     // The test host's HTTPS certificate is from a test CA: pipelock trusts it through SSL_CERT_FILE (below).
-    const testCa = makeTestCa(root, [ALLOWED, BLOCKED, PASSTHROUGH, INJECTED_HOST]);
-    world = await makeWorld(root, [ALLOWED, BLOCKED, PASSTHROUGH, INJECTED_HOST], testCa);
+    const names = [ALLOWED, BLOCKED, OLD_DEFAULT, PASSTHROUGH, INJECTED_HOST];
+    const testCa = makeTestCa(root, names);
+    world = await makeWorld(root, names, testCa);
     const resolverWorks = await hostDnsQuery(world.address, `control.${EXFIL}`);
     const loopbackPort = await listen(loopback);
     const natPort = await listen(natListener);
@@ -172,6 +175,9 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
       PROBE_UPSTREAM_IP: world.address,
       PROBE_ALLOWED_HOST: ALLOWED,
       PROBE_BLOCKED_HOST: BLOCKED,
+      PROBE_OLD_DEFAULT_HOST: OLD_DEFAULT,
+      // What the claude-code preset expects of Claude Code (without it bottle warns).
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       PROBE_LOOPBACK_PORT: String(loopbackPort),
       PROBE_NAT_PORT: String(natPort),
       PROBE_EXPOSE_PORT: String(exposePort),
@@ -287,6 +293,8 @@ export async function runAcceptance(options: AcceptanceOptions = {}): Promise<Ac
     hostChecks.set("gateway-nat-loopback", { ok: connections.nat === 0, note: `loopback listener: ${connections.nat} connection(s)` });
     const blockedHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(BLOCKED) && e.url !== "/after-edit").length;
     hostChecks.set("proxy-not-allowlisted", { ok: blockedHits === 0, note: `test host: ${blockedHits} request(s) for ${BLOCKED}` });
+    const oldDefaultHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(OLD_DEFAULT)).length;
+    hostChecks.set("proxy-old-default-host", { ok: oldDefaultHits === 0, note: `test host: ${oldDefaultHits} request(s) for ${OLD_DEFAULT}` });
     const literalHits = http.filter((e) => (e.headers as Record<string, string>)?.host?.startsWith(world!.address)).length;
     hostChecks.set("proxy-ip-literal", { ok: literalHits === 0, note: `test host: ${literalHits} request(s) by IP` });
     const dnsNames = entries.filter((e) => e.kind === "dns").map((e) => String(e.name));

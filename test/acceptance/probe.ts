@@ -27,6 +27,7 @@ const canary = env("CANARY");
 const upstream = env("PROBE_UPSTREAM_IP");
 const allowed = env("PROBE_ALLOWED_HOST");
 const blocked = env("PROBE_BLOCKED_HOST");
+const oldDefault = env("PROBE_OLD_DEFAULT_HOST");
 const loopbackPort = Number(env("PROBE_LOOPBACK_PORT"));
 const natPort = Number(env("PROBE_NAT_PORT"));
 const exposePort = Number(env("PROBE_EXPOSE_PORT"));
@@ -230,6 +231,8 @@ async function main(): Promise<void> {
   // Through the proxy.
   const denied = await viaProxy("GET", `http://${blocked}/`);
   report("proxy-not-allowlisted", isStatus(denied, 403), describe(denied));
+  const hidden = await viaProxy("GET", `http://${oldDefault}/api/1/envelope/`);
+  report("proxy-old-default-host", isStatus(hidden, 403), describe(hidden));
   const literal = await viaProxy("GET", `http://${upstream}/`);
   report("proxy-ip-literal", isStatus(literal, 403), describe(literal));
   const loopback = await viaProxy("GET", `http://127.0.0.1:${loopbackPort}/`);

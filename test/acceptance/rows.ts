@@ -21,6 +21,7 @@ export const ROWS: readonly RowSpec[] = [
   { id: "proxy-resolves", attempt: "control: resolve proxy.internal", expected: "the gateway's address" },
   { id: "allowed-host", attempt: "control: allowlisted test host through the proxy", expected: "200 with the body the test host sent" },
   { id: "proxy-not-allowlisted", attempt: "proxy: a host not on the allowlist", expected: "403; the host saw nothing" },
+  { id: "proxy-old-default-host", attempt: "proxy: sentry.io, once allowed in every bottle, with the claude-code preset", expected: "403; the host saw nothing" },
   { id: "proxy-ip-literal", attempt: "proxy: an IP literal", expected: "403; the host saw nothing" },
   { id: "proxy-host-loopback", attempt: "proxy: a host loopback port (127.0.0.1)", expected: "403; the loopback listener saw nothing" },
   { id: "dlp-path", attempt: "secret canary in the URL path (allowlisted host)", expected: "403; the host never saw it" },

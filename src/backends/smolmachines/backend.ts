@@ -36,4 +36,5 @@ export const smolmachines: Backend = {
   stop: async (entry, say) => (await import("./lifecycle.js")).stopBottle(entry, say),
   remove: async (entry, say) => (await import("./lifecycle.js")).removeBottle(entry, say),
   applyLive: async (ctx, ran) => (await import("./live.js")).applyLive(ctx, ran),
+  policy: async (ctx) => (await import("./policy.js")).effectivePolicy(ctx),
 };

@@ -24,9 +24,11 @@ export function parsePipelockLine(line: string): PipelockEvent | null {
   }
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 function loadedHash(line: string): string | null {
   const event = parsePipelockLine(line);
-  if (event === null || typeof event.config_hash !== "string") return null;
+  if (event === null || typeof event.config_hash !== "string" || !SHA256_HEX.test(event.config_hash)) return null;
   if (event.event === "startup" || (event.event === "config_reload" && event.status === "success")) return event.config_hash;
   return null;
 }

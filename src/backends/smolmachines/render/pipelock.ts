@@ -3,16 +3,13 @@
 // struct has are written (internal/config/schema.go in pipelock's source).
 import { stringify } from "yaml";
 
-/** What the agent itself needs to reach, whatever the bottle's config adds. */
-export const AGENT_DEFAULT_HOSTS: readonly string[] = [
-  "api.anthropic.com",
-  "statsig.anthropic.com",
-  "sentry.io",
-  "claude.ai",
-  "platform.claude.com",
-  "downloads.claude.ai",
-  "raw.githubusercontent.com",
-];
+/**
+ * The allowlist of a config that allows no host. pipelock's strict mode
+ * refuses an empty list ("strict mode requires at least one domain in
+ * api_allowlist"), so it holds one name under `.invalid`, a top-level domain
+ * reserved never to resolve (RFC 6761): nothing gets through.
+ */
+export const ALLOWS_NOTHING = "allows-nothing.invalid";
 
 /**
  * Addresses pipelock must never connect to, whatever a name resolves to:
@@ -37,7 +34,7 @@ export const SSRF_RANGES: readonly string[] = [
 ];
 
 export interface PipelockConfigOptions {
-  /** Extra hosts from the config's egress.allow; `*.example.com` wildcards pass through. */
+  /** Every host the config allows (its presets' and egress.allow); `*.example.com` wildcards pass through. Only passthrough hosts and the injector's name are added. */
   allow: readonly string[];
   /** The bottle's guest subnet (`192.168.N.0/24`), refused as a destination too. */
   subnetCidr: string;
@@ -81,7 +78,7 @@ export function renderPipelockConfig(opts: PipelockConfigOptions): string {
     version: 1,
     mode: "strict",
     enforce: true,
-    api_allowlist: normaliseHosts([...AGENT_DEFAULT_HOSTS, ...opts.allow, ...opts.tls.passthrough, ...(opts.injectorName ? [opts.injectorName] : [])]),
+    api_allowlist: allowlist([...opts.allow, ...opts.tls.passthrough, ...(opts.injectorName ? [opts.injectorName] : [])]),
     ...(opts.injectorName ? { trusted_domains: [opts.injectorName] } : {}),
     forward_proxy: { enabled: true },
     tls_interception: {
@@ -98,6 +95,11 @@ export function renderPipelockConfig(opts: PipelockConfigOptions): string {
     request_body_scanning: { enabled: true, action: "block", scan_headers: true, header_mode: "all" },
   };
   return stringify(config);
+}
+
+function allowlist(hosts: readonly string[]): string[] {
+  const cleaned = normaliseHosts(hosts);
+  return cleaned.length ? cleaned : [ALLOWS_NOTHING];
 }
 
 function normaliseHosts(hosts: readonly string[]): string[] {
