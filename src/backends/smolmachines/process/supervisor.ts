@@ -2,10 +2,18 @@
 // (sidecars, the jail), short CLI calls (smolvm), and the attached agent.
 // It also keeps the rollback stack: each step registers how to undo itself,
 // and teardown undoes them in reverse order.
+//
+// Every child is started the same way: its program by absolute path (a
+// bare name is looked up once, on the trusted search path), PATH set to
+// that search path, and the working directory bottle chose (the stage
+// dir), never the directory bottle was started from, which may be a
+// workspace the agent writes.
 import { closeSync, openSync, readFileSync } from "node:fs";
+import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
 import { killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
-import { errorMessage } from "../../../errors.js";
+import { BottleError, errorMessage } from "../../../errors.js";
+import { findOnPath } from "../../../host-tools.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -44,6 +52,13 @@ interface Undo {
   run: () => Promise<string | null | void>;
 }
 
+export interface SupervisorOptions {
+  /** The trusted search path (trustedSearchPath()): where bare program names are looked up, and every child's PATH. */
+  searchPath: string;
+  /** Every child's working directory. */
+  cwd: string;
+}
+
 export class Supervisor {
   private readonly processes = new Set<ChildPromise>();
   private readonly undo: Undo[] = [];
@@ -51,6 +66,25 @@ export class Supervisor {
   /** Processes another program started for us (smolvm's VM): killed only by a forced exit. */
   private readonly adopted = new Map<string, { pid: number; startTime: string | null }>();
   private tearingDown = false;
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  /** `command` by absolute path: as given when absolute, else found on the trusted search path. */
+  program(command: string, role: string = command): string {
+    if (isAbsolute(command)) return command;
+    const found = command.includes("/") ? null : findOnPath(command, this.options.searchPath);
+    if (found === null) {
+      throw new BottleError(
+        `${role}: cannot find \`${command}\` on the trusted search path (${this.options.searchPath || "empty"}): bottle runs a program named by its bare name only from an absolute PATH entry outside every guest-writable workspace, or from bottle's .tools/bin; install it there or give its absolute path`,
+      );
+    }
+    return found;
+  }
+
+  /** The environment and working directory every child gets: `env` with PATH replaced by the trusted search path. */
+  private childSetting(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; extendEnv: false; cwd: string } {
+    return { env: { ...env, PATH: this.options.searchPath }, extendEnv: false, cwd: this.options.cwd };
+  }
 
   /** Starts a long-lived child in its own process group, output to `logFile`. */
   async start(role: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; logFile: string }): Promise<ManagedProcess> {
@@ -61,18 +95,18 @@ export class Supervisor {
     // environment (the git gate, the jail): it is how a later `rm` or `stop`
     // proves a leftover is this launcher's before killing it.
     const mark = process.env[LAUNCHER_MARK_ENV];
-    const child: ChildPromise = execa(command, args, {
-        env: { ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) },
-        extendEnv: false,
-        stdin: "ignore",
-        stdout: log,
-        stderr: log,
-        reject: false,
-        // Its own process group: a Ctrl-C at the terminal reaches bottle,
-        // which then stops children in order, not all at once.
-        detached: true,
-        cleanup: true,
-      });
+    const program = this.program(command, role);
+    const child: ChildPromise = execa(program, args, {
+      ...this.childSetting({ ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) }),
+      stdin: "ignore",
+      stdout: log,
+      stderr: log,
+      reject: false,
+      // Its own process group: a Ctrl-C at the terminal reaches bottle,
+      // which then stops children in order, not all at once.
+      detached: true,
+      cleanup: true,
+    });
     this.processes.add(child);
     const exited = Promise.resolve(child).then((result) => {
       this.processes.delete(child);
@@ -81,7 +115,7 @@ export class Supervisor {
     const pid = child.pid;
     if (pid === undefined) {
       await exited;
-      throw new Error(`could not start ${role} (${command}): ${tail(options.logFile, 5) || "spawn failed"}`);
+      throw new Error(`could not start ${role} (${program}): ${tail(options.logFile, 5) || "spawn failed"}`);
     }
     let done = false;
     let stopping = false;
@@ -125,9 +159,8 @@ export class Supervisor {
   /** A short command whose output we read (e.g. `smolvm machine status`). */
   async call(command: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CallResult> {
     const { execa } = await import("execa");
-    const child = execa(command, args, {
-      env: options.env ?? process.env,
-      extendEnv: false,
+    const child = execa(this.program(command), args, {
+      ...this.childSetting(options.env ?? process.env),
       stdin: "ignore",
       reject: false,
       timeout: options.timeoutMs ?? 120_000,
@@ -150,7 +183,13 @@ export class Supervisor {
     options: { signal?: AbortSignal; onStart?: (pid: number) => void } = {},
   ): Promise<{ exitCode: number }> {
     const { execa } = await import("execa");
-    const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true, ...(options.signal ? { cancelSignal: options.signal } : {}) });
+    const child = execa(this.program(command), args, {
+      ...this.childSetting(process.env),
+      stdio: "inherit",
+      reject: false,
+      cleanup: true,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
     this.processes.add(child);
     if (child.pid !== undefined) options.onStart?.(child.pid);
     try {
