@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serveWithHttpBackend } from "../../src/gitgate/http-backend.js";
+import { findOnPath } from "../../src/host-tools.js";
 
 export interface UpstreamRequest {
   method: string;
@@ -108,6 +109,8 @@ function authorized(req: IncomingMessage, token: string): boolean {
 
 export async function startUpstream(root: string, token: string, env: NodeJS.ProcessEnv): Promise<Upstream> {
   const requests: UpstreamRequest[] = [];
+  const git = findOnPath("git", env.PATH ?? "");
+  if (git === null) throw new Error(`startUpstream: no git on ${env.PATH}`);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://upstream");
     const service = url.searchParams.get("service") ?? url.pathname.split("/").pop() ?? "";
@@ -118,7 +121,7 @@ export async function startUpstream(root: string, token: string, env: NodeJS.Pro
       res.end("token required\n");
       return;
     }
-    void serveWithHttpBackend(req, res, { projectRoot: root, pathInfo: url.pathname, query: url.search.slice(1), env });
+    void serveWithHttpBackend(req, res, { git, projectRoot: root, pathInfo: url.pathname, query: url.search.slice(1), env });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
