@@ -57,7 +57,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
   }
 
   // gvproxy needs no environment (it reads only its -config file), and the jail gets none of bottle's secrets.
-  const child = await supervisor.start("gvproxy", command, args, { logFile: freshLog(ctx.stageDir, "jail"), env: {} });
+  const child = await supervisor.start("gvproxy", command, args, { log: freshLog(ctx.stageDir, "jail"), env: {} });
   supervisor.defer(`stopped gvproxy and its jail (pid ${child.pid})`, async () => {
     await child.stop();
     rmSync(layout.gvproxySocket, { force: true });

@@ -8,12 +8,13 @@
 // that search path, and the working directory bottle chose (the stage
 // dir), never the directory bottle was started from, which may be a
 // workspace the agent writes.
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, createWriteStream } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
 import { killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
 import { BottleError, errorMessage } from "../../../errors.js";
 import { findOnPath } from "../../../host-tools.js";
+import { readFileNoFollow } from "../../../private-dir.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -52,6 +53,12 @@ interface Undo {
   run: () => Promise<string | null | void>;
 }
 
+/** A child's log: opened by bottle (launch/logs.ts: no symlink followed, a file of its own), and the path it was opened at, for messages. */
+export interface ChildLog {
+  path: string;
+  fd: number;
+}
+
 export interface SupervisorOptions {
   /** The trusted search path (trustedSearchPath()): where bare program names are looked up, and every child's PATH. */
   searchPath: string;
@@ -86,27 +93,39 @@ export class Supervisor {
     return { env: { ...env, PATH: this.options.searchPath }, extendEnv: false, cwd: this.options.cwd };
   }
 
-  /** Starts a long-lived child in its own process group, output to `logFile`. */
-  async start(role: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; logFile: string }): Promise<ManagedProcess> {
-    const { execa } = await import("execa");
-    closeSync(openSync(options.logFile, "a", 0o600));
-    const log = { file: options.logFile, append: true } as const;
-    // Every child carries the launcher's mark, even one given a bare
-    // environment (the git gate, the jail): it is how a later `rm` or `stop`
-    // proves a leftover is this launcher's before killing it.
-    const mark = process.env[LAUNCHER_MARK_ENV];
-    const program = this.program(command, role);
-    const child: ChildPromise = execa(program, args, {
-      ...this.childSetting({ ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) }),
-      stdin: "ignore",
-      stdout: log,
-      stderr: log,
-      reject: false,
-      // Its own process group: a Ctrl-C at the terminal reaches bottle,
-      // which then stops children in order, not all at once.
-      detached: true,
-      cleanup: true,
-    });
+  /**
+   * Starts a long-lived child in its own process group, its output going to
+   * `log`'s descriptor (never its path, opened again: a link put at the
+   * name since would be followed). The descriptor is closed here.
+   */
+  async start(role: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; log: ChildLog }): Promise<ManagedProcess> {
+    const { path: logFile, fd } = options.log;
+    let program: string;
+    let child: ChildPromise;
+    try {
+      program = this.program(command, role);
+      const { execa } = await import("execa");
+      // A stream over bottle's descriptor, which execa passes to spawn as it is: Node gives the child that fd.
+      const log = createWriteStream(logFile, { fd, autoClose: false });
+      // Every child carries the launcher's mark, even one given a bare
+      // environment (the git gate, the jail): it is how a later `rm` or `stop`
+      // proves a leftover is this launcher's before killing it.
+      const mark = process.env[LAUNCHER_MARK_ENV];
+      child = execa(program, args, {
+        ...this.childSetting({ ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) }),
+        stdin: "ignore",
+        stdout: log,
+        stderr: log,
+        reject: false,
+        // Its own process group: a Ctrl-C at the terminal reaches bottle,
+        // which then stops children in order, not all at once.
+        detached: true,
+        cleanup: true,
+      });
+    } finally {
+      // The child has its own copy now (or never started).
+      closeSync(fd);
+    }
     this.processes.add(child);
     const exited = Promise.resolve(child).then((result) => {
       this.processes.delete(child);
@@ -115,7 +134,7 @@ export class Supervisor {
     const pid = child.pid;
     if (pid === undefined) {
       await exited;
-      throw new Error(`could not start ${role} (${program}): ${tail(options.logFile, 5) || "spawn failed"}`);
+      throw new Error(`could not start ${role} (${program}): ${tail(logFile, 5) || "spawn failed"}`);
     }
     let done = false;
     let stopping = false;
@@ -124,7 +143,7 @@ export class Supervisor {
     const managed: ManagedProcess = {
       role,
       pid,
-      logFile: options.logFile,
+      logFile,
       exited,
       alive: () => !done,
       signal,
@@ -139,7 +158,7 @@ export class Supervisor {
         signal("SIGKILL");
         return info;
       },
-      logTail: (lines = 10) => tail(options.logFile, lines),
+      logTail: (lines = 10) => tail(logFile, lines),
       onUnexpectedExit: (callback) => {
         void exited.then((info) => {
           if (!stopping) callback(info);
@@ -265,7 +284,7 @@ export class Supervisor {
 
 function tail(path: string, lines: number): string {
   try {
-    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    return (readFileNoFollow(path) ?? "").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
     return "";
   }
