@@ -3,7 +3,7 @@
 // Nothing here sends a packet to a non-loopback address: the jail's lack of
 // other networks is read from its interface list and routing tables.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -241,8 +241,12 @@ async function layBait(runDir: string): Promise<Bait> {
   return bait;
 }
 
-/** `wrapper` runs first and execs or spawns the launcher (its argv follows the wrapper's own). */
-function spawnJail(w: World, inner: string[], wrapper: readonly string[] = []): ChildProcess {
+/**
+ * `wrapper` runs first and execs or spawns the launcher (its argv follows the
+ * wrapper's own). `inherited`: descriptors of this process the launcher gets
+ * at those numbers, as a shell would leave them open.
+ */
+function spawnJail(w: World, inner: string[], wrapper: readonly string[] = [], inherited: Record<number, number> = {}): ChildProcess {
   const { command, args } = jailCommand({
     support: w.support,
     runDir: w.runDir,
@@ -254,7 +258,12 @@ function spawnJail(w: World, inner: string[], wrapper: readonly string[] = []): 
   });
   // The launcher gets the whole environment, secrets and all, as bottle's other children do.
   const [program, ...rest] = [...wrapper, command, ...args];
-  const child = spawn(program!, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [CANARY_VAR]: CANARY_VALUE } });
+  const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe"];
+  for (const [at, fd] of Object.entries(inherited)) {
+    while (stdio.length < Number(at)) stdio.push("ignore");
+    stdio[Number(at)] = fd;
+  }
+  const child = spawn(program!, rest, { stdio, env: { ...process.env, [CANARY_VAR]: CANARY_VALUE } });
   w.children.push(child);
   return child;
 }
@@ -508,6 +517,30 @@ sys.exit(code)
   } else {
     console.log(`skipped: jail-isolation (keyrings): no ${python} on this host, which the keyring probe runs in the jail`);
   }
+
+  test("a descriptor the launcher inherited (a secret file open on fd 40 in the shell) does not reach the jail", async () => {
+    const w = world!;
+    const secret = join(w.dir, "inherited-secret");
+    await writeFile(secret, "inherited, not for the jail\n", { mode: 0o600 });
+    const fd = openSync(secret, "r");
+    let line: string;
+    try {
+      const child = spawnJail(w, [process.execPath, PROBE, "fds", "--pread", "40"], [], { 40: fd });
+      const out = lineReader(child.stdout!);
+      const err = lineReader(child.stderr!);
+      line = await out.line((l) => l.startsWith("{"), "the probe's descriptors").catch((error: Error) => {
+        throw new Error(`${error.message}\nstderr:\n${err.lines.join("\n")}`);
+      });
+      await withTimeout(exited(child), "the jail to exit");
+    } finally {
+      closeSync(fd);
+    }
+    const found = JSON.parse(line) as { self: Record<string, string>; relay: Record<string, string>; pread: { ok: boolean; data?: string; error?: string } };
+    assert.equal(found.pread, { ok: false, error: "EBADF" }, "the jail read the inherited descriptor");
+    for (const [who, open] of [["the jailed command", found.self], ["relay-inside", found.relay]] as const) {
+      assert.not.ok(Object.values(open).some((target) => target.includes("inherited-secret")), `${who} holds the secret file: ${JSON.stringify(open)}`);
+    }
+  });
 
   test("SIGTERM to the jail process reaches the command inside", async () => {
     const child = spawnJail(world!, [process.execPath, PROBE, "wait-signal"]);

@@ -5,12 +5,14 @@
 // jail's first process (pid 1 inside, thanks to --as-pid-1) and forwards
 // SIGTERM/SIGINT/SIGHUP to it. It exits with bwrap's status, and exits at
 // once if its own parent dies, which --die-with-parent turns into the jail's
-// death. It passes no environment on. It also hands bwrap the jail's seccomp
-// filter on SECCOMP_FD. node: imports and the import-free seccomp-filter.js
-// only, so it starts fast.
+// death. It passes no environment on, and no descriptor but the ones it
+// means bwrap to have (a descriptor it inherited is closed first). It also
+// hands bwrap the jail's seccomp filter on SECCOMP_FD. node: imports and
+// import-free modules only, so it starts fast.
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
+import { closeInheritedDescriptors } from "../../../inherited-descriptors.js";
 import { SECCOMP_FD, seccompFilter, unknownArch } from "./seccomp-filter.js";
 
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
@@ -34,6 +36,7 @@ function jailPidFromInfo(text: string): number | undefined {
 }
 
 function main(): void {
+  closeInheritedDescriptors();
   const [bwrapPath, ...bwrapArgs] = process.argv.slice(2);
   if (bwrapPath === undefined) fail("usage: bwrap-launcher.js <bwrap> [bwrap args…]", 2);
 
