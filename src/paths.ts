@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { usageError } from "./errors.js";
 import { checkPrivateDir } from "./private-dir.js";
+import { jailCredentials, jailHostUid } from "./backends/smolmachines/jail/bwrap-args.js";
 
 /** The longest socket name bottle puts in the run dir (LONGEST_SOCKET_IN_RUN_DIR in the jail's layout; a test keeps them equal). */
 export const LONGEST_SOCKET = "jail/relays/65535.sock";
@@ -38,12 +39,20 @@ export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
 // deletes anything in it (see private-dir.ts): false means it does not exist
 // yet, an unsafe one is a BottleError.
 
-/** The run dir: its last two levels (bottle-<uid>/<slug>, or bottle/<slug> under XDG_RUNTIME_DIR) are bottle's own. */
+/**
+ * The run dir: its last two levels (bottle-<uid>/<slug>, or bottle/<slug>
+ * under XDG_RUNTIME_DIR) are bottle's own. Its jail/ (and jail/relays)
+ * belong to the jail's uid while it runs, which is nobody when bottle runs
+ * as root (jail-dir.ts, handOverJailDir).
+ */
 export function checkRunDir(dir: string, options: { create?: boolean } = {}): boolean {
+  const uid = process.getuid?.() ?? -1;
+  const jailUid = jailHostUid(jailCredentials(uid), uid);
   return checkPrivateDir(dir, {
     what: "run dir",
     privateLevels: 2,
     subdirs: ["relays", "jail", "jail/relays"],
+    subdirOwners: { jail: jailUid, "jail/relays": jailUid },
     ...options,
     fix: "bottle keeps its sockets and pid records there, so it must be yours alone; set XDG_RUNTIME_DIR to a directory of your own (mode 0700) to use another place",
   });

@@ -1,6 +1,7 @@
 // Stand-in for gvproxy in the jail tests (not a suite). Runs INSIDE the jail:
 //   node jail-probe.js report [--sidecar <port> …] [--closed <port> …] [--read <path> …]
-//       [--write <path> …] [--remove <path> …] [--rename <path> …] [--connect <unix socket> …] [--exit N]
+//       [--write <path> …] [--open-write <path> …] [--remove <path> …] [--rename <path> …]
+//       [--connect <unix socket> …] [--exit N]
 //     looks around as a compromised gvproxy would and prints one JSON line of
 //     findings, then exits N;
 //   node jail-probe.js wait-signal: prints "ready", exits 42 on SIGTERM;
@@ -16,7 +17,7 @@
 //     the relay's (pid 1), tries to read descriptor <fd> (one the launcher
 //     may have inherited), and prints one JSON line.
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 
 type Args = Record<string, string[]>;
@@ -65,6 +66,11 @@ function attempt(action: () => void): Attempt {
 
 function tryWrite(path: string): Attempt {
   return attempt(() => writeFileSync(path, "written from the jail\n"));
+}
+
+/** Opens for writing and closes at once, writing nothing: a kernel setting is changed only by a write, never by the open. */
+function tryOpenForWriting(path: string): Attempt {
+  return attempt(() => closeSync(openSync(path, constants.O_WRONLY)));
 }
 
 function tryRead(path: string): Attempt {
@@ -148,6 +154,7 @@ async function report(args: Args): Promise<void> {
     newUserNamespace: newUserNamespace(),
     reads: await each(args.read, tryRead),
     writes: await each(args.write, tryWrite),
+    opensForWriting: await each(args["open-write"], tryOpenForWriting),
     removes: await each(args.remove, (path) => attempt(() => rmSync(path))),
     renames: await each(args.rename, (path) => attempt(() => renameSync(path, `${path}.moved`))),
     connects: await each(args.connect, tryConnect),
