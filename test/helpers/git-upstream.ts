@@ -52,13 +52,14 @@ export interface GitRun {
 }
 
 /** git, without blocking this process (the upstream may be served from it). */
-export function git(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<GitRun> {
+export function git(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): Promise<GitRun> {
   return new Promise((resolve) => {
-    const child = spawn("git", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("git", args, { cwd, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    child.stdin?.end(input);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
   });
 }
