@@ -29,10 +29,18 @@ export function runDir(slug: string, env: NodeJS.ProcessEnv = process.env, platf
   return dir;
 }
 
+function stateRoot(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "bottle");
+}
+
 /** The registry of bottles on this machine: one small record per bottle. */
 export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME || join(homedir(), ".local", "state");
-  return join(base, "bottle", "bottles");
+  return join(stateRoot(env), "bottles");
+}
+
+/** What bottle knows of each config it evaluated: the workspaces it lets a guest write (config/known-workspaces.ts). */
+export function workspacesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateRoot(env), "workspaces");
 }
 
 // Each of these directories is checked before bottle reads, writes or
@@ -66,6 +74,16 @@ export function checkStageDir(dir: string, options: { create?: boolean } = {}): 
     subdirs: ["logs", "guest", "git"],
     ...options,
     fix: "the stage holds the files that confine the guest and bottle writes logs there, so it must be yours alone, under directories nobody else can write; pass --stage a directory of your own",
+  });
+}
+
+/** The workspaces dir: bottle/workspaces under XDG_STATE_HOME. */
+export function checkWorkspacesDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(workspacesDir(env), {
+    what: "workspaces record dir",
+    privateLevels: 2,
+    ...options,
+    fix: "it says which directories bottle's caches must stay out of, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
   });
 }
 
