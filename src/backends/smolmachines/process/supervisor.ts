@@ -11,7 +11,7 @@
 import { closeSync, createWriteStream } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
-import { killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
+import { descendants, killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
 import { BottleError, errorMessage } from "../../../errors.js";
 import { findOnPath } from "../../../host-tools.js";
 import { readFileNoFollow } from "../../../private-dir.js";
@@ -266,8 +266,22 @@ export class Supervisor {
     return this.tearingDown;
   }
 
-  /** The second Ctrl-C: kill every child now, no ordering, and every adopted process. */
+  /**
+   * The second Ctrl-C: kill every child now, no ordering, with everything
+   * under it (the jail's processes lead a session of their own, and when
+   * bottle runs as root they are nobody's, whom bwrap's parent-death signal
+   * cannot reach), and every adopted process.
+   */
   killEverything(): void {
+    const pids = [...this.processes].map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
+    // Found before anything dies: a killed parent's children are re-parented away.
+    for (const pid of pids.flatMap(descendants)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
     for (const child of this.processes) {
       const pid = child.pid;
       if (pid === undefined) continue;
