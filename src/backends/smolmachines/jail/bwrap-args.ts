@@ -124,7 +124,9 @@ export const READ_ONLY_ROOT = ["--remount-ro", "/"];
  * The jail's end of a socket the launcher holds the other end of: it ends
  * when the launcher does, and relay-inside (the jail's pid 1, whose death
  * ends the jail) then exits. --die-with-parent's parent-death signal is
- * not enough for a jail whose pid 1 changes its uid: the kernel clears it.
+ * not enough for a jail whose pid 1 changes its uid: the kernel clears it,
+ * and bwrap's parent, uid 0 without capabilities, could not signal another
+ * uid anyway.
  */
 export const LIFELINE_FD = SECCOMP_FD + 1;
 
