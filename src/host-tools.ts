@@ -16,32 +16,51 @@ export function toolsDir(env: NodeJS.ProcessEnv = process.env): string | null {
   return override === "" ? null : override;
 }
 
+/** A PATH entry bottle will not look in, and why. */
+interface DroppedEntry {
+  entry: string;
+  why: string;
+}
+
 /**
- * `searchPath` without its entries inside any of `untrusted` (directories a
- * guest can write): a program there is the agent's, and bottle runs what it
- * finds as you, the jail's bwrap and the git gate's git among them. Returns
- * the entries it dropped too, so the caller can say so.
+ * `searchPath` with only the entries bottle may run programs from: absolute
+ * directories outside every one of `untrusted` (directories a guest can
+ * write). A program in a workspace is the agent's, and bottle runs what it
+ * finds as you, the jail's bwrap and the git gate's git among them. An
+ * empty or relative entry names whatever directory a lookup happens in
+ * (bottle's own, or a child's), which may be a workspace, so it goes too.
+ * Returns the entries it dropped, so the caller can say so.
  */
-function withoutUntrustedDirs(searchPath: string, untrusted: readonly string[]): { path: string; dropped: string[] } {
+function withoutUntrustedDirs(searchPath: string, untrusted: readonly string[]): { path: string; dropped: DroppedEntry[] } {
   const dirs = untrusted.map(resolvedPath);
   const keep: string[] = [];
-  const dropped: string[] = [];
+  const dropped: DroppedEntry[] = [];
   for (const entry of searchPath.split(delimiter)) {
-    if (entry !== "" && isAbsolute(entry) && dirs.some((dir) => isInside(dir, resolvedPath(entry)))) dropped.push(entry);
+    if (entry === "") dropped.push({ entry, why: "it means the current directory, wherever a program is looked up" });
+    else if (!isAbsolute(entry)) dropped.push({ entry, why: "a relative entry names a different directory wherever a program is looked up" });
+    else if (dirs.some((dir) => isInside(dir, resolvedPath(entry)))) dropped.push({ entry, why: "it is inside a workspace a bottle's guest can write" });
     else keep.push(entry);
   }
   return { path: keep.join(delimiter), dropped };
 }
 
 /**
- * The search path bottle runs programs from: PATH, then bottle's .tools/bin,
- * without the directories a guest can write (this config's workspace and
- * every registered bottle's). `npx bottle` from inside a project puts its
- * node_modules/.bin first on PATH; each entry skipped is named on stderr.
+ * The search path bottle runs programs from, and the PATH every child it
+ * starts gets: PATH, then bottle's .tools/bin, without the directories a
+ * guest can write (this config's workspace and every registered bottle's)
+ * and without empty or relative entries. `npx bottle` from inside a project
+ * puts its node_modules/.bin first on PATH; each entry skipped is named on
+ * stderr, once.
  */
 export function trustedSearchPath(guestWritable: readonly string[], env: NodeJS.ProcessEnv = process.env): string {
   const { path, dropped } = withoutUntrustedDirs(toolSearchPath(env.PATH ?? "", env), guestWritable);
-  for (const dir of dropped) process.stderr.write(`warning: not looking for programs in ${dir} (on PATH): it is inside a workspace a bottle's guest can write\n`);
+  const said = new Set<string>();
+  for (const { entry, why } of dropped) {
+    if (said.has(entry)) continue;
+    said.add(entry);
+    const where = entry === "" ? "an empty PATH entry" : `${entry} (on PATH)`;
+    process.stderr.write(`warning: not looking for programs in ${where}: ${why}\n`);
+  }
   return path;
 }
 

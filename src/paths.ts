@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { usageError } from "./errors.js";
 import { checkPrivateDir } from "./private-dir.js";
+import { jailCredentials, jailHostUid } from "./backends/smolmachines/jail/bwrap-args.js";
 
 /** The longest socket name bottle puts in the run dir (LONGEST_SOCKET_IN_RUN_DIR in the jail's layout; a test keeps them equal). */
 export const LONGEST_SOCKET = "jail/relays/65535.sock";
@@ -28,30 +29,43 @@ export function runDir(slug: string, env: NodeJS.ProcessEnv = process.env, platf
   return dir;
 }
 
-function stateHome(env: NodeJS.ProcessEnv): string {
-  return env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+function stateRoot(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "bottle");
 }
 
 /** The registry of bottles on this machine: one small record per bottle. */
 export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(stateHome(env), "bottle", "bottles");
+  return join(stateRoot(env), "bottles");
+}
+
+/** What bottle knows of each config it evaluated: the workspaces it lets a guest write (config/known-workspaces.ts). */
+export function workspacesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateRoot(env), "workspaces");
 }
 
 /** Which one-time notices this user has seen: one empty marker per notice and config. */
 export function noticesDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(stateHome(env), "bottle", "notices");
+  return join(stateRoot(env), "notices");
 }
 
 // Each of these directories is checked before bottle reads, writes or
 // deletes anything in it (see private-dir.ts): false means it does not exist
 // yet, an unsafe one is a BottleError.
 
-/** The run dir: its last two levels (bottle-<uid>/<slug>, or bottle/<slug> under XDG_RUNTIME_DIR) are bottle's own. */
+/**
+ * The run dir: its last two levels (bottle-<uid>/<slug>, or bottle/<slug>
+ * under XDG_RUNTIME_DIR) are bottle's own. Its jail/ (and jail/relays)
+ * belong to the jail's uid while it runs, which is nobody when bottle runs
+ * as root (jail-dir.ts, handOverJailDir).
+ */
 export function checkRunDir(dir: string, options: { create?: boolean } = {}): boolean {
+  const uid = process.getuid?.() ?? -1;
+  const jailUid = jailHostUid(jailCredentials(uid), uid);
   return checkPrivateDir(dir, {
     what: "run dir",
     privateLevels: 2,
     subdirs: ["relays", "jail", "jail/relays"],
+    subdirOwners: { jail: jailUid, "jail/relays": jailUid },
     ...options,
     fix: "bottle keeps its sockets and pid records there, so it must be yours alone; set XDG_RUNTIME_DIR to a directory of your own (mode 0700) to use another place",
   });
@@ -65,6 +79,16 @@ export function checkStageDir(dir: string, options: { create?: boolean } = {}): 
     subdirs: ["logs", "guest", "git"],
     ...options,
     fix: "the stage holds the files that confine the guest and bottle writes logs there, so it must be yours alone, under directories nobody else can write; pass --stage a directory of your own",
+  });
+}
+
+/** The workspaces dir: bottle/workspaces under XDG_STATE_HOME. */
+export function checkWorkspacesDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(workspacesDir(env), {
+    what: "workspaces record dir",
+    privateLevels: 2,
+    ...options,
+    fix: "it says which directories bottle's caches must stay out of, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
   });
 }
 

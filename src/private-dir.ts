@@ -24,6 +24,8 @@ export interface PrivateDirSpec {
   privateLevels: number;
   /** Sub-directories bottle uses inside it ("relays", "jail/relays"): checked when present. */
   subdirs?: readonly string[];
+  /** Sub-directories (their relative path) that another uid may own instead of you: still 0700. */
+  subdirOwners?: Readonly<Record<string, number>>;
   /** Make missing levels (ancestors included) 0700 instead of reporting the directory missing. */
   create?: boolean;
   /** What the user can do instead, e.g. "set XDG_RUNTIME_DIR to a directory of your own". */
@@ -56,11 +58,12 @@ export function checkPrivateDir(dir: string, spec: PrivateDirSpec): boolean {
   // Sub-directories are checked where present, never made here.
   for (const sub of spec.subdirs ?? []) {
     let level = current;
-    for (const name of sub.split("/")) {
+    const names = sub.split("/");
+    for (const [depth, name] of names.entries()) {
       level = join(level, name);
       const st = lstatOrNull(level);
       if (st === null) break;
-      privateLevel(level, st, refuse);
+      privateLevel(level, st, refuse, spec.subdirOwners?.[names.slice(0, depth + 1).join("/")]);
     }
   }
   return true;
@@ -102,10 +105,10 @@ function trustedDir(path: string, st: Stats, refuse: (at: string, problem: strin
   }
 }
 
-function privateLevel(path: string, st: Stats, refuse: (at: string, problem: string) => BottleError): void {
+function privateLevel(path: string, st: Stats, refuse: (at: string, problem: string) => BottleError, otherOwner?: number): void {
   if (st.isSymbolicLink()) throw refuse(path, "is a symlink, not a directory (someone could point it at your files)");
   if (!st.isDirectory()) throw refuse(path, "is not a directory");
-  if (st.uid !== myUid()) throw refuse(path, `belongs to uid ${st.uid}, not to you (uid ${myUid()}): its owner could read or replace bottle's files in it. Remove it (as its owner or root)`);
+  if (st.uid !== myUid() && st.uid !== otherOwner) throw refuse(path, `belongs to uid ${st.uid}, not to you (uid ${myUid()}): its owner could read or replace bottle's files in it. Remove it (as its owner or root)`);
   if ((st.mode & 0o077) !== 0) {
     throw refuse(path, `has mode ${octal(st.mode)}: other users could read or change what is in it. If nobody else could have written there, \`chmod 700 ${path}\`; otherwise remove it`);
   }

@@ -99,13 +99,16 @@ test("a cache dir with mode 0777 is not used, with a warning", () => {
 test("a jiti transpile cache dir with group or other bits is not used, with a warning", () => {
   const project = makeProject(`import { extra } from "./hosts.js";\nexport default { name: "demo", image: "a", agent: { command: ["sh"] }, egress: { allow: ["h" + extra + ".example.com"] } };\n`, { "hosts.ts": "export const extra = 1;\n" });
   const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "jiti");
+  // The first evaluation uses no cache (the config's workspaces are not known yet); the next, after an edit, fills jiti's.
+  assert.is(runBottle(["build"], { cwd: project }).code, 0);
+  writeFileSync(join(project, "hosts.ts"), "export const extra = 2;\n");
   assert.is(runBottle(["build"], { cwd: project }).code, 0);
   chmodSync(dir, 0o750);
-  writeFileSync(join(project, "hosts.ts"), "export const extra = 2;\n");
+  writeFileSync(join(project, "hosts.ts"), "export const extra = 3;\n");
   const run = runBottle(["build"], { cwd: project });
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stderr, `warning: refusing to use the transpile cache ${dir}: ${dir} has mode 0750`);
-  assert.match(allowlist(project), "h2.example.com");
+  assert.match(allowlist(project), "h3.example.com");
 });
 
 test("a cache inside the config's own writable workspace is neither served nor written (its guest could forge entries)", () => {

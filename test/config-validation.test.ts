@@ -14,8 +14,9 @@ import type { ConfigProblem } from "../src/config/errors.js";
 import { describeRun, homeFor, listTree, type IsolatedHome, makeProject, runBottle, snapshotTree, validConfig, writeConfig } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
-// loadConfig's cache lives under XDG_CACHE_HOME: keep it out of the real home.
+// loadConfig's cache lives under XDG_CACHE_HOME, and what it knows of configs' workspaces under XDG_STATE_HOME: keep both out of the real home.
 process.env.XDG_CACHE_HOME = tempDir("bottle-cache-");
+process.env.XDG_STATE_HOME = tempDir("bottle-state-");
 delete process.env.BOTTLE_CONFIG_CACHE;
 
 type Config = Record<string, unknown>;
@@ -452,7 +453,9 @@ function copyOfConfigModules(): string {
   const root = tempDir("config-copy-");
   mkdirSync(join(root, "src"));
   for (const dir of ["config", "graph"]) cpSync(join(src, dir), join(root, "src", dir), { recursive: true });
-  for (const file of ["errors.js", "index.js", "private-dir.js"]) cpSync(join(src, file), join(root, "src", file));
+  for (const file of ["errors.js", "index.js", "private-dir.js", "paths.js", "registry.js"]) cpSync(join(src, file), join(root, "src", file));
+  // paths.js knows whose the jail's dir is when bottle runs as root.
+  cpSync(join(src, "backends/smolmachines/jail"), join(root, "src/backends/smolmachines/jail"), { recursive: true });
   writeFileSync(join(root, "package.json"), `{ "type": "module" }\n`);
   symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(root, "node_modules"));
   return root;
@@ -606,10 +609,13 @@ test("CLI: --config may point outside any project and import \"bottle\"", () => 
 });
 
 test("CLI: loading a config writes nothing to the shared temp dir; jiti's transpile cache is private", () => {
-  const dir = makeProject(validConfig());
+  // Read from the environment, so never served from the config cache: jiti evaluates it each time, with its cache from the second on.
+  const dir = makeProject(`export default { name: "demo", image: process.env.IMAGE ?? "alpine:3.20", agent: { command: ["sh"] } };\n`);
   const home = homeFor(dir);
-  const run = runBottle(["graph"], { cwd: dir });
-  assert.is(run.code, 0, describeRun(run));
+  for (let i = 0; i < 2; i++) {
+    const run = runBottle(["graph"], { cwd: dir });
+    assert.is(run.code, 0, describeRun(run));
+  }
   assert.equal(listTree(home.TMPDIR), [], "no world-readable copy of the config in os.tmpdir()/jiti");
   const transpiled = join(home.XDG_CACHE_HOME, "bottle", "jiti");
   assert.is(statSync(transpiled).mode & 0o777, 0o700);

@@ -5,7 +5,7 @@
 // gate does not start. And the config's allowForcePush / allowDelete do
 // let those updates through.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { remote, startGateUnderTest, startGitGate } from "./helpers/git-gate.js"
 import { git, gitOk, makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "./helpers/git-upstream.js";
 import { tempDir } from "./helpers/tmp.js";
 import { gitGateProcess } from "../src/gitgate/start.js";
+import { gitleaksRefusals, preamble, scannedBytes } from "../src/gitgate/gitleaks.js";
 
 const GITLEAKS = findTool("gitleaks");
 const TOKEN = `fc-token-${randomBytes(10).toString("hex")}`;
@@ -29,6 +30,43 @@ test.before(async () => {
   upstream = await startUpstream(join(root, "repos"), TOKEN, hostEnv);
 });
 test.after(() => upstream.close());
+
+/** A gitleaks that runs `before` (a shell line, in the directory it scans) and then the real one, or only `before`. */
+function wrappedGitleaks(dir: string, before: string, real: string | null): string {
+  const path = join(dir, "gitleaks");
+  writeFileSync(path, `#!/bin/sh\n${before}\n${real ? `exec ${real} "$@"` : "exit 0"}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+const pushed = (content: string, oid = "a".repeat(40)) => [{ oid, type: "blob", path: "notes.txt", content: Buffer.from(content) }];
+const update = [{ old: "0".repeat(40), new: "b".repeat(40), ref: "refs/heads/agent/x" }];
+
+test("gitleaks is fed each object after a neutral line that covers every offset its file-type detector reads", () => {
+  assert.is(preamble(0).length, 262);
+  assert.is(preamble(32773 - 262).length, 262);
+  assert.is(preamble(32773 - 261).length, 32774, "a file that can reach ISO 9660's CD001 (32769-32773)");
+  for (const size of [0, 1000, 40000]) assert.match(preamble(size).toString(), /^ +\n$/);
+  assert.is(scannedBytes("9:00AM INF scanned ~1234 bytes (1.23 KB) in 5ms\n"), 1234);
+  assert.is(scannedBytes("nothing"), null);
+});
+
+test("a push gitleaks did not read all of is refused (a file it skipped, or no word of how much it read)", async () => {
+  if (GITLEAKS === null) return void console.log("skipped: gitleaks byte count: no gitleaks binary");
+  const dir = scenarioRoot();
+  const key = ["AK", "IA"].join("") + "QWERTYUIOPASDFGH";
+  // The real gitleaks, but the first object is gone before it looks: as if it had skipped that file.
+  const skipping = wrappedGitleaks(join(dir), "rm -rf 0", GITLEAKS);
+  const refusals = await gitleaksRefusals(skipping, update, pushed(`aws_access_key_id = ${key}\n`), dir, []);
+  assert.equal(refusals.length, 1, refusals.join("\n"));
+  assert.match(refusals[0]!, /^gitleaks read \d+ of the \d+ bytes it was given: it skipped some of the pushed content unread, so the push cannot be checked$/);
+  const silentDir = join(dir, "silent");
+  mkdirSync(silentDir);
+  const silent = wrappedGitleaks(silentDir, `for a in "$@"; do case $prev in --report-path) echo '[]' > "$a";; esac; prev=$a; done`, null);
+  assert.equal(await gitleaksRefusals(silent, update, pushed("hello\n"), dir, []), ["gitleaks did not say how much of the push it read, so the gate cannot tell it read all of it"]);
+  // And the real one, whole: nothing to refuse in clean text.
+  assert.equal(await gitleaksRefusals(GITLEAKS, update, pushed("hello\n"), dir, []), []);
+});
 
 let scenario = 0;
 function scenarioRoot(): string {

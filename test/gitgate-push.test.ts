@@ -203,6 +203,44 @@ test("a key after a PDF, zip or gzip signature is found too (gitleaks skips such
   }
 });
 
+/**
+ * A key in text whose bytes put a file-type signature of gitleaks' detector
+ * (h2non/filetype, src/gitgate/gitleaks.ts) where the detector looks once
+ * the gate's one-newline shift is applied: DICOM's "DICM" at 128, tar's
+ * "ustar" at 257, ISO 9660's "CD001" at 32769, EOT's "LP" at 34 (with 02 00
+ * 01 at 8). gitleaks skips such a file whole, as binary (issue 15, point 4).
+ */
+function aligned(signature: string, at: number, key: string, before = ""): string {
+  const shifted = at - 1; // the gate used to write each object after one newline
+  return `${before}${"x".repeat(shifted - before.length)}${signature}\n[default]\naws_access_key_id = ${key}\n`;
+}
+
+test("a key in a file or commit that puts a file-type signature at a later fixed offset is found (gitleaks skips such objects as binary)", async () => {
+  if (GITLEAKS === null) return void console.log("skipped: gitleaks file-type case: no gitleaks binary");
+  const files: Record<string, string> = {
+    "dicom.txt": aligned("DICM", 128, awsKeyId()),
+    "tar.txt": aligned("ustar", 257, awsKeyId()),
+    "iso.txt": aligned("CD001", 32769, awsKeyId()),
+    "eot.txt": aligned("LP", 34, awsKeyId(), "xxxxxxx\u0002\u0000\u0001"),
+  };
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(work, name), content);
+  await gitOk(["add", ...Object.keys(files)], work, gate.guestEnv);
+  await gitOk(["commit", "--quiet", "-m", "notes"], work, gate.guestEnv);
+  // A commit whose author name puts "DICM" at byte 128 of the object (127 before the shift), its message holding a key.
+  const tree = await gitOk(["rev-parse", "HEAD^{tree}"], work, gate.guestEnv);
+  const parent = await gitOk(["rev-parse", "HEAD"], work, gate.guestEnv);
+  const head = `tree ${tree}\nparent ${parent}\nauthor `;
+  const author = `${"A".repeat(127 - head.length)}DICM`;
+  const commit = `${head}${author} <a@example.invalid> 1700000000 +0000\ncommitter Test <test@example.invalid> 1700000000 +0000\n\nrotate\n\naws_access_key_id = ${awsKeyId()}\n`;
+  assert.is(commit.indexOf("DICM"), 127);
+  const oid = (await git(["hash-object", "-t", "commit", "-w", "--stdin"], work, gate.guestEnv, commit)).stdout.trim();
+  await gitOk(["update-ref", "HEAD", oid], work, gate.guestEnv);
+  const stderr = await assertRefused(["origin", "HEAD:refs/heads/agent/work"], /gitleaks: aws-access-token matched in/);
+  for (const name of Object.keys(files)) assert.match(stderr, new RegExp(`gitleaks: aws-access-token matched in ${name.replace(".", "\\.")} \\(blob [0-9a-f]{12}\\), line 3`), name);
+  assert.match(stderr, new RegExp(`gitleaks: aws-access-token matched in commit ${oid.slice(0, 12)}`));
+  await resetWork();
+});
+
 test("the upstream refusing a push (a protected branch): the agent sees the upstream's own message", async () => {
   await commitFile("protected.txt", "x\n");
   const run = await push(["origin", "HEAD:refs/heads/agent/protected"]);

@@ -15,18 +15,24 @@ import {
   JAIL_GID,
   JAIL_UID,
   jailCommand,
+  jailCredentials,
   jailFileSystem,
   jailLayout,
   jailScripts,
   LONGEST_SOCKET_IN_RUN_DIR,
   nodeInstallDir,
+  procCovers,
+  PROC_COVER_CANDIDATES,
   relaySocketPath,
+  ROOT_JAIL_USER,
   rootArgs,
   sandboxProfile,
   SYSTEM_DIRS,
   systemMounts,
+  type JailCredentials,
   type JailFileSystem,
   type ProbeRunner,
+  type ProcCovers,
   type SystemMount,
 } from "../src/backends/smolmachines/jail/index.js";
 import { bwrapProbeArgs, BWRAP_INSTALL_FIX, BWRAP_UPGRADE_FIX, USERNS_FIX } from "../src/backends/smolmachines/jail/detect.js";
@@ -45,10 +51,14 @@ const SYSTEM: SystemMount[] = [
   { kind: "symlink", path: "/bin", target: "usr/bin" },
   { kind: "symlink", path: "/lib64", target: "usr/lib64" },
 ];
-const READ_ONLY = ["/opt/bottle/dist", "/opt/bottle/package.json", "/opt/gvproxy", "/stage/gvproxy.yaml"];
+const READ_ONLY = ["/opt/bottle/dist", "/opt/bottle/package.json", "/opt/gvproxy"];
+const COPIES = ["/stage/gvproxy.yaml"];
+const PROC: ProcCovers = { dirs: ["/proc/sys", "/proc/irq"], files: ["/proc/sysrq-trigger"] };
+const USERNS: JailCredentials = { kind: "userns" };
+const AS_ROOT: JailCredentials = { kind: "drop", uid: 65534, gid: 65534 };
 
-function jailArgs(command: string[] = ["/opt/gvproxy", "-config", "/stage/gvproxy.yaml"]): string[] {
-  return bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, readOnly: READ_ONLY, command });
+function jailArgs(command: string[] = ["/opt/gvproxy", "-config", "/stage/gvproxy.yaml"], credentials: JailCredentials = USERNS): string[] {
+  return bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, credentials, command });
 }
 
 /** Every [flag, ...operands] group of an argv before `--`. */
@@ -90,21 +100,66 @@ test("bwrapArgs clears the environment and sets none", () => {
   assert.equal(mounts(args, "--chdir", 1), [["/"]]);
 });
 
+test("bottle run as root: the jail has no user namespace to map it to uid 0; bwrap keeps only what relay-inside needs to drop to nobody", () => {
+  assert.equal(jailCredentials(0), { kind: "drop", uid: ROOT_JAIL_USER.uid, gid: ROOT_JAIL_USER.gid });
+  assert.equal(jailCredentials(1000), { kind: "userns" });
+  assert.is.not(ROOT_JAIL_USER.uid, 0);
+  assert.is.not(ROOT_JAIL_USER.gid, 0);
+  const args = jailArgs(undefined, AS_ROOT);
+  for (const flag of ["--unshare-user", "--uid", "--gid", "--disable-userns"]) assert.not.ok(args.includes(flag), flag);
+  assert.equal(mounts(args, "--cap-drop", 1), [["ALL"]]);
+  assert.equal(mounts(args, "--cap-add", 1), [["CAP_SETUID"], ["CAP_SETGID"]]);
+  for (const flag of ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--as-pid-1", "--die-with-parent", "--new-session", "--clearenv", "--seccomp"]) {
+    assert.ok(args.includes(flag), `missing ${flag}`);
+  }
+});
+
+test("bwrapArgs makes each parent of a bind 0755 first (bwrap 0.8 makes them 0700, root's in the jail of a bottle run as root)", () => {
+  const args = jailArgs();
+  const dirs = mounts(args, "--dir", 1).map(([dir]) => dir);
+  assert.equal(dirs, ["/opt", "/stage", "/tmp", "/opt/bottle", "/tmp/bottle-1000", "/tmp/bottle-1000/demo"]);
+  for (let i = 0; i < args.length; i++) if (args[i] === "--dir") assert.equal(args.slice(i - 2, i), ["--perms", "0755"]);
+  assert.ok(args.indexOf("--dir") > args.indexOf("--proc") && args.lastIndexOf("--dir") < args.indexOf("--ro-bind", args.indexOf("/proc/sysrq-trigger")) + 100);
+  assert.ok(args.lastIndexOf("--dir") < args.indexOf("/opt/bottle/dist"), "before the binds under them");
+});
+
+test("bwrapArgs hides the kernel's settings in the fresh /proc: each dir under a read-only tmpfs, each file under read-only /dev/null", () => {
+  for (const credentials of [USERNS, AS_ROOT]) {
+    const args = jailArgs(undefined, credentials);
+    const proc = args.indexOf("/proc", args.indexOf("--proc"));
+    const covers = args.slice(proc + 1, args.indexOf("--ro-bind", proc + 1) + 3);
+    assert.equal(covers, ["--tmpfs", "/proc/sys", "--remount-ro", "/proc/sys", "--tmpfs", "/proc/irq", "--remount-ro", "/proc/irq", "--ro-bind", "/dev/null", "/proc/sysrq-trigger"]);
+  }
+  // What this host has of them; /proc/sys and /proc/irq are on every Linux.
+  const found = procCovers();
+  for (const dir of found.dirs) assert.ok(PROC_COVER_CANDIDATES.dirs.includes(dir));
+  for (const file of found.files) assert.ok(PROC_COVER_CANDIDATES.files.includes(file));
+  assert.ok(found.dirs.includes("/proc/sys"));
+  assert.equal(procCovers({ dirs: ["/proc/sys", "/proc/no-such-dir", "/proc/version"], files: ["/proc/version", "/proc/sys"] }), { dirs: ["/proc/sys"], files: ["/proc/version"] });
+});
+
+test("bwrapArgs gives the config as a read-only copy from the descriptor after the seccomp filter's and the lifeline's", () => {
+  const args = jailArgs();
+  assert.equal(mounts(args, "--ro-bind-data", 2), [["6", "/stage/gvproxy.yaml"]]);
+  assert.equal(args.slice(args.indexOf("--ro-bind-data") - 2, args.indexOf("--ro-bind-data")), ["--perms", "0444"]);
+});
+
 test("bwrapArgs builds the root from nothing: system dirs and the named files read-only, the jail dir the only writable bind, its relays read-only", () => {
   const args = jailArgs();
-  assert.equal(mounts(args, "--ro-bind", 2), [["/usr", "/usr"], ...READ_ONLY.map((path) => [path, path]), [RELAYS, RELAYS]]);
+  assert.equal(mounts(args, "--ro-bind", 2), [["/usr", "/usr"], ["/dev/null", "/proc/sysrq-trigger"], ...READ_ONLY.map((path) => [path, path]), [RELAYS, RELAYS]]);
   assert.ok(args.lastIndexOf("--ro-bind") > args.indexOf("--bind"), "the relays' read-only bind comes after (over) the writable jail dir");
   assert.equal(mounts(args, "--symlink", 2), [["usr/bin", "/bin"], ["usr/lib64", "/lib64"]]);
   assert.equal(mounts(args, "--bind", 2), [[JAIL, JAIL]], "nothing else is writable, and not the run dir itself");
   assert.equal(mounts(args, "--dev", 1), [["/dev"]]);
   assert.equal(mounts(args, "--proc", 1), [["/proc"]]);
-  for (const flag of ["--dev-bind", "--bind-try", "--ro-bind-try", "--dev-bind-try", "--tmpfs"]) assert.equal(mounts(args, flag, 2), [], flag);
+  for (const flag of ["--dev-bind", "--bind-try", "--ro-bind-try", "--dev-bind-try"]) assert.equal(mounts(args, flag, 2), [], flag);
+  assert.equal(mounts(args, "--tmpfs", 1), PROC.dirs.map((dir) => [dir]), "a tmpfs only over /proc's settings");
   assert.not.ok(mounts(args, "--ro-bind", 2).some(([source]) => source === "/" || source === "/etc" || source === RUN));
 });
 
 test("bwrapArgs remounts the root read-only after every bind, then runs the command after --", () => {
   const args = jailArgs();
-  const remount = args.indexOf("--remount-ro");
+  const remount = args.lastIndexOf("--remount-ro");
   assert.equal(args.slice(remount, remount + 2), ["--remount-ro", "/"]);
   assert.ok(remount > args.lastIndexOf("--bind") && remount > args.lastIndexOf("--ro-bind") && remount > args.lastIndexOf("--symlink"));
   assert.equal(args.slice(args.indexOf("--")), ["--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"]);
@@ -117,7 +172,7 @@ test("bwrapArgs refuses an empty command", () => {
 const help = spawnSync("bwrap", ["--help"], { encoding: "utf8" });
 if (help.status === 0) {
   test("every flag the jail uses is one this machine's bwrap knows", () => {
-    for (const flag of jailArgs().filter((arg) => arg.startsWith("--") && arg !== "--")) {
+    for (const flag of [...jailArgs(), ...jailArgs(undefined, AS_ROOT)].filter((arg) => arg.startsWith("--") && arg !== "--")) {
       assert.ok(new RegExp(`^\\s+${flag}\\b`, "m").test(help.stdout), `bwrap --help does not list ${flag}`);
     }
   });
@@ -127,9 +182,11 @@ if (help.status === 0) {
 
 // --- relay-inside's command line and socket paths ----------------------------
 
-test("parseRelayInsideArgs reads the run dir, each port and the command", () => {
+test("parseRelayInsideArgs reads the run dir, each port, the user to become and the command", () => {
   const parsed = parseRelayInsideArgs(["--run", RUN, "--port", "4101", "--port", "4102", "--", "gvproxy", "--", "-x"]);
   assert.equal(parsed, { ok: true, args: { runDir: RUN, ports: [4101, 4102], command: ["gvproxy", "--", "-x"] } });
+  const asRoot = parseRelayInsideArgs(["--run", RUN, "--port", "4101", "--lifeline", "5", "--user", "65534:65534", "--", "gvproxy"]);
+  assert.equal(asRoot, { ok: true, args: { runDir: RUN, ports: [4101], lifeline: 5, user: { uid: 65534, gid: 65534 }, command: ["gvproxy"] } });
 });
 
 test("parseRelayInsideArgs rejects what it cannot run", () => {
@@ -144,6 +201,9 @@ test("parseRelayInsideArgs rejects what it cannot run", () => {
     [["--run", RUN, "--port", "5"], /command is required/],
     [["--run", RUN, "--port", "5", "--verbose", "1", "--", "x"], /unknown argument --verbose/],
     [["--run", "--", "x"], /--run needs a value/],
+    [["--run", RUN, "--port", "5", "--user", "0:0", "--", "x"], /not <uid>:<gid> \(neither 0\)/],
+    [["--run", RUN, "--port", "5", "--user", "65534", "--", "x"], /not <uid>:<gid>/],
+    [["--run", RUN, "--port", "5", "--lifeline", "2", "--", "x"], /not a descriptor above 2/],
   ];
   for (const [argv, error] of cases) {
     const parsed = parseRelayInsideArgs(argv);
@@ -266,10 +326,15 @@ test("detectJail on Linux finds bwrap on PATH and probes it with the jail's own 
   };
   const support = await detectJail("linux", { run, pathEnv: "relative/bin:/usr/nothing:/fake/bin", isExecutable: onlyFakeBwrap });
   assert.equal(support, { kind: "bwrap", bwrap: "/fake/bin/bwrap" });
-  assert.equal(calls, [["/fake/bin/bwrap", bwrapProbeArgs()]]);
-  const probe = bwrapProbeArgs(SYSTEM);
-  assert.equal(probe, [...isolationArgs(), ...rootArgs(SYSTEM), "--remount-ro", "/", "--", "true"]);
+  assert.equal(calls, [["/fake/bin/bwrap", bwrapProbeArgs(jailCredentials(process.getuid!()))]]);
+  const probe = bwrapProbeArgs(USERNS, SYSTEM, PROC);
+  assert.equal(probe, [...isolationArgs(USERNS), ...rootArgs(SYSTEM, PROC), "--remount-ro", "/", "--", "true"]);
   for (const flag of ["--unshare-user", "--disable-userns", "--unshare-net", "--clearenv"]) assert.ok(probe.includes(flag), flag);
+  // Started as root, the probe asks for what root's jail asks for.
+  const asRoot: string[][] = [];
+  await detectJail("linux", { run: async (command, args) => (asRoot.push([...args]), { code: 0, stderr: "" }), pathEnv: "/fake/bin", isExecutable: onlyFakeBwrap, uid: 0 });
+  assert.equal(asRoot, [bwrapProbeArgs(AS_ROOT)]);
+  assert.ok(asRoot[0]!.includes("CAP_SETUID") && !asRoot[0]!.includes("--unshare-user"));
 });
 
 test("detectJail on Linux turns a restricted user namespace into a fix", async () => {
@@ -313,7 +378,7 @@ test("detectJail on macOS uses /usr/bin/sandbox-exec, and other platforms have n
 
 const scripts = { relayScript: "/opt/bottle/relay-inside.js", launcherScript: "/opt/bottle/bwrap-launcher.js" };
 
-const FILE_SYSTEM: JailFileSystem = { system: SYSTEM, readOnly: READ_ONLY, node: "/opt/node/bin/node" };
+const FILE_SYSTEM: JailFileSystem = { system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, node: "/opt/node/bin/node", credentials: USERNS };
 
 test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner command, with the jail's own node", () => {
   const { command, args } = jailCommand({
@@ -326,9 +391,24 @@ test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner c
     fileSystem: FILE_SYSTEM,
   });
   assert.is(command, "/usr/local/bin/node");
-  assert.equal(args.slice(0, 2), [scripts.launcherScript, "/usr/bin/bwrap"]);
-  const relay = ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"];
-  assert.equal(args.slice(2), bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, readOnly: READ_ONLY, command: relay }));
+  assert.equal(args.slice(0, 4), [scripts.launcherScript, "--copy", "/stage/gvproxy.yaml", "/usr/bin/bwrap"]);
+  const relay = ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--lifeline", "5", "--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"];
+  assert.equal(args.slice(4), bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, credentials: USERNS, command: relay }));
+});
+
+test("jailCommand for bottle run as root: relay-inside is told to become nobody before it starts anything", () => {
+  const { args } = jailCommand({
+    support: { kind: "bwrap", bwrap: "/usr/bin/bwrap" },
+    runDir: RUN,
+    ports: [4101],
+    inner: ["/opt/gvproxy"],
+    nodePath: "/usr/local/bin/node",
+    ...scripts,
+    fileSystem: { ...FILE_SYSTEM, credentials: AS_ROOT },
+  });
+  const command = args.slice(args.indexOf("--") + 1);
+  assert.equal(command, ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--lifeline", "5", "--user", "65534:65534", "--", "/opt/gvproxy"]);
+  assert.ok(args.includes("CAP_SETUID") && !args.includes("--unshare-user"));
 });
 
 test("jailCommand on macOS runs sandbox-exec with the profile, and no relays", () => {
@@ -390,9 +470,14 @@ test("jailFileSystem binds node, bottle's dist, package.json and node_modules an
   writeFileSync(gvproxy, "");
   const linked = join(dir, "gvproxy-link");
   symlinkSync(gvproxy, linked);
-  const fs = jailFileSystem({ nodePath: process.execPath, files: [linked, "/usr/bin/env"], root, system: [{ kind: "dir", path: "/usr" }] });
+  const config = join(dir, "gvproxy.yaml");
+  writeFileSync(config, "");
+  const fs = jailFileSystem({ nodePath: process.execPath, files: [linked, "/usr/bin/env"], copies: [config], root, system: [{ kind: "dir", path: "/usr" }], uid: 1000 });
   const node = realpathSync(process.execPath);
   assert.is(fs.node, node);
+  assert.equal(fs.copies, [realpathSync(config)]);
+  assert.equal(fs.credentials, { kind: "userns" });
+  assert.equal(jailFileSystem({ nodePath: process.execPath, files: [], root, uid: 0 }).credentials, AS_ROOT);
   const expected = [join(root, "dist"), join(root, "node_modules"), join(root, "package.json"), gvproxy];
   if (!node.startsWith("/usr/")) expected.push(nodeInstallDir(node));
   assert.equal(fs.readOnly, expected.map((path) => realpathSync(path)).sort());

@@ -2,13 +2,27 @@
 // each test plants what such a jail could (a symlink, a FIFO, a swapped
 // directory) and shows the launcher neither follows it nor hands it on.
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { jailFileTail, linkGvproxySocket, prepareJailDir, printableText, readJailFile, startHostRelays } from "../src/backends/smolmachines/jail/index.js";
+import {
+  handOverJailDir,
+  jailFileTail,
+  linkGvproxySocket,
+  prepareJailDir,
+  printableText,
+  readJailFile,
+  ROOT_JAIL_USER,
+  startHostRelays,
+  type JailCredentials,
+} from "../src/backends/smolmachines/jail/index.js";
+import { requireRoot } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
+
+const USERNS: JailCredentials = { kind: "userns" };
+const AS_ROOT: JailCredentials = { kind: "drop", ...ROOT_JAIL_USER };
 
 const servers: Server[] = [];
 
@@ -72,7 +86,7 @@ test("a jail that swaps its socket for a symlink to another program's socket can
   symlinkSync(victim, layout.gvproxySocket);
   // The attack is real: whatever connects to the jail's path reaches the victim.
   assert.is(await answer(layout.gvproxySocket), "victim");
-  assert.throws(() => linkGvproxySocket(layout), /jail\/gvproxy\.sock is not a unix socket of this user; gvproxy in its jail did not make it/);
+  assert.throws(() => linkGvproxySocket(layout, USERNS), /jail\/gvproxy\.sock is not a unix socket of the jail's user; gvproxy in its jail did not make it/);
   assert.not.ok(existsSync(layout.hostGvproxySocket), "nothing for the machine to mount");
 });
 
@@ -82,7 +96,7 @@ test("the machine's socket is a hard link the jail cannot redirect after the lau
   await socketServer(victim, "victim");
   const layout = prepareJailDir(runDir);
   await socketServer(layout.gvproxySocket, "gvproxy");
-  const host = linkGvproxySocket(layout);
+  const host = linkGvproxySocket(layout, USERNS);
   assert.is(host, join(runDir, "gvproxy.sock"));
   assert.is(await answer(host), "gvproxy");
   // Later, the jail swaps its own path for a link to the victim.
@@ -91,6 +105,34 @@ test("the machine's socket is a hard link the jail cannot redirect after the lau
   assert.is(await answer(host), "gvproxy", "the host link still reaches the socket gvproxy made");
   assert.ok(lstatSync(host).isSocket());
 });
+
+if (requireRoot() === null) {
+  test("bottle run as root: the jail dir, relays dir and relay sockets go to the jail's uid, and only a socket of that uid is handed on", async () => {
+    const { runDir } = world();
+    const layout = prepareJailDir(runDir);
+    const relays = await startHostRelays({ runDir, ports: [4101] });
+    try {
+      handOverJailDir(layout, USERNS);
+      assert.is(statSync(layout.dir).uid, 0, "an ordinary user's jail keeps bottle's own uid");
+      handOverJailDir(layout, AS_ROOT);
+      for (const path of [layout.dir, layout.relayDir, relays.sockets[0]!]) {
+        const stat = lstatSync(path);
+        assert.equal([stat.uid, stat.gid], [ROOT_JAIL_USER.uid, ROOT_JAIL_USER.gid], path);
+      }
+      assert.is(statSync(layout.dir).mode & 0o777, 0o700);
+      assert.is(statSync(runDir).uid, 0, "the run dir stays bottle's");
+      // A socket of root's is not the jail's: the jail cannot make one, so something else did.
+      await socketServer(layout.gvproxySocket, "not the jail");
+      assert.throws(() => linkGvproxySocket(layout, AS_ROOT), /not a unix socket of the jail's user/);
+      chownSync(layout.gvproxySocket, ROOT_JAIL_USER.uid, ROOT_JAIL_USER.gid);
+      assert.is(linkGvproxySocket(layout, AS_ROOT), layout.hostGvproxySocket);
+    } finally {
+      await relays.close();
+    }
+  });
+} else {
+  console.log(`skipped: jail-dir (root's jail): ${requireRoot()}`);
+}
 
 test("a log the jail replaced by a symlink to a host secret is not read, and a FIFO does not block", () => {
   const { dir, runDir } = world();

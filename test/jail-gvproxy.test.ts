@@ -4,7 +4,7 @@
 // on stop and over a stale socket. Needs bwrap and a gvproxy binary:
 // gvproxy found as bottle finds it (PATH, then .tools/bin from `npm run tools`).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { findTool } from "../src/host-tools.js";
 import { skipSuite } from "./helpers/skip.js";
 import {
   detectJail,
+  handOverJailDir,
   jailCommand,
   jailFileSystem,
   jailScripts,
@@ -21,6 +22,7 @@ import {
   prepareJailDir,
   startHostRelays,
   type HostRelays,
+  type JailCredentials,
   type JailLayout,
 } from "../src/backends/smolmachines/jail/index.js";
 import { renderGvproxyConfig } from "../src/backends/smolmachines/render/gvproxy.js";
@@ -70,10 +72,12 @@ function gvproxyPids(layout: JailLayout): [number, number] {
 interface Run {
   child: ChildProcess;
   layout: JailLayout;
+  credentials: JailCredentials;
   stderr: () => string;
 }
 
-const gvproxy = findTool("gvproxy");
+// By real path, as the launch runs it (a .tools symlinked into a checkout points elsewhere).
+const gvproxy = findTool("gvproxy") === null ? null : realpathSync(findTool("gvproxy")!);
 const support = await detectJail();
 
 if (support.kind !== "bwrap") {
@@ -96,7 +100,8 @@ if (support.kind !== "bwrap") {
     const stage = join(runDir, "..", "stage");
     mkdirSync(stage, { recursive: true, mode: 0o700 });
     const config = join(stage, "gvproxy.yaml");
-    writeFileSync(config, renderGvproxyConfig({ subnet: subnetForSlug("jail-gv"), runDir }));
+    // 0600 in the stage dir, as bottle writes it: the jail gets a copy.
+    writeFileSync(config, renderGvproxyConfig({ subnet: subnetForSlug("jail-gv"), runDir }), { mode: 0o600 });
     const layout = prepareJailDir(runDir);
     if (staleSocket) {
       // What a SIGKILLed gvproxy leaves: a socket file nothing listens on.
@@ -107,6 +112,8 @@ if (support.kind !== "bwrap") {
     side ??= await sidecar();
     await relays?.close(); // left open by a test that failed before closing them
     relays = await startHostRelays({ runDir, ports: [side.port] });
+    const fileSystem = jailFileSystem({ nodePath: process.execPath, files: [gvproxy!], copies: [config] });
+    handOverJailDir(layout, fileSystem.credentials);
     const { command, args } = jailCommand({
       support: support as Exclude<typeof support, { kind: "unavailable" }>,
       runDir,
@@ -114,13 +121,13 @@ if (support.kind !== "bwrap") {
       inner: [gvproxy!, "-config", config],
       nodePath: process.execPath,
       ...jailScripts(),
-      fileSystem: jailFileSystem({ nodePath: process.execPath, files: [gvproxy!, config] }),
+      fileSystem,
     });
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     runs.push(child);
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    return { child, layout, stderr: () => stderr };
+    return { child, layout, credentials: fileSystem.credentials, stderr: () => stderr };
   }
 
   function freshRunDir(): string {
@@ -131,12 +138,12 @@ if (support.kind !== "bwrap") {
 
   test("the real gvproxy starts in the jail; its socket, pid and log files appear in <run>/jail and the host reaches its API", async () => {
     const runDir = freshRunDir();
-    const { child, layout, stderr } = await startJailedGvproxy(runDir);
+    const { child, layout, credentials, stderr } = await startJailedGvproxy(runDir);
     const exit = exitOf(child, () => ({ stdout: "", stderr: stderr() }), READY_MS * 2);
     await waitForSocket(layout.gvproxySocket, { timeoutMs: READY_MS, exited: exit.then(({ code, signal }) => ({ code, signal })), what: "gvproxy" }).catch((error: Error) => {
       throw new Error(`${error.message}\nstderr: ${stderr()}\nlog: ${existsSync(layout.gvproxyLog) ? readFileSync(layout.gvproxyLog, "utf8") : "(none)"}`);
     });
-    const host = linkGvproxySocket(layout);
+    const host = linkGvproxySocket(layout, credentials);
     assert.is(host, join(runDir, "gvproxy.sock"));
     // gvproxy's control API (the same socket serves /connect to gvforwarder).
     const reply = await getOverUnix(host, "/services/forwarder/all");

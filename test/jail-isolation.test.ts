@@ -3,7 +3,7 @@
 // Nothing here sends a packet to a non-loopback address: the jail's lack of
 // other networks is read from its interface list and routing tables.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -14,12 +14,16 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   detectJail,
+  handOverJailDir,
   JAIL_GID,
   JAIL_UID,
   jailCommand,
+  jailCredentials,
   jailFileSystem,
+  jailLayout,
   jailScripts,
   prepareJailDir,
+  ROOT_JAIL_USER,
   startHostRelays,
   type AvailableJail,
   type HostRelays,
@@ -241,8 +245,12 @@ async function layBait(runDir: string): Promise<Bait> {
   return bait;
 }
 
-/** `wrapper` runs first and execs or spawns the launcher (its argv follows the wrapper's own). */
-function spawnJail(w: World, inner: string[], wrapper: readonly string[] = []): ChildProcess {
+/**
+ * `wrapper` runs first and execs or spawns the launcher (its argv follows the
+ * wrapper's own). `inherited`: descriptors of this process the launcher gets
+ * at those numbers, as a shell would leave them open.
+ */
+function spawnJail(w: World, inner: string[], wrapper: readonly string[] = [], inherited: Record<number, number> = {}): ChildProcess {
   const { command, args } = jailCommand({
     support: w.support,
     runDir: w.runDir,
@@ -254,7 +262,12 @@ function spawnJail(w: World, inner: string[], wrapper: readonly string[] = []): 
   });
   // The launcher gets the whole environment, secrets and all, as bottle's other children do.
   const [program, ...rest] = [...wrapper, command, ...args];
-  const child = spawn(program!, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [CANARY_VAR]: CANARY_VALUE } });
+  const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe"];
+  for (const [at, fd] of Object.entries(inherited)) {
+    while (stdio.length < Number(at)) stdio.push("ignore");
+    stdio[Number(at)] = fd;
+  }
+  const child = spawn(program!, rest, { stdio, env: { ...process.env, [CANARY_VAR]: CANARY_VALUE } });
   w.children.push(child);
   return child;
 }
@@ -272,6 +285,7 @@ if (support.kind !== "bwrap") {
     const { dir: jailDir } = prepareJailDir(runDir);
     const [s1, s2, t] = await Promise.all([startSidecar("S1"), startSidecar("S2"), startSidecar("T")]);
     const relays = await startHostRelays({ runDir, ports: [s1.port, s2.port] });
+    handOverJailDir(jailLayout(runDir), jailCredentials(process.getuid!()));
     const bait = await layBait(runDir);
     world = { support, dir, runDir, jailDir, s1, s2, t, relays, bait, children: [] };
   });
@@ -308,12 +322,26 @@ if (support.kind !== "bwrap") {
     newUserNamespace: { status: number | null; stderr: string };
     reads: Record<string, Attempt>;
     writes: Record<string, Attempt>;
+    opensForWriting: Record<string, Attempt>;
     removes: Record<string, Attempt>;
     renames: Record<string, Attempt>;
     connects: Record<string, Attempt>;
   }
 
   let report: { findings: Findings; code: number | null; stderr: string } | undefined;
+
+  /** Kernel interfaces a jail able to write them would use against the host (issue 15, point 1): opened for writing, never written. */
+  const KERNEL_SETTINGS = [
+    "/proc/sys/kernel/core_pattern", // `|<program>`: the kernel runs it as root, in the host's namespaces, on a crash
+    "/proc/sys/kernel/modprobe",
+    "/proc/sys/kernel/panic",
+    "/proc/sys/vm/drop_caches",
+    "/proc/sys/fs/binfmt_misc/register",
+    "/proc/sys/net/ipv4/ip_forward",
+    "/proc/sysrq-trigger",
+    "/proc/mtrr",
+    "/proc/pressure/cpu",
+  ];
 
   const outsideFile = (w: World): string => join(w.dir, "outside.txt");
   const insideFile = (w: World): string => join(w.jailDir, "inside.txt");
@@ -333,6 +361,7 @@ if (support.kind !== "bwrap") {
       ...each("--closed", [String(w.t.port)]),
       ...each("--read", [w.bait.record, "/etc/shadow", "/etc/passwd", ...w.bait.secrets]),
       ...each("--write", [w.bait.record, outsideFile(w), insideFile(w), "/written-to-root", plantedRelay(w)]),
+      ...each("--open-write", KERNEL_SETTINGS),
       ...each("--remove", [w.relays.sockets[0]!]),
       ...each("--rename", [relayDir(w)]),
       ...each("--connect", [w.bait.control, ...w.bait.sockets]),
@@ -379,8 +408,8 @@ if (support.kind !== "bwrap") {
     assert.not.ok(existsSync(outsideFile(w)));
     assert.equal(findings.writes[insideFile(w)], { ok: true });
     assert.is(readFileSync(insideFile(w), "utf8"), "written from the jail\n");
-    // Written as the jail's uid, it belongs outside to the user who started the jail.
-    assert.is(statSync(insideFile(w)).uid, process.getuid!());
+    // Written as the jail's uid, it belongs outside to the user who started the jail, or to nobody when that is root.
+    assert.is(statSync(insideFile(w)).uid, process.getuid!() === 0 ? ROOT_JAIL_USER.uid : process.getuid!());
   });
 
   test("a compromised gvproxy cannot remove, replace or move the relay sockets, which the host side trusts", async () => {
@@ -396,7 +425,12 @@ if (support.kind !== "bwrap") {
   test("a compromised gvproxy sees none of the launcher's environment, and neither does the relay", async () => {
     const { findings } = await probeReport();
     assert.equal(findings.environ, [], "gvproxy's place starts with an empty environment");
-    assert.equal(findings.relayEnviron, ["PWD=/"], "the relay gets only bwrap's PWD");
+    if (process.getuid!() === 0) {
+      // relay-inside changed its uid, so the kernel made it undumpable: the jail cannot even read it.
+      assert.is(findings.relayEnviron, "EACCES");
+    } else {
+      assert.equal(findings.relayEnviron, ["PWD=/"], "the relay gets only bwrap's PWD");
+    }
     assert.not.match(JSON.stringify(findings), CANARY_VALUE);
   });
 
@@ -425,16 +459,48 @@ if (support.kind !== "bwrap") {
     assert.is(bait.accepted, 0);
   });
 
-  test("the jail runs as nobody in its own user namespace and cannot make another", async () => {
+  test("inside the jail, no kernel setting can be opened for writing: /proc/sys and the other writable interfaces are read-only or absent", async () => {
+    const { findings } = await probeReport();
+    for (const path of KERNEL_SETTINGS) assert.is(findings.opensForWriting[path]?.ok, false, `${path}: ${JSON.stringify(findings.opensForWriting[path])}`);
+  });
+
+  test("no process of the jail runs with real uid 0, as the host sees it, even when bottle runs as root", async () => {
+    const child = spawnJail(world!, [process.execPath, PROBE, "wait-signal"]);
+    const out = lineReader(child.stdout!);
+    const exit = exited(child);
+    await out.line((l) => l === "ready", "the probe to be ready");
+    const ours = readlinkSync("/proc/self/ns/pid");
+    const jailed = descendants(child.pid!).filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/pid`) !== ours;
+      } catch {
+        return false;
+      }
+    });
+    const uids = jailed.map((pid) => /^Uid:\s+(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]?.split(/\s+/).map(Number) ?? []);
+    child.kill("SIGTERM");
+    await withTimeout(exit, "the jail to exit");
+    assert.ok(jailed.length >= 2, `jailed processes (relay-inside, the probe): ${jailed.join(", ")}`);
+    const expected = process.getuid!() === 0 ? ROOT_JAIL_USER.uid : process.getuid!();
+    // real, effective, saved and file-system uid
+    for (const ids of uids) assert.equal(ids, [expected, expected, expected, expected], `uids of a jailed process: ${ids.join(" ")}`);
+  });
+
+  test("the jail runs as nobody (in its own user namespace, or as the host's nobody when bottle runs as root) and cannot make a user namespace", async () => {
     const { findings } = await probeReport();
     assert.is(findings.uid, JAIL_UID);
     assert.is(findings.gid, JAIL_GID);
-    // One uid mapped, the jail's. (The outside column is relative to bwrap's
-    // intermediate namespace, so it reads 0 for any user; what the uid is
-    // outside shows in the owner of the file the jail wrote, tested above.)
-    assert.is(findings.uidMap.length, 3, `uid_map: ${findings.uidMap.join(" ")}`);
-    assert.is(findings.uidMap[0], JAIL_UID);
-    assert.is(findings.uidMap[2], 1);
+    if (process.getuid!() === 0) {
+      // No user namespace of its own: the host's, where nobody is nobody.
+      assert.equal(findings.uidMap, [0, 0, 4294967295], `uid_map: ${findings.uidMap.join(" ")}`);
+    } else {
+      // One uid mapped, the jail's. (The outside column is relative to bwrap's
+      // intermediate namespace, so it reads 0 for any user; what the uid is
+      // outside shows in the owner of the file the jail wrote, tested above.)
+      assert.is(findings.uidMap.length, 3, `uid_map: ${findings.uidMap.join(" ")}`);
+      assert.is(findings.uidMap[0], JAIL_UID);
+      assert.is(findings.uidMap[2], 1);
+    }
     assert.is.not(findings.newUserNamespace.status, 0, `unshare --user succeeded: ${findings.newUserNamespace.stderr}`);
   });
 
@@ -508,6 +574,30 @@ sys.exit(code)
   } else {
     console.log(`skipped: jail-isolation (keyrings): no ${python} on this host, which the keyring probe runs in the jail`);
   }
+
+  test("a descriptor the launcher inherited (a secret file open on fd 40 in the shell) does not reach the jail", async () => {
+    const w = world!;
+    const secret = join(w.dir, "inherited-secret");
+    await writeFile(secret, "inherited, not for the jail\n", { mode: 0o600 });
+    const fd = openSync(secret, "r");
+    let line: string;
+    try {
+      const child = spawnJail(w, [process.execPath, PROBE, "fds", "--pread", "40"], [], { 40: fd });
+      const out = lineReader(child.stdout!);
+      const err = lineReader(child.stderr!);
+      line = await out.line((l) => l.startsWith("{"), "the probe's descriptors").catch((error: Error) => {
+        throw new Error(`${error.message}\nstderr:\n${err.lines.join("\n")}`);
+      });
+      await withTimeout(exited(child), "the jail to exit");
+    } finally {
+      closeSync(fd);
+    }
+    const found = JSON.parse(line) as { self: Record<string, string>; relay: Record<string, string>; pread: { ok: boolean; data?: string; error?: string } };
+    assert.equal(found.pread, { ok: false, error: "EBADF" }, "the jail read the inherited descriptor");
+    for (const [who, open] of [["the jailed command", found.self], ["relay-inside", found.relay]] as const) {
+      assert.not.ok(Object.values(open).some((target) => target.includes("inherited-secret")), `${who} holds the secret file: ${JSON.stringify(open)}`);
+    }
+  });
 
   test("SIGTERM to the jail process reaches the command inside", async () => {
     const child = spawnJail(world!, [process.execPath, PROBE, "wait-signal"]);

@@ -55,7 +55,7 @@ if (support.kind !== "bwrap") {
       inner: [process.execPath, PROBE, "listen", "--socket", socket],
       nodePath: process.execPath,
       ...jailScripts(),
-      fileSystem: jailFileSystem({ nodePath: process.execPath, files: [] }),
+      fileSystem: jailFileSystem({ nodePath: process.execPath, files: [], uid }),
     });
     const jail = spawn(command, args, { uid, gid, stdio: ["ignore", "pipe", "pipe"], env: {} });
     let stderr = "";

@@ -1,6 +1,7 @@
 // Stand-in for gvproxy in the jail tests (not a suite). Runs INSIDE the jail:
 //   node jail-probe.js report [--sidecar <port> …] [--closed <port> …] [--read <path> …]
-//       [--write <path> …] [--remove <path> …] [--rename <path> …] [--connect <unix socket> …] [--exit N]
+//       [--write <path> …] [--open-write <path> …] [--remove <path> …] [--rename <path> …]
+//       [--connect <unix socket> …] [--exit N]
 //     looks around as a compromised gvproxy would and prints one JSON line of
 //     findings, then exits N;
 //   node jail-probe.js wait-signal: prints "ready", exits 42 on SIGTERM;
@@ -12,8 +13,11 @@
 //     security review did, reading every key it reaches, tries add_key and
 //     request_key (and ptrace, perf_event_open, bpf, userfaultfd), and prints
 //     one JSON line of what each call returned.
+//   node jail-probe.js fds --pread <fd>: lists its own open descriptors and
+//     the relay's (pid 1), tries to read descriptor <fd> (one the launcher
+//     may have inherited), and prints one JSON line.
 import { spawnSync } from "node:child_process";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 
 type Args = Record<string, string[]>;
@@ -62,6 +66,11 @@ function attempt(action: () => void): Attempt {
 
 function tryWrite(path: string): Attempt {
   return attempt(() => writeFileSync(path, "written from the jail\n"));
+}
+
+/** Opens for writing and closes at once, writing nothing: a kernel setting is changed only by a write, never by the open. */
+function tryOpenForWriting(path: string): Attempt {
+  return attempt(() => closeSync(openSync(path, constants.O_WRONLY)));
 }
 
 function tryRead(path: string): Attempt {
@@ -145,6 +154,7 @@ async function report(args: Args): Promise<void> {
     newUserNamespace: newUserNamespace(),
     reads: await each(args.read, tryRead),
     writes: await each(args.write, tryWrite),
+    opensForWriting: await each(args["open-write"], tryOpenForWriting),
     removes: await each(args.remove, (path) => attempt(() => rmSync(path))),
     renames: await each(args.rename, (path) => attempt(() => renameSync(path, `${path}.moved`))),
     connects: await each(args.connect, tryConnect),
@@ -206,6 +216,39 @@ function keyrings(): void {
   process.stdout.write(result.stdout);
 }
 
+/** Each open descriptor of `pid` and what it points at. */
+function openDescriptors(pid: string): Record<string, string> | string {
+  try {
+    const found: Record<string, string> = {};
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        found[fd] = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        // closed meanwhile (the directory's own descriptor)
+      }
+    }
+    return found;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? "unreadable";
+  }
+}
+
+function fds(args: Args): void {
+  const fd = Number(one(args, "pread"));
+  const pread = attemptRead(fd);
+  process.stdout.write(`${JSON.stringify({ self: openDescriptors("self"), relay: openDescriptors("1"), pread })}\n`);
+}
+
+function attemptRead(fd: number): { ok: boolean; data?: string; error?: string } {
+  try {
+    const buffer = Buffer.alloc(256);
+    const read = readSync(fd, buffer, 0, buffer.length, 0);
+    return { ok: true, data: buffer.subarray(0, read).toString() };
+  } catch (error) {
+    return { ok: false, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+  }
+}
+
 function waitSignal(): void {
   process.on("SIGTERM", () => {
     process.stdout.write("got SIGTERM\n");
@@ -238,6 +281,7 @@ else if (mode === "wait-signal") waitSignal();
 else if (mode === "hold") hold(args);
 else if (mode === "listen") listen(args);
 else if (mode === "keyrings") keyrings();
+else if (mode === "fds") fds(args);
 else {
   process.stderr.write(`jail-probe: unknown mode ${mode}\n`);
   process.exit(2);

@@ -1,6 +1,7 @@
 // The jail's seccomp program, decoded and run on a small classic-BPF
-// evaluator: which system calls it denies on each CPU, that it checks the
-// ABI first and refuses x32, and that bottle refuses a CPU it has no numbers for.
+// evaluator: which system calls it denies on each CPU, that no call makes a
+// user namespace, that it checks the ABI first and refuses x32, and that
+// bottle refuses a CPU it has no numbers for.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -9,14 +10,17 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { bwrapArgs, detectJail } from "../src/backends/smolmachines/jail/index.js";
 import {
+  ARG0_LOW_OFFSET,
   BPF_JEQ_K,
   BPF_JSET_K,
   BPF_LD_W_ABS,
   BPF_RET_K,
+  CLONE_NEWUSER,
   DENIED_SYSCALLS,
   SECCOMP_ARCHES,
   SECCOMP_FD,
   SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ENOSYS,
   SECCOMP_RET_EPERM,
   seccompFilter,
   X32_SYSCALL_BIT,
@@ -39,16 +43,16 @@ function decode(buffer: Buffer): Instruction[] {
   return program;
 }
 
-/** What the kernel would return for a call `nr` made through ABI `arch` (only the opcodes the filter may use). */
-function evaluate(program: Instruction[], arch: number, nr: number): number {
-  const data = [nr, arch];
+/** What the kernel would return for a call `nr` made through ABI `arch` with first argument `arg0` (only the opcodes the filter may use). */
+function evaluate(program: Instruction[], arch: number, nr: number, arg0 = 0): number {
+  const data: Record<number, number> = { 0: nr, 4: arch, [ARG0_LOW_OFFSET]: arg0 };
   let accumulator = 0;
   for (let pc = 0; pc < program.length; pc++) {
     const { code, jt, jf, k } = program[pc]!;
     switch (code) {
       case BPF_LD_W_ABS:
-        assert.ok(k === 0 || k === 4, `load at offset ${k}`);
-        accumulator = data[k / 4]!;
+        assert.ok(k in data, `load at offset ${k}`);
+        accumulator = data[k]!;
         break;
       case BPF_JEQ_K:
         pc += accumulator === k ? jt : jf;
@@ -70,9 +74,9 @@ const AUDIT_ARCH_ARM = 0x40000028;
 const X64 = SECCOMP_ARCHES.x64!;
 const ARM64 = SECCOMP_ARCHES.arm64!;
 
-test("the program is whole instructions: 4 to check the ABI and load the number, one per denied call, x32's check on x86_64, and the two returns", () => {
-  assert.is(decode(seccompFilter("x64")!).length, 4 + 1 + DENIED_SYSCALLS.length + 2);
-  assert.is(decode(seccompFilter("arm64")!).length, 4 + DENIED_SYSCALLS.length + 2);
+test("the program is whole instructions: 4 to check the ABI and load the number, one per denied call, x32's check on x86_64, 3 for the namespace calls, and the flags check and returns", () => {
+  assert.is(decode(seccompFilter("x64")!).length, 4 + 1 + DENIED_SYSCALLS.length + 3 + 6);
+  assert.is(decode(seccompFilter("arm64")!).length, 4 + DENIED_SYSCALLS.length + 3 + 6);
 });
 
 test("the program checks the ABI first and denies every call of another ABI", () => {
@@ -101,17 +105,39 @@ test("each denied call fails with EPERM and ordinary calls are allowed, on x86_6
   for (const [arch, target] of Object.entries(SECCOMP_ARCHES)) {
     const program = decode(seccompFilter(arch)!);
     for (const name of DENIED_SYSCALLS) assert.is(evaluate(program, target.audit, target.numbers[name]), SECCOMP_RET_EPERM, `${arch} ${name}`);
-    const denied = new Set(Object.values(target.numbers));
-    for (let nr = 0; nr < 460; nr++) if (!denied.has(nr)) assert.is(evaluate(program, target.audit, nr), SECCOMP_RET_ALLOW, `${arch} ${nr}`);
+    const filtered = new Set(Object.values(target.numbers));
+    for (let nr = 0; nr < 460; nr++) if (!filtered.has(nr)) assert.is(evaluate(program, target.audit, nr), SECCOMP_RET_ALLOW, `${arch} ${nr}`);
   }
+});
+
+test("no call makes a user namespace: unshare and clone with CLONE_NEWUSER fail with EPERM, clone3 with ENOSYS (callers fall back to clone)", () => {
+  assert.is(CLONE_NEWUSER, 0x10000000);
+  assert.equal([X64.numbers.unshare, X64.numbers.clone, X64.numbers.clone3], [272, 56, 435]);
+  assert.equal([ARM64.numbers.unshare, ARM64.numbers.clone, ARM64.numbers.clone3], [97, 220, 435]);
+  const CLONE_NEWNET = 0x40000000;
+  const THREAD = 0x3d0f00; // what glibc's pthread_create asks clone for
+  for (const [arch, target] of Object.entries(SECCOMP_ARCHES)) {
+    const program = decode(seccompFilter(arch)!);
+    for (const call of ["unshare", "clone"] as const) {
+      const nr = target.numbers[call];
+      assert.is(evaluate(program, target.audit, nr, CLONE_NEWUSER), SECCOMP_RET_EPERM, `${arch} ${call}(CLONE_NEWUSER)`);
+      assert.is(evaluate(program, target.audit, nr, CLONE_NEWUSER | CLONE_NEWNET), SECCOMP_RET_EPERM, `${arch} ${call}(CLONE_NEWUSER|CLONE_NEWNET)`);
+      assert.is(evaluate(program, target.audit, nr, 0), SECCOMP_RET_ALLOW, `${arch} ${call}(0)`);
+      assert.is(evaluate(program, target.audit, nr, THREAD), SECCOMP_RET_ALLOW, `${arch} ${call}(a thread)`);
+    }
+    for (const arg0 of [0, CLONE_NEWUSER]) assert.is(evaluate(program, target.audit, target.numbers.clone3, arg0), SECCOMP_RET_ENOSYS, `${arch} clone3`);
+  }
+  assert.is(SECCOMP_RET_ENOSYS, 0x00050026);
 });
 
 test("on x86_64 every x32 call is denied, so keyctl cannot come in that way", () => {
   const program = decode(seccompFilter("x64")!);
+  // From instruction 4, to the last one (deny).
   assert.equal(program[4], { code: BPF_JSET_K, jt: program.length - 1 - 5, jf: 0, k: X32_SYSCALL_BIT });
+  assert.equal(program[program.length - 1], { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_EPERM });
   for (const nr of [0, 1, X64.numbers.keyctl, 0x200, 520]) assert.is(evaluate(program, X64.audit, X32_SYSCALL_BIT | nr), SECCOMP_RET_EPERM, `x32 ${nr}`);
   const arm64 = decode(seccompFilter("arm64")!);
-  assert.not.ok(arm64.some(({ code }) => code === BPF_JSET_K));
+  assert.not.ok(arm64.some(({ code, k }) => code === BPF_JSET_K && k === X32_SYSCALL_BIT));
 });
 
 test("bottle has no filter for a CPU it has no numbers for, and detection says so without probing bwrap", async () => {
@@ -146,7 +172,7 @@ test("the launcher refuses to start the jail on such a CPU, before running bwrap
 });
 
 test("bwrapArgs reads the filter from the descriptor the launcher writes it to", () => {
-  const args = bwrapArgs({ jailDir: "/r/jail", relayDir: "/r/jail/relays", system: [], readOnly: [], command: ["/opt/gvproxy"] });
+  const args = bwrapArgs({ jailDir: "/r/jail", relayDir: "/r/jail/relays", system: [], proc: { dirs: [], files: [] }, readOnly: [], copies: [], credentials: { kind: "userns" }, command: ["/opt/gvproxy"] });
   const at = args.indexOf("--seccomp");
   assert.ok(at >= 0 && at < args.indexOf("--"));
   assert.is(args[at + 1], String(SECCOMP_FD));

@@ -1,11 +1,13 @@
 // Logs in the stage dir are opened without following a symlink at their
 // name, and the copy of gvproxy's log out of the run dir (which the jail can
-// write) follows no symlink at either end.
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+// write) follows no symlink at either end. The supervisor hands a child the
+// log bottle opened, never its path again (issue 15, point 8).
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { freshLog, saveLogCopy } from "../src/backends/smolmachines/launch/logs.js";
+import { Supervisor } from "../src/backends/smolmachines/process/supervisor.js";
 import { tempDir } from "./helpers/tmp.js";
 
 function stage(): string {
@@ -23,7 +25,8 @@ function secret(): string {
 test("freshLog makes an empty 0600 log, truncating an old one", () => {
   const dir = stage();
   writeFileSync(join(dir, "logs", "pipelock.log"), "old run\n");
-  const path = freshLog(dir, "pipelock");
+  const { path, fd } = freshLog(dir, "pipelock");
+  closeSync(fd);
   assert.is(readFileSync(path, "utf8"), "");
   assert.is(statSync(path).mode & 0o777, 0o600);
 });
@@ -53,6 +56,24 @@ test("saveLogCopy copies a plain log; a symlink in the run dir's place is not fo
   symlinkSync(victim, join(other, "logs", "gvproxy.log"));
   assert.throws(() => saveLogCopy(join(run, "gvproxy.log"), other, "gvproxy"), /it is a symlink/);
   assert.is(readFileSync(victim, "utf8"), "the user's secret\n");
+});
+
+test("a log swapped for a symlink after bottle made it: the child writes to the file bottle opened, never through the link", async () => {
+  const dir = stage();
+  const log = freshLog(dir, "sidecar");
+  const made = openSync(log.path, "r");
+  // The race: between bottle's checked open and the child's start, the name becomes a link to a file of the user's.
+  const target = secret();
+  rmSync(log.path);
+  symlinkSync(target, log.path);
+  const supervisor = new Supervisor({ searchPath: "/usr/bin:/bin", cwd: dir });
+  const child = await supervisor.start("sidecar", "/bin/sh", ["-c", "echo written-by-the-child"], { log });
+  await child.exited;
+  assert.is(readFileSync(target, "utf8"), "the user's secret\n", "the child wrote through the link");
+  const buffer = Buffer.alloc(100);
+  const read = readSync(made, buffer, 0, 100, 0);
+  closeSync(made);
+  assert.is(buffer.subarray(0, read).toString(), "written-by-the-child\n", "the child's output is in the log bottle made");
 });
 
 test.run();

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { packageRoot } from "../src/package-root.js";
-import { toolSearchPath, toolsDir } from "../src/host-tools.js";
+import { toolSearchPath, toolsDir, trustedSearchPath } from "../src/host-tools.js";
 import { parseVersion, runVersionProbe, toolVersions, VERSION_ARGS, type VersionProbe } from "../src/backends/smolmachines/tool-versions.js";
 import { describeRun, makeProject, runBottle, validConfig } from "./helpers/cli.js";
 import { fakesBinDir } from "./helpers/fakes.js";
@@ -32,6 +32,11 @@ test("the tools dir is .tools/bin of the checkout, after PATH; BOTTLE_TOOLS_DIR 
   assert.is(toolSearchPath("/usr/bin", { BOTTLE_TOOLS_DIR: "/opt/t" }), "/usr/bin:/opt/t");
   assert.is(toolSearchPath("/usr/bin", { BOTTLE_TOOLS_DIR: "" }), "/usr/bin");
   assert.is(toolSearchPath("", { BOTTLE_TOOLS_DIR: "/opt/t" }), "/opt/t");
+});
+
+test("the trusted search path keeps only absolute entries outside the guest-writable dirs (relative and empty entries mean some cwd)", () => {
+  const env = { PATH: ".:node_modules/.bin::/usr/bin:/ws/node_modules/.bin:bin:/bin:", BOTTLE_TOOLS_DIR: "/opt/tools" };
+  assert.is(trustedSearchPath(["/ws"], env), "/usr/bin:/bin:/opt/tools");
 });
 
 /** An executable that prints `answer` and counts how often it was asked. */

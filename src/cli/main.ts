@@ -1,18 +1,10 @@
 #!/usr/bin/env node
-// bottle's executable. It only turns on Node's on-disk compile cache (Node
-// 22.1+; a no-op on 20) in bottle's own private cache dir, then loads the
-// CLI: a no-op build is dominated by loading modules.
-import module from "node:module";
+// bottle's executable. It closes the descriptors it inherited (none of its
+// children may get them), then loads the CLI. Node's compile cache is
+// turned on later, once bottle knows it is safe (config/cache.ts,
+// enableCompileCache).
+import { closeInheritedDescriptors } from "../inherited-descriptors.js";
 
-const enableCompileCache = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
-if (enableCompileCache && process.env.BOTTLE_COMPILE_CACHE !== "0") {
-  const { compileCacheDir } = await import("../config/cache.js");
-  const dir = compileCacheDir((message) => process.stderr.write(`warning: ${message}\n`));
-  try {
-    if (dir) enableCompileCache(dir);
-  } catch {
-    // Only an optimisation.
-  }
-}
+closeInheritedDescriptors();
 
 await import("./run-cli.js");

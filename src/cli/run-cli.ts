@@ -1,20 +1,22 @@
 // The CLI proper: dispatch to one module per command, loaded lazily
 // so a command pays only for what it uses.
+import { enableCompileCache } from "../config/cache.js";
 import { BottleError, EXIT_USAGE } from "../errors.js";
 
 type Command = { run(argv: readonly string[]): Promise<number> };
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  build: { summary: "render the bottle's files, redoing only what changed", load: () => import("./build.js") },
-  graph: { summary: "print the task graph (text, mermaid, dot, json)", load: () => import("./graph.js") },
-  explain: { summary: "say why each task will run or is fresh", load: () => import("./explain.js") },
-  policy: { summary: "print what the bottle may reach and what checks what leaves", load: () => import("./policy.js") },
-  launch: { summary: "build, start the bottle and attach the agent", load: () => import("./launch.js") },
-  resume: { summary: "start a stopped bottle again, reusing what is fresh", load: () => import("./resume.js") },
+/** `loadsConfig`: the command evaluates a config, and turns the compile cache on itself once it has (session.ts). */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; loadsConfig?: true }> = {
+  build: { summary: "render the bottle's files, redoing only what changed", load: () => import("./build.js"), loadsConfig: true },
+  graph: { summary: "print the task graph (text, mermaid, dot, json)", load: () => import("./graph.js"), loadsConfig: true },
+  explain: { summary: "say why each task will run or is fresh", load: () => import("./explain.js"), loadsConfig: true },
+  policy: { summary: "print what the bottle may reach and what checks what leaves", load: () => import("./policy.js"), loadsConfig: true },
+  launch: { summary: "build, start the bottle and attach the agent", load: () => import("./launch.js"), loadsConfig: true },
+  resume: { summary: "start a stopped bottle again, reusing what is fresh", load: () => import("./resume.js"), loadsConfig: true },
   stop: { summary: "stop a running bottle (from another terminal)", load: () => import("./stop.js") },
   ls: { summary: "list the bottles on this machine", load: () => import("./ls.js") },
   rm: { summary: "remove a bottle: machine, processes, files", load: () => import("./rm.js") },
-  watch: { summary: "re-render on config edits; apply egress changes live", load: () => import("./watch.js") },
+  watch: { summary: "re-render on config edits; apply egress changes live", load: () => import("./watch.js"), loadsConfig: true },
 };
 
 function usage(): string {
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bottle: unknown command \`${name}\`\n\n${usage()}\n`);
     return EXIT_USAGE;
   }
+  if (!command.loadsConfig) enableCompileCache(null, (message) => void process.stderr.write(`warning: ${message}\n`));
   return (await command.load()).run(rest);
 }
 

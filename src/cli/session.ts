@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
+import { enableCompileCache } from "../config/cache.js";
 import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
 import { confinementProblems, writableWorkspaces } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
@@ -52,6 +53,8 @@ export async function openSession(options: { config?: string | undefined; stage?
   const guardedDirs = bottles.flatMap((entry) => (entry.writable ?? []).map((dir) => ({ dir, why: `bottle \`${entry.slug}\`'s guest can write it` })));
   const loaded = await loadConfig(path, { guardedDirs });
   if (loaded.config.egress.presets.length === 0) noticeOnce("egress-presets", loaded.path, () => process.stderr.write(`${noPresetNotice(loaded)}\n`));
+  // The modules still to load (backend, tasks, engine) may come from the compile cache: the config's workspaces are known now.
+  enableCompileCache(loaded.path, (message) => void process.stderr.write(`warning: ${message}\n`));
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
   const stage = stageDir(loaded.dir, loaded.config.name, options.stage);

@@ -14,11 +14,14 @@
 // warning says why).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import module from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { BottleError, errorMessage } from "../errors.js";
 import { writeFileAtomic } from "../graph/files.js";
 import { checkPrivateDir } from "../private-dir.js";
+import { isInside, resolvedPath } from "./host-checks.js";
+import { knownWorkspaces, type GuardedDir, type KnownWorkspaces } from "./known-workspaces.js";
 
 const CACHE_FORMAT = 2;
 
@@ -67,6 +70,27 @@ function usableCacheDir(leaf: CacheLeaf, warn: (message: string) => void, create
   }
 }
 
+/** True (with a warning) when a guest-writable dir holds bottle's caches: forged values, or code that would run as bottle or the config. */
+export function cacheIsGuarded(guarded: readonly GuardedDir[], warn: (message: string) => void): boolean {
+  const root = resolvedPath(cacheRoot());
+  const holder = guarded.find((g) => isInside(resolvedPath(g.dir), root));
+  if (holder) warn(`not using bottle's caches: ${root} is inside ${resolvedPath(holder.dir)}, which ${holder.why}; set XDG_CACHE_HOME outside it`);
+  return holder !== undefined;
+}
+
+/**
+ * Whether bottle's caches may be read for `configPath` (null: a command
+ * that loads no config): its writable workspaces must be known before it
+ * is evaluated (it was evaluated here before; until then it is evaluated
+ * with every cache off), and the cache dir must be outside every workspace
+ * a guest on this machine can write (known-workspaces.ts).
+ */
+export function cachesReadable(configPath: string | null, known: KnownWorkspaces, warn: (message: string) => void): boolean {
+  if (!known.trusted) return false;
+  if (configPath !== null && known.of(configPath) === null) return false;
+  return !cacheIsGuarded(known.all, warn);
+}
+
 /**
  * Node's on-disk compile cache (22.1+), private to this user: V8 runs the
  * code it finds there for a source whose hash matches, so another user who
@@ -74,6 +98,25 @@ function usableCacheDir(leaf: CacheLeaf, warn: (message: string) => void, create
  */
 export function compileCacheDir(warn: (message: string) => void): string | null {
   return usableCacheDir("node-compile-cache", warn);
+}
+
+/**
+ * Turns on Node's compile cache (a no-op on Node 20, which has none) for the
+ * modules loaded from now on, where cachesReadable allows: a guest that can
+ * write it would have V8 run its code as bottle's. A command that loads a
+ * config calls this once it has (until then that config's workspaces are
+ * not known); the others, first thing. BOTTLE_COMPILE_CACHE=0 turns it off.
+ */
+export function enableCompileCache(configPath: string | null, warn: (message: string) => void, known?: KnownWorkspaces): void {
+  const enable = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
+  if (!enable || process.env.BOTTLE_COMPILE_CACHE === "0") return;
+  if (!cachesReadable(configPath, known ?? knownWorkspaces(), warn)) return;
+  const dir = compileCacheDir(warn);
+  try {
+    if (dir) enable(dir);
+  } catch {
+    // Only an optimisation.
+  }
 }
 
 /**

@@ -6,7 +6,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
 import {
-  cacheRoot,
+  cacheIsGuarded,
   configCacheDir,
   hashFiles,
   hashesBeforeEvaluation,
@@ -19,6 +19,7 @@ import {
 import { renderProblems, type ConfigProblem } from "./errors.js";
 import { isInside, resolvedPath, writableWorkspaces } from "./host-checks.js";
 import { staticImportGraph } from "./import-graph.js";
+import { knownWorkspaces, rememberWorkspaces, type KnownWorkspaces } from "./known-workspaces.js";
 import type { BottleConfig } from "./resolved.js";
 
 export interface LoadedConfig {
@@ -49,7 +50,12 @@ export class ConfigError extends BottleError {
 }
 
 export interface LoadOptions {
-  /** Use and refresh the evaluated-config cache and jiti's transpile cache (default true; BOTTLE_CONFIG_CACHE=0 disables both). */
+  /**
+   * Use and refresh the evaluated-config cache and jiti's transpile cache
+   * (default true; BOTTLE_CONFIG_CACHE=0 disables both). Neither is read for
+   * a config evaluated here for the first time, nor used at all inside a
+   * workspace a guest can write (cache.ts, cachesReadable).
+   */
   cache?: boolean;
   /**
    * Directories a guest can write that are known before evaluating (e.g. the
@@ -59,6 +65,8 @@ export interface LoadOptions {
   guardedDirs?: readonly { dir: string; why: string }[];
   /** Where warnings go (an unusable cache dir); default stderr. */
   warn?: (message: string) => void;
+  /** The guest-writable workspaces bottle knows of (known-workspaces.ts); read from the state dir when not given. */
+  known?: KnownWorkspaces;
 }
 
 const packageEntry = fileURLToPath(new URL("../index.js", import.meta.url));
@@ -71,9 +79,13 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const dir = dirname(path);
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
   const guarded = options.guardedDirs ?? [];
-  const useCache = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0" && !cacheIsGuarded(guarded, warn);
-  const cacheDir = useCache ? configCacheDir(warn, false) : null;
-  let writable = useCache;
+  const known = options.known ?? knownWorkspaces();
+  const caching = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
+  // Written only outside every guest-writable workspace; read (a served
+  // value, jiti's transpiled code) only once this config's own are known too.
+  let writable = caching && known.trusted && !cacheIsGuarded([...known.all, ...guarded], warn);
+  const readable = writable && known.of(path) !== null;
+  const cacheDir = readable ? configCacheDir(warn, false) : null;
   if (cacheDir) {
     const cached = readConfigCache(cacheDir, path);
     if (cached) {
@@ -96,10 +108,11 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   refuseGuardedImports(path, graph, guarded);
 
   const before = writable ? hashesBeforeEvaluation(cacheDir, path) : null;
-  const { raw, files, loaded } = await evaluate(path, writable ? transpileCacheDir(warn) : false);
+  const { raw, files, loaded } = await evaluate(path, readable && writable ? transpileCacheDir(warn) : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw new ConfigError(path, result.problems);
+  rememberWorkspaces(path, writableWorkspaces(result.config), known);
 
   if (before) {
     const hashed = hashFiles(files);
@@ -118,14 +131,6 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
 /** A valid config's warnings (a write-anywhere host allowed by hand), one line each, at every load. */
 function warnAbout(path: string, warnings: readonly ConfigProblem[], warn: (message: string) => void): void {
   for (const { path: field, message } of warnings) warn(`${path}: ${field}: ${message}`);
-}
-
-/** True (with a warning) when a known guest-writable dir holds bottle's caches: forged values, or transpiled code that would run as the config. */
-function cacheIsGuarded(guarded: readonly { dir: string; why: string }[], warn: (message: string) => void): boolean {
-  const root = resolvedPath(cacheRoot());
-  const holder = guarded.find((g) => isInside(resolvedPath(g.dir), root));
-  if (holder) warn(`not using bottle's caches: ${root} is inside ${resolvedPath(holder.dir)}, which ${holder.why}; set XDG_CACHE_HOME outside it`);
-  return holder !== undefined;
 }
 
 /** True (with a warning) when the config's own writable workspace holds the cache dir: its guest could forge entries. */

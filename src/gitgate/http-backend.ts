@@ -5,7 +5,9 @@ import { spawn } from "node:child_process";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export interface BackendRequest {
-  /** The directory holding the mirrors (GIT_PROJECT_ROOT). */
+  /** git by absolute path. */
+  git: string;
+  /** The directory holding the mirrors (GIT_PROJECT_ROOT), and where http-backend runs. */
   projectRoot: string;
   /** e.g. /origin.git/info/refs */
   pathInfo: string;
@@ -35,7 +37,7 @@ export function serveWithHttpBackend(req: IncomingMessage, res: ServerResponse, 
   if (typeof protocol === "string") env.GIT_PROTOCOL = protocol;
 
   return new Promise((resolve) => {
-    const child = spawn("git", ["http-backend"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(backend.git, ["http-backend"], { cwd: backend.projectRoot, env, stdio: ["pipe", "pipe", "pipe"] });
     let head = Buffer.alloc(0);
     let headerSent = false;
     let stderr = "";

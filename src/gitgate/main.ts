@@ -74,16 +74,16 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(errorMessage(error), 1);
   }
-  const gitEnv = isolatedGitEnv(process.env.PATH ?? "/usr/bin:/bin", options.dir);
+  const git = { program: options.git, env: isolatedGitEnv(process.env.PATH ?? "/usr/bin:/bin", options.dir) };
   const hookEnv: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (key.startsWith("BOTTLE_GIT_GATE")) hookEnv[key] = value;
 
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   chmodSync(options.dir, 0o700);
   const hook = { node: process.execPath, script: fileURLToPath(new URL("./pre-receive.js", import.meta.url)) };
-  for (const remote of options.remotes) await prepareMirror(mirrorDir(options.dir, remote.name), hook, gitEnv);
+  for (const remote of options.remotes) await prepareMirror(mirrorDir(options.dir, remote.name), hook, git);
 
-  const server = createGateServer({ options, gitEnv, hookEnv, tokens, needles, log });
+  const server = createGateServer({ options, git, hookEnv, tokens, needles, log });
   let where: string;
   try {
     where = await listen(server, options.listen);

@@ -37,6 +37,8 @@ export interface GateOptions {
   remotes: GateRemote[];
   /** The gitleaks binary, or null: then every push is refused. */
   gitleaks: string | null;
+  /** The git binary, by absolute path: the gate never looks git up on PATH itself. */
+  git: string;
 }
 
 export function readGateOptions(env: NodeJS.ProcessEnv): GateOptions {

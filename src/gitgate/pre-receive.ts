@@ -60,7 +60,7 @@ async function main(): Promise<number> {
 
   let refusals: string[];
   try {
-    refusals = await checkPush({ updates, remote, needles, gitleaks: options.gitleaks, cwd, env: process.env, scratch });
+    refusals = await checkPush({ updates, remote, needles, gitleaks: options.gitleaks, cwd, git: { program: options.git, env: process.env }, scratch });
   } catch (error) {
     // The check itself failed: fail closed.
     refusals = [`the push could not be checked: ${redact(errorMessage(error), needles)}`];
@@ -84,9 +84,9 @@ async function main(): Promise<number> {
     if (!key.startsWith("BOTTLE_GIT_GATE") && !/^GIT_CONFIG_/.test(key)) env[key] = value;
   }
   say(`git gate: checks passed; pushing to ${remote.url}`);
-  const push = await runGit(["push", "--porcelain", "--no-verify", ...(updates.length > 1 ? ["--atomic"] : []), ...leases(updates), remote.url, ...updates.map(refspec)], {
+  const upstream = { program: options.git, env: upstreamGitEnv(env, remote, token) };
+  const push = await runGit(upstream, ["push", "--porcelain", "--no-verify", ...(updates.length > 1 ? ["--atomic"] : []), ...leases(updates), remote.url, ...updates.map(refspec)], {
     cwd,
-    env: upstreamGitEnv(env, remote, token),
     onStderr: (chunk) => process.stderr.write(redact(chunk.toString(), needles)),
   });
   const answer = redact(push.stdout.toString().trim(), needles);

@@ -7,7 +7,7 @@ import { refGlobMatches } from "../config/git-ref-glob.js";
 import { gitleaksRefusals } from "./gitleaks.js";
 import type { GateRemote } from "./options.js";
 import { isZeroOid, pushedObjects, type PushedObject, type RefUpdate } from "./pushed-objects.js";
-import { runGit } from "./run-git.js";
+import { runGit, type Git } from "./run-git.js";
 import { findNeedle, type Needle } from "./secret-needles.js";
 
 /** The rules that need only the ref names and the remote's config. */
@@ -25,14 +25,14 @@ function refPolicyRefusals(updates: readonly RefUpdate[], remote: GateRemote): s
 }
 
 /** Updates that rewrite history: a branch moved to a commit that does not contain its old one, or any existing non-branch ref moved. */
-async function nonFastForwardRefusals(updates: readonly RefUpdate[], remote: GateRemote, cwd: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+async function nonFastForwardRefusals(updates: readonly RefUpdate[], remote: GateRemote, cwd: string, git: Git): Promise<string[]> {
   if (remote.allowForcePush) return [];
   const refusals: string[] = [];
   for (const update of updates) {
     if (isZeroOid(update.old) || isZeroOid(update.new)) continue;
     let forward = false;
     if (update.ref.startsWith("refs/heads/")) {
-      const check = await runGit(["merge-base", "--is-ancestor", update.old, update.new], { cwd, env });
+      const check = await runGit(git, ["merge-base", "--is-ancestor", update.old, update.new], { cwd });
       if (check.code !== 0 && check.code !== 1) throw new Error(`git merge-base failed: ${check.stderr.trim()}`);
       forward = check.code === 0;
     }
@@ -77,21 +77,21 @@ export interface PushCheckInput {
   remote: GateRemote;
   needles: readonly Needle[];
   gitleaks: string | null;
-  /** The mirror, with the push's quarantine in `env`. */
+  /** The mirror, with the push's quarantine in git's environment. */
   cwd: string;
-  env: NodeJS.ProcessEnv;
+  git: Git;
   /** A private scratch directory for gitleaks. */
   scratch: string;
 }
 
 /** Every reason to refuse the push; empty when it may go upstream. */
 export async function checkPush(input: PushCheckInput): Promise<string[]> {
-  const { updates, remote, needles, cwd, env } = input;
+  const { updates, remote, needles, cwd, git } = input;
   const refs = refPolicyRefusals(updates, remote);
   if (refs.length) return refs;
-  const history = await nonFastForwardRefusals(updates, remote, cwd, env);
+  const history = await nonFastForwardRefusals(updates, remote, cwd, git);
   if (history.length) return history;
-  const objects = await pushedObjects(updates, cwd, env);
+  const objects = await pushedObjects(updates, cwd, git);
   const secrets = secretRefusals(updates, objects, needles);
   if (secrets.length) return secrets;
   if (input.gitleaks === null) {

@@ -2,7 +2,7 @@
 // reachable from the new ref values and from none of the mirror's refs
 // (which are the upstream's, as of the refresh that began the push), read
 // from the push's quarantine. node: imports only.
-import { runGit } from "./run-git.js";
+import { runGit, type Git } from "./run-git.js";
 
 export interface RefUpdate {
   old: string;
@@ -34,10 +34,10 @@ export function parseUpdates(text: string): RefUpdate[] {
     });
 }
 
-export async function pushedObjects(updates: readonly RefUpdate[], cwd: string, env: NodeJS.ProcessEnv): Promise<PushedObject[]> {
+export async function pushedObjects(updates: readonly RefUpdate[], cwd: string, git: Git): Promise<PushedObject[]> {
   const tips = updates.filter((u) => !isZeroOid(u.new)).map((u) => u.new);
   if (tips.length === 0) return [];
-  const list = await runGit(["rev-list", "--objects", "--stdin", "--not", "--all"], { cwd, env, input: `${tips.join("\n")}\n` });
+  const list = await runGit(git, ["rev-list", "--objects", "--stdin", "--not", "--all"], { cwd, input: `${tips.join("\n")}\n` });
   if (list.code !== 0) throw new Error(`git rev-list failed: ${list.stderr.trim()}`);
   const paths = new Map<string, string>();
   for (const line of list.stdout.toString().split("\n")) {
@@ -46,7 +46,7 @@ export async function pushedObjects(updates: readonly RefUpdate[], cwd: string, 
     paths.set(space < 0 ? line : line.slice(0, space), space < 0 ? "" : line.slice(space + 1));
   }
   if (paths.size === 0) return [];
-  const batch = await runGit(["cat-file", "--batch"], { cwd, env, input: `${[...paths.keys()].join("\n")}\n` });
+  const batch = await runGit(git, ["cat-file", "--batch"], { cwd, input: `${[...paths.keys()].join("\n")}\n` });
   if (batch.code !== 0) throw new Error(`git cat-file failed: ${batch.stderr.trim()}`);
   const objects: PushedObject[] = [];
   const out = batch.stdout;

@@ -1,14 +1,24 @@
 // Runs a git command to completion and collects its output. node: imports only.
 import { spawn } from "node:child_process";
 
+/**
+ * git as the gate runs it: the absolute path the launch resolved once on
+ * the trusted search path (never a name looked up again here, where PATH
+ * or the working directory could make it the agent's), and its environment.
+ */
+export interface Git {
+  program: string;
+  env: NodeJS.ProcessEnv;
+}
+
 export interface GitResult {
   code: number;
   stdout: Buffer;
   stderr: string;
 }
 
-export function runGit(args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string | Buffer; onStderr?: (chunk: Buffer) => void }): Promise<GitResult> {
-  return runProgram("git", args, options);
+export function runGit(git: Git, args: readonly string[], options: { cwd: string; input?: string | Buffer; onStderr?: (chunk: Buffer) => void }): Promise<GitResult> {
+  return runProgram(git.program, args, { ...options, env: git.env });
 }
 
 export function runProgram(

@@ -10,6 +10,7 @@ import { serveWithHttpBackend } from "./http-backend.js";
 import type { GateLog } from "./log.js";
 import { mirrorDir, refreshMirror } from "./mirror.js";
 import { GATE_REMOTE_ENV, type GateOptions, type GateRemote } from "./options.js";
+import type { Git } from "./run-git.js";
 import { redact, type Needle } from "./secret-needles.js";
 import { errorMessage } from "../errors.js";
 
@@ -18,8 +19,8 @@ const SERVICES = new Set(["git-upload-pack", "git-receive-pack"]);
 
 export interface GateServerInput {
   options: GateOptions;
-  /** git's environment (isolatedGitEnv). */
-  gitEnv: NodeJS.ProcessEnv;
+  /** git and its environment (isolatedGitEnv). */
+  git: Git;
   /** What receive-pack (and so the pre-receive hook) gets on top: options, tokens, secrets. */
   hookEnv: NodeJS.ProcessEnv;
   tokens: ReadonlyMap<string, string>;
@@ -53,14 +54,14 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 }
 
 export function createGateServer(input: GateServerInput): Server {
-  const { options, gitEnv, hookEnv, tokens, needles, log } = input;
+  const { options, git, hookEnv, tokens, needles, log } = input;
   const remotes = new Map(options.remotes.map((remote) => [remote.name, remote]));
   const serially = serialiser();
   const headKnown = new Set<string>();
 
   const refresh = async (remote: GateRemote, service: string): Promise<string | null> => {
     const what = service === "git-receive-pack" ? "push" : "fetch";
-    const result = await refreshMirror(mirrorDir(options.dir, remote.name), remote, tokens.get(remote.name)!, gitEnv, !headKnown.has(remote.name));
+    const result = await refreshMirror(mirrorDir(options.dir, remote.name), remote, tokens.get(remote.name)!, git, !headKnown.has(remote.name));
     if (result.ok) {
       headKnown.add(remote.name);
       log(`${what} ${remote.name}: mirror refreshed from ${remote.url}`);
@@ -79,7 +80,7 @@ export function createGateServer(input: GateServerInput): Server {
       return sendText(res, 404, `git gate: no such repository (this gate serves ${[...remotes.keys()].map((name) => `/${name}.git`).join(", ")})`);
     }
     const endpoint = match[2]!;
-    const backend = { projectRoot: options.dir, pathInfo: url.pathname, query: url.search.slice(1), env: gitEnv };
+    const backend = { git: git.program, projectRoot: options.dir, pathInfo: url.pathname, query: url.search.slice(1), env: git.env };
     if (endpoint === "info/refs") {
       const service = url.searchParams.get("service") ?? "";
       if (req.method !== "GET" || !SERVICES.has(service)) return sendText(res, 403, "git gate: only git's smart HTTP protocol is served");
@@ -98,7 +99,7 @@ export function createGateServer(input: GateServerInput): Server {
     }
     // A push: receive-pack runs the pre-receive hook, which needs the options, tokens and secrets.
     await serially(remote.name, async () => {
-      await serveWithHttpBackend(req, res, { ...backend, env: { ...gitEnv, ...hookEnv, [GATE_REMOTE_ENV]: remote.name } });
+      await serveWithHttpBackend(req, res, { ...backend, env: { ...git.env, ...hookEnv, [GATE_REMOTE_ENV]: remote.name } });
     });
   };
 

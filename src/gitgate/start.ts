@@ -2,10 +2,13 @@
 // sidecars step hands its supervisor (tests start it the same way: see
 // test/helpers/git-gate.ts). The gate's environment holds only PATH, its
 // options, the tokens and the secret values: no proxy variables, nothing
-// else of the caller's.
+// else of the caller's. git is resolved here, once, on that PATH, and the
+// gate runs it by that absolute path.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GitRemote } from "../config/resolved.js";
+import { BottleError } from "../errors.js";
+import { findOnPath } from "../host-tools.js";
 import { GATE_OPTIONS_ENV, SECRET_ENV_PREFIX, tokenEnvName, type GateListen, type GateOptions } from "./options.js";
 
 export interface GitGateInput {
@@ -20,7 +23,7 @@ export interface GitGateInput {
   /** The gate's log (<stage>/logs/git-gate.log). */
   log: string;
   gitleaks: string | null;
-  /** PATH for the gate (it runs git and gitleaks). */
+  /** The trusted search path: where git is looked up, and the gate's PATH. */
   pathEnv: string;
 }
 
@@ -35,12 +38,15 @@ function gitGateProgram(): string {
 }
 
 export function gitGateProcess(input: GitGateInput): GitGateProcess {
+  const git = findOnPath("git", input.pathEnv);
+  if (git === null) throw new BottleError(`git is not installed where bottle looks for programs (${input.pathEnv || "an empty PATH"}); the git gate needs it: install git (apt-get install git)`);
   const names = Object.keys(input.remotes).sort();
   const options: GateOptions = {
     listen: input.listen,
     dir: input.dir,
     log: input.log,
     gitleaks: input.gitleaks,
+    git,
     remotes: names.map((name, index) => {
       const remote = input.remotes[name]!;
       return {

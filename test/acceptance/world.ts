@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 const testHostScript = fileURLToPath(new URL("./test-host.js", import.meta.url));
 
 export interface World {
+  /** The network namespace the test host runs in (its only route is the veth to the host). */
+  namespace: string;
   /** The test host's address, 198.18.K.2 (a benchmarking range: never routed publicly). */
   address: string;
   names: string[];
@@ -71,6 +73,7 @@ export async function makeWorld(dir: string, names: string[], tls?: { cert: stri
   const resolvFile = join(dir, "resolv.conf");
   writeFileSync(resolvFile, `nameserver ${address}\n`);
   return {
+    namespace: ns,
     address,
     names,
     nonce,

@@ -89,7 +89,7 @@ export function homeFor(cwd: string): IsolatedHome {
  * this process's environment, CI=1, and the project's isolated home (XDG
  * dirs, HOME and TMPDIR). `env` adds or overrides variables.
  */
-export function runBottle(args: readonly string[], options: { cwd: string; env?: Record<string, string>; home?: IsolatedHome }): BottleRun {
+export function runBottle(args: readonly string[], options: { cwd: string; env?: Record<string, string>; home?: IsolatedHome; nodeArgs?: readonly string[] }): BottleRun {
   const home = options.home ?? homeFor(options.cwd);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -102,7 +102,7 @@ export function runBottle(args: readonly string[], options: { cwd: string; env?:
     TMPDIR: home.TMPDIR,
     ...options.env,
   };
-  const result = spawnSync(process.execPath, [BOTTLE_MAIN, ...args], { cwd: options.cwd, env, encoding: "utf8", timeout: 60_000 });
+  const result = spawnSync(process.execPath, [...(options.nodeArgs ?? []), BOTTLE_MAIN, ...args], { cwd: options.cwd, env, encoding: "utf8", timeout: 60_000 });
   if (result.error) throw result.error;
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serveWithHttpBackend } from "../../src/gitgate/http-backend.js";
+import { findOnPath } from "../../src/host-tools.js";
 
 export interface UpstreamRequest {
   method: string;
@@ -51,13 +52,14 @@ export interface GitRun {
 }
 
 /** git, without blocking this process (the upstream may be served from it). */
-export function git(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<GitRun> {
+export function git(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, input?: string): Promise<GitRun> {
   return new Promise((resolve) => {
-    const child = spawn("git", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("git", args, { cwd, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    child.stdin?.end(input);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
   });
 }
@@ -108,6 +110,8 @@ function authorized(req: IncomingMessage, token: string): boolean {
 
 export async function startUpstream(root: string, token: string, env: NodeJS.ProcessEnv): Promise<Upstream> {
   const requests: UpstreamRequest[] = [];
+  const git = findOnPath("git", env.PATH ?? "");
+  if (git === null) throw new Error(`startUpstream: no git on ${env.PATH}`);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://upstream");
     const service = url.searchParams.get("service") ?? url.pathname.split("/").pop() ?? "";
@@ -118,7 +122,7 @@ export async function startUpstream(root: string, token: string, env: NodeJS.Pro
       res.end("token required\n");
       return;
     }
-    void serveWithHttpBackend(req, res, { projectRoot: root, pathInfo: url.pathname, query: url.search.slice(1), env });
+    void serveWithHttpBackend(req, res, { git, projectRoot: root, pathInfo: url.pathname, query: url.search.slice(1), env });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;

@@ -96,6 +96,8 @@ export interface RunOptions {
   cwd?: string;
   /** Its own process group, as a terminal's foreground job: `signalGroup` then reaches bottle and its non-detached children. */
   group?: boolean;
+  /** Descriptors of this process bottle gets open at those numbers, as a shell that ran it may leave them: { 40: fd }. */
+  inherit?: Record<number, number>;
 }
 
 // Every FAKES_STATE and run dir a bottle ran with: if a test fails before
@@ -169,10 +171,15 @@ export function startBottle(project: Project, args: readonly string[], options: 
     const marker = hangMarker({ ...project, fakes: options.fakes ?? project.fakes }, step);
     if (existsSync(marker)) throw new Error(`${marker} is left from an earlier run: call freshFakes(project) first`);
   }
+  const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe"];
+  for (const [at, fd] of Object.entries(options.inherit ?? {})) {
+    while (stdio.length < Number(at)) stdio.push("ignore");
+    stdio[Number(at)] = fd;
+  }
   const child = spawn(process.execPath, [BOTTLE_MAIN, ...args], {
     cwd: options.cwd ?? project.dir,
     env: bottleEnv(project, options),
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio,
     detached: options.group ?? false,
   });
   let stdout = "";

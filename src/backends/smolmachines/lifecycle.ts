@@ -73,12 +73,14 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
   if (bottleState(entry).state === "running") await stopBottle(entry, say);
   for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
   // Never a bare "smolvm": execa would find it on the raw PATH, workspaces' programs included.
-  const smolvmPath = findOnPath("smolvm", trustedSearchPath(listBottles().flatMap((other) => other.writable ?? [])));
+  const searchPath = trustedSearchPath(listBottles().flatMap((other) => other.writable ?? []));
+  const smolvmPath = findOnPath("smolvm", searchPath);
   const name = machineName(entry.slug);
   const notInstalled = `warning: smolvm is not installed, so machine ${name} (if any) was not deleted`;
   if (smolvmPath === null) say(notInstalled);
   else {
-    const smolvm = new Smolvm(new Supervisor(), smolvmPath);
+    // In "/": the stage dir is about to go, and the caller's directory may be a workspace.
+    const smolvm = new Smolvm(new Supervisor({ searchPath, cwd: "/" }), smolvmPath);
     try {
       if (await smolvm.status(name)) {
         await smolvm.delete(name);

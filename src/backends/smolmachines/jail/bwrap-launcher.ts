@@ -1,16 +1,23 @@
-// Host-side parent of bwrap:  node bwrap-launcher.js <bwrap> [bwrap args…]
+// Host-side parent of bwrap:  node bwrap-launcher.js [--copy <file>]… <bwrap> [bwrap args…]
 // bubblewrap does not forward signals: a SIGTERM kills bwrap itself, and
 // --die-with-parent then SIGKILLs the jail, so the command never sees it.
 // This launcher starts bwrap with --info-fd to learn the host pid of the
 // jail's first process (pid 1 inside, thanks to --as-pid-1) and forwards
 // SIGTERM/SIGINT/SIGHUP to it. It exits with bwrap's status, and exits at
 // once if its own parent dies, which --die-with-parent turns into the jail's
-// death. It passes no environment on. It also hands bwrap the jail's seccomp
-// filter on SECCOMP_FD. node: imports and the import-free seccomp-filter.js
-// only, so it starts fast.
+// death. It passes no environment on, and no descriptor but the ones it
+// means bwrap to have (a descriptor it inherited is closed first). It also
+// hands bwrap the jail's seccomp filter on SECCOMP_FD, the jail's end of a
+// socket whose other end it holds until it exits on LIFELINE_FD (see there),
+// and each --copy file (opened here, as bottle) on FIRST_COPY_FD and up, for
+// its --ro-bind-data.
+// node: imports and import-free modules only, so it starts fast.
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
+import { closeInheritedDescriptors } from "../../../inherited-descriptors.js";
+import { LIFELINE_FD } from "./bwrap-args.js";
 import { SECCOMP_FD, seccompFilter, unknownArch } from "./seccomp-filter.js";
 
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
@@ -34,8 +41,12 @@ function jailPidFromInfo(text: string): number | undefined {
 }
 
 function main(): void {
-  const [bwrapPath, ...bwrapArgs] = process.argv.slice(2);
-  if (bwrapPath === undefined) fail("usage: bwrap-launcher.js <bwrap> [bwrap args…]", 2);
+  closeInheritedDescriptors();
+  const argv = process.argv.slice(2);
+  const copies: string[] = [];
+  while (argv[0] === "--copy" && argv[1] !== undefined) copies.push(argv.splice(0, 2)[1]!);
+  const [bwrapPath, ...bwrapArgs] = argv;
+  if (bwrapPath === undefined) fail("usage: bwrap-launcher.js [--copy <file>]… <bwrap> [bwrap args…]", 2);
 
   const filter = seccompFilter(process.arch);
   if (filter === undefined) {
@@ -43,14 +54,28 @@ function main(): void {
     fail(`${reason}; ${fix}`, 1);
   }
 
+  let copyFds: number[];
+  try {
+    copyFds = copies.map((path) => openSync(path, "r"));
+  } catch (error) {
+    fail(`cannot open a file the jail gets a copy of: ${(error as Error).message}`, 1);
+  }
+
   const parentPid = process.ppid;
   const bwrap = spawn(bwrapPath, ["--info-fd", String(INFO_FD), ...bwrapArgs], {
-    stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
+    // INFO_FD, SECCOMP_FD, LIFELINE_FD, then the copies from FIRST_COPY_FD (bwrap-args.ts numbers them the same way).
+    stdio: ["inherit", "inherit", "inherit", "pipe", "pipe", "pipe", ...copyFds],
     // Nothing of bottle's environment reaches bwrap, let alone the jail (bwrap's --clearenv is the second lock).
     env: {},
   });
+  for (const fd of copyFds) closeSync(fd);
   bwrap.on("error", (error) => fail(`cannot start ${bwrapPath}: ${error.message}`, 127));
   bwrap.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal ?? "SIGKILL"] ?? 0)));
+
+  // Held open, never written: the jail reads its end closing as this process ending.
+  const lifeline = bwrap.stdio[LIFELINE_FD] as Readable;
+  lifeline.on("data", () => undefined);
+  lifeline.on("error", () => undefined);
 
   const seccomp = bwrap.stdio[SECCOMP_FD] as Writable;
   seccomp.on("error", () => undefined); // bwrap died before reading it: its exit says why

@@ -2,8 +2,8 @@
 // its cause and the fix, instead of passing bwrap's raw message along.
 import { spawn } from "node:child_process";
 import { findOnPath, isExecutableFile } from "../../../host-tools.js";
-import { isolationArgs, READ_ONLY_ROOT, rootArgs, type SystemMount } from "./bwrap-args.js";
-import { systemMounts } from "./jail-filesystem.js";
+import { isolationArgs, jailCredentials, READ_ONLY_ROOT, rootArgs, type JailCredentials, type ProcCovers, type SystemMount } from "./bwrap-args.js";
+import { procCovers, systemMounts } from "./jail-filesystem.js";
 import { SECCOMP_ARCHES, unknownArch } from "./seccomp-filter.js";
 
 export type JailSupport =
@@ -29,6 +29,8 @@ export interface DetectOptions {
   isExecutable?: (path: string) => boolean;
   /** The CPU (a process.arch value); defaults to process.arch. */
   arch?: string;
+  /** The uid the jail will start as (root's jail drops to nobody); defaults to this process's. */
+  uid?: number;
 }
 
 export const SANDBOX_EXEC = "/usr/bin/sandbox-exec";
@@ -47,8 +49,8 @@ export const USERNS_FIX = [
 ].join(" ");
 
 /** The probe runs the jail's own isolation flags and root on `true`. */
-export function bwrapProbeArgs(system: readonly SystemMount[] = systemMounts()): string[] {
-  return [...isolationArgs(), ...rootArgs(system), ...READ_ONLY_ROOT, "--", "true"];
+export function bwrapProbeArgs(credentials: JailCredentials, system: readonly SystemMount[] = systemMounts(), proc: ProcCovers = procCovers()): string[] {
+  return [...isolationArgs(credentials), ...rootArgs(system, proc), ...READ_ONLY_ROOT, "--", "true"];
 }
 
 export const BWRAP_UPGRADE_FIX =
@@ -72,7 +74,7 @@ export function classifyBwrapFailure(stderr: string): { reason: string; fix: str
   }
   return {
     reason: `bubblewrap's probe failed (bwrap said: ${detail})`,
-    fix: `run \`bwrap ${bwrapProbeArgs().join(" ")}\` by hand to see why`,
+    fix: `run \`bwrap ${bwrapProbeArgs(jailCredentials(process.getuid?.())).join(" ")}\` by hand to see why`,
   };
 }
 
@@ -96,7 +98,7 @@ async function detectBwrap(options: DetectOptions): Promise<JailSupport> {
   if (bwrap === null) {
     return { kind: "unavailable", reason: "bubblewrap (bwrap) is not on PATH; bottle needs it to jail gvproxy's network", fix: BWRAP_INSTALL_FIX };
   }
-  const probe = await (options.run ?? runProbe)(bwrap, bwrapProbeArgs());
+  const probe = await (options.run ?? runProbe)(bwrap, bwrapProbeArgs(jailCredentials(options.uid ?? process.getuid?.())));
   if (probe.code === 0) return { kind: "bwrap", bwrap };
   return { kind: "unavailable", ...classifyBwrapFailure(probe.stderr) };
 }

@@ -1,7 +1,20 @@
 // The network jail that gvproxy runs in (design.md, "The network path", 3).
 // relay-inside.js and bwrap-launcher.js are entry scripts: run them, do not
 // import them; jailScripts() says where they are.
-export { bwrapArgs, isolationArgs, rootArgs, JAIL_GID, JAIL_UID, type BwrapArgsInput, type SystemMount } from "./bwrap-args.js";
+export {
+  bwrapArgs,
+  isolationArgs,
+  jailCredentials,
+  jailHostUid,
+  rootArgs,
+  JAIL_GID,
+  JAIL_UID,
+  ROOT_JAIL_USER,
+  type BwrapArgsInput,
+  type JailCredentials,
+  type ProcCovers,
+  type SystemMount,
+} from "./bwrap-args.js";
 export {
   classifyBwrapFailure,
   detectJail,
@@ -14,11 +27,13 @@ export {
 export { jailCommand, jailScripts, type JailCommand, type JailCommandInput, type JailScripts } from "./jail-command.js";
 export { startHostRelays, type HostRelays, type HostRelaysInput } from "./relay-host.js";
 export { jailLayout, relaySocketPath, LONGEST_SOCKET_IN_RUN_DIR, type JailLayout } from "./jail-layout.js";
-export { jailFileTail, linkGvproxySocket, prepareJailDir, printableText, readJailFile } from "./jail-dir.js";
+export { handOverJailDir, jailFileTail, linkGvproxySocket, prepareJailDir, printableText, readJailFile } from "./jail-dir.js";
 export { sandboxProfile, type SandboxProfileInput } from "./sandbox-profile.js";
 export {
   jailFileSystem,
   nodeInstallDir,
+  procCovers,
+  PROC_COVER_CANDIDATES,
   systemMounts,
   SYSTEM_DIRS,
   type JailFileSystem,

@@ -2,7 +2,7 @@
 // and where the compiled helper scripts live (not pure).
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bwrapArgs } from "./bwrap-args.js";
+import { bwrapArgs, LIFELINE_FD } from "./bwrap-args.js";
 import type { AvailableJail } from "./detect.js";
 import type { JailFileSystem } from "./jail-filesystem.js";
 import { isPort, jailLayout } from "./jail-layout.js";
@@ -44,12 +44,16 @@ export function jailCommand(input: JailCommandInput): JailCommand {
         if (!isAbsolute(path)) throw new Error(`jailCommand: ${path} must be an absolute path to exist in the jail`);
       }
       const layout = jailLayout(runDir);
+      const { credentials } = fileSystem;
       const relay = [
         fileSystem.node,
         input.relayScript,
         "--run",
         runDir,
         ...ports.flatMap((port) => ["--port", String(port)]),
+        "--lifeline",
+        String(LIFELINE_FD),
+        ...(credentials.kind === "drop" ? ["--user", `${credentials.uid}:${credentials.gid}`] : []),
         "--",
         ...inner,
       ];
@@ -57,8 +61,10 @@ export function jailCommand(input: JailCommandInput): JailCommand {
         command: input.nodePath,
         args: [
           input.launcherScript,
+          // The launcher opens each copy's source for bwrap, in order (FIRST_COPY_FD on).
+          ...fileSystem.copies.flatMap((path) => ["--copy", path]),
           support.bwrap,
-          ...bwrapArgs({ jailDir: layout.dir, relayDir: layout.relayDir, system: fileSystem.system, readOnly: fileSystem.readOnly, command: relay }),
+          ...bwrapArgs({ jailDir: layout.dir, relayDir: layout.relayDir, ...fileSystem, command: relay }),
         ],
       };
     }

@@ -2,8 +2,10 @@
 // there, so the launcher trusts no name in it: it starts from an empty
 // directory, reads the jail's files without following symlinks, and hands
 // the machine a hard link to gvproxy's socket that it has checked.
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, fstatSync, lchownSync, linkSync, lstatSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { makePrivateSubdir } from "../../../private-dir.js";
+import { jailHostUid, type JailCredentials } from "./bwrap-args.js";
 import { jailLayout, type JailLayout } from "./jail-layout.js";
 
 /** A fresh, empty <run>/jail owned by this user, mode 0700 (whatever an earlier jail left there is removed). */
@@ -17,19 +19,42 @@ export function prepareJailDir(runDir: string): JailLayout {
 }
 
 /**
- * Links gvproxy's socket to <run>/gvproxy.sock once it is a socket of this
- * user. link() does not follow a symlink, so a jail that swaps its socket
- * for a link to another program's socket (docker.sock, an ssh-agent) cannot
- * hand that to the machine; nor can it change the link afterwards.
+ * Gives the jail dir, the relays dir and the relay sockets in it (all made
+ * by bottle, still empty of anything the jail wrote) to the uid the jail
+ * runs as, when that is not bottle's own (bottle runs as root): gvproxy
+ * writes its files in jail/, and relay-inside dials the sockets. Each stays
+ * 0700 or 0600, and the run dir above them stays bottle's alone.
  */
-export function linkGvproxySocket(layout: JailLayout): string {
+export function handOverJailDir(layout: JailLayout, credentials: JailCredentials): void {
+  if (credentials.kind !== "drop") return;
+  const give = (path: string): void => lchownSync(path, credentials.uid, credentials.gid);
+  give(layout.dir);
+  let sockets: string[] = [];
+  try {
+    sockets = readdirSync(layout.relayDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    return;
+  }
+  give(layout.relayDir);
+  for (const name of sockets) give(join(layout.relayDir, name));
+}
+
+/**
+ * Links gvproxy's socket to <run>/gvproxy.sock once it is a socket of the
+ * jail's uid (this user's, or nobody's when bottle runs as root). link()
+ * does not follow a symlink, so a jail that swaps its socket for a link to
+ * another program's socket (docker.sock, an ssh-agent) cannot hand that to
+ * the machine; nor can it change the link afterwards.
+ */
+export function linkGvproxySocket(layout: JailLayout, credentials: JailCredentials): string {
   rmSync(layout.hostGvproxySocket, { force: true });
   linkSync(layout.gvproxySocket, layout.hostGvproxySocket);
   const stat = lstatSync(layout.hostGvproxySocket);
   const uid = process.getuid?.();
-  if (!stat.isSocket() || (uid !== undefined && stat.uid !== uid)) {
+  if (!stat.isSocket() || (uid !== undefined && stat.uid !== jailHostUid(credentials, uid))) {
     rmSync(layout.hostGvproxySocket, { force: true });
-    throw new Error(`${layout.gvproxySocket} is not a unix socket of this user; gvproxy in its jail did not make it`);
+    throw new Error(`${layout.gvproxySocket} is not a unix socket of the jail's user; gvproxy in its jail did not make it`);
   }
   return layout.hostGvproxySocket;
 }

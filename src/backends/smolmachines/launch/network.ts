@@ -7,7 +7,18 @@ import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
 import { BottleError, errorMessage } from "../../../errors.js";
-import { jailCommand, jailFileSystem, jailFileTail, jailScripts, linkGvproxySocket, prepareJailDir, printableText, startHostRelays } from "../jail/index.js";
+import {
+  handOverJailDir,
+  jailCommand,
+  jailCredentials,
+  jailFileSystem,
+  jailFileTail,
+  jailScripts,
+  linkGvproxySocket,
+  prepareJailDir,
+  printableText,
+  startHostRelays,
+} from "../jail/index.js";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
 import { gitGateSocket } from "../../../gitgate/start.js";
 import { describeExit, waitForSocket } from "../process/readiness.js";
@@ -29,6 +40,8 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
   let command: string;
   let args: string[];
   let jail: string;
+  // Unjailed, gvproxy runs as bottle; macOS's sandbox does not change the uid either.
+  let credentials = jailCredentials(undefined);
   if (unsafeNoJail) {
     warn(
       "UNSAFE: --unsafe-no-jail is set: gvproxy runs WITHOUT a network jail. The guest can reach every host loopback port, the host's LAN and the internet through it. Use this only for debugging.",
@@ -43,7 +56,11 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
       const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts, unixTargets });
       supervisor.defer(`closed the sidecar relays (${relays.sockets.length})`, () => relays.close());
     }
-    const fileSystem = support.kind === "bwrap" ? jailFileSystem({ nodePath: process.execPath, files: [gvproxy, config] }) : undefined;
+    const fileSystem = support.kind === "bwrap" ? jailFileSystem({ nodePath: process.execPath, files: [gvproxy], copies: [config] }) : undefined;
+    if (fileSystem) {
+      credentials = fileSystem.credentials;
+      handOverJailDir(layout, credentials);
+    }
     ({ command, args } = jailCommand({
       support,
       runDir: ctx.runDir,
@@ -57,7 +74,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
   }
 
   // gvproxy needs no environment (it reads only its -config file), and the jail gets none of bottle's secrets.
-  const child = await supervisor.start("gvproxy", command, args, { logFile: freshLog(ctx.stageDir, "jail"), env: {} });
+  const child = await supervisor.start("gvproxy", command, args, { log: freshLog(ctx.stageDir, "jail"), env: {} });
   supervisor.defer(`stopped gvproxy and its jail (pid ${child.pid})`, async () => {
     await child.stop();
     rmSync(layout.gvproxySocket, { force: true });
@@ -67,7 +84,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
   let socket: string;
   try {
     await waitForSocket(layout.gvproxySocket, { timeoutMs: GVPROXY_READY_MS, exited: child.exited, what: "gvproxy", signal });
-    socket = linkGvproxySocket(layout);
+    socket = linkGvproxySocket(layout, credentials);
   } catch (error) {
     if (signal.aborted) throw error;
     // Both logs hold what the jailed gvproxy wrote: shown only as printable text.

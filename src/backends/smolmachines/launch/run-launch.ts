@@ -50,7 +50,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
   const { ctx, say } = options;
   const slug = ctx.config.name;
   const controller = new AbortController();
-  const supervisor = new Supervisor();
+  const supervisor = new Supervisor({ searchPath: ctx.pathEnv, cwd: ctx.stageDir });
   let stopRequested = false;
   // Set by the first signal, whenever it comes: at a terminal, Ctrl-C also
   // reaches the smolvm call in progress, whose exit may be seen first and

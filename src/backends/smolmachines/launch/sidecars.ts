@@ -167,7 +167,7 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
   for (const { name, port, command, args, env, readyTimeoutMs, socket, logRole, summary, gitGateRecord, warnings } of planned) {
     for (const warning of warnings ?? []) services.warn(warning);
     if (socket === undefined && !(await isPortFree(port))) throw new PortTakenError(name, port);
-    const child = await supervisor.start(name, command, args, { env, logFile: freshLog(ctx.stageDir, logRole) });
+    const child = await supervisor.start(name, command, args, { env, log: freshLog(ctx.stageDir, logRole) });
     supervisor.defer(`stopped ${name} (pid ${child.pid})`, async () => void (await child.stop()));
     record.addChild(name, child.pid);
     try {

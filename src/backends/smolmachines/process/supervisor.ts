@@ -2,10 +2,19 @@
 // (sidecars, the jail), short CLI calls (smolvm), and the attached agent.
 // It also keeps the rollback stack: each step registers how to undo itself,
 // and teardown undoes them in reverse order.
-import { closeSync, openSync, readFileSync } from "node:fs";
+//
+// Every child is started the same way: its program by absolute path (a
+// bare name is looked up once, on the trusted search path), PATH set to
+// that search path, and the working directory bottle chose (the stage
+// dir), never the directory bottle was started from, which may be a
+// workspace the agent writes.
+import { closeSync, createWriteStream } from "node:fs";
+import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
-import { killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
-import { errorMessage } from "../../../errors.js";
+import { descendants, killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
+import { BottleError, errorMessage } from "../../../errors.js";
+import { findOnPath } from "../../../host-tools.js";
+import { readFileNoFollow } from "../../../private-dir.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -44,6 +53,19 @@ interface Undo {
   run: () => Promise<string | null | void>;
 }
 
+/** A child's log: opened by bottle (launch/logs.ts: no symlink followed, a file of its own), and the path it was opened at, for messages. */
+export interface ChildLog {
+  path: string;
+  fd: number;
+}
+
+export interface SupervisorOptions {
+  /** The trusted search path (trustedSearchPath()): where bare program names are looked up, and every child's PATH. */
+  searchPath: string;
+  /** Every child's working directory. */
+  cwd: string;
+}
+
 export class Supervisor {
   private readonly processes = new Set<ChildPromise>();
   private readonly undo: Undo[] = [];
@@ -52,18 +74,45 @@ export class Supervisor {
   private readonly adopted = new Map<string, { pid: number; startTime: string | null }>();
   private tearingDown = false;
 
-  /** Starts a long-lived child in its own process group, output to `logFile`. */
-  async start(role: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; logFile: string }): Promise<ManagedProcess> {
-    const { execa } = await import("execa");
-    closeSync(openSync(options.logFile, "a", 0o600));
-    const log = { file: options.logFile, append: true } as const;
-    // Every child carries the launcher's mark, even one given a bare
-    // environment (the git gate, the jail): it is how a later `rm` or `stop`
-    // proves a leftover is this launcher's before killing it.
-    const mark = process.env[LAUNCHER_MARK_ENV];
-    const child: ChildPromise = execa(command, args, {
-        env: { ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) },
-        extendEnv: false,
+  constructor(private readonly options: SupervisorOptions) {}
+
+  /** `command` by absolute path: as given when absolute, else found on the trusted search path. */
+  program(command: string, role: string = command): string {
+    if (isAbsolute(command)) return command;
+    const found = command.includes("/") ? null : findOnPath(command, this.options.searchPath);
+    if (found === null) {
+      throw new BottleError(
+        `${role}: cannot find \`${command}\` on the trusted search path (${this.options.searchPath || "empty"}): bottle runs a program named by its bare name only from an absolute PATH entry outside every guest-writable workspace, or from bottle's .tools/bin; install it there or give its absolute path`,
+      );
+    }
+    return found;
+  }
+
+  /** The environment and working directory every child gets: `env` with PATH replaced by the trusted search path. */
+  private childSetting(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; extendEnv: false; cwd: string } {
+    return { env: { ...env, PATH: this.options.searchPath }, extendEnv: false, cwd: this.options.cwd };
+  }
+
+  /**
+   * Starts a long-lived child in its own process group, its output going to
+   * `log`'s descriptor (never its path, opened again: a link put at the
+   * name since would be followed). The descriptor is closed here.
+   */
+  async start(role: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; log: ChildLog }): Promise<ManagedProcess> {
+    const { path: logFile, fd } = options.log;
+    let program: string;
+    let child: ChildPromise;
+    try {
+      program = this.program(command, role);
+      const { execa } = await import("execa");
+      // A stream over bottle's descriptor, which execa passes to spawn as it is: Node gives the child that fd.
+      const log = createWriteStream(logFile, { fd, autoClose: false });
+      // Every child carries the launcher's mark, even one given a bare
+      // environment (the git gate, the jail): it is how a later `rm` or `stop`
+      // proves a leftover is this launcher's before killing it.
+      const mark = process.env[LAUNCHER_MARK_ENV];
+      child = execa(program, args, {
+        ...this.childSetting({ ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) }),
         stdin: "ignore",
         stdout: log,
         stderr: log,
@@ -73,6 +122,10 @@ export class Supervisor {
         detached: true,
         cleanup: true,
       });
+    } finally {
+      // The child has its own copy now (or never started).
+      closeSync(fd);
+    }
     this.processes.add(child);
     const exited = Promise.resolve(child).then((result) => {
       this.processes.delete(child);
@@ -81,7 +134,7 @@ export class Supervisor {
     const pid = child.pid;
     if (pid === undefined) {
       await exited;
-      throw new Error(`could not start ${role} (${command}): ${tail(options.logFile, 5) || "spawn failed"}`);
+      throw new Error(`could not start ${role} (${program}): ${tail(logFile, 5) || "spawn failed"}`);
     }
     let done = false;
     let stopping = false;
@@ -90,7 +143,7 @@ export class Supervisor {
     const managed: ManagedProcess = {
       role,
       pid,
-      logFile: options.logFile,
+      logFile,
       exited,
       alive: () => !done,
       signal,
@@ -105,7 +158,7 @@ export class Supervisor {
         signal("SIGKILL");
         return info;
       },
-      logTail: (lines = 10) => tail(options.logFile, lines),
+      logTail: (lines = 10) => tail(logFile, lines),
       onUnexpectedExit: (callback) => {
         void exited.then((info) => {
           if (!stopping) callback(info);
@@ -125,9 +178,8 @@ export class Supervisor {
   /** A short command whose output we read (e.g. `smolvm machine status`). */
   async call(command: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<CallResult> {
     const { execa } = await import("execa");
-    const child = execa(command, args, {
-      env: options.env ?? process.env,
-      extendEnv: false,
+    const child = execa(this.program(command), args, {
+      ...this.childSetting(options.env ?? process.env),
       stdin: "ignore",
       reject: false,
       timeout: options.timeoutMs ?? 120_000,
@@ -150,7 +202,13 @@ export class Supervisor {
     options: { signal?: AbortSignal; onStart?: (pid: number) => void; env?: NodeJS.ProcessEnv } = {},
   ): Promise<{ exitCode: number }> {
     const { execa } = await import("execa");
-    const child = execa(command, args, { stdio: "inherit", reject: false, cleanup: true, env: options.env ?? process.env, extendEnv: false, ...(options.signal ? { cancelSignal: options.signal } : {}) });
+    const child = execa(this.program(command), args, {
+      ...this.childSetting(options.env ?? process.env),
+      stdio: "inherit",
+      reject: false,
+      cleanup: true,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
+    });
     this.processes.add(child);
     if (child.pid !== undefined) options.onStart?.(child.pid);
     try {
@@ -208,8 +266,22 @@ export class Supervisor {
     return this.tearingDown;
   }
 
-  /** The second Ctrl-C: kill every child now, no ordering, and every adopted process. */
+  /**
+   * The second Ctrl-C: kill every child now, no ordering, with everything
+   * under it (the jail's processes lead a session of their own, and when
+   * bottle runs as root they are nobody's, whom bwrap's parent-death signal
+   * cannot reach), and every adopted process.
+   */
   killEverything(): void {
+    const pids = [...this.processes].map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
+    // Found before anything dies: a killed parent's children are re-parented away.
+    for (const pid of pids.flatMap(descendants)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
     for (const child of this.processes) {
       const pid = child.pid;
       if (pid === undefined) continue;
@@ -226,7 +298,7 @@ export class Supervisor {
 
 function tail(path: string, lines: number): string {
   try {
-    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    return (readFileNoFollow(path) ?? "").trimEnd().split("\n").slice(-lines).join("\n");
   } catch {
     return "";
   }
