@@ -114,7 +114,7 @@ test("text: each host and where from, passthrough, SSRF, DLP, the git gate, not 
   assert.match(out, /^ {2}registry\.npmjs\.org {2}egress\.allow\[0\]$/m);
   assert.match(out, /^ {2}sentry\.io {11}egress\.allow\[1\]; takes writes from anyone: Sentry's error-reporting intake/m);
   assert.match(out, "passthrough (HTTPS bodies and headers not scanned):\n  none: every allowed host's HTTPS is decrypted and scanned\n  tls_interception.enabled: true");
-  assert.match(out, "SSRF: never dialled, whatever a name resolves to:\n  0.0.0.0/8, 127.0.0.0/8,");
+  assert.match(out, "SSRF: never dialled, whatever a name resolves to:\n  0.0.0.0/8, 10.0.0.0/8,");
   assert.match(out, "  dlp.scan_env: false — pipelock's environment is not scanned");
   assert.match(out, "  request_body_scanning.action: block — a finding refuses the request (403)");
   assert.match(out, "  origin → https://git.example.com/team/app.git; push: agent/*; force push: no; delete: no; token from the host's $GIT_TOKEN (user x-access-token)");
