@@ -1,6 +1,6 @@
 import type { BottleContext } from "../src/context.js";
 import type { TaskDef } from "../src/graph/index.js";
-import { findOnPath } from "../src/host-tools.js";
+import { findOnPath } from "../src/lib/host-tools.js";
 import { CA_FILES } from "../src/backends/smolmachines/bottle-ca.js";
 
 /** pipelock makes the CA; without it there is nothing to make (preflight says it is missing, and launch refuses). */

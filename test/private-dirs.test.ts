@@ -6,10 +6,13 @@ import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readFileSync, 
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LAUNCHER_MARK_ENV, launcherMark, processStartTime, provenChild } from "../src/backends/smolmachines/process/identity.js";
-import { runDirFile, stageDirFile } from "../src/backends/smolmachines/bottle-files.js";
-import { checkPrivateDir, removeKnownFiles, type PrivateDirSpec } from "../src/private-dir.js";
+import { LAUNCHER_MARK_ENV, launcherMark, provenChild } from "../src/backends/smolmachines/process/identity.js";
+import { checkPrivateDir, type PrivateDirSpec } from "../src/lib/private-dir.js";
 import { tempDir } from "./helpers/tmp.js";
+import { processStartTime } from "../src/lib/proc.js";
+import { removeKnownFiles } from "../src/lib/no-follow.js";
+import { runDirFile } from "../src/backends/smolmachines/run-dir.js";
+import { stageDirFile } from "../src/backends/smolmachines/stage-dir.js";
 
 const spec: PrivateDirSpec = { what: "test dir", privateLevels: 2, subdirs: ["relays"], fix: "the fix" };
 const root = process.getuid?.() === 0;

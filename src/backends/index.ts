@@ -1,6 +1,6 @@
 // The backend registry (the seed's _BACKENDS). Backends load lazily, so
 // naming one costs nothing until it is used.
-import { usageError } from "../errors.js";
+import { usageError } from "../lib/errors.js";
 import type { Backend } from "./types.js";
 
 const BACKENDS: Record<string, () => Promise<Backend>> = {

@@ -2,7 +2,7 @@
 // runs, and the lifecycle operations. The CLI knows nothing else about it.
 import type { BottleContext } from "../context.js";
 import type { Json, TaskDef } from "../graph/index.js";
-import type { BottleEntry } from "../registry.js";
+import type { BottleEntry } from "../app/registry.js";
 import type { EngineEvent } from "../graph/index.js";
 import type { HostSource } from "../config/egress-presets.js";
 

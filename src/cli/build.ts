@@ -1,9 +1,9 @@
 // bottle build: render everything a launch needs, redoing only what changed.
 import { planGraph } from "../graph/index.js";
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../lib/errors.js";
 import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { forceOption, interruptSignal, runBottleGraph } from "./graph-run.js";
-import { openSession } from "./session.js";
+import { forceOption, interruptSignal, runBottleGraph } from "../app/graph-runner.js";
+import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "build",

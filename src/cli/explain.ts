@@ -1,8 +1,8 @@
 // bottle explain: why each task will run or is fresh.
 import { explainPlan, planGraph } from "../graph/index.js";
-import { EXIT_OK, usageError } from "../errors.js";
+import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { openSession } from "./session.js";
+import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "explain",

@@ -1,8 +1,8 @@
 // bottle graph: the task graph with each task's planned status.
 import { GRAPH_FORMATS, exportGraph, planGraph, type GraphFormat } from "../graph/index.js";
-import { EXIT_OK, usageError } from "../errors.js";
+import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { openSession } from "./session.js";
+import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "graph",

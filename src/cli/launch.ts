@@ -1,11 +1,11 @@
 // bottle launch / bottle resume: build, start the sidecars, the jailed
 // network and the machine, attach the agent; tear down when it exits.
-import { BottleError, EXIT_OK } from "../errors.js";
+import { BottleError, EXIT_OK } from "../lib/errors.js";
 import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec, type ParsedArgs } from "./args.js";
-import { findNamedBottle } from "./bottles.js";
-import { LOCK_TIMEOUT_MS } from "./graph-run.js";
+import { findNamedBottle } from "../app/find-bottle.js";
+import { LOCK_TIMEOUT_MS } from "../app/graph-runner.js";
 import { progressFor } from "./progress.js";
-import { openSession, type Session } from "./session.js";
+import { openSession, type Session } from "../app/session.js";
 
 const UNSAFE = { name: "unsafe-no-jail", kind: "flag", description: "DEBUGGING ONLY: run gvproxy without its network jail (the guest can then reach the host and the internet)" } as const;
 const WATCH = { name: "watch", kind: "flag", description: "also watch the config and apply edits live (as `bottle watch`)" } as const;

@@ -1,7 +1,7 @@
 // bottle ls: every bottle on this machine, with its state.
 import { loadBackend } from "../backends/index.js";
-import { EXIT_OK } from "../errors.js";
-import { listBottles } from "../registry.js";
+import { EXIT_OK } from "../lib/errors.js";
+import { listBottles } from "../app/registry.js";
 import { HELP, JSON_OUTPUT, helpText, parseArgs, type CommandSpec } from "./args.js";
 
 export const spec: CommandSpec = {

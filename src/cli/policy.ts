@@ -3,10 +3,10 @@
 // and whether the running bottle has loaded exactly that.
 import type { EffectivePolicy, PolicySetting } from "../backends/types.js";
 import { describeSource } from "../config/egress-presets.js";
-import { EXIT_OK } from "../errors.js";
+import { EXIT_OK } from "../lib/errors.js";
 import { describeReason, planGraph } from "../graph/index.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { openSession } from "./session.js";
+import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "policy",

@@ -1,8 +1,8 @@
 // bottle rm: delete a bottle's machine, processes, run and stage dirs.
 import { createInterface } from "node:readline/promises";
-import { EXIT_OK, usageError } from "../errors.js";
+import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findRegisteredBottle } from "./bottles.js";
+import { findRegisteredBottle } from "../app/find-bottle.js";
 
 export const spec: CommandSpec = {
   name: "rm",

@@ -1,7 +1,7 @@
 // The CLI proper: dispatch to one module per command, loaded lazily
 // so a command pays only for what it uses.
-import { enableCompileCache } from "../config/cache.js";
-import { BottleError, EXIT_USAGE } from "../errors.js";
+import { enableCompileCacheFor } from "../app/compile-cache.js";
+import { BottleError, EXIT_USAGE } from "../lib/errors.js";
 
 type Command = { run(argv: readonly string[]): Promise<number> };
 
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bottle: unknown command \`${name}\`\n\n${usage()}\n`);
     return EXIT_USAGE;
   }
-  if (!command.loadsConfig) enableCompileCache(null, (message) => void process.stderr.write(`warning: ${message}\n`));
+  if (!command.loadsConfig) enableCompileCacheFor(null);
   return (await command.load()).run(rest);
 }
 

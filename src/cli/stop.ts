@@ -1,7 +1,7 @@
 // bottle stop: ask a running bottle (in another terminal) to tear down.
-import { EXIT_OK } from "../errors.js";
+import { EXIT_OK } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findRegisteredBottle } from "./bottles.js";
+import { findRegisteredBottle } from "../app/find-bottle.js";
 
 export const spec: CommandSpec = {
   name: "stop",

@@ -1,9 +1,9 @@
 // bottle watch: re-render on config edits; apply egress changes to a running bottle.
-import { EXIT_OK } from "../errors.js";
-import { BottleWatcher } from "../watch/watcher.js";
+import { EXIT_OK } from "../lib/errors.js";
+import { BottleWatcher } from "../app/watch/watcher.js";
 import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { LOCK_TIMEOUT_MS } from "./graph-run.js";
-import { findConfig, openSession, type Session } from "./session.js";
+import { LOCK_TIMEOUT_MS } from "../app/graph-runner.js";
+import { findConfig, openSession, type Session } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "watch",

@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
+import { BottleError, EXIT_USAGE, errorMessage } from "../lib/errors.js";
 import {
   cacheIsGuarded,
   configCacheDir,
@@ -17,10 +17,11 @@ import {
   writeConfigCache,
 } from "./cache.js";
 import { renderProblems, type ConfigProblem } from "./errors.js";
-import { isInside, resolvedPath, writableWorkspaces } from "./host-checks.js";
+import { writableWorkspaces } from "./host-checks.js";
 import { staticImportGraph } from "./import-graph.js";
 import { knownWorkspaces, rememberWorkspaces, type KnownWorkspaces } from "./known-workspaces.js";
 import type { BottleConfig } from "./resolved.js";
+import { isInside, resolvedPath } from "../lib/path-checks.js";
 
 export interface LoadedConfig {
   config: BottleConfig;
@@ -58,9 +59,10 @@ export interface LoadOptions {
    */
   cache?: boolean;
   /**
-   * Directories a guest can write that are known before evaluating (e.g. the
-   * registered bottles' writable workspaces): a config that would import a
-   * file inside one is refused before any of its code runs.
+   * Directories a guest can write that are known before evaluating: the
+   * registered bottles' writable workspaces (the caller reads the registry).
+   * A config that would import a file inside one is refused before any of
+   * its code runs, and no cache inside one is used.
    */
   guardedDirs?: readonly { dir: string; why: string }[];
   /** Where warnings go (an unusable cache dir); default stderr. */
@@ -79,7 +81,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const dir = dirname(path);
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
   const guarded = options.guardedDirs ?? [];
-  const known = options.known ?? knownWorkspaces();
+  const known = options.known ?? knownWorkspaces(process.env, guarded);
   const caching = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
   // Written only outside every guest-writable workspace; read (a served
   // value, jiti's transpiled code) only once this config's own are known too.

@@ -15,7 +15,7 @@ import { mirrorDir, prepareMirror } from "./mirror.js";
 import { readGateOptions, secretsFromEnv, type GateListen } from "./options.js";
 import { needlesFor } from "./secret-needles.js";
 import { createGateServer } from "./server.js";
-import { errorMessage } from "../errors.js";
+import { errorMessage } from "../lib/errors.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`git-gate: ${message}\n`);

@@ -7,8 +7,8 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GitRemote } from "../config/resolved.js";
-import { BottleError } from "../errors.js";
-import { findOnPath } from "../host-tools.js";
+import { BottleError } from "../lib/errors.js";
+import { findOnPath } from "../lib/host-tools.js";
 import { GATE_OPTIONS_ENV, SECRET_ENV_PREFIX, tokenEnvName, type GateListen, type GateOptions } from "./options.js";
 
 export interface GitGateInput {

@@ -1,9 +1,11 @@
 // One lock per stage dir, so two bottle processes never run the same graph
 // at once. The lock file names its holder; a holder that died (kill -9,
 // power loss) is detected by pid and its lock taken over.
-import { closeSync, openSync, readFileSync, unlinkSync, watch, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, watch, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname } from "node:path";
+import { removeFileQuietly } from "../lib/atomic-write.js";
+import { isProcessAlive } from "../lib/proc.js";
 
 export interface LockHolder {
   pid: number;
@@ -27,15 +29,6 @@ export class LockTimeoutError extends Error {
 export interface StageLock {
   readonly path: string;
   release(): void;
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function readHolder(path: string): LockHolder | null {
@@ -74,23 +67,15 @@ function tryCreate(path: string, command: string): boolean {
 function tryTakeOver(path: string, command: string): boolean {
   const guard = `${path}.takeover`;
   if (!tryCreate(guard, command)) {
-    if (holderIsGone(readHolder(guard))) unlinkQuiet(guard);
+    if (holderIsGone(readHolder(guard))) removeFileQuietly(guard);
     return false;
   }
   try {
     if (!holderIsGone(readHolder(path))) return false;
-    unlinkQuiet(path);
+    removeFileQuietly(path);
     return tryCreate(path, command);
   } finally {
-    unlinkQuiet(guard);
-  }
-}
-
-function unlinkQuiet(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
+    removeFileQuietly(guard);
   }
 }
 
@@ -151,7 +136,7 @@ export async function acquireStageLock(path: string, options: LockOptions): Prom
     if (!held) return;
     held = false;
     process.removeListener("exit", release);
-    if (readHolder(path)?.pid === process.pid) unlinkQuiet(path);
+    if (readHolder(path)?.pid === process.pid) removeFileQuietly(path);
   };
   process.on("exit", release);
   return { path, release };

@@ -1,19 +1,23 @@
 // The executor: decides each task just in time (when its needs are done, so
 // their actual results feed its key), runs what is not fresh with bounded
 // concurrency, records results as it goes and emits events. It never prints.
-import { mkdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { removeFileQuietly } from "../lib/atomic-write.js";
+import { errorMessage } from "../lib/errors.js";
 import { analyzeGraph, closure, type Graph } from "./analyze.js";
 import type { EngineEvent, Summary, TaskStatus } from "./events.js";
-import { observeFile, stampFromStat, writeFileAtomic, type FileStamp } from "./files.js";
+import { observeFile, stampFromStat, type FileStamp } from "./files.js";
 import { acquireStageLock } from "./lock.js";
-import { canonicalJson, hashJson, sha256, type Json } from "./json.js";
+import { canonicalJson, hashJson, type Json } from "./json.js";
 import { displayPath, observeTask, type TaskFacts } from "./observe.js";
 import { blockedEntry, planTask, runEntry, type Plan, type PlanEntry } from "./plan.js";
 import type { Reason } from "./reasons.js";
 import { loadState, StateWriter, type GraphState, type TaskRecord } from "./state.js";
 import type { FailureReason, TaskDef, TaskFailure, TaskRun, WriteOptions } from "./task.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { sha256Base64url } from "../lib/hash.js";
 
 export const STATE_FILE = "state.json";
 export const LOCK_FILE = ".lock";
@@ -269,7 +273,7 @@ class Executor<C> {
       facts = observeTask(def, this.options.ctx, this.options.root, record, this.state.files);
     } catch (error) {
       const entry = runEntry({ task: name, description: def.description, needs, volatile: def.volatile ?? false });
-      return this.fail(name, entry, { reason: "threw", message: `could not check its inputs: ${messageOf(error)}`, cause: error }, 0);
+      return this.fail(name, entry, { reason: "threw", message: `could not check its inputs: ${errorMessage(error)}`, cause: error }, 0);
     }
     if (facts.refreshed) this.writer.changed(name);
     const needHashes: Record<string, string> = {};
@@ -306,7 +310,7 @@ class Executor<C> {
 
     // Outputs the task no longer declares are removed, so nothing stale lingers.
     for (const file of Object.keys(previous?.outputs ?? {})) {
-      if (!(file in facts.outputs)) unlinkQuiet(displayPath(root, file).absolute);
+      if (!(file in facts.outputs)) removeFileQuietly(displayPath(root, file).absolute);
     }
 
     const written = new Map<string, string>();
@@ -316,7 +320,7 @@ class Executor<C> {
         throw new TaskError("undeclared-write", `wrote \`${display}\`, which it does not declare among its outputs`);
       }
       writeFileAtomic(absolute, content, options?.mode ?? 0o600);
-      written.set(display, sha256(content));
+      written.set(display, sha256Base64url(content));
     };
     const needs = Object.fromEntries(this.graph.needs.get(name)!.map((need) => [need, this.results[need]!]));
     const api: TaskRun<C> = {
@@ -340,7 +344,7 @@ class Executor<C> {
     } catch (error) {
       const ms = Math.round(performance.now() - started);
       const reason: FailureReason = error instanceof TaskError ? error.reason : this.signal.aborted ? "interrupted" : error instanceof TypeError && /fingerprint/.test(error.message) ? "bad-result" : "threw";
-      return this.fail(name, entry, { reason, message: messageOf(error), cause: error }, ms);
+      return this.fail(name, entry, { reason, message: errorMessage(error), cause: error }, ms);
     }
 
     const outputs: Record<string, FileStamp> = {};
@@ -391,14 +395,3 @@ class Executor<C> {
   }
 }
 
-function unlinkQuiet(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

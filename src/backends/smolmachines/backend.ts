@@ -1,7 +1,7 @@
 // The smolmachines backend: smolvm microVM, gvproxy in a jail, pipelock.
 // The process side loads only when a command needs it, so `bottle build`
 // does not pay for it.
-import { BottleError } from "../../errors.js";
+import { BottleError } from "../../lib/errors.js";
 import { BUILD_TARGETS, LAUNCH_TARGET, buildTasks, launchTasks } from "../../../tasks/index.js";
 import type { Backend } from "../types.js";
 import { formatPreflight, type PreflightResult } from "./preflight.js";

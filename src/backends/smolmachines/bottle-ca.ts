@@ -7,9 +7,9 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BottleError } from "../../errors.js";
-import { readFileNoFollow } from "../../private-dir.js";
+import { BottleError } from "../../lib/errors.js";
 import { GUEST_CA_FILE } from "./guest-layout.js";
+import { readFileNoFollow } from "../../lib/no-follow.js";
 
 /** Relative to the stage dir. */
 export const CA_FILES = { cert: "tls/ca.pem", key: "tls/ca-key.pem", guestCert: `guest/${GUEST_CA_FILE}` } as const;

@@ -4,7 +4,7 @@
 // regular file (fstat on the open descriptor, so it is the file read), else
 // nothing is copied. O_NONBLOCK keeps a FIFO put in its place from hanging.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
-import { BottleError, errorMessage } from "../../errors.js";
+import { BottleError, errorMessage } from "../../lib/errors.js";
 
 export function readForwarderBinary(path: string): Buffer {
   let fd: number;

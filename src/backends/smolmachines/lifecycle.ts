@@ -1,18 +1,17 @@
 // stop, rm and status for a bottle found in the registry.
 import { existsSync } from "node:fs";
-import { BottleError, errorMessage, usageError } from "../../errors.js";
-import { checkRunDir, checkStageDir } from "../../paths.js";
-import { removeKnownFiles } from "../../private-dir.js";
-import { listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../registry.js";
-import { runDirFile, stageDirFile } from "./bottle-files.js";
-import { findOnPath, trustedSearchPath } from "../../host-tools.js";
+import { BottleError, errorMessage, usageError } from "../../lib/errors.js";
+import { listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../app/registry.js";
+import { findOnPath, trustedSearchPath } from "../../lib/host-tools.js";
 import { machineName } from "./guest-layout.js";
 import { clearStale } from "./launch/run-record.js";
 import { sendControl } from "./process/control.js";
 import { Smolvm } from "./process/smolvm.js";
 import { Supervisor } from "./process/supervisor.js";
 import { launcherAlive, readRuntimeRecord, type RuntimeRecord } from "./runtime-record.js";
-import { stageMarkProblem } from "./stage-mark.js";
+import { removeKnownFiles } from "../../lib/no-follow.js";
+import { runDirFile, checkRunDir } from "./run-dir.js";
+import { stageDirFile, stageMarkProblem, checkStageDir } from "./stage-dir.js";
 
 export type BottleState = "running" | "stopped" | "stale";
 

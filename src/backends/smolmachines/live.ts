@@ -6,7 +6,7 @@
 import { resolve } from "node:path";
 import type { BottleContext } from "../../context.js";
 import type { RanTask } from "../types.js";
-import { errorMessage } from "../../errors.js";
+import { errorMessage } from "../../lib/errors.js";
 import { sendControl } from "./process/control.js";
 import { logPath } from "./launch/logs.js";
 import { SIDECAR_LOG_ROLE } from "./sidecars.js";

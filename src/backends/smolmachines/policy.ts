@@ -3,19 +3,19 @@
 // key added to the renderer later shows up here unchanged), where the
 // config says each allowed host, and whether the running pipelock has
 // loaded exactly this file (the config hash in its log).
-import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
+import { sha256Hex } from "../../lib/hash.js";
 import type { BottleContext } from "../../context.js";
 import { allowedHosts, writeAnywhereMatch } from "../../config/egress-presets.js";
-import { BottleError, errorMessage } from "../../errors.js";
-import { readBytesNoFollow, readFileNoFollow } from "../../private-dir.js";
+import { BottleError, errorMessage } from "../../lib/errors.js";
 import type { EffectivePolicy, PolicyHost, PolicySetting } from "../types.js";
 import { logPath } from "./launch/logs.js";
 import { lastLoadedConfigHash } from "./pipelock-log.js";
 import { ALLOWS_NOTHING } from "./render/pipelock.js";
 import { liveRuntimeRecord } from "./runtime-record.js";
 import { SIDECAR_LOG_ROLE } from "./sidecars.js";
+import { readBytesNoFollow, readFileNoFollow } from "../../lib/no-follow.js";
 
 type Settings = Record<string, unknown>;
 
@@ -40,7 +40,7 @@ export function effectivePolicy(ctx: BottleContext): EffectivePolicy {
   const file = join(ctx.stageDir, "pipelock.yaml");
   const bytes = readBytesNoFollow(file);
   if (bytes === null) throw new BottleError(`${file} is not rendered yet: run \`bottle build\` first (bottle policy reads what the rendered files enforce)`);
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const sha256 = sha256Hex(bytes);
   let settings: Settings;
   try {
     settings = asSettings(parse(bytes.toString("utf8")));

@@ -2,7 +2,7 @@
 // before anything is written, so a missing tool is named with its fix
 // instead of surfacing later as a spawn ENOENT.
 import { statSync } from "node:fs";
-import { findOnPath, isExecutableFile } from "../../host-tools.js";
+import { findOnPath, isExecutableFile } from "../../lib/host-tools.js";
 import type { ToolVersion } from "./tool-versions.js";
 
 export type MissingRequirement =

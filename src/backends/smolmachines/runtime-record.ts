@@ -3,12 +3,9 @@
 // task (whose ports a running bottle holds).
 import type { GitGateSummary } from "../types.js";
 import { join } from "node:path";
-import { isProcessAlive } from "../../graph/index.js";
-import { checkRunDir } from "../../paths.js";
-import { readFileNoFollow } from "../../private-dir.js";
-import { isZombie, processStartTime } from "./process/identity.js";
-
-export const RUNTIME_RECORD = "supervisor.json";
+import { isZombie, processStartTime, isProcessAlive } from "../../lib/proc.js";
+import { readFileNoFollow } from "../../lib/no-follow.js";
+import { checkRunDir, CONTROL_SOCKET, LAUNCH_RECORD_FILE } from "./run-dir.js";
 
 export interface RuntimeRecord {
   /** The bottle process that owns every child. */
@@ -29,8 +26,6 @@ export interface RuntimeRecord {
   control: string;
 }
 
-export const CONTROL_SOCKET = "control.sock";
-
 /**
  * The record in a run dir, or null when there is none. The run dir is
  * checked first (yours, 0700, no symlink at any level: else a BottleError
@@ -39,7 +34,7 @@ export const CONTROL_SOCKET = "control.sock";
  */
 export function readRuntimeRecord(runDir: string): RuntimeRecord | null {
   if (!checkRunDir(runDir)) return null;
-  const text = readFileNoFollow(join(runDir, RUNTIME_RECORD));
+  const text = readFileNoFollow(join(runDir, LAUNCH_RECORD_FILE));
   if (text === null) return null;
   try {
     const record = JSON.parse(text) as RuntimeRecord;

@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
-import { closeInheritedDescriptors } from "../../../inherited-descriptors.js";
+import { closeInheritedDescriptors } from "../../../lib/inherited-descriptors.js";
 import { LIFELINE_FD } from "./bwrap-args.js";
 import { SECCOMP_FD, seccompFilter, unknownArch } from "./seccomp-filter.js";
 

@@ -1,7 +1,7 @@
 // Which network jail this host can run, as a typed value. A failure names
 // its cause and the fix, instead of passing bwrap's raw message along.
 import { spawn } from "node:child_process";
-import { findOnPath, isExecutableFile } from "../../../host-tools.js";
+import { findOnPath, isExecutableFile } from "../../../lib/host-tools.js";
 import { isolationArgs, jailCredentials, READ_ONLY_ROOT, rootArgs, type JailCredentials, type ProcCovers, type SystemMount } from "./bwrap-args.js";
 import { procCovers, systemMounts } from "./jail-filesystem.js";
 import { SECCOMP_ARCHES, unknownArch } from "./seccomp-filter.js";

@@ -4,7 +4,7 @@
 // the machine a hard link to gvproxy's socket that it has checked.
 import { closeSync, constants, fstatSync, lchownSync, linkSync, lstatSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { makePrivateSubdir } from "../../../private-dir.js";
+import { makePrivateSubdir } from "../../../lib/private-dir.js";
 import { jailHostUid, type JailCredentials } from "./bwrap-args.js";
 import { jailLayout, type JailLayout } from "./jail-layout.js";
 

@@ -1,6 +1,6 @@
 // What must hold before a launch starts anything.
 import type { BottleContext } from "../../../context.js";
-import { BottleError } from "../../../errors.js";
+import { BottleError } from "../../../lib/errors.js";
 import { detectJail, type AvailableJail, type JailSupport } from "../jail/index.js";
 import { formatPreflight, type PreflightResult } from "../preflight.js";
 

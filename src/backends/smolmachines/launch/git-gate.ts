@@ -5,7 +5,7 @@
 // and a missing one fails the launch, naming the variable.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError } from "../../../errors.js";
+import { BottleError } from "../../../lib/errors.js";
 import type { GitGate } from "../../../config/resolved.js";
 import { gitGateProcess, gitGateSocket, MIRRORS_DIR, type GitGateProcess } from "../../../gitgate/start.js";
 import type { GateListen } from "../../../gitgate/options.js";

@@ -6,9 +6,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { hashJson, sha256, type Json } from "../../../graph/index.js";
+import { hashJson, type Json } from "../../../graph/index.js";
 import { GUEST_SOCKET, machineName } from "../guest-layout.js";
 import { launchServices } from "./services.js";
+import { sha256Base64url } from "../../../lib/hash.js";
 
 export interface MachineResult {
   name: string;
@@ -28,7 +29,7 @@ export async function ensureMachine(
   const name = machineName(ctx.config.name);
   const smolfilePath = join(ctx.stageDir, "smolfile.toml");
   const mounts = [[socket, GUEST_SOCKET]] as const;
-  const result: MachineResult = { name, smolfile: sha256(readFileSync(smolfilePath)), createArgs: hashJson({ smolfilePath, mounts }) };
+  const result: MachineResult = { name, smolfile: sha256Base64url(readFileSync(smolfilePath)), createArgs: hashJson({ smolfilePath, mounts }) };
 
   let status = await smolvm.status(name);
   if (status && (!previous || previous.smolfile !== result.smolfile || previous.createArgs !== result.createArgs)) {

@@ -6,7 +6,7 @@
 import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError, errorMessage } from "../../../errors.js";
+import { BottleError, errorMessage } from "../../../lib/errors.js";
 import {
   handOverJailDir,
   jailCommand,

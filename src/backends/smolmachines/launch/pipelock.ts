@@ -3,13 +3,14 @@
 // in its secrets file, so DLP looks for exactly those.
 import { closeSync, constants, fchmodSync, readFileSync, watch, writeSync } from "node:fs";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
-import { writeFileAtomic } from "../../../graph/index.js";
+import { sha256Hex } from "../../../lib/hash.js";
 import type { BottleContext } from "../../../context.js";
-import { BottleError } from "../../../errors.js";
-import { makePrivateSubdir, openOwnFileNoFollow, readFileNoFollow } from "../../../private-dir.js";
+import { BottleError } from "../../../lib/errors.js";
+import { makePrivateSubdir } from "../../../lib/private-dir.js";
 import { lastLoadedConfigHash, reloadOutcome, type ReloadOutcome } from "../pipelock-log.js";
 import { pipelockRunFiles } from "../pipelock-files.js";
+import { writeFileAtomic } from "../../../lib/atomic-write.js";
+import { openOwnFileNoFollow, readFileNoFollow } from "../../../lib/no-follow.js";
 
 /** pipelock's limits on its secrets file (scanner.LoadSecretsFile): shorter or longer lines, and lines past the count, are skipped. */
 export const SECRETS_FILE_LIMITS = { minLength: 16, maxLineBytes: 4096, maxEntries: 1000 } as const;
@@ -47,11 +48,6 @@ function writeSecretsFile(path: string, lines: readonly string[]): void {
   }
 }
 
-/** What pipelock reports for a config: the hex sha256 of its bytes. */
-function configHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
 /** The stage's rendered pipelock.yaml, read without following a symlink. */
 function renderedConfig(stageDir: string): string {
   const path = join(stageDir, "pipelock.yaml");
@@ -64,7 +60,7 @@ function renderedConfig(stageDir: string): string {
 function installConfig(ctx: BottleContext): string {
   const text = renderedConfig(ctx.stageDir);
   writeFileAtomic(pipelockRunFiles(ctx.runDir).config, text, 0o600);
-  return configHash(text);
+  return sha256Hex(text);
 }
 
 export interface PipelockStart {
@@ -129,7 +125,7 @@ export interface ApplyOptions {
  */
 export async function applyPipelockConfig(ctx: BottleContext, options: ApplyOptions): Promise<ApplyResult> {
   const before = readFileNoFollow(options.logFile) ?? "";
-  const hash = configHash(renderedConfig(ctx.stageDir));
+  const hash = sha256Hex(renderedConfig(ctx.stageDir));
   if (lastLoadedConfigHash(before) === hash) return { state: "applied", hash, already: true };
   const offset = Buffer.byteLength(before);
   installConfig(ctx);

@@ -3,18 +3,16 @@
 // exits, a step fails, Ctrl-C, or `bottle stop` from another terminal.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError, errorMessage, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../errors.js";
-import { findOnPath } from "../../../host-tools.js";
+import { BottleError, errorMessage, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../lib/errors.js";
+import { findOnPath } from "../../../lib/host-tools.js";
 import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
 import type { LaunchRequest } from "../../types.js";
-import { checkStageDir } from "../../../paths.js";
-import { registerBottle } from "../../../registry.js";
+import { registerBottle } from "../../../app/registry.js";
 import { writableWorkspaces } from "../../../config/host-checks.js";
 import { jailLayout } from "../jail/index.js";
 import { startControlServer } from "../process/control.js";
 import { Smolvm } from "../process/smolvm.js";
 import { Supervisor } from "../process/supervisor.js";
-import { markStage } from "../stage-mark.js";
 import { subnetForSlug } from "../subnet.js";
 import { liveRuntimeRecord } from "../runtime-record.js";
 import { saveLogCopy } from "./logs.js";
@@ -23,6 +21,7 @@ import type { LaunchServices } from "./services.js";
 import { PortTakenError } from "./sidecars.js";
 import { newPlaceholders, smolvmEnvironment } from "../injection.js";
 import { applyPipelockConfig, type ApplyResult } from "./pipelock.js";
+import { markStage, checkStageDir } from "../stage-dir.js";
 
 const PORT_ATTEMPTS = 3;
 /** How long a live reload waits for pipelock to say it runs the new config (measured: 135-217 ms). */

@@ -3,14 +3,14 @@
 // loss) is stale: its children are stopped and the run dir cleared.
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { BottleError } from "../../../errors.js";
-import { writeFileAtomic } from "../../../graph/index.js";
-import { checkRunDir } from "../../../paths.js";
-import { removeKnownFiles } from "../../../private-dir.js";
-import { runDirFile } from "../bottle-files.js";
-import { killIfProven, markSelfAsLauncher, processStartTime } from "../process/identity.js";
-import { CONTROL_SOCKET, RUNTIME_RECORD, launcherAlive, readRuntimeRecord, type RuntimeRecord } from "../runtime-record.js";
+import { BottleError } from "../../../lib/errors.js";
+import { killIfProven, markSelfAsLauncher } from "../process/identity.js";
+import { launcherAlive, readRuntimeRecord, type RuntimeRecord } from "../runtime-record.js";
 import type { GitGateSummary } from "../../types.js";
+import { processStartTime } from "../../../lib/proc.js";
+import { writeFileAtomic } from "../../../lib/atomic-write.js";
+import { removeKnownFiles } from "../../../lib/no-follow.js";
+import { runDirFile, checkRunDir, CONTROL_SOCKET, LAUNCH_RECORD_FILE } from "../run-dir.js";
 
 export class RunRecord {
   private constructor(
@@ -36,7 +36,7 @@ export class RunRecord {
         control: join(runDir, CONTROL_SOCKET),
       };
       try {
-        const fd = openSync(join(runDir, RUNTIME_RECORD), "wx", 0o600);
+        const fd = openSync(join(runDir, LAUNCH_RECORD_FILE), "wx", 0o600);
         writeSync(fd, JSON.stringify(record, null, 2));
         closeSync(fd);
         return { record: new RunRecord(runDir, record), cleanedStale };
@@ -75,7 +75,7 @@ export class RunRecord {
   }
 
   private save(): void {
-    writeFileAtomic(join(this.runDir, RUNTIME_RECORD), JSON.stringify(this.record, null, 2));
+    writeFileAtomic(join(this.runDir, LAUNCH_RECORD_FILE), JSON.stringify(this.record, null, 2));
   }
 
   /** Removes the run dir: sockets, pid files, this record. */

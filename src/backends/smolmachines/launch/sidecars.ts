@@ -3,7 +3,7 @@
 // the built-in git gate, behind the jail's relay, on a unix socket instead.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError, errorMessage } from "../../../errors.js";
+import { BottleError, errorMessage } from "../../../lib/errors.js";
 import type { FromEnv } from "../../../config/define.js";
 import { injectedSecrets, isBuiltinGitGate } from "../../../config/resolved.js";
 import { isPortFree } from "../ports.js";

@@ -3,7 +3,7 @@
 // line, one reply line; for `stop` the reply comes once teardown is done.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { chmodSync, rmSync } from "node:fs";
-import { errorMessage } from "../../../errors.js";
+import { errorMessage } from "../../../lib/errors.js";
 
 export interface ControlHandlers {
   stop(): Promise<string>;

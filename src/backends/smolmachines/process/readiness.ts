@@ -2,6 +2,7 @@
 // socket that accepts a connection, or a file that appears. Each wait also ends
 // early when the child exits, and after a deadline.
 import { existsSync, readdirSync, readFileSync, readlinkSync, watch } from "node:fs";
+import { allPids, processGroup } from "../../../lib/proc.js";
 import { connect } from "node:net";
 import { basename, dirname } from "node:path";
 import type { ExitInfo } from "./supervisor.js";
@@ -126,22 +127,8 @@ function listeningInodes(port: number): Set<string> | null {
 export function listenerInGroup(port: number, pgid: number): boolean | null {
   const inodes = listeningInodes(port);
   if (inodes === null || inodes.size === 0) return null;
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return null;
-  }
-  for (const pid of entries) {
-    if (!/^[0-9]+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    // Fields after the command name: state ppid pgrp ...
-    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+  for (const pid of allPids()) {
+    if (processGroup(pid) !== pgid) continue;
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);

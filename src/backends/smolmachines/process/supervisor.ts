@@ -11,10 +11,11 @@
 import { closeSync, createWriteStream } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
-import { descendants, killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
-import { BottleError, errorMessage } from "../../../errors.js";
-import { findOnPath } from "../../../host-tools.js";
-import { readFileNoFollow } from "../../../private-dir.js";
+import { killIfSame, LAUNCHER_MARK_ENV, signalGroup } from "./identity.js";
+import { BottleError, errorMessage } from "../../../lib/errors.js";
+import { findOnPath } from "../../../lib/host-tools.js";
+import { descendants, processStartTime } from "../../../lib/proc.js";
+import { readFileNoFollow } from "../../../lib/no-follow.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.

@@ -3,7 +3,7 @@
 // the script gives the guest its only NIC, tap0, through gvforwarder, which
 // reaches the host's gvproxy over the socket smolvm mounts into the guest,
 // and then execs the agent. Every guest-side assumption lives in this script.
-import { shellQuote } from "../../../shell-quote.js";
+import { shellQuote } from "../../../lib/shell-quote.js";
 import { GUEST_CA, GUEST_GVFORWARDER, GUEST_SOCKET } from "../guest-layout.js";
 
 export { shellQuote };

@@ -3,6 +3,6 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export function packageRoot(): string {
-  // dist/src/package-root.js → the package root.
-  return resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+  // dist/src/lib/package-root.js → the package root.
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 }

@@ -3,8 +3,8 @@
 // `npm run tools` fills in bottle's own checkout.
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { isInside, resolvedPath } from "./config/host-checks.js";
 import { packageRoot } from "./package-root.js";
+import { isInside, resolvedPath } from "./path-checks.js";
 
 /** Overrides the directory searched after PATH; empty: PATH only. */
 export const TOOLS_DIR_ENV = "BOTTLE_TOOLS_DIR";

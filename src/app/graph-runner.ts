@@ -3,8 +3,8 @@
 import type { Json, RunResult, TaskDef } from "../graph/index.js";
 import { LockTimeoutError, runGraph } from "../graph/index.js";
 import type { BottleContext } from "../context.js";
-import { BottleError, EXIT_INTERRUPTED, usageError } from "../errors.js";
-import { progressFor } from "./progress.js";
+import { BottleError, EXIT_INTERRUPTED, usageError } from "../lib/errors.js";
+import { progressFor } from "../cli/progress.js";
 
 export const LOCK_TIMEOUT_MS = Number(process.env.BOTTLE_LOCK_TIMEOUT_MS ?? 30_000);
 

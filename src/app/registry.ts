@@ -6,12 +6,15 @@
 // trusted only as far as it agrees with what bottle derives itself.
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { isInside, resolvedPath } from "./config/host-checks.js";
-import { errorMessage } from "./errors.js";
-import { writeFileAtomic } from "./graph/index.js";
-import { checkRegistryDir, registryDir, runDir } from "./paths.js";
-import { readFileNoFollow } from "./private-dir.js";
-import { isSlug } from "./config/slug.js";
+import { errorMessage } from "../lib/errors.js";
+import { isSlug } from "../config/slug.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { isInside, resolvedPath } from "../lib/path-checks.js";
+import { readFileNoFollow } from "../lib/no-follow.js";
+import { runDir } from "../backends/smolmachines/run-dir.js";
+import { checkPrivateDir } from "../lib/private-dir.js";
+import { bottleStateDir } from "../lib/xdg.js";
+import type { GuardedDir } from "../config/known-workspaces.js";
 
 export interface BottleEntry {
   slug: string;
@@ -26,6 +29,21 @@ export interface BottleEntry {
   updatedAt: number;
 }
 
+/** The registry of bottles on this machine: one small record per bottle. */
+export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(bottleStateDir(env), "bottles");
+}
+
+/** The registry dir: checked like the run dir before anything in it is read or written; false when it does not exist yet. */
+export function checkRegistryDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(registryDir(env), {
+    what: "registry dir",
+    privateLevels: 2,
+    ...options,
+    fix: "it says which bottles exist and where their files are, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
+  });
+}
+
 export function registryFile(slug: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(registryDir(env), `${slug}.json`);
 }
@@ -35,7 +53,6 @@ export function registerBottle(entry: BottleEntry, env: NodeJS.ProcessEnv = proc
   writeFileAtomic(registryFile(entry.slug, env), JSON.stringify(entry, null, 2));
 }
 
-/** The host directories a bottle's guest can write, by real path. */
 /** Every well-formed entry; a BottleError when the registry dir is not safe to read. */
 export function listBottles(env: NodeJS.ProcessEnv = process.env): BottleEntry[] {
   if (!checkRegistryDir(env)) return [];
@@ -92,6 +109,24 @@ export function workspaceHolding(path: string, entries: readonly BottleEntry[]):
     if (workspace) return { entry, workspace };
   }
   return null;
+}
+
+/**
+ * The workspaces the registered bottles' guests can write, each with whose
+ * it is; null when the registry cannot be read safely (then nothing may be
+ * assumed about them).
+ */
+export function registeredWorkspaces(env: NodeJS.ProcessEnv = process.env): GuardedDir[] | null {
+  try {
+    return workspacesOf(listBottles(env));
+  } catch {
+    return null;
+  }
+}
+
+/** The workspaces the guests of `entries` can write, each with whose it is. */
+export function workspacesOf(entries: readonly BottleEntry[]): GuardedDir[] {
+  return entries.flatMap((entry) => (entry.writable ?? []).map((dir) => ({ dir, why: `bottle \`${entry.slug}\`'s guest can write it` })));
 }
 
 export function unregisterBottle(slug: string, env: NodeJS.ProcessEnv = process.env): void {

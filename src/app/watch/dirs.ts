@@ -16,7 +16,8 @@
 // that is removed falls back to its ancestor again. The caller decides what
 // an event means (it compares content hashes).
 import { existsSync, statSync } from "node:fs";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { isBelow } from "../../lib/path-checks.js";
 import type { FSWatcher } from "chokidar";
 
 /** `name` is the entry that changed, if the platform says; a directory that (re)appeared is reported without one. */
@@ -34,11 +35,6 @@ function inode(dir: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function below(parent: string, path: string): boolean {
-  const rel = relative(parent, path);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
 export class DirectoryWatch {
@@ -108,7 +104,7 @@ export class DirectoryWatch {
     if (this.closed) return;
     if (this.wanted.has(dir)) this.onEvent(dir, name);
     // A missing directory may have appeared below a stand-in, or this one was removed.
-    const standsIn = [...this.wanted].some((wanted) => below(dir, wanted) && !this.watchers.has(wanted));
+    const standsIn = [...this.wanted].some((wanted) => isBelow(dir, wanted) && !this.watchers.has(wanted));
     if (standsIn || inode(dir) !== this.watchers.get(dir)?.ino) {
       void this.sync().then(
         (appeared) => {

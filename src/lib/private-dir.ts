@@ -12,9 +12,8 @@
 // - bottle's own levels (the last `privateLevels` components, and the
 //   sub-directories it uses) are real directories, not symlinks, owned by
 //   you, with no group or other permission bits (0700).
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
+import { lstatSync, mkdirSync, readlinkSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
-// node: imports and errors.js only: the git gate's entry scripts load this.
 import { BottleError, EXIT_USAGE, usageError } from "./errors.js";
 
 export interface PrivateDirSpec {
@@ -152,104 +151,6 @@ function myUid(): number {
 
 function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8)}`;
-}
-
-/** Reads a regular file without following a symlink at its name; null when it does not exist. */
-export function readFileNoFollow(path: string): string | null {
-  return readBytesNoFollow(path)?.toString("utf8") ?? null;
-}
-
-/** readFileNoFollow, as the file's bytes. */
-export function readBytesNoFollow(path: string): Buffer | null {
-  let fd: number;
-  try {
-    // O_NONBLOCK: a FIFO planted at the name must not hang the read (it is refused below).
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return null;
-    if (code === "ELOOP") throw new BottleError(`${path} is a symlink; bottle does not follow symlinks there. Remove it`);
-    throw error;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) throw new BottleError(`${path} is not a regular file; remove it`);
-    return readFileSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Opens a file to write (`flags` say how; O_NOFOLLOW is added) without
- * following a symlink at its name. It must be a regular file with no other
- * name: a symlink or hard link planted there (to ~/.bashrc, say) is refused,
- * never written through. `what` names it in the refusal ("the log"); any
- * other error is thrown as it is.
- */
-export function openOwnFileNoFollow(path: string, flags: number, what: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, flags | constants.O_NOFOLLOW, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw usageError(`refusing to write ${what} ${path}: it is a symlink (someone could point it at your files); remove it`);
-    throw error;
-  }
-  const st = fstatSync(fd);
-  if (!st.isFile() || st.nlink !== 1) {
-    closeSync(fd);
-    throw usageError(`refusing to write ${what} ${path}: it is not a plain file of its own (${st.isFile() ? `${st.nlink} hard links` : "not a regular file"}); remove it`);
-  }
-  return fd;
-}
-
-/**
- * What a relative path (its components) is to bottle: a file or directory it
- * makes, a "tree" it owns whole (a directory walked, or a file, at any depth),
- * or null for anything else.
- */
-export type KnownName = (path: readonly string[]) => "file" | "dir" | "tree" | null;
-
-/**
- * Deletes the files and directories `known` recognises under `root`, never
- * following a symlink (one at a known name is removed itself, not what it
- * points to), and leaves everything else. `root` goes too unless
- * `keepRoot`, once it is empty. Returns what was left.
- */
-export function removeKnownFiles(root: string, known: KnownName, options: { keepRoot?: boolean } = {}): string[] {
-  const kept: string[] = [];
-  const walk = (dir: string, rel: readonly string[]): boolean => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
-      throw error;
-    }
-    let empty = true;
-    for (const name of names) {
-      const path = join(dir, name);
-      const st = lstatSync(path);
-      const kind = known([...rel, name]);
-      if ((kind === "dir" || kind === "tree") && st.isDirectory()) {
-        if (walk(path, [...rel, name])) rmdirSync(path);
-        else empty = false;
-      } else if ((kind === "file" || kind === "tree") && !st.isDirectory()) {
-        unlinkSync(path);
-      } else {
-        kept.push(path);
-        empty = false;
-      }
-    }
-    return empty;
-  };
-  if (walk(root, []) && !options.keepRoot) {
-    try {
-      rmdirSync(root);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    }
-  }
-  return kept;
 }
 
 /** Makes (0700) or checks a sub-directory of a directory already checked private; returns its path. */

@@ -4,16 +4,17 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
-import { enableCompileCache } from "../config/cache.js";
 import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
 import { confinementProblems, writableWorkspaces } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
-import { usageError } from "../errors.js";
-import { trustedSearchPath } from "../host-tools.js";
-import { packageRoot } from "../package-root.js";
-import { checkStageDir, runDir, stageDir } from "../paths.js";
-import { listBottles, workspaceHolding, type BottleEntry } from "../registry.js";
-import { noticeOnce } from "../notice-once.js";
+import { usageError } from "../lib/errors.js";
+import { trustedSearchPath } from "../lib/host-tools.js";
+import { packageRoot } from "../lib/package-root.js";
+import { listBottles, workspaceHolding, workspacesOf, type BottleEntry } from "./registry.js";
+import { noticeOnce } from "./notice-once.js";
+import { enableCompileCacheFor } from "./compile-cache.js";
+import { checkStageDir, stageDir } from "../backends/smolmachines/stage-dir.js";
+import { runDir } from "../backends/smolmachines/run-dir.js";
 
 export interface Session {
   loaded: LoadedConfig;
@@ -50,11 +51,11 @@ export async function openSession(options: { config?: string | undefined; stage?
   const bottles = listBottles();
   refusePlantedConfig(path, bottles);
   // What the config imports is refused too, before evaluation, when it lies in a workspace some bottle's guest can write.
-  const guardedDirs = bottles.flatMap((entry) => (entry.writable ?? []).map((dir) => ({ dir, why: `bottle \`${entry.slug}\`'s guest can write it` })));
+  const guardedDirs = workspacesOf(bottles);
   const loaded = await loadConfig(path, { guardedDirs });
   if (loaded.config.egress.presets.length === 0) noticeOnce("egress-presets", loaded.path, () => process.stderr.write(`${noPresetNotice(loaded)}\n`));
   // The modules still to load (backend, tasks, engine) may come from the compile cache: the config's workspaces are known now.
-  enableCompileCache(loaded.path, (message) => void process.stderr.write(`warning: ${message}\n`));
+  enableCompileCacheFor(loaded.path, guardedDirs);
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
   const stage = stageDir(loaded.dir, loaded.config.name, options.stage);

@@ -4,10 +4,10 @@
 // must never run on the host); `resume` without NAME opens the config.
 import type { Backend } from "../backends/types.js";
 import { loadBackend } from "../backends/index.js";
-import { resolvedPath } from "../config/host-checks.js";
-import { usageError } from "../errors.js";
-import { findBottle, listBottles, type BottleEntry } from "../registry.js";
+import { usageError } from "../lib/errors.js";
+import { findBottle, listBottles, type BottleEntry } from "./registry.js";
 import { findConfig, openSession, type Session } from "./session.js";
+import { resolvedPath } from "../lib/path-checks.js";
 
 export interface FoundBottle {
   entry: BottleEntry;

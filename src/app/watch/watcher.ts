@@ -2,16 +2,17 @@
 // and the files tasks read; on a real content change re-load the config in
 // this process, re-plan and run only what is not fresh. Driven by the pure
 // state machine in machine.ts.
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { ConfigError } from "../config/load.js";
-import { errorMessage } from "../errors.js";
-import type { EngineEvent, RunResult } from "../graph/index.js";
-import { LOCK_FILE, LockTimeoutError, acquireStageLock, describeReason, runGraph, type StageLock } from "../graph/index.js";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { sha256Hex } from "../../lib/hash.js";
+import { isInside, resolvedPath } from "../../lib/path-checks.js";
+import { ConfigError } from "../../config/load.js";
+import { errorMessage } from "../../lib/errors.js";
+import type { EngineEvent, RunResult } from "../../graph/index.js";
+import { LOCK_FILE, LockTimeoutError, acquireStageLock, describeReason, runGraph, type StageLock } from "../../graph/index.js";
 import { DirectoryWatch } from "./dirs.js";
-import { transition, type Effect, type WatchEvent, type WatchState } from "./machine.js";
-import type { Session } from "../cli/session.js";
+import { transition, type Effect, type WatchEvent, type WatchState } from "./watch-states.js";
+import type { Session } from "../session.js";
 
 export interface WatchOptions {
   /** Loads the config afresh and opens the bottle (throws ConfigError on bad config). */
@@ -29,23 +30,10 @@ type TaskEvent = Extract<EngineEvent, { type: "task" }>;
 
 function contentHash(path: string): string {
   try {
-    return createHash("sha256").update(readFileSync(path)).digest("hex");
+    return sha256Hex(readFileSync(path));
   } catch {
     return "missing";
   }
-}
-
-function realPath(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-function inside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 /** What a run did that a person cares about: tasks that really changed something. */
@@ -232,7 +220,7 @@ export class BottleWatcher {
       for (const task of session.backend.tasks) {
         for (const path of task.reads?.(session.ctx) ?? []) files.add(isAbsolute(path) ? path : resolve(session.ctx.stageDir, path));
       }
-      for (const file of files) if (inside(session.ctx.stageDir, file)) files.delete(file);
+      for (const file of files) if (isInside(session.ctx.stageDir, file)) files.delete(file);
     }
     return [...files];
   }
@@ -253,7 +241,7 @@ export class BottleWatcher {
     const entry = (path: string, file: string): void => void entries.set(path, (entries.get(path) ?? new Set()).add(file));
     for (const file of this.known.keys()) {
       entry(file, file);
-      const real = realPath(file);
+      const real = resolvedPath(file);
       if (real !== file) entry(real, file);
     }
     this.entries = entries;
