@@ -1,9 +1,9 @@
 // Running a bottle's graph for a command: the shared part of build, launch
 // and resume (progress view, Ctrl-C, the stage lock, exit codes).
 import type { Json, RunResult, TaskDef } from "../graph/index.js";
-import { LockTimeoutError, runGraph } from "../graph/index.js";
+import { runGraph } from "../graph/index.js";
 import type { BottleContext } from "../context.js";
-import { BottleError, EXIT_INTERRUPTED, usageError } from "../lib/errors.js";
+import { BottleError, usageError } from "../lib/errors.js";
 import { progressFor } from "../cli/progress.js";
 
 export const LOCK_TIMEOUT_MS = Number(process.env.BOTTLE_LOCK_TIMEOUT_MS ?? 30_000);
@@ -46,8 +46,9 @@ export async function runBottleGraph(options: {
   signal?: AbortSignal;
 }): Promise<RunResult> {
   const progress = await progressFor({ json: options.json });
+  let result: RunResult;
   try {
-    const result = await runGraph({
+    result = await runGraph({
       tasks: options.tasks,
       ctx: options.ctx,
       root: options.ctx.stageDir,
@@ -57,13 +58,13 @@ export async function runBottleGraph(options: {
       lock: { command: options.command, timeoutMs: LOCK_TIMEOUT_MS },
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    await progress.finished();
-    return result;
   } catch (error) {
-    if (error instanceof LockTimeoutError) throw new BottleError(error.message, { cause: error });
-    if (options.signal?.aborted) throw new BottleError("interrupted while waiting for the stage lock", { exitCode: EXIT_INTERRUPTED, cause: error });
+    // Tasks' failures are in the result: what is thrown here came before any ran, the lock's wait.
+    if (options.signal?.aborted) throw new BottleError("interrupted", "interrupted while waiting for the stage lock", { cause: error });
     throw error;
   }
+  await progress.finished();
+  return result;
 }
 
 /** An AbortSignal for Ctrl-C / SIGTERM; a second signal exits at once. */

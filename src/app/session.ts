@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
-import { ConfigError, loadConfig, type LoadedConfig } from "../config/load.js";
+import { loadConfig, type LoadedConfig } from "../config/load.js";
+import { configError } from "../config/errors.js";
 import { confinementProblems, writableWorkspaces } from "../config/host-checks.js";
 import type { BottleContext } from "../context.js";
 import { usageError } from "../lib/errors.js";
@@ -70,7 +71,7 @@ export async function openSession(options: { config?: string | undefined; stage?
     pathEnv: trustedSearchPath([...writableWorkspaces(loaded.config), ...guardedDirs.map((guarded) => guarded.dir)]),
   };
   const problems = confinementProblems(ctx.config, { configFiles: loaded.modules, stageDir: ctx.stageDir, runDir: ctx.runDir, install: packageRoot() });
-  if (problems.length) throw new ConfigError(loaded.path, problems);
+  if (problems.length) throw configError(loaded.path, problems);
   return { loaded, backend, ctx };
 }
 

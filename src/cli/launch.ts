@@ -67,7 +67,7 @@ export async function runResume(argv: readonly string[]): Promise<number> {
   const found = await findNamedBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
   const session = found.session ?? (await openSession({ config: found.entry.configPath, stage: found.entry.stageDir }));
   if (session.ctx.config.name !== found.entry.slug) {
-    throw new BottleError(`the config ${found.entry.configPath} now names the bottle \`${session.ctx.config.name}\`, not \`${found.entry.slug}\`; launch it with \`bottle launch --config ${found.entry.configPath}\``);
+    throw new BottleError("failed", `the config ${found.entry.configPath} now names the bottle \`${session.ctx.config.name}\`, not \`${found.entry.slug}\`; launch it with \`bottle launch --config ${found.entry.configPath}\``);
   }
   return launchSession(session, args, "resume");
 }

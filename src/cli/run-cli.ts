@@ -1,7 +1,7 @@
 // The CLI proper: dispatch to one module per command, loaded lazily
 // so a command pays only for what it uses.
 import { enableCompileCacheFor } from "../app/compile-cache.js";
-import { BottleError, EXIT_USAGE } from "../lib/errors.js";
+import { BottleError, EXIT_BUG, EXIT_USAGE } from "../lib/errors.js";
 
 type Command = { run(argv: readonly string[]): Promise<number> };
 
@@ -62,12 +62,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof BottleError) {
+    if (error instanceof BottleError && error.exitCode !== EXIT_BUG) {
       process.stderr.write(`bottle: ${error.message}\n`);
       process.exitCode = error.exitCode;
     } else {
       process.stderr.write(`bottle: internal error (a bug in bottle; please report it with this output)\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 70;
+      process.exitCode = EXIT_BUG;
     }
   },
 );

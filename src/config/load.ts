@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BottleError, EXIT_USAGE, errorMessage } from "../lib/errors.js";
+import { errorMessage } from "../lib/errors.js";
 import {
   cacheIsGuarded,
   configCacheDir,
@@ -16,7 +16,7 @@ import {
   unchangedSince,
   writeConfigCache,
 } from "./cache.js";
-import { renderProblems, type ConfigProblem } from "./errors.js";
+import { configError, type ConfigProblem } from "./errors.js";
 import { writableWorkspaces } from "./host-checks.js";
 import { staticImportGraph } from "./import-graph.js";
 import { knownWorkspaces, rememberWorkspaces, type KnownWorkspaces } from "./known-workspaces.js";
@@ -37,17 +37,6 @@ export interface LoadedConfig {
    */
   modules: string[];
   fromCache: boolean;
-}
-
-export class ConfigError extends BottleError {
-  readonly file: string;
-  readonly problems: ConfigProblem[];
-
-  constructor(file: string, problems: ConfigProblem[], cause?: unknown) {
-    super(renderProblems(file, problems), { exitCode: EXIT_USAGE, cause });
-    this.file = file;
-    this.problems = problems;
-  }
 }
 
 export interface LoadOptions {
@@ -113,7 +102,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const { raw, files, loaded } = await evaluate(path, readable && writable ? transpileCacheDir(warn) : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
-  if (!result.ok) throw new ConfigError(path, result.problems);
+  if (!result.ok) throw configError(path, result.problems);
   rememberWorkspaces(path, writableWorkspaces(result.config), known);
 
   if (before) {
@@ -154,7 +143,7 @@ function refuseGuardedImports(path: string, graph: { files: string[]; importedBy
       problems.push({ path: "", message: `${what}, inside ${real}, which ${why}; nothing was evaluated. Move it out of the workspace` });
     }
   }
-  if (problems.length) throw new ConfigError(path, problems);
+  if (problems.length) throw configError(path, problems);
 }
 
 /** Evaluates the config module afresh and reports which local files it loaded. */
@@ -181,13 +170,13 @@ async function evaluate(path: string, fsCache: string | false): Promise<{ raw: u
     const message = (await exists(path))
       ? `failed to load: ${errorMessage(error)}`
       : "no such file; pass --config PATH or create bottle.config.ts";
-    throw new ConfigError(path, [{ path: "", message }], error);
+    throw configError(path, [{ path: "", message }], error);
   }
   // Not jiti's `default: true`: it falls back to the whole module, so named
   // exports (or an empty file) would be validated as if they were the config.
   if (!("default" in module)) {
     dropAdded();
-    throw new ConfigError(path, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
+    throw configError(path, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
   }
   const raw = module.default;
   const jitiSources = jitiDir();

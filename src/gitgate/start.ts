@@ -39,7 +39,7 @@ function gitGateProgram(): string {
 
 export function gitGateProcess(input: GitGateInput): GitGateProcess {
   const git = findOnPath("git", input.pathEnv);
-  if (git === null) throw new BottleError(`git is not installed where bottle looks for programs (${input.pathEnv || "an empty PATH"}); the git gate needs it: install git (apt-get install git)`);
+  if (git === null) throw new BottleError("missing-tool", `git is not installed where bottle looks for programs (${input.pathEnv || "an empty PATH"}); the git gate needs it: install git (apt-get install git)`);
   const names = Object.keys(input.remotes).sort();
   const options: GateOptions = {
     listen: input.listen,

@@ -1,5 +1,6 @@
 // Graph analysis before anything runs: duplicate names, unknown needs and
 // cycles are errors, reported as values with the same wording every time.
+import { BottleError } from "../lib/errors.js";
 import type { TaskDef } from "./task.js";
 
 export type GraphProblem =
@@ -7,6 +8,12 @@ export type GraphProblem =
   | { kind: "unknown-need"; task: string; need: string }
   | { kind: "unknown-target"; target: string }
   | { kind: "cycle"; cycle: string[] };
+
+declare module "../lib/errors.js" {
+  interface ErrorDetails {
+    "invalid-graph": { problems: readonly GraphProblem[] };
+  }
+}
 
 export function describeProblem(problem: GraphProblem): string {
   switch (problem.kind) {
@@ -21,11 +28,9 @@ export function describeProblem(problem: GraphProblem): string {
   }
 }
 
-export class GraphError extends Error {
-  override readonly name = "GraphError";
-  constructor(readonly problems: readonly GraphProblem[]) {
-    super(`the task graph is invalid:\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`);
-  }
+/** The graph cannot be run: a BottleError ("invalid-graph") listing every problem. */
+export function invalidGraph(problems: readonly GraphProblem[]): BottleError<"invalid-graph"> {
+  return new BottleError("invalid-graph", `the task graph is invalid:\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`, { detail: { problems } });
 }
 
 export interface Graph<C> {
@@ -52,11 +57,11 @@ export function analyzeGraph<C>(defs: readonly TaskDef<C>[]): Graph<C> {
     }
     needs.set(def.name, [...new Set(known)]);
   }
-  if (problems.length) throw new GraphError(problems);
+  if (problems.length) throw invalidGraph(problems);
 
   const order = topologicalOrder([...tasks.keys()], needs);
   // Only a graph with a cycle leaves tasks unordered; then name every cycle.
-  if (order.length < tasks.size) throw new GraphError(findCycles(needs).map((cycle) => ({ kind: "cycle", cycle })));
+  if (order.length < tasks.size) throw invalidGraph(findCycles(needs).map((cycle) => ({ kind: "cycle", cycle })));
 
   const dependents = new Map<string, string[]>([...tasks.keys()].map((name) => [name, []]));
   for (const [task, list] of needs) for (const need of list) dependents.get(need)!.push(task);
@@ -210,7 +215,7 @@ function shortestLoop(start: string, members: ReadonlySet<string>, needs: Readon
 /** The named targets and everything they transitively need. */
 export function closure<C>(graph: Graph<C>, targets: readonly string[]): Set<string> {
   const unknown = targets.filter((t) => !graph.tasks.has(t));
-  if (unknown.length) throw new GraphError(unknown.map((target) => ({ kind: "unknown-target", target })));
+  if (unknown.length) throw invalidGraph(unknown.map((target) => ({ kind: "unknown-target", target })));
   const seen = new Set<string>();
   const visit = [...targets];
   while (visit.length) {

@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync, watch, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname } from "node:path";
 import { removeFileQuietly } from "../lib/atomic-write.js";
+import { BottleError } from "../lib/errors.js";
 import { isProcessAlive } from "../lib/proc.js";
 
 export interface LockHolder {
@@ -14,16 +15,12 @@ export interface LockHolder {
   since: number;
 }
 
-export class LockTimeoutError extends Error {
-  override readonly name = "LockTimeoutError";
-  constructor(
-    readonly path: string,
-    readonly holder: LockHolder | null,
-    readonly waitedMs: number,
-  ) {
-    const who = holder ? `pid ${holder.pid} (${holder.command}, since ${new Date(holder.since).toISOString()})` : "another process";
-    super(`${dirname(path)} is in use by ${who}; waited ${Math.round(waitedMs / 1000)}s. Wait for it to finish, or stop it.`);
-  }
+/** The lock is still held after the wait: a BottleError ("stage-busy") naming the holder. */
+function stageBusy(path: string, holder: LockHolder | null, waitedMs: number): BottleError<"stage-busy"> {
+  const who = holder ? `pid ${holder.pid} (${holder.command}, since ${new Date(holder.since).toISOString()})` : "another process";
+  return new BottleError("stage-busy", `${dirname(path)} is in use by ${who}; waited ${Math.round(waitedMs / 1000)}s. Wait for it to finish, or stop it.`, {
+    detail: { path, holder, waitedMs },
+  });
 }
 
 export interface StageLock {
@@ -102,9 +99,10 @@ function lockChange(path: string, ms: number, signal?: AbortSignal): Promise<voi
 }
 
 export interface LockOptions {
+  /** What holds it, for the message another process shows while it waits (`bottle build`). */
   command: string;
   timeoutMs: number;
-  /** Cancels the wait (AbortError). */
+  /** Cancels the wait (the signal's reason, an AbortError, is thrown). */
   signal?: AbortSignal;
   /** Called once, when the lock turns out to be held and the wait begins. */
   onWait?: (holder: LockHolder | null) => void;
@@ -122,7 +120,7 @@ export async function acquireStageLock(path: string, options: LockOptions): Prom
     }
     if (holderIsGone(holder) && tryTakeOver(path, options.command)) break;
     const waited = Date.now() - started;
-    if (waited >= options.timeoutMs) throw new LockTimeoutError(path, holder, waited);
+    if (waited >= options.timeoutMs) throw stageBusy(path, holder, waited);
     if (!announced) {
       announced = true;
       options.onWait?.(holder);

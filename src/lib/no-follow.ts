@@ -3,7 +3,7 @@
 // (pointing at ~/.bashrc, say) is refused or removed itself, never followed.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { BottleError, usageError } from "./errors.js";
+import { BottleError } from "./errors.js";
 
 /** Reads a regular file without following a symlink at its name; null when it does not exist. */
 export function readFileNoFollow(path: string): string | null {
@@ -19,11 +19,11 @@ export function readBytesNoFollow(path: string): Buffer | null {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return null;
-    if (code === "ELOOP") throw new BottleError(`${path} is a symlink; bottle does not follow symlinks there. Remove it`);
+    if (code === "ELOOP") throw new BottleError("failed", `${path} is a symlink; bottle does not follow symlinks there. Remove it`);
     throw error;
   }
   try {
-    if (!fstatSync(fd).isFile()) throw new BottleError(`${path} is not a regular file; remove it`);
+    if (!fstatSync(fd).isFile()) throw new BottleError("failed", `${path} is not a regular file; remove it`);
     return readFileSync(fd);
   } finally {
     closeSync(fd);
@@ -42,13 +42,13 @@ export function openOwnFileNoFollow(path: string, flags: number, what: string): 
   try {
     fd = openSync(path, flags | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw usageError(`refusing to write ${what} ${path}: it is a symlink (someone could point it at your files); remove it`);
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw new BottleError("unsafe-path", `refusing to write ${what} ${path}: it is a symlink (someone could point it at your files); remove it`);
     throw error;
   }
   const st = fstatSync(fd);
   if (!st.isFile() || st.nlink !== 1) {
     closeSync(fd);
-    throw usageError(`refusing to write ${what} ${path}: it is not a plain file of its own (${st.isFile() ? `${st.nlink} hard links` : "not a regular file"}); remove it`);
+    throw new BottleError("unsafe-path", `refusing to write ${what} ${path}: it is not a plain file of its own (${st.isFile() ? `${st.nlink} hard links` : "not a regular file"}); remove it`);
   }
   return fd;
 }

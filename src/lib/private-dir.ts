@@ -14,7 +14,7 @@
 //   you, with no group or other permission bits (0700).
 import { lstatSync, mkdirSync, readlinkSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
-import { BottleError, EXIT_USAGE, usageError } from "./errors.js";
+import { BottleError } from "./errors.js";
 
 export interface PrivateDirSpec {
   /** What the directory is, for messages: "run dir", "stage dir". */
@@ -44,7 +44,7 @@ export function checkPrivateDir(dir: string, spec: PrivateDirSpec): boolean {
   const parts = path.split("/").filter(Boolean);
   if (parts.length <= spec.privateLevels) throw new Error(`${spec.what} ${path} has fewer than ${spec.privateLevels + 1} levels`);
   const refuse = (at: string, problem: string): BottleError =>
-    usageError(`refusing to use the ${spec.what} ${path}: ${at} ${problem}; ${spec.fix}`);
+    new BottleError("unsafe-path", `refusing to use the ${spec.what} ${path}: ${at} ${problem}; ${spec.fix}`);
   let current = trustedPath(`/${parts.slice(0, -spec.privateLevels).join("/")}`, spec, refuse, 0);
   if (current === null) return false;
   for (const name of parts.slice(-spec.privateLevels)) {
@@ -136,7 +136,7 @@ function lstatOrNull(path: string): Stats | null {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return null;
-    if (code === "EACCES" || code === "ENOTDIR") throw new BottleError(`cannot check ${path} (${code}): bottle needs to see every directory on the way to its own`, { exitCode: EXIT_USAGE, cause: error });
+    if (code === "EACCES" || code === "ENOTDIR") throw new BottleError("unsafe-path", `cannot check ${path} (${code}): bottle needs to see every directory on the way to its own`, { cause: error });
     throw error;
   }
 }
@@ -156,7 +156,7 @@ function octal(mode: number): string {
 /** Makes (0700) or checks a sub-directory of a directory already checked private; returns its path. */
 export function makePrivateSubdir(path: string): string {
   makeDir(path);
-  const refuse = (at: string, problem: string): BottleError => usageError(`refusing to use ${at}: it ${problem}`);
+  const refuse = (at: string, problem: string): BottleError => new BottleError("unsafe-path", `refusing to use ${at}: it ${problem}`);
   privateLevel(path, lstatSync(path), refuse);
   return path;
 }

@@ -6,16 +6,15 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { sha256Hex } from "../../lib/hash.js";
 import { isInside, resolvedPath } from "../../lib/path-checks.js";
-import { ConfigError } from "../../config/load.js";
-import { errorMessage } from "../../lib/errors.js";
+import { errorMessage, isBottleError } from "../../lib/errors.js";
 import type { EngineEvent, RunResult } from "../../graph/index.js";
-import { LOCK_FILE, LockTimeoutError, acquireStageLock, describeReason, runGraph, type StageLock } from "../../graph/index.js";
+import { LOCK_FILE, acquireStageLock, describeReason, runGraph, type StageLock } from "../../graph/index.js";
 import { DirectoryWatch } from "./dirs.js";
 import { transition, type Effect, type WatchEvent, type WatchState } from "./watch-states.js";
 import type { Session } from "../session.js";
 
 export interface WatchOptions {
-  /** Loads the config afresh and opens the bottle (throws ConfigError on bad config). */
+  /** Loads the config afresh and opens the bottle (a BottleError with code "config" on bad config). */
   open(): Promise<Session>;
   /** The config file: watched from the start, before it is first loaded. */
   config?: string;
@@ -271,10 +270,10 @@ export class BottleWatcher {
     try {
       session = await this.options.open();
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      if (json) print(JSON.stringify({ event: "config-error", file: error.file, problems: error.problems }));
+      if (!isBottleError(error, "config")) throw error;
+      if (json) print(JSON.stringify({ event: "config-error", file: error.detail.file, problems: error.detail.problems }));
       else print(`[${stamp}] ${error.message}\n  (the files from the last good build are untouched; fix the config and save to retry)`);
-      if (await this.updateWatched(this.watchedFiles(this.session, [error.file, ...(this.session?.loaded.files ?? [])]))) this.dispatch({ type: "change" });
+      if (await this.updateWatched(this.watchedFiles(this.session, [error.detail.file, ...(this.session?.loaded.files ?? [])]))) this.dispatch({ type: "change" });
       this.onRun?.({ ran: [], ok: false, configError: true });
       return;
     }
@@ -288,7 +287,7 @@ export class BottleWatcher {
     try {
       lock = await this.takeLock(session.ctx.stageDir, signal, stamp);
     } catch (error) {
-      if (!(error instanceof LockTimeoutError)) throw error;
+      if (!isBottleError(error, "stage-busy")) throw error;
       print(json ? JSON.stringify({ event: "error", message: error.message }) : `[${stamp}] ${error.message}`);
       this.onRun?.({ ran: [], ok: false, configError: false });
       return;

@@ -13,11 +13,11 @@ export function readForwarderBinary(path: string): Buffer {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ELOOP" ? "is a symlink; point guest.gvforwarder at the binary itself" : errorMessage(error);
-    throw new BottleError(`guest.gvforwarder: ${path} ${why}; nothing was copied into the guest`, { cause: error });
+    throw new BottleError("failed", `guest.gvforwarder: ${path} ${why}; nothing was copied into the guest`, { cause: error });
   }
   try {
     if (!fstatSync(fd).isFile()) {
-      throw new BottleError(`guest.gvforwarder: ${path} is not a regular file; nothing was copied into the guest`);
+      throw new BottleError("failed", `guest.gvforwarder: ${path} is not a regular file; nothing was copied into the guest`);
     }
     return readFileSync(fd);
   } finally {

@@ -1,6 +1,6 @@
 // stop, rm and status for a bottle found in the registry.
 import { existsSync } from "node:fs";
-import { BottleError, errorMessage, usageError } from "../../lib/errors.js";
+import { BottleError, errorMessage, isBottleError, usageError } from "../../lib/errors.js";
 import { listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../app/registry.js";
 import { findOnPath, trustedSearchPath } from "../../lib/host-tools.js";
 import { machineName } from "./guest-layout.js";
@@ -49,11 +49,12 @@ export async function stopBottle(entry: BottleEntry, say: (line: string) => void
       return;
     }
     throw new BottleError(
+      "failed",
       `could not reach ${entry.slug}'s launcher (pid ${record.pid}) at ${record.control}: ${errorMessage(error)}; if it is stuck, stop it with \`kill ${record.pid}\``,
       { cause: error },
     );
   }
-  if (reply !== "stopped") throw new BottleError(`${entry.slug} did not confirm the stop (it said: ${reply || "nothing"})`);
+  if (reply !== "stopped") throw new BottleError("failed", `${entry.slug} did not confirm the stop (it said: ${reply || "nothing"})`);
   say(`${entry.slug} stopped`);
 }
 
@@ -86,8 +87,7 @@ export async function removeBottle(entry: BottleEntry, say: (line: string) => vo
         say(`deleted machine ${name}`);
       }
     } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT|not found on PATH/.test(String(error));
-      if (!missing) throw error;
+      if (!isBottleError(error, "missing-tool")) throw error;
       say(notInstalled);
     }
   }

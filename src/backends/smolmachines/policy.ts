@@ -39,13 +39,13 @@ const SHOWN = new Set(["mode", "enforce", "api_allowlist", "tls_interception", "
 export function effectivePolicy(ctx: BottleContext): EffectivePolicy {
   const file = join(ctx.stageDir, "pipelock.yaml");
   const bytes = readBytesNoFollow(file);
-  if (bytes === null) throw new BottleError(`${file} is not rendered yet: run \`bottle build\` first (bottle policy reads what the rendered files enforce)`);
+  if (bytes === null) throw new BottleError("failed", `${file} is not rendered yet: run \`bottle build\` first (bottle policy reads what the rendered files enforce)`);
   const sha256 = sha256Hex(bytes);
   let settings: Settings;
   try {
     settings = asSettings(parse(bytes.toString("utf8")));
   } catch (error) {
-    throw new BottleError(`${file} is not a pipelock config (${errorMessage(error)}); \`bottle build --force pipelock.yaml\` renders it again`, { cause: error });
+    throw new BottleError("failed", `${file} is not a pipelock config (${errorMessage(error)}); \`bottle build --force pipelock.yaml\` renders it again`, { cause: error });
   }
   const tls = asSettings(settings.tls_interception);
   return {
@@ -99,7 +99,7 @@ function gitGate(ctx: BottleContext): EffectivePolicy["gitGate"] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new BottleError(`${file} is not valid JSON (${errorMessage(error)}); \`bottle build --force sidecars.json\` renders it again`, { cause: error });
+    throw new BottleError("failed", `${file} is not valid JSON (${errorMessage(error)}); \`bottle build --force sidecars.json\` renders it again`, { cause: error });
   }
   const record = asSettings(asSettings(parsed).gitGate);
   if (Array.isArray(record.command)) return { kind: "sidecar", file, command: strings(record.command) };

@@ -8,7 +8,7 @@ export function assertPreflight(result: PreflightResult, options: { unsafeNoJail
   // Without the jail, bwrap is not needed: --unsafe-no-jail must work where bwrap is missing.
   const missing = options.unsafeNoJail ? result.missing.filter((m) => m.name !== "bwrap") : result.missing;
   if (missing.length === 0) return;
-  throw new BottleError(`${formatPreflight({ ...result, ok: false, missing }, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nNothing was started.`);
+  throw new BottleError("missing-tool", `${formatPreflight({ ...result, ok: false, missing }, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nNothing was started.`);
 }
 
 const detected = new WeakMap<BottleContext, Promise<JailSupport>>();
@@ -25,7 +25,7 @@ export async function requireJail(ctx: BottleContext, unsafeNoJail: boolean): Pr
   if (!detection) detected.set(ctx, (detection = detectJail(ctx.platform, { pathEnv: ctx.pathEnv })));
   const support = await detection;
   if (support.kind === "unavailable") {
-    throw new BottleError(`no network jail for gvproxy: ${support.reason}\nfix: ${support.fix}\nbottle will not run gvproxy unjailed (for debugging only: --unsafe-no-jail).`);
+    throw new BottleError("missing-tool", `no network jail for gvproxy: ${support.reason}\nfix: ${support.fix}\nbottle will not run gvproxy unjailed (for debugging only: --unsafe-no-jail).`);
   }
   return support;
 }

@@ -16,7 +16,7 @@ export function gitGateListen(runDir: string, port: number, relayed: boolean): G
   if (!relayed) return { port };
   const socket = gitGateSocket(runDir);
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
-    throw new BottleError(`the git gate's socket path ${socket} is over the ${MAX_SOCKET_PATH_BYTES}-byte limit for unix sockets; set a shorter XDG_RUNTIME_DIR`);
+    throw new BottleError("failed", `the git gate's socket path ${socket} is over the ${MAX_SOCKET_PATH_BYTES}-byte limit for unix sockets; set a shorter XDG_RUNTIME_DIR`);
   }
   return { socket };
 }
@@ -34,7 +34,7 @@ export function gitGateTokens(gitGate: GitGate): Record<string, string> {
   const tokens: Record<string, string> = {};
   for (const [name, remote] of Object.entries(gitGate.remotes)) {
     const value = process.env[remote.token.fromEnv];
-    if (!value) throw new BottleError(`gitGate.remotes.${name}.token: the host variable ${remote.token.fromEnv} is not set; the git gate needs it to reach ${remote.url}`);
+    if (!value) throw new BottleError("failed", `gitGate.remotes.${name}.token: the host variable ${remote.token.fromEnv} is not set; the git gate needs it to reach ${remote.url}`);
     tokens[name] = value;
   }
   return tokens;

@@ -89,7 +89,7 @@ export async function startNetwork(ctx: BottleContext, ports: Record<string, num
     if (signal.aborted) throw error;
     // Both logs hold what the jailed gvproxy wrote: shown only as printable text.
     const tail = printableText([child.logTail(), jailFileTail(layout.gvproxyLog)].filter(Boolean).join("\n"));
-    throw new BottleError(`${errorMessage(error)}${tail ? `\nlast log lines:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
+    throw new BottleError("failed", `${errorMessage(error)}${tail ? `\nlast log lines:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
   }
   // The guest's only network path: its death ends the launch (or the running bottle).
   child.onUnexpectedExit((exit) => services.fail(`gvproxy (in its jail) exited unexpectedly (${describeExit(exit)}); see ${logPath(ctx.stageDir, "gvproxy")}`));

@@ -52,7 +52,7 @@ function writeSecretsFile(path: string, lines: readonly string[]): void {
 function renderedConfig(stageDir: string): string {
   const path = join(stageDir, "pipelock.yaml");
   const text = readFileNoFollow(path);
-  if (text === null) throw new BottleError(`${path} is missing; run \`bottle build\``);
+  if (text === null) throw new BottleError("failed", `${path} is missing; run \`bottle build\``);
   return text;
 }
 

@@ -3,9 +3,9 @@
 // exits, a step fails, Ctrl-C, or `bottle stop` from another terminal.
 import { join } from "node:path";
 import type { BottleContext } from "../../../context.js";
-import { BottleError, errorMessage, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../lib/errors.js";
+import { BottleError, errorMessage, isBottleError, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../../../lib/errors.js";
 import { findOnPath } from "../../../lib/host-tools.js";
-import { acquireStageLock, LockTimeoutError, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
+import { acquireStageLock, LOCK_FILE, runGraph, type RunResult, type TaskDef } from "../../../graph/index.js";
 import type { LaunchRequest } from "../../types.js";
 import { registerBottle } from "../../../app/registry.js";
 import { writableWorkspaces } from "../../../config/host-checks.js";
@@ -18,7 +18,6 @@ import { liveRuntimeRecord } from "../runtime-record.js";
 import { saveLogCopy } from "./logs.js";
 import { alreadyRunning, RunRecord } from "./run-record.js";
 import type { LaunchServices } from "./services.js";
-import { PortTakenError } from "./sidecars.js";
 import { newPlaceholders, smolvmEnvironment } from "../injection.js";
 import { applyPipelockConfig, type ApplyResult } from "./pipelock.js";
 import { markStage, checkStageDir } from "../stage-dir.js";
@@ -93,7 +92,6 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
     lock = await acquireStageLock(join(ctx.stageDir, LOCK_FILE), { command: `bottle ${options.mode}`, timeoutMs: options.lockTimeoutMs });
   } catch (error) {
     for (const name of signals) process.off(name, onSignal);
-    if (error instanceof LockTimeoutError) throw new BottleError(error.message, { cause: error });
     throw error;
   }
 
@@ -142,7 +140,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
         if (controller.signal.aborted || supervisor.isTearingDown) return;
         lost = message;
         say(`${slug}: ${message}; stopping it`);
-        controller.abort(new BottleError(message));
+        controller.abort(new BottleError("failed", message));
       },
       handoff: async () => {
         lock?.release();
@@ -161,7 +159,7 @@ export async function runLaunch(options: LaunchOptions): Promise<number> {
         signal: controller.signal,
         onEvent: (event) => options.view.onEvent(event),
       });
-      const portTaken = Object.values(result.failures).find((f) => f.cause instanceof PortTakenError);
+      const portTaken = Object.values(result.failures).find((f) => isBottleError(f.cause, "port-taken"));
       if (!portTaken || attempt >= PORT_ATTEMPTS || controller.signal.aborted) break;
       const undone = await supervisor.teardown();
       say(`${portTaken.message}; re-allocating ports and trying again (attempt ${attempt + 1} of ${PORT_ATTEMPTS})${undone.cleaned.length ? `; undid: ${undone.cleaned.join(", ")}` : ""}`);

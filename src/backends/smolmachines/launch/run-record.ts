@@ -47,7 +47,7 @@ export class RunRecord {
       if (holder && launcherAlive(holder)) throw alreadyRunning(holder);
       cleanedStale.push(...clearStale(runDir, holder));
     }
-    throw new BottleError(`could not claim ${runDir}: another launch keeps claiming it`);
+    throw new BottleError("already-running", `could not claim ${runDir}: another launch keeps claiming it`);
   }
 
   get control(): string {
@@ -86,6 +86,7 @@ export class RunRecord {
 
 export function alreadyRunning(holder: RuntimeRecord): BottleError {
   return new BottleError(
+    "already-running",
     `bottle \`${holder.slug}\` is already running (pid ${holder.pid}, since ${new Date(holder.startedAt).toISOString()}); stop it with \`bottle stop ${holder.slug}\``,
   );
 }

@@ -20,14 +20,9 @@ import type { GitGateSummary } from "../../types.js";
 const PIPELOCK_READY_MS = 15_000;
 const ADDRESS_IN_USE = /address already in use|EADDRINUSE|bind: address/i;
 
-/** A sidecar's port was taken by someone else between allocation and start. */
-export class PortTakenError extends BottleError {
-  constructor(
-    readonly sidecar: string,
-    readonly port: number,
-  ) {
-    super(`127.0.0.1:${port}, allocated to ${sidecar}, was taken by another process`);
-  }
+/** A sidecar's port was taken by someone else between allocation and start: the launch allocates again and retries. */
+function portTaken(sidecar: string, port: number): BottleError<"port-taken"> {
+  return new BottleError("port-taken", `127.0.0.1:${port}, allocated to ${sidecar}, was taken by another process`, { detail: { sidecar, port } });
 }
 
 interface SidecarCommand {
@@ -56,7 +51,7 @@ function resolveEnv(field: string, env: Record<string, string | FromEnv>): NodeJ
     if (typeof value === "string") resolved[name] = value;
     else {
       const fromHost = process.env[value.fromEnv];
-      if (fromHost === undefined) throw new BottleError(`${field}.${name}: the host variable ${value.fromEnv} is not set`);
+      if (fromHost === undefined) throw new BottleError("failed", `${field}.${name}: the host variable ${value.fromEnv} is not set`);
       resolved[name] = fromHost;
     }
   }
@@ -103,7 +98,7 @@ function pipelockCommand(ctx: BottleContext, port: number, tools: SidecarTools, 
   const start = preparePipelock(ctx, tools.pipelock, port, knownSecrets(ctx));
   if (injection === null) return { ...start, readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock };
   if (tools.bwrap === null) {
-    throw new BottleError("agent.secrets: injected credentials need bubblewrap (bwrap) on Linux: pipelock reaches the injector by a name only its own /etc/hosts knows; install it, or give the agent the secret without `inject`");
+    throw new BottleError("missing-tool", "agent.secrets: injected credentials need bubblewrap (bwrap) on Linux: pipelock reaches the injector by a name only its own /etc/hosts knows; install it, or give the agent the secret without `inject`");
   }
   return { ...withInjectorName(start, tools.bwrap, ctx.runDir, injection.upstreamName), readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock };
 }
@@ -166,7 +161,7 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
   });
   for (const { name, port, command, args, env, readyTimeoutMs, socket, logRole, summary, gitGateRecord, warnings } of planned) {
     for (const warning of warnings ?? []) services.warn(warning);
-    if (socket === undefined && !(await isPortFree(port))) throw new PortTakenError(name, port);
+    if (socket === undefined && !(await isPortFree(port))) throw portTaken(name, port);
     const child = await supervisor.start(name, command, args, { env, log: freshLog(ctx.stageDir, logRole) });
     supervisor.defer(`stopped ${name} (pid ${child.pid})`, async () => void (await child.stop()));
     record.addChild(name, child.pid);
@@ -175,13 +170,13 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
       await (socket === undefined ? waitForPort(port, wait) : waitForSocket(socket, wait));
     } catch (error) {
       const tail = child.logTail();
-      if (ADDRESS_IN_USE.test(tail)) throw new PortTakenError(name, port);
+      if (ADDRESS_IN_USE.test(tail)) throw portTaken(name, port);
       if (signal.aborted) throw error;
       const message = errorMessage(error);
-      throw new BottleError(`${message}${tail ? `\nlast lines of ${child.logFile}:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
+      throw new BottleError("failed", `${message}${tail ? `\nlast lines of ${child.logFile}:\n${tail.replace(/^/gm, "  | ")}` : ""}`, { cause: error });
     }
     // The port answered, but is it our sidecar? Someone who took it first answers too.
-    if (socket === undefined && listenerInGroup(port, child.pid) === false) throw new PortTakenError(name, port);
+    if (socket === undefined && listenerInGroup(port, child.pid) === false) throw portTaken(name, port);
     for (const line of summary ?? []) services.say(line);
     if (gitGateRecord) {
       record.setGitGate(gitGateRecord);

@@ -46,6 +46,8 @@ export interface CallResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** Why the program could not be started at all (its message), or null. */
+  spawnError: string | null;
 }
 
 interface Undo {
@@ -83,6 +85,7 @@ export class Supervisor {
     const found = command.includes("/") ? null : findOnPath(command, this.options.searchPath);
     if (found === null) {
       throw new BottleError(
+        "missing-tool",
         `${role}: cannot find \`${command}\` on the trusted search path (${this.options.searchPath || "empty"}): bottle runs a program named by its bare name only from an absolute PATH entry outside every guest-writable workspace, or from bottle's .tools/bin; install it there or give its absolute path`,
       );
     }
@@ -190,7 +193,8 @@ export class Supervisor {
     this.processes.add(child);
     try {
       const result = await child;
-      return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? result.message ?? "") };
+      const spawnError = result.failed && result.exitCode === undefined && result.code !== undefined && !result.isTerminated ? (result.shortMessage ?? result.message ?? result.code) : null;
+      return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? result.message ?? ""), spawnError };
     } finally {
       this.processes.delete(child);
     }
