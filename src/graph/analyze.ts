@@ -1,7 +1,7 @@
 // Graph analysis before anything runs: duplicate names, unknown needs and
 // cycles are errors, reported as values with the same wording every time.
 import { BottleError } from "../lib/errors.js";
-import type { TaskDef } from "./task.js";
+import type { TaskDeclaration } from "./task.js";
 
 export type GraphProblem =
   | { kind: "duplicate"; task: string }
@@ -33,17 +33,18 @@ export function invalidGraph(problems: readonly GraphProblem[]): BottleError<"in
   return new BottleError("invalid-graph", `the task graph is invalid:\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`, { detail: { problems } });
 }
 
-export interface Graph<C> {
+/** The tasks of a valid graph (T: TaskDef, or just their declarations), with the edges both ways. */
+export interface Graph<T extends TaskDeclaration<never>> {
   /** Every task in a dependency order (needs first), ties broken by declaration order. */
   readonly order: readonly string[];
-  readonly tasks: ReadonlyMap<string, TaskDef<C>>;
+  readonly tasks: ReadonlyMap<string, T>;
   readonly needs: ReadonlyMap<string, readonly string[]>;
   readonly dependents: ReadonlyMap<string, readonly string[]>;
 }
 
-export function analyzeGraph<C>(defs: readonly TaskDef<C>[]): Graph<C> {
+export function analyzeGraph<T extends TaskDeclaration<never>>(defs: readonly T[]): Graph<T> {
   const problems: GraphProblem[] = [];
-  const tasks = new Map<string, TaskDef<C>>();
+  const tasks = new Map<string, T>();
   for (const def of defs) {
     if (tasks.has(def.name)) problems.push({ kind: "duplicate", task: def.name });
     else tasks.set(def.name, def);
@@ -213,7 +214,7 @@ function shortestLoop(start: string, members: ReadonlySet<string>, needs: Readon
 }
 
 /** The named targets and everything they transitively need. */
-export function closure<C>(graph: Graph<C>, targets: readonly string[]): Set<string> {
+export function closure(graph: Graph<TaskDeclaration<never>>, targets: readonly string[]): Set<string> {
   const unknown = targets.filter((t) => !graph.tasks.has(t));
   if (unknown.length) throw invalidGraph(unknown.map((target) => ({ kind: "unknown-target", target })));
   const seen = new Set<string>();

@@ -27,6 +27,16 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
+/** Why `value` cannot be stored and fingerprinted as JSON (a function, NaN, a cycle…), or null when it can. */
+export function jsonProblem(value: unknown): string | null {
+  try {
+    canonicalJson(value);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 export function hashJson(value: unknown): string {
   return sha256Base64url(canonicalJson(value));
 }

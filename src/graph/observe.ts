@@ -7,7 +7,7 @@ import { isBelow } from "../lib/path-checks.js";
 import { observeFile, type FileStamp } from "./files.js";
 import { flattenInputs, hashJson, type Json } from "./json.js";
 import type { TaskRecord } from "./state.js";
-import type { TaskDef } from "./task.js";
+import type { TaskDeclaration } from "./task.js";
 
 export type OutputCheck =
   | { state: "ok"; stamp: FileStamp }
@@ -43,7 +43,7 @@ export function displayPath(root: string, path: string): { display: string; abso
 }
 
 export function observeTask<C>(
-  def: TaskDef<C>,
+  def: TaskDeclaration<C>,
   ctx: C,
   root: string,
   record: TaskRecord | undefined,
