@@ -1,4 +1,4 @@
-// Proves the watcher's pure state machine (src/watch/machine.ts): every
+// Proves the watcher's pure state machine (src/app/watch/watch-states.ts): every
 // transition of the diagram, stop from each state, at most one queued run,
 // and a stop during a run that exits only once the run is done.
 import { test } from "uvu";

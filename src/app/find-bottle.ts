@@ -2,8 +2,7 @@
 // registry, or the one whose config is in the current directory. `stop` and
 // `rm` read only the registry (a config in a directory the guest could write
 // must never run on the host); `resume` without NAME opens the config.
-import type { Backend } from "../backends/types.js";
-import { loadBackend } from "../backends/index.js";
+import { loadBackend, type Backend } from "./backends.js";
 import { usageError } from "../lib/errors.js";
 import { findBottle, listBottles, type BottleEntry } from "./registry.js";
 import { findConfig, openSession, type Session } from "./session.js";

@@ -2,12 +2,11 @@
 // backend, and work out the stage and run dirs. Nothing is written here.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Backend } from "../backends/types.js";
-import { chooseBackendName, loadBackend } from "../backends/index.js";
+import { chooseBackendName, loadBackend, type Backend } from "./backends.js";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
 import { configError } from "../config/errors.js";
 import { confinementProblems, writableWorkspaces } from "../config/host-checks.js";
-import type { BottleContext } from "../context.js";
+import type { BuildContext } from "../backends/smolmachines/context.js";
 import { usageError } from "../lib/errors.js";
 import { trustedSearchPath } from "../lib/host-tools.js";
 import { packageRoot } from "../lib/package-root.js";
@@ -17,10 +16,11 @@ import { enableCompileCacheFor } from "./compile-cache.js";
 import { checkStageDir, stageDir } from "../backends/smolmachines/stage-dir.js";
 import { runDir } from "../backends/smolmachines/run-dir.js";
 
+/** An opened bottle: its loaded config, its backend (and graph), and the context its tasks are given. */
 export interface Session {
-  loaded: LoadedConfig;
-  backend: Backend;
-  ctx: BottleContext;
+  readonly loaded: LoadedConfig;
+  readonly backend: Backend;
+  readonly ctx: BuildContext;
 }
 
 const DEFAULT_NAMES = ["bottle.config.ts", "bottle.config.mts", "bottle.config.js", "bottle.config.mjs"];
@@ -62,7 +62,7 @@ export async function openSession(options: { config?: string | undefined; stage?
   const stage = stageDir(loaded.dir, loaded.config.name, options.stage);
   // Yours, 0700, under directories nobody else can write (or not made yet, under such directories).
   checkStageDir(stage);
-  const ctx: BottleContext = {
+  const ctx: BuildContext = {
     config: { ...loaded.config, backend: backend.name },
     configPath: loaded.path,
     stageDir: stage,

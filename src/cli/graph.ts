@@ -1,5 +1,6 @@
 // bottle graph: the task graph with each task's planned status.
-import { GRAPH_FORMATS, exportGraph, planGraph, type GraphFormat } from "../graph/index.js";
+import { GRAPH_FORMATS, exportGraph, type GraphFormat } from "../graph/index.js";
+import { planBottle } from "../app/build.js";
 import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { openSession } from "../app/session.js";
@@ -23,8 +24,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
     throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, not \`${format}\``);
   }
-  const { backend, ctx } = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
-  const plan = planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir });
+  const plan = planBottle(await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") }));
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
   console.log(exportGraph(plan, format as GraphFormat));
   return EXIT_OK;

@@ -5,7 +5,7 @@ import { BottleError, EXIT_BUG, EXIT_USAGE } from "../lib/errors.js";
 
 type Command = { run(argv: readonly string[]): Promise<number> };
 
-/** `loadsConfig`: the command evaluates a config, and turns the compile cache on itself once it has (session.ts). */
+/** `loadsConfig`: the command evaluates a config, and turns the compile cache on itself once it has (app/session.ts). */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; loadsConfig?: true }> = {
   build: { summary: "render the bottle's files, redoing only what changed", load: () => import("./build.js"), loadsConfig: true },
   graph: { summary: "print the task graph (text, mermaid, dot, json)", load: () => import("./graph.js"), loadsConfig: true },

@@ -10,7 +10,7 @@
 // An entry is the raw default export, served only when its first file is the
 // config itself and every listed file still hashes the same, and validated
 // again when served. The cache directory gets the run dir's checks (every
-// level, src/private-dir.ts); a directory that fails them is not used (a
+// level, src/lib/private-dir.ts); a directory that fails them is not used (a
 // warning says why).
 import { readFileSync } from "node:fs";
 import module from "node:module";

@@ -40,7 +40,10 @@ export interface TaskSpec<C, RC extends C, R extends Json, N extends Needs> exte
 /**
  * defineTask for one kind of task: `taskDefiner<BuildContext>()`, or
  * `taskDefiner<BuildContext, LaunchContext>()` for tasks whose run is given
- * more than their declarations.
+ * more than their declarations. A task whose result another task reads
+ * writes its run's return type (`run: ({ ctx }): Subnet => …`): TypeScript
+ * cannot infer it from a run that takes its argument apart, and falls back
+ * to Json.
  */
 export function taskDefiner<C, RC extends C = C>() {
   return function defineTask<R extends Json, N extends Needs = Record<never, never>>(spec: TaskSpec<C, RC, R, N>): Task<C, RC, R> {

@@ -2,7 +2,7 @@
 // `resume` of one bottle agree and different bottles rarely collide.
 import { sha256Hex } from "../../lib/hash.js";
 
-export interface Subnet {
+export type Subnet = {
   /** N in 192.168.N.0/24. */
   octet: number;
   cidr: string;
@@ -12,7 +12,7 @@ export interface Subnet {
   device: string;
   /** .254: gvproxy's host address (not NATed by bottle). */
   host: string;
-}
+};
 
 /** 172.17.x is docker's default bridge; the seed steers clear of 17 by habit. */
 const AVOIDED_OCTET = 17;

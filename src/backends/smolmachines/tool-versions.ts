@@ -14,13 +14,13 @@ export const VERSION_ARGS: Readonly<Record<string, readonly string[]>> = {
   bwrap: ["--version"],
 };
 
-export interface ToolVersion {
+export type ToolVersion = {
   path: string;
   size: number;
   mtimeMs: number;
   /** What the tool said its version is; null when it would not say. */
   version: string | null;
-}
+};
 
 /** Runs `path args` and resolves with its output, or null when it failed. */
 export type VersionProbe = (path: string, args: readonly string[]) => Promise<string | null>;

@@ -5,27 +5,32 @@
 // any other, so a stopped bottle stays resumable.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BottleContext } from "../../../context.js";
-import { hashJson, type Json } from "../../../graph/index.js";
-import { GUEST_SOCKET, machineName } from "../guest-layout.js";
-import { launchServices } from "./services.js";
+import { hashJson } from "../../../graph/index.js";
 import { sha256Base64url } from "../../../lib/hash.js";
+import { GUEST_SOCKET, machineName } from "../guest-layout.js";
+import type { LaunchContext } from "./services.js";
 
-export interface MachineResult {
+/** How the machine was made: compared on the next launch to decide whether it can be reused. */
+export type MachineResult = {
   name: string;
+  /** The Smolfile's content hash. */
   smolfile: string;
+  /** The hash of the create arguments (the Smolfile's path, the socket mount). */
   createArgs: string;
-  [key: string]: Json;
-}
+};
 
-export async function ensureMachine(
-  ctx: BottleContext,
-  socket: string,
-  previous: MachineResult | undefined,
-  log: (message: string) => void,
+export async function startMachine(
+  ctx: LaunchContext,
+  input: {
+    /** gvproxy's socket outside the jail, mounted into the guest. */
+    socket: string;
+    /** How the machine was made last time, if known. */
+    previous: MachineResult | undefined;
+    log: (message: string) => void;
+  },
 ): Promise<MachineResult> {
-  const services = launchServices(ctx);
-  const { smolvm, supervisor } = services;
+  const { socket, previous, log } = input;
+  const { smolvm, supervisor } = ctx.launch;
   const name = machineName(ctx.config.name);
   const smolfilePath = join(ctx.stageDir, "smolfile.toml");
   const mounts = [[socket, GUEST_SOCKET]] as const;
@@ -40,19 +45,19 @@ export async function ensureMachine(
 
   let created = false;
   // The undo runs after an abort too (Ctrl-C, `bottle stop`), so its calls must not carry the launch's signal.
-  const undo = smolvm.withoutSignal();
-  supervisor.defer(`machine ${name}`, async () => {
+  const smolvmForUndo = smolvm.withoutSignal();
+  ctx.launch.undo.defer(`machine ${name}`, async () => {
     try {
-      const now = await undo.status(name);
+      const now = await smolvmForUndo.status(name);
       if (!now) return null;
-      if (created && !services.attached) {
-        await undo.delete(name);
+      if (created && !ctx.launch.agentAttached()) {
+        await smolvmForUndo.delete(name);
         return `deleted machine ${name}, which this launch had created`;
       }
       // Only a machine with a VM process needs stopping: `created`, `stopped`
       // and `failed` (a boot that did not happen) have none, and smolvm refuses to stop them.
       if (now.state !== "running" && now.state !== "unreachable") return null;
-      await undo.stop(name);
+      await smolvmForUndo.stop(name);
       return `stopped machine ${name}`;
     } finally {
       // Until here a forced exit still kills the VM itself.

@@ -1,7 +1,8 @@
-// What must hold before a launch starts anything.
-import type { BottleContext } from "../../../context.js";
+// What must hold before a launch starts anything: every program preflight
+// looks for, and a network jail for gvproxy.
 import { BottleError } from "../../../lib/errors.js";
-import { detectJail, type AvailableJail, type JailSupport } from "../jail/index.js";
+import type { BuildContext } from "../context.js";
+import { detectJail, type AvailableJail } from "../jail/index.js";
 import { formatPreflight, type PreflightResult } from "../preflight.js";
 
 export function assertPreflight(result: PreflightResult, options: { unsafeNoJail?: boolean } = {}): void {
@@ -11,19 +12,18 @@ export function assertPreflight(result: PreflightResult, options: { unsafeNoJail
   throw new BottleError("missing-tool", `${formatPreflight({ ...result, ok: false, missing }, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nNothing was started.`);
 }
 
-const detected = new WeakMap<BottleContext, Promise<JailSupport>>();
-
 /**
- * The network jail gvproxy will run in, or null with --unsafe-no-jail. Checked
- * before the sidecars start too, so a host without a working jail is refused
- * before anything runs. Detected once per launch (on Linux it spawns a bwrap
- * probe); both steps get that answer.
+ * The jail gvproxy will run in, detected on the first call only (on Linux
+ * it spawns a bwrap probe) and refused when there is none; null with
+ * --unsafe-no-jail. A launch makes one and every step asks it.
  */
-export async function requireJail(ctx: BottleContext, unsafeNoJail: boolean): Promise<AvailableJail | null> {
-  if (unsafeNoJail) return null;
-  let detection = detected.get(ctx);
-  if (!detection) detected.set(ctx, (detection = detectJail(ctx.platform, { pathEnv: ctx.pathEnv })));
-  const support = await detection;
+export function jailOnce(ctx: Pick<BuildContext, "platform" | "pathEnv">, unsafeNoJail: boolean): () => Promise<AvailableJail | null> {
+  let detected: Promise<AvailableJail | null> | undefined;
+  return () => (detected ??= unsafeNoJail ? Promise.resolve(null) : requireJail(ctx));
+}
+
+async function requireJail(ctx: Pick<BuildContext, "platform" | "pathEnv">): Promise<AvailableJail> {
+  const support = await detectJail(ctx.platform, { pathEnv: ctx.pathEnv });
   if (support.kind === "unavailable") {
     throw new BottleError("missing-tool", `no network jail for gvproxy: ${support.reason}\nfix: ${support.fix}\nbottle will not run gvproxy unjailed (for debugging only: --unsafe-no-jail).`);
   }

@@ -5,10 +5,10 @@
 // supervisor hands the child that open descriptor, not the path.
 import { closeSync, constants, fchmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makePrivateSubdir } from "../../../lib/private-dir.js";
-import type { ChildLog } from "../process/supervisor.js";
-import { openOwnFileNoFollow, readFileNoFollow } from "../../../lib/no-follow.js";
-import { checkStageDir } from "../stage-dir.js";
+import { makePrivateSubdir } from "../../lib/private-dir.js";
+import type { ChildLog } from "./process/supervisor.js";
+import { openOwnFileNoFollow, readFileNoFollow } from "../../lib/no-follow.js";
+import { checkStageDir } from "./stage-dir.js";
 
 const { O_WRONLY, O_APPEND, O_CREAT, O_TRUNC } = constants;
 

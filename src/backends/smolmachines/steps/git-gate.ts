@@ -4,7 +4,7 @@
 // port like any sidecar. Its tokens come from the host environment here,
 // and a missing one fails the launch, naming the variable.
 import { join } from "node:path";
-import type { BottleContext } from "../../../context.js";
+import type { BuildContext } from "../context.js";
 import { BottleError } from "../../../lib/errors.js";
 import type { GitGate } from "../../../config/resolved.js";
 import { gitGateProcess, gitGateSocket, MIRRORS_DIR, type GitGateProcess } from "../../../gitgate/start.js";
@@ -40,7 +40,7 @@ export function gitGateTokens(gitGate: GitGate): Record<string, string> {
   return tokens;
 }
 
-export function gitGateLaunchProcess(ctx: BottleContext, gitGate: GitGate, launch: GitGateLaunch): GitGateProcess {
+export function gitGateLaunchProcess(ctx: Pick<BuildContext, "stageDir" | "pathEnv">, gitGate: GitGate, launch: GitGateLaunch): GitGateProcess {
   return gitGateProcess({
     remotes: gitGate.remotes,
     tokens: gitGateTokens(gitGate),

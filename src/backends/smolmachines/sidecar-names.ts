@@ -5,6 +5,9 @@ import { injectedSecrets, isBuiltinGitGate, type BottleConfig, type Sidecar } fr
 
 export type SidecarName = "pipelock" | "gitGate" | "supervise" | "injector";
 
+/** The sidecars that take a new config while they run (a control request \`reload <name>\`). */
+export type ReloadableSidecar = "pipelock";
+
 /** Each sidecar's log, <stage>/logs/<role>.log: one name per sidecar, whatever its form, and one `rm` knows. */
 export const SIDECAR_LOG_ROLE: Readonly<Record<SidecarName, string>> = { pipelock: "pipelock", gitGate: "git-gate", supervise: "supervise", injector: "injector" };
 
