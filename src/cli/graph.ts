@@ -1,5 +1,5 @@
 // bottle graph: the task graph with each task's planned status.
-import { GRAPH_FORMATS, exportGraph, type GraphFormat } from "../graph/index.js";
+import { GRAPH_FORMATS, exportGraph, isGraphFormat } from "../graph/index.js";
 import { planBottle } from "../app/build.js";
 import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
@@ -21,11 +21,11 @@ export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const format = stringOption(args, "format") ?? "text";
-  if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
+  if (!isGraphFormat(format)) {
     throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, not \`${format}\``);
   }
   const plan = planBottle(await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") }));
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
-  console.log(exportGraph(plan, format as GraphFormat));
+  console.log(exportGraph(plan, format));
   return EXIT_OK;
 }

@@ -8,7 +8,7 @@ export { planGraph, runGraph, STATE_FILE, LOCK_FILE, type PlanOptions, type RunO
 export type { Plan, PlanEntry, PlanStatus } from "./plan.js";
 export { describeReason, type Reason } from "./reasons.js";
 export type { EngineEvent, TaskStatus, Summary, PlanEntryStub } from "./events.js";
-export { exportGraph, GRAPH_FORMATS, type GraphFormat } from "./export.js";
+export { exportGraph, GRAPH_FORMATS, isGraphFormat, type GraphFormat } from "./export.js";
 export { explainPlan, explainEntry } from "./explain.js";
 export { acquireStageLock, type LockHolder, type StageLock } from "./lock.js";
 export { STATE_FORMAT } from "./state.js";
