@@ -23,8 +23,8 @@ interface Where {
 async function byName(name: string): Promise<FoundBottle> {
   const entry = findBottle(name);
   if (!entry) {
-    const known = listBottles().map((e) => e.slug);
-    throw usageError(`no bottle named \`${name}\` on this machine${known.length ? ` (known: ${known.join(", ")})` : ""}; \`bottle ls\` lists them`);
+    const registered = listBottles().map((e) => e.slug);
+    throw usageError(`no bottle named \`${name}\` on this machine${registered.length ? ` (known: ${registered.join(", ")})` : ""}; \`bottle ls\` lists them`);
   }
   return { entry, backend: await loadBackend(entry.backend) };
 }

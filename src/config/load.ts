@@ -70,12 +70,12 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const dir = dirname(path);
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
   const guarded = options.guardedDirs ?? [];
-  const known = options.known ?? knownWorkspaces(process.env, guarded);
+  const workspaces = options.known ?? knownWorkspaces(process.env, guarded);
   const caching = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
   // Written only outside every guest-writable workspace; read (a served
   // value, jiti's transpiled code) only once this config's own are known too.
-  let writable = caching && known.trusted && !cacheIsGuarded([...known.all, ...guarded], warn);
-  const readable = writable && known.of(path) !== null;
+  let writable = caching && workspaces.trusted && !cacheIsGuarded([...workspaces.all, ...guarded], warn);
+  const readable = writable && workspaces.of(path) !== null;
   const cacheDir = readable ? configCacheDir(warn, false) : null;
   if (cacheDir) {
     const cached = readConfigCache(cacheDir, path);
@@ -103,7 +103,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
   if (!result.ok) throw configError(path, result.problems);
-  rememberWorkspaces(path, writableWorkspaces(result.config), known);
+  rememberWorkspaces(path, writableWorkspaces(result.config), workspaces);
 
   if (before) {
     const hashed = hashFiles(files);

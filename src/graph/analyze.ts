@@ -51,12 +51,12 @@ export function analyzeGraph<T extends TaskDeclaration<never>>(defs: readonly T[
   }
   const needs = new Map<string, string[]>();
   for (const def of tasks.values()) {
-    const known: string[] = [];
+    const existing: string[] = [];
     for (const need of def.needs ?? []) {
-      if (tasks.has(need)) known.push(need);
+      if (tasks.has(need)) existing.push(need);
       else problems.push({ kind: "unknown-need", task: def.name, need });
     }
-    needs.set(def.name, [...new Set(known)]);
+    needs.set(def.name, [...new Set(existing)]);
   }
   if (problems.length) throw invalidGraph(problems);
 

@@ -50,7 +50,7 @@ interface Decided {
 }
 
 /** What the settled tasks left: each one's status and plan entry, its result (and the result's hash) or its failure. */
-class Finished {
+class Settled {
   readonly outcomes: Record<string, TaskStatus> = {};
   readonly results: Record<string, Json> = {};
   readonly resultHashes = new Map<string, string>();
@@ -76,7 +76,7 @@ export class Executor<C, RC extends C> {
   private readonly signal: AbortSignal;
   private readonly emit: (event: EngineEvent) => void;
   private readonly writer: StateWriter;
-  private readonly done = new Finished();
+  private readonly settled = new Settled();
   private finish!: () => void;
 
   constructor(private readonly options: ExecutorOptions<C, RC>) {
@@ -111,15 +111,15 @@ export class Executor<C, RC extends C> {
     this.writer.flush();
 
     const counts: Record<TaskStatus, number> = { ran: 0, fresh: 0, failed: 0, blocked: 0 };
-    for (const status of Object.values(this.done.outcomes)) counts[status]++;
+    for (const status of Object.values(this.settled.outcomes)) counts[status]++;
     const summary: Summary = { ...counts, ms: 0 };
     return {
       ok: summary.failed === 0 && summary.blocked === 0,
       interrupted: this.signal.aborted,
-      outcomes: this.done.outcomes,
-      results: this.done.results,
-      entries: order.map((name) => this.done.entries.get(name)!),
-      failures: this.done.failures,
+      outcomes: this.settled.outcomes,
+      results: this.settled.results,
+      entries: order.map((name) => this.settled.entries.get(name)!),
+      failures: this.settled.failures,
       summary,
     };
   }
@@ -143,8 +143,8 @@ export class Executor<C, RC extends C> {
   }
 
   private settle(name: string, status: TaskStatus, entry: PlanEntry): void {
-    this.done.entries.set(name, entry);
-    this.done.outcomes[name] = status;
+    this.settled.entries.set(name, entry);
+    this.settled.outcomes[name] = status;
     this.remaining--;
     for (const dependent of this.options.graph.dependents.get(name)!) {
       if (!this.selected.has(dependent)) continue;
@@ -166,7 +166,7 @@ export class Executor<C, RC extends C> {
   }
 
   private settleFailed(name: string, entry: PlanEntry, failure: TaskFailure, ms: number): void {
-    this.done.failures[name] = failure;
+    this.settled.failures[name] = failure;
     recordFailure(this.options.state, name, failure.message);
     this.writer.changed(name);
     this.emit({ type: "task", task: name, status: "failed", volatile: entry.volatile, changed: false, entry, ms, failure });
@@ -178,7 +178,7 @@ export class Executor<C, RC extends C> {
     const { graph, state, root, ctx } = this.options;
     const def = graph.tasks.get(name)!;
     const needs = graph.needs.get(name)!;
-    const unmet = needs.filter((need) => this.done.outcomes[need] === "failed" || this.done.outcomes[need] === "blocked");
+    const unmet = needs.filter((need) => this.settled.outcomes[need] === "failed" || this.settled.outcomes[need] === "blocked");
     if (unmet.length) return this.settleBlocked(name, unmet.map((need) => ({ kind: "blocked-by", need })));
     if (this.signal.aborted) return this.settleBlocked(name, [{ kind: "interrupted" }]);
 
@@ -191,7 +191,7 @@ export class Executor<C, RC extends C> {
     }
     if (facts.refreshed) this.writer.changed(name);
     const needHashes: Record<string, string> = {};
-    for (const need of needs) needHashes[need] = this.done.resultHashes.get(need)!;
+    for (const need of needs) needHashes[need] = this.settled.resultHashes.get(need)!;
     const { entry, key } = planTask({
       task: name,
       description: def.description,
@@ -205,8 +205,8 @@ export class Executor<C, RC extends C> {
       needHashes,
     });
     if (entry.status === "fresh") {
-      this.done.results[name] = record!.result;
-      this.done.resultHashes.set(name, record!.resultHash);
+      this.settled.results[name] = record!.result;
+      this.settled.resultHashes.set(name, record!.resultHash);
       if (this.options.onEvent) this.emit({ type: "task", task: name, status: "fresh", volatile: entry.volatile, changed: false, entry, ms: 0 });
       return this.settle(name, "fresh", entry);
     }
@@ -229,7 +229,7 @@ export class Executor<C, RC extends C> {
       ctx: this.options.ctx,
       root,
       outputs: new Set(Object.keys(facts.outputs)),
-      needs: Object.fromEntries(graph.needs.get(name)!.map((need) => [need, this.done.results[need]!])),
+      needs: Object.fromEntries(graph.needs.get(name)!.map((need) => [need, this.settled.results[need]!])),
       // Only a result of this version of the task: another version's may have another shape.
       previous: previous?.version === def.version ? previous.result : undefined,
       signal: this.signal,
@@ -240,8 +240,8 @@ export class Executor<C, RC extends C> {
 
     const recorded = recordRun(state, root, { task: name, version: def.version, key, facts, needHashes, value: execution.value, written: execution.written, ms });
     if (recorded.differs) this.writer.changed(name);
-    this.done.results[name] = execution.value;
-    this.done.resultHashes.set(name, recorded.record.resultHash);
+    this.settled.results[name] = execution.value;
+    this.settled.resultHashes.set(name, recorded.record.resultHash);
     this.emit({
       type: "task",
       task: name,

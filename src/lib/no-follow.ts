@@ -58,7 +58,7 @@ export function openOwnFileNoFollow(path: string, flags: number, what: string): 
  * makes, a "tree" it owns whole (a directory walked, or a file, at any depth),
  * or null for anything else.
  */
-export type KnownName = (path: readonly string[]) => "file" | "dir" | "tree" | null;
+export type OwnedName = (path: readonly string[]) => "file" | "dir" | "tree" | null;
 
 /**
  * Deletes the files and directories `known` recognises under `root`, never
@@ -66,7 +66,7 @@ export type KnownName = (path: readonly string[]) => "file" | "dir" | "tree" | n
  * points to), and leaves everything else. `root` goes too unless
  * `keepRoot`, once it is empty. Returns what was left.
  */
-export function removeKnownFiles(root: string, known: KnownName, options: { keepRoot?: boolean } = {}): string[] {
+export function removeOwnedFiles(root: string, known: OwnedName, options: { keepRoot?: boolean } = {}): string[] {
   const kept: string[] = [];
   const walk = (dir: string, rel: readonly string[]): boolean => {
     let names: string[];

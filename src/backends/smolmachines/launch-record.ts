@@ -9,10 +9,10 @@ import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { BottleError } from "../../lib/errors.js";
-import { readFileNoFollow, removeKnownFiles } from "../../lib/no-follow.js";
+import { readFileNoFollow, removeOwnedFiles } from "../../lib/no-follow.js";
 import { isProcessAlive, isZombie, processStartTime } from "../../lib/proc.js";
 import { killIfProven, markSelfAsLauncher } from "./process/identity.js";
-import { checkRunDir, CONTROL_SOCKET, LAUNCH_RECORD_FILE, runDirFile } from "./run-dir.js";
+import { checkRunDir, CONTROL_SOCKET, LAUNCH_RECORD_FILE, ownedInRunDir } from "./run-dir.js";
 
 /** A running bottle's git gate, as `ls` shows it: its port (proxy.internal:<port> in the guest) and each remote's upstream. */
 export interface GitGateSummary {
@@ -174,7 +174,7 @@ export function clearStale(runDir: string, holder: LaunchRecord | null): string[
       cleaned.push(`left pid ${child.pid} (recorded as ${role}) alone: nothing proves it is this bottle's; if it is, \`kill ${child.pid}\``);
     }
   }
-  const kept = removeKnownFiles(runDir, runDirFile, { keepRoot: true });
+  const kept = removeOwnedFiles(runDir, ownedInRunDir, { keepRoot: true });
   if (holder) cleaned.push(`cleared the stale run dir of pid ${holder.pid}`);
   if (kept.length) cleaned.push(`left what bottle did not make there: ${kept.join(", ")}`);
   return cleaned;

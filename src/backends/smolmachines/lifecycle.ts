@@ -4,14 +4,14 @@
 import { existsSync } from "node:fs";
 import { BottleError, errorMessage, isBottleError } from "../../lib/errors.js";
 import { findOnPath } from "../../lib/host-tools.js";
-import { removeKnownFiles } from "../../lib/no-follow.js";
+import { removeOwnedFiles } from "../../lib/no-follow.js";
 import { machineName } from "./guest-layout.js";
 import { clearStale, launcherAlive, readLaunchRecord, type LaunchRecord } from "./launch-record.js";
 import { sendControl } from "./process/control.js";
 import { Smolvm } from "./process/smolvm.js";
 import { Supervisor } from "./process/supervisor.js";
-import { checkRunDir, runDirFile } from "./run-dir.js";
-import { checkStageDir, stageDirFile, stageMarkProblem } from "./stage-dir.js";
+import { checkRunDir, ownedInRunDir } from "./run-dir.js";
+import { checkStageDir, ownedInStageDir, stageMarkProblem } from "./stage-dir.js";
 
 export type BottleState = "running" | "stopped" | "stale";
 
@@ -84,7 +84,7 @@ export async function removeBottle(place: BottlePlace, searchPath: string, say: 
   if (bottleState(place).state === "running") await stopBottle(place, say);
   for (const line of clearStale(place.runDir, readLaunchRecord(place.runDir))) say(line);
   await deleteMachine(place.slug, searchPath, say);
-  const kept = [...removeKnownFiles(place.runDir, runDirFile), ...removeKnownFiles(place.stageDir, stageDirFile)];
+  const kept = [...removeOwnedFiles(place.runDir, ownedInRunDir), ...removeOwnedFiles(place.stageDir, ownedInStageDir)];
   say(`removed ${place.stageDir}`);
   if (kept.length) say(`kept what bottle did not make: ${kept.join(", ")}`);
 }

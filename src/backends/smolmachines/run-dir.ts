@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { GIT_GATE_SOCKET } from "../../gitgate/start.js";
 import { isTempFileOf } from "../../lib/atomic-write.js";
 import { usageError } from "../../lib/errors.js";
-import type { KnownName } from "../../lib/no-follow.js";
+import type { OwnedName } from "../../lib/no-follow.js";
 import { checkPrivateDir } from "../../lib/private-dir.js";
 import { jailCredentials, jailHostUid } from "./jail/bwrap-args.js";
 import { LONGEST_SOCKET_IN_RUN_DIR } from "./jail/jail-layout.js";
@@ -58,7 +58,7 @@ const RELAY_SOCKET = /^\d{1,5}\.sock$/;
 const PIPELOCK_FILES = new Set([PIPELOCK_CONFIG, PIPELOCK_SECRETS, PIPELOCK_HOSTS]);
 
 /** The run dir: the record, the control socket, gvproxy's files and the relay sockets, directly or under jail/; pipelock's config and secrets under pipelock/. */
-export const runDirFile: KnownName = (path) => {
+export const ownedInRunDir: OwnedName = (path) => {
   const [first, second, third, ...rest] = path;
   if (rest.length) return null;
   if (second === undefined) {

@@ -7,7 +7,7 @@ import { basename, join, resolve } from "node:path";
 import { LOCK_FILE, STATE_FILE, STATE_FORMAT } from "../../graph/index.js";
 import { MIRRORS_DIR } from "../../gitgate/start.js";
 import { isTempFileOf, writeFileAtomic } from "../../lib/atomic-write.js";
-import { readFileNoFollow, type KnownName } from "../../lib/no-follow.js";
+import { readFileNoFollow, type OwnedName } from "../../lib/no-follow.js";
 import { checkPrivateDir } from "../../lib/private-dir.js";
 
 export function stageDir(configDir: string, slug: string, override?: string): string {
@@ -61,7 +61,7 @@ const TLS_FILES = new Set(["ca.pem", "ca-key.pem"]);
 const MIRROR = /^[a-z0-9]+(?:-[a-z0-9]+)*\.git$/;
 
 /** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/, tls/ (the bottle's CA), the git gate's mirrors. */
-export const stageDirFile: KnownName = (path) => {
+export const ownedInStageDir: OwnedName = (path) => {
   const [first, second, ...rest] = path;
   if (first === MIRRORS_DIR) return second === undefined ? "dir" : MIRROR.test(second) ? "tree" : null;
   // What an interrupted `pipelock tls init` left (bottle-ca.ts makes it with mkdtemp).

@@ -60,24 +60,24 @@ export async function createListrView(): Promise<ListrView> {
                 r.wrapper = wrapper;
                 if (r.pendingTitle) wrapper.title = r.pendingTitle;
                 if (r.pendingOutput) wrapper.output = r.pendingOutput;
-                const done = await r.outcome;
-                if (done === "released") {
+                const finished = await r.outcome;
+                if (finished === "released") {
                   wrapper.title = `${stub.task}: handed over to the terminal`;
                   return;
                 }
-                const reasons = done.entry.reasons.map(describeReason).join("; ");
-                switch (done.status) {
+                const reasons = finished.entry.reasons.map(describeReason).join("; ");
+                switch (finished.status) {
                   case "fresh":
                     wrapper.title = stub.task;
                     return wrapper.skip(`${stub.task}: fresh`);
                   case "ran":
-                    wrapper.title = `${stub.task} (${reasons}${done.changed ? "" : "; same result"}) ${done.ms} ms`;
+                    wrapper.title = `${stub.task} (${reasons}${finished.changed ? "" : "; same result"}) ${finished.ms} ms`;
                     return;
                   case "blocked":
                     return wrapper.skip(`${stub.task}: blocked (${reasons})`);
                   case "failed":
                     wrapper.title = stub.task;
-                    throw new Error(done.failure?.message ?? "failed");
+                    throw new Error(finished.failure?.message ?? "failed");
                 }
               },
             })),
