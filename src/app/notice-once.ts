@@ -5,8 +5,7 @@
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { BottleError } from "../lib/errors.js";
-import { checkPrivateDir } from "../lib/private-dir.js";
-import { bottleStateDir } from "../lib/xdg.js";
+import { bottleStateDir, checkStateSubdir } from "../lib/xdg.js";
 import { sha256Base64url } from "../lib/hash.js";
 import { resolvedPath } from "../lib/path-checks.js";
 
@@ -16,12 +15,7 @@ export function noticesDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function checkNoticesDir(env: NodeJS.ProcessEnv, options: { create?: boolean } = {}): boolean {
-  return checkPrivateDir(noticesDir(env), {
-    what: "notices dir",
-    privateLevels: 2,
-    ...options,
-    fix: "it remembers which one-time notices you have seen; set XDG_STATE_HOME to a directory of your own",
-  });
+  return checkStateSubdir("notices", { what: "notices dir", fix: "it remembers which one-time notices you have seen; set XDG_STATE_HOME to a directory of your own" }, env, options);
 }
 
 /** Calls `give` unless the notice `topic` was already given for this config (by real path), and remembers it. */

@@ -12,8 +12,7 @@ import { writeFileAtomic } from "../lib/atomic-write.js";
 import { isInside, resolvedPath } from "../lib/path-checks.js";
 import { readFileNoFollow } from "../lib/no-follow.js";
 import { runDir } from "../backends/smolmachines/run-dir.js";
-import { checkPrivateDir } from "../lib/private-dir.js";
-import { bottleStateDir } from "../lib/xdg.js";
+import { bottleStateDir, checkStateSubdir } from "../lib/xdg.js";
 import type { GuardedDir } from "../config/known-workspaces.js";
 
 export interface BottleEntry {
@@ -36,12 +35,8 @@ export function registryDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The registry dir: checked like the run dir before anything in it is read or written; false when it does not exist yet. */
 export function checkRegistryDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
-  return checkPrivateDir(registryDir(env), {
-    what: "registry dir",
-    privateLevels: 2,
-    ...options,
-    fix: "it says which bottles exist and where their files are, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
-  });
+  const fix = "it says which bottles exist and where their files are, so it must be yours alone; set XDG_STATE_HOME to a directory of your own";
+  return checkStateSubdir("bottles", { what: "registry dir", fix }, env, options);
 }
 
 export function registryFile(slug: string, env: NodeJS.ProcessEnv = process.env): string {

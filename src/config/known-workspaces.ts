@@ -11,8 +11,7 @@ import { sha256Hex } from "../lib/hash.js";
 import { join } from "node:path";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { readFileNoFollow } from "../lib/no-follow.js";
-import { checkPrivateDir } from "../lib/private-dir.js";
-import { bottleStateDir } from "../lib/xdg.js";
+import { bottleStateDir, checkStateSubdir } from "../lib/xdg.js";
 
 /** A directory a guest can write, and whose guest (for messages). */
 export interface GuardedDir {
@@ -40,12 +39,8 @@ export function workspacesDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function checkWorkspacesDir(env: NodeJS.ProcessEnv, options: { create?: boolean } = {}): boolean {
-  return checkPrivateDir(workspacesDir(env), {
-    what: "workspaces record dir",
-    privateLevels: 2,
-    ...options,
-    fix: "it says which directories bottle's caches must stay out of, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
-  });
+  const fix = "it says which directories bottle's caches must stay out of, so it must be yours alone; set XDG_STATE_HOME to a directory of your own";
+  return checkStateSubdir("workspaces", { what: "workspaces record dir", fix }, env, options);
 }
 
 function recordFile(configPath: string, env: NodeJS.ProcessEnv): string {

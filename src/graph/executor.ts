@@ -31,10 +31,12 @@ export interface ExecutorOptions<C, RC extends C> {
   onEvent: ((event: EngineEvent) => void) | undefined;
 }
 
-export interface ExecutorResult {
+/** What a run did: each selected task's status, the results of those that ran or were fresh, the failures. */
+export interface RunResult {
   ok: boolean;
   interrupted: boolean;
   outcomes: Record<string, TaskStatus>;
+  /** Results of every task that ran or was fresh. */
   results: Record<string, Json>;
   entries: PlanEntry[];
   failures: Record<string, TaskFailure>;
@@ -88,7 +90,7 @@ export class Executor<C, RC extends C> {
     this.writer = new StateWriter(options.stateFile, options.state);
   }
 
-  async run(): Promise<ExecutorResult> {
+  async run(): Promise<RunResult> {
     const { graph, order } = this.options;
     this.emit({
       type: "begin",

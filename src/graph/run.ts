@@ -4,14 +4,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeGraph, closure, type Graph } from "./analyze.js";
-import type { EngineEvent, Summary, TaskStatus } from "./events.js";
-import { Executor, isForced } from "./executor.js";
-import type { Json } from "./json.js";
+import type { EngineEvent } from "./events.js";
+import { Executor, isForced, type RunResult } from "./executor.js";
 import { acquireStageLock } from "./lock.js";
 import { observeTask } from "./observe.js";
 import { planTask, type Plan, type PlanEntry } from "./plan.js";
 import { loadState } from "./state.js";
-import type { TaskDeclaration, TaskDef, TaskFailure } from "./task.js";
+import type { TaskDeclaration, TaskDef } from "./task.js";
+
+export type { RunResult };
 
 export const STATE_FILE = "state.json";
 export const LOCK_FILE = ".lock";
@@ -44,17 +45,6 @@ export interface RunOptions<C, RC extends C = C> extends Selection {
   onEvent?: (event: EngineEvent) => void;
   /** The stage lock: who takes it, and how long to wait for it; `false` when the caller already holds it. */
   lock?: { command: string; timeoutMs: number } | false;
-}
-
-export interface RunResult {
-  ok: boolean;
-  interrupted: boolean;
-  outcomes: Record<string, TaskStatus>;
-  /** Results of every task that ran or was fresh. */
-  results: Record<string, Json>;
-  entries: PlanEntry[];
-  failures: Record<string, TaskFailure>;
-  summary: Summary;
 }
 
 function select(graph: Graph<TaskDeclaration<never>>, targets: readonly string[] | undefined): string[] {

@@ -15,6 +15,7 @@ import type { ResultPromise } from "execa";
 import { BottleError } from "../../../lib/errors.js";
 import { findOnPath } from "../../../lib/host-tools.js";
 import { readFileNoFollow } from "../../../lib/no-follow.js";
+import { lastLines } from "../../../lib/text.js";
 import { ChildRegistry } from "./children.js";
 import { LAUNCHER_MARK_ENV, signalGroup } from "./identity.js";
 
@@ -244,7 +245,7 @@ function manage(role: string, pid: number, logFile: string, exited: Promise<Exit
 
 function tail(path: string, lines: number): string {
   try {
-    return (readFileNoFollow(path) ?? "").trimEnd().split("\n").slice(-lines).join("\n");
+    return lastLines(readFileNoFollow(path) ?? "", lines);
   } catch {
     return "";
   }
