@@ -10,7 +10,7 @@ interface Row {
   /** The task's final event, or "released" when the view let go before it finished. */
   outcome: Promise<TaskEvent | "released">;
   settle: (event: TaskEvent | "released") => void;
-  wrapper?: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+  wrapper?: Wrapper;
   pendingTitle?: string;
   pendingOutput?: string;
 }
@@ -25,6 +25,30 @@ export interface ListrView {
    * are ignored here.
    */
   release(): Promise<void>;
+}
+
+type Wrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+
+/** A row's last look: how its task ended (a failure is thrown, as listr2 wants it), or that the view let go first. */
+function showOutcome(wrapper: Wrapper, task: string, finished: TaskEvent | "released"): void {
+  if (finished === "released") {
+    wrapper.title = `${task}: handed over to the terminal`;
+    return;
+  }
+  const reasons = finished.entry.reasons.map(describeReason).join("; ");
+  switch (finished.status) {
+    case "fresh":
+      wrapper.title = task;
+      return wrapper.skip(`${task}: fresh`);
+    case "ran":
+      wrapper.title = `${task} (${reasons}${finished.changed ? "" : "; same result"}) ${finished.ms} ms`;
+      return;
+    case "blocked":
+      return wrapper.skip(`${task}: blocked (${reasons})`);
+    case "failed":
+      wrapper.title = task;
+      throw new Error(finished.failure?.message ?? "failed");
+  }
 }
 
 export async function createListrView(): Promise<ListrView> {
@@ -55,30 +79,12 @@ export async function createListrView(): Promise<ListrView> {
           const list = new Listr(
             event.tasks.map((stub) => ({
               title: `${stub.task}: waiting`,
-              task: async (_ctx: unknown, wrapper: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>) => {
+              task: async (_ctx: unknown, wrapper: Wrapper) => {
                 const r = row(stub.task);
                 r.wrapper = wrapper;
                 if (r.pendingTitle) wrapper.title = r.pendingTitle;
                 if (r.pendingOutput) wrapper.output = r.pendingOutput;
-                const finished = await r.outcome;
-                if (finished === "released") {
-                  wrapper.title = `${stub.task}: handed over to the terminal`;
-                  return;
-                }
-                const reasons = finished.entry.reasons.map(describeReason).join("; ");
-                switch (finished.status) {
-                  case "fresh":
-                    wrapper.title = stub.task;
-                    return wrapper.skip(`${stub.task}: fresh`);
-                  case "ran":
-                    wrapper.title = `${stub.task} (${reasons}${finished.changed ? "" : "; same result"}) ${finished.ms} ms`;
-                    return;
-                  case "blocked":
-                    return wrapper.skip(`${stub.task}: blocked (${reasons})`);
-                  case "failed":
-                    wrapper.title = stub.task;
-                    throw new Error(finished.failure?.message ?? "failed");
-                }
+                showOutcome(wrapper, stub.task, await r.outcome);
               },
             })),
             {

@@ -44,26 +44,7 @@ export async function startMachine(
   }
 
   let created = false;
-  // The undo runs after an abort too (Ctrl-C, `bottle stop`), so its calls must not carry the launch's signal.
-  const smolvmForUndo = smolvm.withoutSignal();
-  ctx.launch.undo.defer(`machine ${name}`, async () => {
-    try {
-      const now = await smolvmForUndo.status(name);
-      if (!now) return null;
-      if (created && !ctx.launch.agentAttached()) {
-        await smolvmForUndo.delete(name);
-        return `deleted machine ${name}, which this launch had created`;
-      }
-      // Only a machine with a VM process needs stopping: `created`, `stopped`
-      // and `failed` (a boot that did not happen) have none, and smolvm refuses to stop them.
-      if (now.state !== "running" && now.state !== "unreachable") return null;
-      await smolvmForUndo.stop(name);
-      return `stopped machine ${name}`;
-    } finally {
-      // Until here a forced exit still kills the VM itself.
-      supervisor.disown("vm");
-    }
-  });
+  ctx.launch.undo.defer(`machine ${name}`, () => undoMachine(ctx, name, created));
   if (!status) {
     log(`creating ${name}`);
     created = true;
@@ -80,4 +61,30 @@ export async function startMachine(
   const running = await smolvm.status(name);
   if (running?.pid) supervisor.adopt("vm", running.pid);
   return result;
+}
+
+/**
+ * The step's undo: a machine this launch created is deleted unless the agent
+ * got it (a failed launch leaves no half-made machine); any other is
+ * stopped, so a stopped bottle stays resumable.
+ */
+async function undoMachine(ctx: LaunchContext, name: string, created: boolean): Promise<string | null> {
+  // The undo runs after an abort too (Ctrl-C, `bottle stop`), so its calls must not carry the launch's signal.
+  const smolvm = ctx.launch.smolvm.withoutSignal();
+  try {
+    const now = await smolvm.status(name);
+    if (!now) return null;
+    if (created && !ctx.launch.agentAttached()) {
+      await smolvm.delete(name);
+      return `deleted machine ${name}, which this launch had created`;
+    }
+    // Only a machine with a VM process needs stopping: `created`, `stopped`
+    // and `failed` (a boot that did not happen) have none, and smolvm refuses to stop them.
+    if (now.state !== "running" && now.state !== "unreachable") return null;
+    await smolvm.stop(name);
+    return `stopped machine ${name}`;
+  } finally {
+    // Until here a forced exit still kills the VM itself.
+    ctx.launch.supervisor.disown("vm");
+  }
 }
