@@ -45,7 +45,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === "--version") {
-    console.log("bottle 0.1.0");
+    const { packageVersion } = await import("../package-root.js");
+    console.log(`bottle ${packageVersion()}`);
     return 0;
   }
   const command = COMMANDS[name];

@@ -2,6 +2,7 @@
 // whose files are unchanged is served from a cache, so a no-op command does
 // not pay for jiti and zod; see cache.ts for when that is safe.
 import { createRequire } from "node:module";
+import { CONFIG_IMPORT_NAMES, isBottleImport } from "./package-name.js";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
@@ -104,7 +105,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     }
   }
 
-  const graph = staticImportGraph(path, (specifier) => specifier === "bottle");
+  const graph = staticImportGraph(path, isBottleImport);
   refuseGuardedImports(path, graph, guarded);
 
   const before = writable ? hashesBeforeEvaluation(cacheDir, path) : null;
@@ -163,7 +164,7 @@ async function evaluate(path: string, fsCache: string | false): Promise<{ raw: u
   const jiti = createJiti(import.meta.url, {
     moduleCache: true,
     fsCache,
-    alias: { bottle: packageEntry },
+    alias: Object.fromEntries(CONFIG_IMPORT_NAMES.map((name) => [name, packageEntry])),
   });
   const dropAdded = (): string[] => {
     // Forget what this load added so the next load (watch mode) evaluates afresh.
