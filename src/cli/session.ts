@@ -14,6 +14,7 @@ import { packageRoot } from "../package-root.js";
 import { checkStageDir, runDir, stageDir } from "../paths.js";
 import { listBottles, workspaceHolding, type BottleEntry } from "../registry.js";
 import { noticeOnce } from "../notice-once.js";
+import { projectFor } from "../projects.js";
 
 export interface Session {
   loaded: LoadedConfig;
@@ -23,13 +24,20 @@ export interface Session {
 
 const DEFAULT_NAMES = ["bottle.config.ts", "bottle.config.mts", "bottle.config.js", "bottle.config.mjs"];
 
+/**
+ * The config a command runs with: --config; else, inside a project `bottle
+ * init` set up, that project's config (never a file in the project, which
+ * its agent can write); else ./bottle.config.ts.
+ */
 export function findConfig(explicit: string | undefined, cwd = process.cwd()): string {
   if (explicit) return resolve(cwd, explicit);
+  const project = projectFor(cwd);
+  if (project) return project.config;
   for (const name of DEFAULT_NAMES) {
     const path = join(cwd, name);
     if (existsSync(path)) return path;
   }
-  throw usageError(`no bottle.config.ts in ${cwd}; pass --config PATH`);
+  throw usageError(`no bottle.config.ts in ${cwd}, and it is in no project \`bottle init\` set up; pass --config PATH, or run \`bottle init\` in the project`);
 }
 
 /**
