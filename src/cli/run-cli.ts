@@ -8,6 +8,7 @@ type Command = { run(argv: readonly string[]): Promise<number> };
 /** `loadsConfig`: the command evaluates a config, and turns the compile cache on itself once it has (session.ts). */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; loadsConfig?: true }> = {
   init: { summary: "write a bottle config for a project (outside it)", load: () => import("./init.js") },
+  doctor: { summary: "check that this machine can launch a bottle, with fixes", load: () => import("./doctor.js"), loadsConfig: true },
   build: { summary: "render the bottle's files, redoing only what changed", load: () => import("./build.js"), loadsConfig: true },
   graph: { summary: "print the task graph (text, mermaid, dot, json)", load: () => import("./graph.js"), loadsConfig: true },
   explain: { summary: "say why each task will run or is fresh", load: () => import("./explain.js"), loadsConfig: true },
