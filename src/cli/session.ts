@@ -1,6 +1,6 @@
 // Opening a bottle for a command: find and load the config, pick the
 // backend, and work out the stage and run dirs. Nothing is written here.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend } from "../backends/types.js";
 import { chooseBackendName, loadBackend } from "../backends/index.js";
@@ -30,7 +30,13 @@ const DEFAULT_NAMES = ["bottle.config.ts", "bottle.config.mts", "bottle.config.j
  * its agent can write); else ./bottle.config.ts.
  */
 export function findConfig(explicit: string | undefined, cwd = process.cwd()): string {
-  if (explicit) return resolve(cwd, explicit);
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      throw usageError(`--config ${explicit}: ${path} is a directory; pass the config file in it (${join(path, "bottle.config.ts")})`);
+    }
+    return path;
+  }
   const project = projectFor(cwd);
   if (project) return project.config;
   for (const name of DEFAULT_NAMES) {
