@@ -43,6 +43,16 @@ export function workspacesDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateRoot(env), "workspaces");
 }
 
+/** The projects `bottle init` wrote a config for: one record per project (projects.ts). */
+export function projectsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateRoot(env), "projects");
+}
+
+/** Where `bottle init` writes configs: bottle/ under XDG_CONFIG_HOME. */
+export function initConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "bottle");
+}
+
 /** Which one-time notices this user has seen: one empty marker per notice and config. */
 export function noticesDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(stateRoot(env), "notices");
@@ -99,6 +109,26 @@ export function checkRegistryDir(env: NodeJS.ProcessEnv = process.env, options: 
     privateLevels: 2,
     ...options,
     fix: "it says which bottles exist and where their files are, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
+  });
+}
+
+/** The projects dir: bottle/projects under XDG_STATE_HOME. */
+export function checkProjectsDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(projectsDir(env), {
+    what: "projects dir",
+    privateLevels: 2,
+    ...options,
+    fix: "it says which config runs for a project, so it must be yours alone; set XDG_STATE_HOME to a directory of your own",
+  });
+}
+
+/** The dir `bottle init` writes configs into: bottle/ under XDG_CONFIG_HOME. */
+export function checkInitConfigDir(env: NodeJS.ProcessEnv = process.env, options: { create?: boolean } = {}): boolean {
+  return checkPrivateDir(initConfigDir(env), {
+    what: "config dir",
+    privateLevels: 1,
+    ...options,
+    fix: "the configs there say what confines each bottle, so the dir must be yours alone; set XDG_CONFIG_HOME to a directory of your own",
   });
 }
 

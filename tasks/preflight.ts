@@ -17,7 +17,10 @@ export const preflight: TaskDef<BottleContext> = {
     const result = checkPreflight({ platform: ctx.platform, pathEnv: ctx.pathEnv, gvforwarder: ctx.config.guest.gvforwarder });
     const before = (previous as { versions?: unknown } | null | undefined)?.versions;
     const versions = await toolVersions(result.found, before);
-    if (Object.keys(versions).length > 0) log(describeTools(versions));
+    const lines = Object.keys(versions).length > 0 ? [describeTools(versions)] : [];
+    const missing = result.missing.map((m) => m.name);
+    if (missing.length) lines.push(`missing: ${missing.join(", ")} (bottle launch needs ${missing.length === 1 ? "it" : "them"}; \`bottle doctor\` says how to install)`);
+    if (lines.length) log(lines.join("\n"));
     return { ...result, versions } as unknown as Json;
   },
 };

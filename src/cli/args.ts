@@ -28,6 +28,12 @@ export interface ParsedArgs {
 export const HELP: OptionSpec = { name: "help", short: "h", kind: "flag", description: "show this help" };
 export const CONFIG: OptionSpec = { name: "config", kind: "value", valueName: "PATH", description: "the bottle's config file (default: ./bottle.config.ts)" };
 export const STAGE: OptionSpec = { name: "stage", kind: "value", valueName: "DIR", description: "the stage dir (default: <config dir>/.bottle/<name>)" };
+export const NAME: OptionSpec = {
+  name: "name",
+  kind: "value",
+  valueName: "NAME",
+  description: "another bottle of this config, with its own stage, run dir, ports and machine (default: the config's name, or $BOTTLE_NAME)",
+};
 export const JSON_OUTPUT: OptionSpec = { name: "json", kind: "flag", description: "print NDJSON events instead of progress" };
 
 export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArgs {

@@ -1,7 +1,7 @@
 // bottle build: render everything a launch needs, redoing only what changed.
 import { planGraph } from "../graph/index.js";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
-import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
+import { CONFIG, HELP, NAME, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { forceOption, interruptSignal, runBottleGraph } from "./graph-run.js";
 import { openSession } from "./session.js";
 
@@ -10,7 +10,7 @@ export const spec: CommandSpec = {
   summary: "Render the bottle's files into its stage dir (gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest/), redoing only what changed.",
   options: [
     CONFIG,
-    STAGE,
+    STAGE, NAME,
     { name: "force", kind: "optional-value", valueName: "TASK", description: "run every task, or just TASK, even if fresh" },
     { name: "dry-run", kind: "flag", description: "print the plan (what would run and why) and change nothing" },
     JSON_OUTPUT,
@@ -22,7 +22,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
   const { backend, ctx } = session;
   const force = forceOption(args.options.force, backend.tasks, backend.buildTargets);
   const json = Boolean(args.options.json);

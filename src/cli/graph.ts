@@ -1,7 +1,7 @@
 // bottle graph: the task graph with each task's planned status.
 import { GRAPH_FORMATS, exportGraph, planGraph, type GraphFormat } from "../graph/index.js";
 import { EXIT_OK, usageError } from "../errors.js";
-import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
+import { CONFIG, HELP, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { openSession } from "./session.js";
 
 export const spec: CommandSpec = {
@@ -9,7 +9,7 @@ export const spec: CommandSpec = {
   summary: "Print the bottle's task graph, with each task's planned status (fresh, will run).",
   options: [
     CONFIG,
-    STAGE,
+    STAGE, NAME,
     { name: "format", kind: "value", valueName: "FORMAT", description: `one of ${GRAPH_FORMATS.join(", ")} (default: text)` },
     HELP,
   ],
@@ -23,7 +23,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
     throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, not \`${format}\``);
   }
-  const { backend, ctx } = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { backend, ctx } = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
   const plan = planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir });
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
   console.log(exportGraph(plan, format as GraphFormat));

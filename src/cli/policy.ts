@@ -5,13 +5,13 @@ import type { EffectivePolicy, PolicySetting } from "../backends/types.js";
 import { describeSource } from "../config/egress-presets.js";
 import { EXIT_OK } from "../errors.js";
 import { describeReason, planGraph } from "../graph/index.js";
-import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
+import { CONFIG, HELP, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { openSession } from "./session.js";
 
 export const spec: CommandSpec = {
   name: "policy",
   summary: "Print the bottle's effective egress policy: every allowed host and where the config says it, passthrough hosts, the SSRF ranges, DLP, the git gate's remotes and push rules, and whether the running pipelock has loaded exactly this policy.",
-  options: [CONFIG, STAGE, { name: "json", kind: "flag", description: "print it as one JSON object" }, HELP],
+  options: [CONFIG, STAGE, NAME, { name: "json", kind: "flag", description: "print it as one JSON object" }, HELP],
   details: [
     "Read from the rendered files in the stage dir (pipelock.yaml, sidecars.json): run `bottle build` first.",
     "It says when they are older than the config (the next build renders them again).",
@@ -30,7 +30,7 @@ interface Freshness {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { backend, ctx } = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { backend, ctx } = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
   const policy = await backend.policy(ctx);
   const plan = planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir, targets: policy.renderedBy });
   const freshness: Freshness[] = plan.entries

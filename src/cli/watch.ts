@@ -1,7 +1,7 @@
 // bottle watch: re-render on config edits; apply egress changes to a running bottle.
 import { EXIT_OK } from "../errors.js";
 import { BottleWatcher } from "../watch/watcher.js";
-import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
+import { CONFIG, HELP, JSON_OUTPUT, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { LOCK_TIMEOUT_MS } from "./graph-run.js";
 import { findConfig, openSession, type Session } from "./session.js";
 
@@ -9,7 +9,7 @@ export const spec: CommandSpec = {
   name: "watch",
   summary:
     "Build once, then watch the config, the files it imports and the files tasks read; on every real change re-render only what it affects.",
-  options: [CONFIG, STAGE, JSON_OUTPUT, HELP],
+  options: [CONFIG, STAGE, NAME, JSON_OUTPUT, HELP],
   details: [
     "Saves that do not change a file's content are ignored; bursts are debounced; runs never overlap.",
     "While another command holds the stage, a run waits for it (Ctrl-C still stops at once).",
@@ -25,6 +25,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const config = findConfig(stringOption(args, "config"));
   const stage = stringOption(args, "stage");
+  const name = stringOption(args, "name");
   const json = Boolean(args.options.json);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
@@ -32,7 +33,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   process.once("SIGTERM", stop);
   if (!json) console.log(`watching ${config} (Ctrl-C to stop)`);
   await new BottleWatcher({
-    open: () => openSession({ config, stage }),
+    open: () => openSession({ config, stage, name }),
     config,
     json,
     lockTimeoutMs: LOCK_TIMEOUT_MS,
@@ -48,7 +49,7 @@ export async function run(argv: readonly string[]): Promise<number> {
 export async function watchBeside(session: Session, options: { json: boolean; signal: AbortSignal }): Promise<void> {
   const config = session.ctx.configPath;
   await new BottleWatcher({
-    open: () => openSession({ config, stage: session.ctx.stageDir }),
+    open: () => openSession({ config, stage: session.ctx.stageDir, name: session.ctx.config.name }),
     config,
     json: options.json,
     lockTimeoutMs: LOCK_TIMEOUT_MS,

@@ -4,7 +4,7 @@
 // Serving from it is safe only when evaluating the config again could not
 // give a different value. So a config is cached only if none of its files
 // reads the environment, the clock, randomness or the file system, and every
-// import is a relative file or "bottle" (packages are not hashed).
+// import is a relative file or bottle itself (packages are not hashed).
 // BOTTLE_CONFIG_CACHE=0 turns the cache off.
 //
 // An entry is the raw default export, served only when its first file is the
@@ -22,6 +22,7 @@ import { writeFileAtomic } from "../graph/files.js";
 import { checkPrivateDir } from "../private-dir.js";
 import { isInside, resolvedPath } from "./host-checks.js";
 import { knownWorkspaces, type GuardedDir, type KnownWorkspaces } from "./known-workspaces.js";
+import { isBottleImport } from "./package-name.js";
 
 const CACHE_FORMAT = 2;
 
@@ -163,7 +164,7 @@ export function isCacheableSource(source: string): boolean {
   if (IMPURE.test(source)) return false;
   for (const match of source.matchAll(IMPORT_SPECIFIER)) {
     const specifier = match[1] ?? match[2] ?? "";
-    if (specifier === "bottle" || specifier.startsWith("./") || specifier.startsWith("../")) continue;
+    if (isBottleImport(specifier) || specifier.startsWith("./") || specifier.startsWith("../")) continue;
     return false;
   }
   return true;

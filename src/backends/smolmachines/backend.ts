@@ -4,6 +4,7 @@
 import { BottleError } from "../../errors.js";
 import { BUILD_TARGETS, LAUNCH_TARGET, buildTasks, launchTasks } from "../../../tasks/index.js";
 import type { Backend } from "../types.js";
+import { toolsDir } from "../../host-tools.js";
 import { formatPreflight, type PreflightResult } from "./preflight.js";
 
 export const smolmachines: Backend = {
@@ -13,7 +14,7 @@ export const smolmachines: Backend = {
   buildWarning(results) {
     const preflight = results.preflight as unknown as PreflightResult | undefined;
     if (!preflight || preflight.ok) return null;
-    return `${formatPreflight(preflight, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nThe files are rendered, but \`bottle launch\` will fail until these are installed.`;
+    return `${formatPreflight(preflight, { toolsDir: toolsDir() })}\nThe files are rendered, but \`bottle launch\` will fail until these are installed.`;
   },
   launch: async (request) => (await import("./launch/run-launch.js")).runLaunch({ ...request, tasks: smolmachines.tasks, target: LAUNCH_TARGET }),
   state: async (entry) => {

@@ -28,7 +28,7 @@ export interface ListrView {
 }
 
 export async function createListrView(): Promise<ListrView> {
-  const { Listr } = await import("listr2");
+  const { Listr, ListrDefaultRendererLogLevels } = await import("listr2");
   const rows = new Map<string, Row>();
   let run: Promise<unknown> = Promise.resolve();
 
@@ -55,6 +55,8 @@ export async function createListrView(): Promise<ListrView> {
           const list = new Listr(
             event.tasks.map((stub) => ({
               title: `${stub.task}: waiting`,
+              // What a task logged (preflight: where each tool was found) stays under it.
+              rendererOptions: { persistentOutput: true },
               task: async (_ctx: unknown, wrapper: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>) => {
                 const r = row(stub.task);
                 r.wrapper = wrapper;
@@ -68,13 +70,15 @@ export async function createListrView(): Promise<ListrView> {
                 const reasons = done.entry.reasons.map(describeReason).join("; ");
                 switch (done.status) {
                   case "fresh":
-                    wrapper.title = stub.task;
+                    // Drawn with a neutral mark (the skip icon, set below): fresh is nothing to warn about.
                     return wrapper.skip(`${stub.task}: fresh`);
                   case "ran":
                     wrapper.title = `${stub.task} (${reasons}${done.changed ? "" : "; same result"}) ${done.ms} ms`;
                     return;
                   case "blocked":
-                    return wrapper.skip(`${stub.task}: blocked (${reasons})`);
+                    // It did not run because a task it needs failed: drawn as not done, with why.
+                    wrapper.title = stub.task;
+                    throw new Error(`${stub.task}: blocked (${reasons})`);
                   case "failed":
                     wrapper.title = stub.task;
                     throw new Error(done.failure?.message ?? "failed");
@@ -87,7 +91,13 @@ export async function createListrView(): Promise<ListrView> {
               concurrent: true,
               exitOnError: false,
               collectErrors: false,
-              rendererOptions: { collapseSkips: false, collapseErrors: false, showErrorMessage: true },
+              rendererOptions: {
+                collapseSkips: true,
+                collapseErrors: false,
+                showErrorMessage: true,
+                icon: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: "·" },
+                color: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: (text?: string) => text ?? "" },
+              },
             },
           );
           run = list.run().catch(() => undefined);

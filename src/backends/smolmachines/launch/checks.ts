@@ -2,13 +2,14 @@
 import type { BottleContext } from "../../../context.js";
 import { BottleError } from "../../../errors.js";
 import { detectJail, type AvailableJail, type JailSupport } from "../jail/index.js";
+import { toolsDir } from "../../../host-tools.js";
 import { formatPreflight, type PreflightResult } from "../preflight.js";
 
 export function assertPreflight(result: PreflightResult, options: { unsafeNoJail?: boolean } = {}): void {
   // Without the jail, bwrap is not needed: --unsafe-no-jail must work where bwrap is missing.
   const missing = options.unsafeNoJail ? result.missing.filter((m) => m.name !== "bwrap") : result.missing;
   if (missing.length === 0) return;
-  throw new BottleError(`${formatPreflight({ ...result, ok: false, missing }, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nNothing was started.`);
+  throw new BottleError(`${formatPreflight({ ...result, ok: false, missing }, { toolsDir: toolsDir() })}\nNothing was started.`);
 }
 
 const detected = new WeakMap<BottleContext, Promise<JailSupport>>();
