@@ -205,10 +205,13 @@ function appendToArray(source: string, tokens: readonly Token[], open: number, c
   const last = elements.at(-1)!;
   const trailingComma = last.value === ",";
   if (source.slice(bracket.end, end.start).includes("\n")) {
-    // On a line of its own, indented as the last element is.
-    const lastElement = elements.findLast((t) => t.value !== ",")!;
-    const indent = indentAt(source, lastElement.start);
-    return spliced(source, last.end, trailingComma ? `\n${indent}${item},` : `,\n${indent}${item}`, item);
+    // On a line of its own, indented as the last element is, after a comment that ends the last one's line.
+    const indent = indentAt(source, elements.findLast((t) => t.value !== ",")!.start);
+    const text = trailingComma ? source : spliced(source, last.end, ",", ",").text;
+    const after = trailingComma ? last.end : last.end + 1;
+    const lineEnd = text.indexOf("\n", after);
+    const at = lineEnd !== -1 && lineEnd < end.start + (trailingComma ? 0 : 1) ? lineEnd : after;
+    return spliced(text, at, `\n${indent}${item}${trailingComma ? "," : ""}`, item);
   }
   return spliced(source, last.end, trailingComma ? ` ${item},` : `, ${item}`, item);
 }
