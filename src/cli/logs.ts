@@ -87,15 +87,15 @@ async function follow(dir: string, initial: readonly Source[], only: string | un
     const tail = tails.get(name);
     if (tail) print(name, tail.read());
   };
-  for (const source of initial) open(source);
-  for (const name of tails.keys()) pump(name);
-
+  // Before anything is printed: Ctrl-C from then on ends the follow, not the process.
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let watcher: FSWatcher | null = null;
   try {
+    for (const source of initial) open(source);
+    for (const name of tails.keys()) pump(name);
     watcher = watch(dir, (_event, file) => {
       const name = file === null ? undefined : /^([a-z0-9-]+)\.log$/.exec(file)?.[1];
       if (file === null || name === undefined || (only !== undefined && name !== only)) return;
@@ -111,10 +111,11 @@ async function follow(dir: string, initial: readonly Source[], only: string | un
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-  // What was written last, and a line its writer never finished.
+  // What was written last; once the bottle has stopped, a line its writer never finished too.
   for (const [name, tail] of tails) {
-    const rest = [...tail.read(), tail.rest()];
-    print(name, rest.at(-1) === "" ? rest.slice(0, -1) : rest);
+    const last = tail.read();
+    const unfinished = stop.signal.aborted ? "" : tail.rest();
+    print(name, unfinished === "" ? last : [...last, unfinished]);
   }
   for (const fd of fds) closeSync(fd);
   return stop.signal.aborted;
