@@ -111,6 +111,11 @@ test("while it runs, at teardown and afterwards: what pipelock refused, per host
   assert.is(bottle(project, ["stop", "bbl"]).code, 0);
   assert.equal(await again.ended(), { code: 0, signal: null }, again.stderr());
   assert.not.match(again.stderr(), "pipelock refused", "a session that refused nothing prints no summary");
+
+  const rm = bottle(project, ["rm", "bbl", "--yes"]);
+  assert.is(rm.code, 0, rm.stderr);
+  assert.not.match(rm.stdout, "kept what bottle did not make", "blocked.jsonl is bottle's: rm deletes it");
+  assert.not.ok(existsSync(project.stage));
 });
 
 test("`bottle blocked` needs a registered bottle; unknown names and stray arguments are usage errors", () => {
