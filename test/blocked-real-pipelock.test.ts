@@ -196,7 +196,7 @@ if (missing) {
         "  allowed.test  1×  entropy (port 80)",
         "  allowed.test  1×  SSRF (GET; port 80)",
       ]);
-      assert.ok(summary.includes('  blocked.test: egress.allow: add "blocked.test"   or run: bottle allow demo blocked.test'), summary.join("\n"));
+      assert.ok(summary.includes('  blocked.test  egress.allow: add "blocked.test"  or run: bottle allow demo blocked.test'), summary.join("\n"));
       assert.not.match(summary.join("\n"), INJECTOR.slice(0, 32));
       assert.equal(warnings, []);
     } finally {

@@ -68,8 +68,8 @@ test("while it runs, at teardown and afterwards: what pipelock refused, per host
     "  b.example.com  2×  not allowlisted (CONNECT; port 443)",
     "  c.example.com  1×  not allowlisted (GET; port 80)",
     `to allow a host refused as not allowlisted, edit ${project.config} (bottle allows nothing by itself):`,
-    '  b.example.com: egress.allow: add "b.example.com"   or run: bottle allow bbl b.example.com',
-    '  c.example.com: egress.allow: add "c.example.com"   or run: bottle allow bbl c.example.com',
+    '  b.example.com  egress.allow: add "b.example.com"  or run: bottle allow bbl b.example.com',
+    '  c.example.com  egress.allow: add "c.example.com"  or run: bottle allow bbl c.example.com',
   ];
   const byName = bottle(project, ["blocked", "bbl"]);
   assert.is(byName.code, 0, byName.stderr);

@@ -116,8 +116,10 @@ export function refusalSummary(requests: number, hosts: readonly RefusedHost[], 
   const allowable = hosts.filter((h) => h.allow);
   if (allowable.length) {
     lines.push(`to allow a host refused as not allowlisted, edit ${context.config} (bottle allows nothing by itself):`);
+    const hostWidth = Math.max(...allowable.map((h) => h.host.length));
+    const editWidth = Math.max(...allowable.map((h) => h.allow!.edit.length));
     for (const { host, allow } of allowable) {
-      lines.push(`  ${host}: ${allow!.edit}   or run: ${allow!.command}`);
+      lines.push(`  ${host.padEnd(hostWidth)}  ${allow!.edit.padEnd(editWidth)}  or run: ${allow!.command}`);
       if (allow!.warning) lines.push(`    warning: ${allow!.warning}`);
     }
   }
