@@ -156,7 +156,8 @@ test("a host that takes writes from anyone is added with a warning", () => {
   const project = registered(`export default { ${HEAD} egress: { allow: [] } };\n`);
   const run = allow(project, "sentry.io");
   assert.is(run.code, 0, run.stderr);
-  assert.match(run.stderr, "warning: `sentry.io` reaches sentry.io, which");
+  assert.match(run.stderr, `warning: ${project.config}: egress.allow[0]: \`sentry.io\` is Sentry's error-reporting intake`);
+  assert.is(run.stderr.split("\n").filter((l) => l.startsWith("warning:")).length, 1, "said once, though the config is loaded twice");
   assert.match(readFileSync(project.config, "utf8"), 'allow: ["sentry.io"]');
 });
 

@@ -5,7 +5,6 @@
 import { dirname } from "node:path";
 import { allowHostInConfig } from "../config/allow-host.js";
 import { egressHostProblem } from "../config/egress-host.js";
-import { writeAnywhereMatch } from "../config/egress-presets.js";
 import { EXIT_FAILED, EXIT_OK, usageError } from "../errors.js";
 import { stageDir } from "../paths.js";
 import { listBottles, type BottleEntry } from "../registry.js";
@@ -41,27 +40,32 @@ export async function run(argv: readonly string[]): Promise<number> {
   const host = rawHost.trim().toLowerCase();
   const problem = egressHostProblem(host);
   if (problem) throw usageError(`\`${host}\` cannot go in egress.allow: it ${problem}`);
-  const risky = writeAnywhereMatch(host);
-  if (risky) process.stderr.write(`warning: \`${host}\` reaches ${risky.domain}, which ${risky.why}. An agent allowed it can send out whatever it reads, or take instructions someone left there\n`);
 
   const { entry, backend } = await findRegisteredBottle(name, {});
   const bottles = listBottles();
   // As every command that runs a config: never one a guest could have written, nor what it imports from there.
   refusePlantedConfig(entry.configPath, bottles);
   const guardedDirs = bottles.flatMap((other) => (other.writable ?? []).map((dir) => ({ dir, why: `bottle \`${other.slug}\`'s guest can write it` })));
-  const outcome = await allowHostInConfig(entry.configPath, host, { slug: entry.slug, load: { guardedDirs } });
+  // The config is loaded twice (before and after the edit): each of its warnings is said once. A host
+  // that takes writes from anyone gets the warning every load gives it (config/egress-presets.ts).
+  const said = new Set<string>();
+  const warn = (message: string): void => {
+    if (!said.has(message)) process.stderr.write(`warning: ${message}\n`);
+    said.add(message);
+  };
+  const outcome = await allowHostInConfig(entry.configPath, host, { slug: entry.slug, load: { guardedDirs, warn } });
+  const running = async () => (await backend.state(entry)).state === "running";
   switch (outcome.state) {
     case "already":
-      console.log(`${host} is already allowed by ${entry.configPath} (${outcome.by}); nothing changed. \`${policyCommand(entry)}\` shows whether the running pipelock has loaded it`);
+      console.log(`${host} is already allowed by ${entry.configPath} (${outcome.by}); nothing changed${(await running()) ? `. \`${policyCommand(entry)}\` shows whether the running pipelock has loaded it` : ""}`);
       return EXIT_OK;
     case "not-edited":
       process.stderr.write(`bottle: did not edit ${entry.configPath}: ${outcome.why}. To allow ${host}, ${outcome.instruction}\n`);
       return EXIT_FAILED;
     case "added": {
       console.log(`added ${JSON.stringify(host)} to egress.allow in ${entry.configPath} (line ${outcome.line})`);
-      const running = (await backend.state(entry)).state === "running";
       console.log(
-        running
+        (await running())
           ? `${entry.slug} is running: a \`bottle watch\` on this config applies it live (one started now does too: \`${watchCommand(entry)}\`); otherwise it takes effect at the next launch or resume`
           : `it takes effect when ${entry.slug} next starts (\`bottle resume ${shellQuote(entry.slug)}\`)`,
       );

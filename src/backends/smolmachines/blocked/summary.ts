@@ -70,6 +70,7 @@ function advice(host: RefusedHost, bottle: string): Pick<RefusedHost, "allow" | 
     case "dlp":
       return { noEdit: "DLP refused what the request carried (it looks like a secret), whatever its host: allowing a host does not change that" };
     case "ssrf": {
+      if (/DNS resolution error/.test(host.reason)) return { noEdit: "pipelock could not resolve it, and it refuses what it cannot check: no config edit helps (is the name right?)" };
       const address = /internal IP (\S+)/.exec(host.reason)?.[1];
       return { noEdit: `it resolves to an internal address${address ? ` (${address})` : ""}, which pipelock never dials, whatever the allowlist says` };
     }
