@@ -160,4 +160,10 @@ test("the summary: hosts by how often, the edit for a host refused as not allowl
   assert.equal(refusalSummary(0, [], { bottle: "b", config: "/c", session: "this session" }), [], "nothing refused: nothing said");
 });
 
+test("an SSRF refusal for a name pipelock could not resolve says so, not that it is internal", () => {
+  const tally = new RefusalTally();
+  tally.add({ time: T, host: "typo.example.com", port: 443, method: "CONNECT", kind: "ssrf", scanner: "ssrf", reason: "SSRF check failed: DNS resolution error for typo.example.com: lookup typo.example.com: no such host" });
+  assert.equal(tally.hosts("b").map((h) => h.noEdit), ["pipelock could not resolve it, and it refuses what it cannot check: no config edit helps (is the name right?)"]);
+});
+
 test.run();
