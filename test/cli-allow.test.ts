@@ -9,7 +9,7 @@
 // warned about. A symlinked config is not edited through; an edit the
 // loaded config does not reflect is undone; a config inside a workspace a
 // guest can write is never run.
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -183,6 +183,15 @@ test("an edit the loaded config does not reflect is undone: the file is as it wa
   assert.is(run.code, 1, run.stderr);
   assert.match(run.stderr, `the edit of ${project.config} was undone (the file is as it was): egress.allow still does not hold "b.example.com"`);
   assert.is(readFileSync(project.config, "utf8"), source);
+});
+
+test("a config that is gone is said to be gone; exit 1", () => {
+  const project = registered(`export default { ${HEAD} egress: { allow: [] } };\n`);
+  unlinkSync(project.config);
+  const run = allow(project, "b.example.com");
+  assert.is(run.code, 1, run.stderr);
+  assert.match(run.stderr, `${project.config}, the config \`ba\` was launched from, does not exist any more`);
+  assert.not.ok(existsSync(project.config));
 });
 
 test("the registry entry's config must be the bottle's: one for another bottle is not edited", () => {

@@ -96,13 +96,13 @@ async function follow(dir: string, initial: readonly Source[], only: string | un
   try {
     for (const source of initial) open(source);
     for (const name of tails.keys()) pump(name);
-    watcher = watch(dir, (_event, file) => {
-      const name = file === null ? undefined : /^([a-z0-9-]+)\.log$/.exec(file)?.[1];
-      if (file === null || name === undefined || (only !== undefined && name !== only)) return;
+    watcher = watchLogs(dir, (file) => {
+      const name = /^([a-z0-9-]+)\.log$/.exec(file)?.[1];
+      if (name === undefined || (only !== undefined && name !== only)) return;
       open({ name, path: join(dir, file) });
       pump(name);
     });
-    watcher.on("error", () => stop.abort());
+    watcher?.on("error", () => stop.abort());
     // Lines written before the watch began.
     for (const name of tails.keys()) pump(name);
     await untilStopped(stop.signal);
@@ -119,6 +119,18 @@ async function follow(dir: string, initial: readonly Source[], only: string | un
   }
   for (const fd of fds) closeSync(fd);
   return stop.signal.aborted;
+}
+
+/** Watches the logs dir for changes to the files in it; null when there is no such dir (then only the bottle's stop is waited for). */
+function watchLogs(dir: string, changed: (file: string) => void): FSWatcher | null {
+  try {
+    return watch(dir, (_event, file) => {
+      if (file !== null) changed(file);
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
 }
 
 function lines(text: string): string[] {

@@ -5,7 +5,7 @@
 // what it did plus HOST, and nothing else changed; otherwise the original
 // bytes are put back. A symlink at the config's name is never edited
 // through.
-import { chownSync, lstatSync, readlinkSync } from "node:fs";
+import { chownSync, lstatSync, readlinkSync, type Stats } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { BottleError, errorMessage } from "../errors.js";
 import { writeFileAtomic } from "../graph/index.js";
@@ -31,7 +31,8 @@ export interface AllowOptions {
 
 /** Adds `host` (validated as egress.allow validates it) to the config at `path`. */
 export async function allowHostInConfig(path: string, host: string, options: AllowOptions): Promise<AllowOutcome> {
-  const st = lstatSync(path);
+  const st = lstatOrNull(path);
+  if (st === null) throw new BottleError(`${path}, the config \`${options.slug}\` was launched from, does not exist any more; nothing was changed`);
   if (st.isSymbolicLink()) {
     throw new BottleError(`refusing to edit ${path}: it is a symlink (to ${readlinkSync(path)}), and bottle does not edit through one; edit the file it points to yourself (add ${JSON.stringify(host)} to egress.allow)`);
   }
@@ -57,6 +58,15 @@ export async function allowHostInConfig(path: string, host: string, options: All
     throw new BottleError(`the edit of ${path} was undone (the file is as it was): ${problem}. Add ${JSON.stringify(host)} to egress.allow yourself`);
   }
   return { state: "added", line: edit.line };
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
 }
 
 async function load(path: string, options: AllowOptions, cache: boolean): Promise<BottleConfig> {
