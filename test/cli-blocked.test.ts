@@ -7,13 +7,13 @@
 // blocked` shows the last session, and the next launch starts it afresh. A
 // session that refused nothing prints no summary. A symlink planted at
 // blocked.jsonl is never written or read through.
-import { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, watch, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { askProxy, fakesBinDir, waitForChange, waitForFile } from "./helpers/fakes.js";
+import { askProxy, fakesBinDir, waitForChange } from "./helpers/fakes.js";
 import { connectThrough, pipelockPort, running } from "./helpers/live-bottle.js";
-import { bottle, killLeftovers, makeProject, scratchDir, spawnBottle, type Project, type ProjectConfig } from "./helpers/watch.js";
+import { bottle, killLeftovers, makeProject, scratchDir, spawnBottle, type Project, type ProjectConfig, type WatchProcess } from "./helpers/watch.js";
 
 test.after.each(killLeftovers);
 
@@ -37,6 +37,19 @@ function recordsIn(project: Project): Record<string, unknown>[] {
 /** Waits until blocked.jsonl holds `count` records (the follower writes them as pipelock logs). */
 function waitForRecords(project: Project, count: number): Promise<Record<string, unknown>[]> {
   return waitForChange(blockedFile(project), () => (existsSync(blockedFile(project)) && recordsIn(project).length >= count ? recordsIn(project) : undefined), 20_000, `${count} records in ${blockedFile(project)}`);
+}
+
+/** Whether the launch got as far as the agent (its hang marker appeared) or exited first; nothing is left waiting either way. */
+function startedOrExited(launch: WatchProcess, marker: string): Promise<"running" | "exited"> {
+  mkdirSync(dirname(marker), { recursive: true });
+  return new Promise((resolve) => {
+    const watcher = watch(dirname(marker), () => existsSync(marker) && done("running"));
+    const done = (outcome: "running" | "exited"): void => {
+      watcher.close();
+      resolve(outcome);
+    };
+    void launch.exit.then(() => done(existsSync(marker) ? "running" : "exited"));
+  });
 }
 
 /** The summary with its times replaced by T, for exact comparison. */
@@ -152,7 +165,7 @@ test("a symlink planted at blocked.jsonl is neither written through by a launch 
 
   unlinkSync(join(fakes, "hang", "smolvm-exec"));
   const relaunch = spawnBottle(project, ["launch", "--config", project.config], { env: HANG });
-  const outcome = await Promise.race([relaunch.exit.then(() => "exited"), waitForFile(join(fakes, "hang", "smolvm-exec"), 60_000).then(() => "running")]);
+  const outcome = await startedOrExited(relaunch, join(fakes, "hang", "smolvm-exec"));
   if (outcome === "running") {
     bottle(project, ["stop", "bbs"]);
     await relaunch.ended();
