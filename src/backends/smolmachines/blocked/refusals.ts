@@ -79,8 +79,9 @@ export class RefusalReader {
       // The injector sends it on over HTTPS.
       port = 443;
       injected = true;
-      reason = reason.split(this.injector.name).join(host);
     }
+    // Wherever pipelock's reason names it, too.
+    if (this.injector) reason = reason.split(this.injector.name).join(injected ? host : "(bottle's injector)");
     if (cleanScanner === "subdomain_entropy") host = redactLabels(host, rawReason);
     return {
       time: eventTime(event),
