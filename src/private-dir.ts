@@ -161,6 +161,21 @@ export function readFileNoFollow(path: string): string | null {
 
 /** readFileNoFollow, as the file's bytes. */
 export function readBytesNoFollow(path: string): Buffer | null {
+  const fd = openRegularFileNoFollow(path);
+  if (fd === null) return null;
+  try {
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens a regular file for reading without following a symlink at its name
+ * (refused, as is anything but a regular file); null when it does not
+ * exist. The caller closes the descriptor.
+ */
+export function openRegularFileNoFollow(path: string): number | null {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO planted at the name must not hang the read (it is refused below).
@@ -171,12 +186,11 @@ export function readBytesNoFollow(path: string): Buffer | null {
     if (code === "ELOOP") throw new BottleError(`${path} is a symlink; bottle does not follow symlinks there. Remove it`);
     throw error;
   }
-  try {
-    if (!fstatSync(fd).isFile()) throw new BottleError(`${path} is not a regular file; remove it`);
-    return readFileSync(fd);
-  } finally {
+  if (!fstatSync(fd).isFile()) {
     closeSync(fd);
+    throw new BottleError(`${path} is not a regular file; remove it`);
   }
+  return fd;
 }
 
 /**

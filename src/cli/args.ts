@@ -14,7 +14,8 @@ export interface OptionSpec {
 export interface CommandSpec {
   name: string;
   summary: string;
-  positionals?: { name: string; description: string }[];
+  /** `required` ones are shown without brackets; the command checks they were given (after --help). */
+  positionals?: { name: string; description: string; required?: boolean }[];
   options: OptionSpec[];
   /** Extra paragraphs for --help. */
   details?: string;
@@ -87,7 +88,7 @@ function splitOnce(text: string): [string, string | undefined] {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const positionals = (spec.positionals ?? []).map((p) => ` [${p.name}]`).join("");
+  const positionals = (spec.positionals ?? []).map((p) => (p.required ? ` ${p.name}` : ` [${p.name}]`)).join("");
   const lines = [`usage: bottle ${spec.name}${positionals} [options]`, "", spec.summary];
   if (spec.positionals?.length) {
     lines.push("", "arguments:");

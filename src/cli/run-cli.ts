@@ -19,6 +19,9 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; 
   ls: { summary: "list the bottles on this machine", load: () => import("./ls.js") },
   rm: { summary: "remove a bottle: machine, processes, files", load: () => import("./rm.js") },
   watch: { summary: "re-render on config edits; apply egress changes live", load: () => import("./watch.js"), loadsConfig: true },
+  logs: { summary: "print a bottle's logs, prefixed by source; --follow while it runs", load: () => import("./logs.js") },
+  blocked: { summary: "show what pipelock refused, and the config edit that would allow it", load: () => import("./blocked.js") },
+  allow: { summary: "add a host to egress.allow in a bottle's config (live with `bottle watch`)", load: () => import("./allow.js"), loadsConfig: true },
 };
 
 function usage(): string {

@@ -38,4 +38,6 @@ export const smolmachines: Backend = {
   remove: async (entry, say) => (await import("./lifecycle.js")).removeBottle(entry, say),
   applyLive: async (ctx, ran) => (await import("./live.js")).applyLive(ctx, ran),
   policy: async (ctx) => (await import("./policy.js")).effectivePolicy(ctx),
+  blocked: async (entry) => (await import("./blocked/stored.js")).storedRefusals(entry),
+  logs: async (entry) => (await import("./bottle-logs.js")).bottleLogs(entry),
 };

@@ -5,6 +5,7 @@
 import type { KnownName } from "../../private-dir.js";
 import { LOCK_FILE, STATE_FILE, tempFileTarget } from "../../graph/index.js";
 import { STAGE_MARK } from "./stage-mark.js";
+import { BLOCKED_FILE } from "./blocked/blocked-file.js";
 import { RUNTIME_RECORD, CONTROL_SOCKET } from "./runtime-record.js";
 import { GIT_GATE_SOCKET, MIRRORS_DIR } from "../../gitgate/start.js";
 import { PIPELOCK_CONFIG, PIPELOCK_HOSTS, PIPELOCK_RUN_DIR, PIPELOCK_SECRETS } from "./pipelock-files.js";
@@ -38,14 +39,14 @@ export const runDirFile: KnownName = (path) => {
   return second === "relays" && RELAY_SOCKET.test(third) ? "file" : null;
 };
 
-const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, LOCK_FILE, STAGE_MARK]);
+const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, LOCK_FILE, STAGE_MARK, BLOCKED_FILE]);
 const GUEST_FILES = new Set(["net-up.sh", "gvforwarder", "ca.pem"]);
 const TLS_FILES = new Set(["ca.pem", "ca-key.pem"]);
 
 /** A remote's mirror: <remote slug>.git. */
 const MIRROR = /^[a-z0-9]+(?:-[a-z0-9]+)*\.git$/;
 
-/** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/, tls/ (the bottle's CA), the git gate's mirrors. */
+/** The stage dir: rendered files, state (and a state file set aside), the lock, blocked.jsonl, logs/<role>.log, guest/, tls/ (the bottle's CA), the git gate's mirrors. */
 export const stageDirFile: KnownName = (path) => {
   const [first, second, ...rest] = path;
   if (first === MIRRORS_DIR) return second === undefined ? "dir" : MIRROR.test(second) ? "tree" : null;

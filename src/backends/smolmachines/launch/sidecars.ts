@@ -15,6 +15,7 @@ import { injectorProcess, type InjectedCredential } from "../../../injector/star
 import { injectorBaseUrl } from "../injection.js";
 import { freshLog, logPath } from "./logs.js";
 import { launchServices } from "./services.js";
+import { recordRefusals } from "./refusals.js";
 import type { GitGateSummary } from "../../types.js";
 
 const PIPELOCK_READY_MS = 15_000;
@@ -183,6 +184,7 @@ export async function startSidecars(ctx: BottleContext, ports: Record<string, nu
     // The port answered, but is it our sidecar? Someone who took it first answers too.
     if (socket === undefined && listenerInGroup(port, child.pid) === false) throw new PortTakenError(name, port);
     for (const line of summary ?? []) services.say(line);
+    if (name === "pipelock") recordRefusals(ctx, services, child.logFile, injection?.upstreamName ?? null);
     if (gitGateRecord) {
       record.setGitGate(gitGateRecord);
       supervisor.defer("the run record's git gate", () => {
