@@ -12,7 +12,7 @@
 // - bottle's own levels (the last `privateLevels` components, and the
 //   sub-directories it uses) are real directories, not symlinks, owned by
 //   you, with no group or other permission bits (0700).
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
 import { join, resolve } from "node:path";
 // node: imports and errors.js only: the git gate's entry scripts load this.
 import { BottleError, EXIT_USAGE, usageError } from "./errors.js";
@@ -194,25 +194,33 @@ export function openRegularFileNoFollow(path: string): number | null {
 }
 
 /**
- * Opens a file to write (`flags` say how; O_NOFOLLOW is added) without
- * following a symlink at its name. It must be a regular file with no other
- * name: a symlink or hard link planted there (to ~/.bashrc, say) is refused,
- * never written through. `what` names it in the refusal ("the log"); any
- * other error is thrown as it is.
+ * Opens a file to write (`flags` say how; O_NOFOLLOW and O_NONBLOCK are
+ * added, O_TRUNC applies once the file has passed) without following a
+ * symlink at its name. It must be a regular file with no other name: a
+ * symlink, hard link or FIFO planted there (to ~/.bashrc, say, or one that
+ * would block the open until someone reads it) is refused, never written
+ * through or truncated. `what` names it in the refusal ("the
+ * log"); any other error is thrown as it is.
  */
 export function openOwnFileNoFollow(path: string, flags: number, what: string): number {
+  const notPlain = (kind: string): BottleError => usageError(`refusing to write ${what} ${path}: it is not a plain file of its own (${kind}); remove it`);
   let fd: number;
   try {
-    fd = openSync(path, flags | constants.O_NOFOLLOW, 0o600);
+    // O_NONBLOCK changes nothing for a regular file; a FIFO with no reader fails (ENXIO) instead of hanging.
+    // O_TRUNC waits for the checks below: opened with it, a hard link's other file would be emptied before the refusal.
+    fd = openSync(path, (flags & ~constants.O_TRUNC) | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw usageError(`refusing to write ${what} ${path}: it is a symlink (someone could point it at your files); remove it`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw usageError(`refusing to write ${what} ${path}: it is a symlink (someone could point it at your files); remove it`);
+    if (code === "ENXIO") throw notPlain("a FIFO");
     throw error;
   }
   const st = fstatSync(fd);
   if (!st.isFile() || st.nlink !== 1) {
     closeSync(fd);
-    throw usageError(`refusing to write ${what} ${path}: it is not a plain file of its own (${st.isFile() ? `${st.nlink} hard links` : "not a regular file"}); remove it`);
+    throw notPlain(st.isFile() ? `${st.nlink} hard links` : "not a regular file");
   }
+  if (flags & constants.O_TRUNC) ftruncateSync(fd, 0);
   return fd;
 }
 
