@@ -2,7 +2,7 @@
 // reach Anthropic's API (the claude-code preset: `bottle policy` lists it)
 // and the npm registry (to install itself and packages), and nothing else. The workspace holds neither this file nor
 // the stage dir: the agent must not be able to edit what confines it.
-import { defineConfig } from "bottle";
+import { defineConfig } from "bottle-agent";
 
 export default defineConfig({
   name: "example",

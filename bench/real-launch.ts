@@ -4,12 +4,14 @@
 // the agent's first request answered through its proxy, and, while the agent
 // waits, the resident memory of each process bottle runs per bottle.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installAgentScripts, launchEnv } from "../test/acceptance/harness.js";
 import { BOTTLE_MAIN } from "../test/helpers/lifecycle.js";
 import { fileHoldsBefore } from "../test/helpers/process.js";
 import { FAKES_BIN, realNetworkTools, type RealNetworkTools } from "../test/helpers/real-tools.js";
+import { inPrivateMounts, makeWorld, type World } from "../test/acceptance/world.js";
+import { launcherTreeRss } from "./process-tree.js";
 import { median } from "./measure.js";
 
 interface Sample {
@@ -17,58 +19,10 @@ interface Sample {
   rssKiB: Record<string, number>;
 }
 
-function children(): Map<number, number[]> {
-  const byParent = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone
-    }
-  }
-  return byParent;
-}
+/** The host the agent asks for: served in the test world's network namespace, never the internet. */
+const HOST = "probe.test";
 
-/** What each process in the launcher's tree is, by its command line. */
-function role(pid: number): string {
-  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  const joined = argv.join(" ");
-  if (joined.includes("bwrap-launcher.js")) return "jail launcher (node)";
-  if (joined.includes("relay-inside.js")) return "in-jail relay (node)";
-  if (argv[0]?.endsWith("bwrap")) return "bwrap";
-  if (/gvproxy/.test(argv[0] ?? "") || joined.includes("fakes/gvproxy.js")) return "gvproxy";
-  if (joined.includes("pipelock")) return "pipelock";
-  if (joined.includes("cli/main.js")) return "launcher (node, host relays in-process)";
-  return "other";
-}
-
-function rssKiB(pid: number): number {
-  const match = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) : 0;
-}
-
-/** RSS by role over the launcher's process tree, smolvm's own processes left out (they stand in for the VM). */
-function treeRss(root: number): Record<string, number> {
-  const byParent = children();
-  const totals: Record<string, number> = {};
-  const visit = (pid: number): void => {
-    try {
-      const name = role(pid);
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("smolvm")) return;
-      totals[name] = (totals[name] ?? 0) + rssKiB(pid);
-    } catch {
-      return;
-    }
-    for (const child of byParent.get(pid) ?? []) visit(child);
-  };
-  visit(root);
-  return totals;
-}
-
-async function launchOnce(root: string, index: number, real: boolean, tools: RealNetworkTools): Promise<Sample> {
+async function launchOnce(root: string, world: World, index: number, real: boolean, tools: RealNetworkTools): Promise<Sample> {
   const dir = join(root, `run${index}`);
   mkdirSync(join(dir, "ws"), { recursive: true });
   installAgentScripts(join(dir, "ws"), ["which-proxy.js"]);
@@ -76,9 +30,9 @@ async function launchOnce(root: string, index: number, real: boolean, tools: Rea
   const config = {
     name,
     image: "debian:bookworm-slim",
-    agent: { command: real ? ["node", "/workspace/.probe/which-proxy.js", "example.com"] : ["sh", "-c", "true"], env: { RESULT_FILE: "/workspace/result.json", GO_FILE: "/workspace/go" } },
+    agent: { command: real ? ["node", "/workspace/.probe/which-proxy.js", HOST] : ["sh", "-c", "true"], env: { RESULT_FILE: "/workspace/result.json", GO_FILE: "/workspace/go" } },
     workspace: { host: "./ws", guest: "/workspace" },
-    egress: { allow: ["example.com"] },
+    egress: { allow: [HOST] },
     guest: { gvforwarder: tools.gvforwarder },
   };
   writeFileSync(join(dir, "bottle.config.ts"), `export default ${JSON.stringify(config)};\n`);
@@ -86,13 +40,14 @@ async function launchOnce(root: string, index: number, real: boolean, tools: Rea
   const env = launchEnv(join(root, `home${index}`), tools);
   if (!real) env.PATH = `${FAKES_BIN}:${env.PATH}`; // the contract fakes' smolvm and gvproxy
   const started = performance.now();
-  const child = spawn(process.execPath, [BOTTLE_MAIN, "launch"], { cwd: dir, env, stdio: "ignore" });
+  const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch"]);
+  const child = spawn(command!, args, { cwd: dir, env, stdio: "ignore" });
   const exited = new Promise((resolve) => child.on("exit", resolve));
   // The fakes run no agent: smolvm's `exec` call is the agent's moment.
-  const reached = real ? await fileHoldsBefore(join(dir, "ws", "result.json"), "example.com", exited) : await fileHoldsBefore(join(env.FAKES_STATE!, "smolvm", "calls.jsonl"), '"exec"', exited);
+  const reached = real ? await fileHoldsBefore(join(dir, "ws", "result.json"), HOST, exited) : await fileHoldsBefore(join(env.FAKES_STATE!, "smolvm", "calls.jsonl"), '"exec"', exited);
   const ms = performance.now() - started;
   if (!reached) throw new Error(`launch ${index} (${real ? "real" : "fakes"}) never reached its agent`);
-  const rss = real ? treeRss(child.pid!) : {};
+  const rss = real ? launcherTreeRss(child.pid!) : {};
   writeFileSync(join(dir, "ws", "go"), "");
   await exited;
   return { ms, rssKiB: rss };
@@ -105,18 +60,19 @@ export async function runRealLaunchBench(runs = 5): Promise<void> {
     return;
   }
   const root = mkdtempSync("/tmp/bbl-");
+  const world = await makeWorld(root, [HOST]);
   try {
     const real: Sample[] = [];
     const fake: Sample[] = [];
     for (let i = 0; i < runs; i++) {
-      real.push(await launchOnce(root, i * 2, true, tools));
-      fake.push(await launchOnce(root, i * 2 + 1, false, tools));
+      real.push(await launchOnce(root, world, i * 2, true, tools));
+      fake.push(await launchOnce(root, world, i * 2 + 1, false, tools));
     }
     const realMs = median(real.map((s) => s.ms));
     const fakeMs = median(fake.map((s) => s.ms));
     console.log(`launch → agent's first proxied answer, real network path: ${realMs.toFixed(0)} ms (median of ${runs}; ${real.map((s) => s.ms.toFixed(0)).join(", ")})`);
     console.log(`launch → agent's exec, contract fakes:                 ${fakeMs.toFixed(0)} ms (median of ${runs})`);
-    console.log(`ratio real/fakes: ${(realMs / fakeMs).toFixed(2)}x  (pipelock: ${tools.pipelock ?? "the contract fake, a Node process"})`);
+    console.log(`ratio real/fakes: ${(realMs / fakeMs).toFixed(2)}x  (pipelock: ${tools.pipelock})`);
     console.log("\nresident memory per bottle while the agent runs (median KiB):");
     const roles = [...new Set(real.flatMap((s) => Object.keys(s.rssKiB)))].sort();
     let total = 0;
@@ -127,6 +83,7 @@ export async function runRealLaunchBench(runs = 5): Promise<void> {
     }
     console.log(`  ${"total".padEnd(44)} ${String(total).padStart(8)}`);
   } finally {
+    world.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@ import { runCliNoopBench } from "./cli-noop.js";
 import { runRealLaunchBench } from "./real-launch.js";
 import { runEngineBench } from "./engine.js";
 import { runWatchBench } from "./watch-latency.js";
+import { runManyBottlesBench } from "./many-bottles.js";
 
 function heading(title: string): void {
   console.log(`\n== ${title} ==\n`);
@@ -20,3 +21,6 @@ await runWatchBench();
 
 heading("`bottle launch` on the real network path vs the contract fakes; memory per bottle");
 await runRealLaunchBench();
+
+heading("Many bottles at once on one host");
+await runManyBottlesBench(process.env.BOTTLE_BENCH_MANY ? process.env.BOTTLE_BENCH_MANY.split(",").map(Number) : undefined);

@@ -17,45 +17,14 @@ import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const GVISOR = "github.com/containers/gvisor-tap-vsock";
-
-const GVISOR_H1 = "h1:6b7pqxFcKJ0EycBt1V4zPo3FQtgLLgs50AYkbFIb9eU=";
-const PIPELOCK_VERSION = "v1.5.1-0.20260428150615-408651293dfc";
-
 /**
- * The pins. `module` and `h1` name the module the package is in and its
- * hash (go.sum's form); `built` is the name `go install` gives the binary;
- * `refusable` marks a tool whose refusal by the module proxy is reported,
- * not fatal; `ldflags` are passed to the build and recorded with the pin.
+ * The pins (tool-pins.json, which `bottle doctor` reads too). `module` and
+ * `h1` name the module the package is in and its hash (go.sum's form);
+ * `built` is the name `go install` gives the binary; `refusable` marks a tool
+ * whose refusal by the module proxy is reported, not fatal; `ldflags` are
+ * passed to the build and recorded with the pin.
  */
-const TOOLS = [
-  { name: "gvproxy", module: GVISOR, h1: GVISOR_H1, pkg: `${GVISOR}/cmd/gvproxy`, version: "v0.8.9", built: "gvproxy" },
-  { name: "gvforwarder", module: GVISOR, h1: GVISOR_H1, pkg: `${GVISOR}/cmd/vm`, version: "v0.8.9", built: "vm" },
-  {
-    name: "gitleaks",
-    module: "github.com/zricethezav/gitleaks/v8",
-    h1: "h1:PmEvCfVI7ti9dV3s5aMZUY7sS2GxRvG3yzih7E+cS3w=",
-    pkg: "github.com/zricethezav/gitleaks/v8",
-    version: "v8.30.1",
-    built: "gitleaks",
-    // What gitleaks' own Makefile sets; without it `gitleaks version` says "version is set by build process".
-    ldflags: "-X=github.com/zricethezav/gitleaks/v8/version.Version=v8.30.1",
-  },
-  // Its v2 tags are not valid module versions: the pin is a pseudo-version of
-  // the repository's commit 408651293dfc. The public proxy here refuses it and
-  // the checksum database does not list it: README, "Installing the tools".
-  {
-    name: "pipelock",
-    module: "github.com/luckyPipewrench/pipelock",
-    h1: "h1:MaddL2V8/omMDnMbOmtMDl/7K2Zr96Z3exvp4UkKyR8=",
-    pkg: "github.com/luckyPipewrench/pipelock/cmd/pipelock",
-    version: PIPELOCK_VERSION,
-    built: "pipelock",
-    refusable: true,
-    // Unstamped, `pipelock version` says 0.1.0-dev.
-    ldflags: `-X=github.com/luckyPipewrench/pipelock/internal/cliutil.Version=${PIPELOCK_VERSION}`,
-  },
-];
+const TOOLS = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "tool-pins.json"), "utf8")).tools;
 
 const MIN_GO = [1, 25];
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");

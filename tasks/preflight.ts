@@ -15,7 +15,10 @@ export const preflight = buildTask({
   run: async ({ ctx, previous, log }): Promise<PreflightReport> => {
     const result = checkPreflight({ platform: ctx.platform, pathEnv: ctx.pathEnv, gvforwarder: ctx.config.guest.gvforwarder });
     const versions = await toolVersions(result.found, previous?.versions);
-    if (Object.keys(versions).length > 0) log(describeTools(versions));
+    const lines = Object.keys(versions).length > 0 ? [describeTools(versions)] : [];
+    const missing = result.missing.map((m) => m.name);
+    if (missing.length) lines.push(`missing: ${missing.join(", ")} (bottle launch needs ${missing.length === 1 ? "it" : "them"}; \`bottle doctor\` says how to install)`);
+    if (lines.length) log(lines.join("\n"));
     return { ...result, versions };
   },
 });

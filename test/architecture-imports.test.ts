@@ -13,10 +13,11 @@ const BACKEND = "src/backends/smolmachines";
 /** Each folder and the folders it may import (itself always). Mirrors the table in the README's Development section. */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   "src/cli": ["src/app", "src/graph", "src/lib"],
-  "src/app": ["tasks", BACKEND, `${BACKEND}/steps`, `${BACKEND}/render`, `${BACKEND}/jail`, `${BACKEND}/process`, "src/config", "src/graph", "src/lib"],
+  "src/app": ["tasks", BACKEND, `${BACKEND}/steps`, `${BACKEND}/blocked`, `${BACKEND}/render`, `${BACKEND}/jail`, `${BACKEND}/process`, "src/config", "src/graph", "src/lib"],
   tasks: [BACKEND, `${BACKEND}/steps`, `${BACKEND}/render`, "src/config", "src/graph", "src/lib"],
-  [`${BACKEND}/steps`]: [BACKEND, `${BACKEND}/render`, `${BACKEND}/jail`, `${BACKEND}/process`, "src/gitgate", "src/injector", "src/config", "src/graph", "src/lib"],
+  [`${BACKEND}/steps`]: [BACKEND, `${BACKEND}/blocked`, `${BACKEND}/render`, `${BACKEND}/jail`, `${BACKEND}/process`, "src/gitgate", "src/injector", "src/config", "src/graph", "src/lib"],
   [BACKEND]: [`${BACKEND}/render`, `${BACKEND}/jail`, `${BACKEND}/process`, "src/gitgate", "src/injector", "src/config", "src/graph", "src/lib"],
+  [`${BACKEND}/blocked`]: [BACKEND, "src/config", "src/lib"],
   [`${BACKEND}/render`]: [BACKEND, `${BACKEND}/jail`, "src/gitgate", "src/config", "src/lib"],
   [`${BACKEND}/jail`]: [`${BACKEND}/process`, "src/lib"],
   [`${BACKEND}/process`]: ["src/lib"],

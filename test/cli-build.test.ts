@@ -72,7 +72,8 @@ test("a build with the binaries missing warns in the seed's shape and still exit
   const project = makeProject(validConfig());
   const run = runBottle(["build"], { cwd: project, env: { PATH: tempDir("no-binaries-"), BOTTLE_TOOLS_DIR: "" } });
   assert.is(run.code, 0, describeRun(run));
-  assert.match(run.stderr, "BOTTLE_BACKEND=smolmachines requires the following binaries on PATH:\n");
+  assert.match(run.stderr, "bottle launch needs these programs, not found on PATH:\n");
+  assert.not.match(run.stderr, "BOTTLE_BACKEND", "the message speaks of the programs, not of a variable the user never set");
   assert.match(run.stderr, /^ {2}- smolvm {2}install: \S/m);
   assert.match(run.stderr, /^ {2}- gvproxy {2}install: \S/m);
   assert.match(run.stderr, /^ {2}- pipelock {2}install: \S/m);

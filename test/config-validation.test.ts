@@ -571,7 +571,7 @@ test("CLI: no config in the current dir → exit 2 suggesting --config, nothing 
   const dir = tempDir();
   const run = runBottle(["build"], { cwd: dir });
   assert.is(run.code, 2, describeRun(run));
-  assert.match(run.stderr, `no bottle.config.ts in ${dir}; pass --config PATH`);
+  assert.match(run.stderr, `no bottle.config.ts in ${dir}, and it is in no project \`bottle init\` set up; pass --config PATH`);
   assert.equal(readdirSync(dir), []);
 });
 

@@ -12,7 +12,8 @@
 //   node jail-probe.js keyrings: walks the session keyring (@s) as the
 //     security review did, reading every key it reaches, tries add_key and
 //     request_key (and ptrace, perf_event_open, bpf, userfaultfd), and prints
-//     one JSON line of what each call returned.
+//     one JSON line of what each call returned (the calls are perl's: Node
+//     cannot make them).
 //   node jail-probe.js fds --pread <fd>: lists its own open descriptors and
 //     the relay's (pid 1), tries to read descriptor <fd> (one the launcher
 //     may have inherited), and prints one JSON line.
@@ -163,57 +164,75 @@ async function report(args: Args): Promise<void> {
   process.exitCode = Number(args.exit?.[0] ?? 0);
 }
 
-// Node has no keyctl: python3 (under /usr, which the jail binds) makes the calls through ctypes.
-const KEYRINGS_PY = String.raw`
-import ctypes, errno, json, platform
-libc = ctypes.CDLL(None, use_errno=True)
-L = ctypes.c_long
-ADD_KEY, REQUEST_KEY, KEYCTL, PTRACE, PERF_EVENT_OPEN, BPF, USERFAULTFD = {
-    "x86_64": (248, 249, 250, 101, 298, 321, 323), "aarch64": (217, 218, 219, 117, 241, 280, 282)}[platform.machine()]
-def call(nr, *args):
-    ctypes.set_errno(0)
-    result = libc.syscall(L(nr), *args)
-    return {"result": result, "errno": errno.errorcode.get(ctypes.get_errno(), "") if result < 0 else ""}
-def keyctl(*args):
-    return call(KEYCTL, *[L(a) for a in args])
-def read(key, size=4096):
-    buf = ctypes.create_string_buffer(size)
-    n = keyctl(11, key, ctypes.addressof(buf), size)["result"]  # KEYCTL_READ
-    return buf.raw[:max(n, 0)]
-def describe(key):
-    buf = ctypes.create_string_buffer(256)
-    keyctl(6, key, ctypes.addressof(buf), 256)  # KEYCTL_DESCRIBE
-    return buf.value
-payloads = []
-def walk(key, depth=0):
-    data = read(key)
-    if describe(key).startswith(b"keyring"):
-        if depth < 4:
-            for i in range(0, len(data), 4): walk(int.from_bytes(data[i:i + 4], "little"), depth + 1)
-    elif data:
-        payloads.append(data.decode("utf8", "replace"))
-session = keyctl(0, -3, 0)  # KEYCTL_GET_KEYRING_ID of @s
-if session["result"] > 0: walk(session["result"])
-print(json.dumps({
-    "session": session,
-    "payloads": payloads,
-    "addKey": call(ADD_KEY, b"user", b"planted-by-jail", b"x", ctypes.c_size_t(1), L(-3)),
-    "requestKey": call(REQUEST_KEY, b"user", b"planted-by-jail", None, L(0)),
-    # Without the filter: PTRACE_SEIZE of relay-inside (pid 1) and a user-mode userfaultfd succeed, perf_event_open(NULL) is EFAULT.
-    "ptrace": call(PTRACE, L(0x4206), L(1), None, None),
-    "perfEventOpen": call(PERF_EVENT_OPEN, None, L(0), L(-1), L(-1), L(0)),
-    "bpf": call(BPF, L(5), None, L(0)),
-    "userfaultfd": call(USERFAULTFD, L(1)),
-}))
+// Node has no keyctl. perl makes the calls with its syscall builtin: perl-base
+// is on every Debian and Ubuntu system (Essential), under /usr, which the jail
+// binds. It prints one line per finding; keyrings() turns them into JSON.
+/** The call numbers, by process.arch: add_key, request_key, keyctl, ptrace, perf_event_open, bpf, userfaultfd (syscall_64.tbl, asm-generic/unistd.h). */
+const CALL_NUMBERS: Record<string, readonly number[]> = {
+  x64: [248, 249, 250, 101, 298, 321, 323],
+  arm64: [217, 218, 219, 117, 241, 280, 282],
+};
+
+const KEYRINGS_PL = String.raw`
+use strict;
+use warnings;
+my ($ADD_KEY, $REQUEST_KEY, $KEYCTL, $PTRACE, $PERF_EVENT_OPEN, $BPF, $USERFAULTFD) = map { 0 + $_ } @ARGV;
+$| = 1;
+sub call {
+    # Copies: syscall passes a string as a pointer to its buffer, which must be writable (not a literal).
+    my ($name, $nr, @args) = @_;
+    local $! = 0;
+    my $result = syscall($nr, @args);
+    my ($errno) = $result < 0 ? grep { $!{$_} } keys %! : ("");
+    print "call $name $result ", ($errno // "?"), "\n";
+    return $result;
+}
+sub keyctl { return syscall($KEYCTL, @_) }
+sub walk {
+    my ($key, $depth) = @_;
+    my $data = "\0" x 4096;
+    my $n = keyctl(11, $key, $data, 4096);  # KEYCTL_READ
+    $data = substr($data, 0, $n > 0 ? $n : 0);
+    my $type = "\0" x 256;
+    keyctl(6, $key, $type, 256);  # KEYCTL_DESCRIBE
+    if ($type =~ /^keyring/) {
+        if ($depth < 4) { walk($_, $depth + 1) for unpack("l<*", $data) }
+    } elsif (length $data) {
+        print "payload ", unpack("H*", $data), "\n";
+    }
+}
+my $session = call("session", $KEYCTL, 0, -3, 0);  # KEYCTL_GET_KEYRING_ID of @s
+walk($session, 0) if $session > 0;
+call("addKey", $ADD_KEY, "user", "planted-by-jail", "x", 1, -3);
+call("requestKey", $REQUEST_KEY, "user", "planted-by-jail", 0, 0);
+# Without the filter: PTRACE_SEIZE of relay-inside (pid 1) and a user-mode userfaultfd succeed, perf_event_open(NULL) is EFAULT,
+# and bpf(BPF_PROG_LOAD) with an attr larger than a page is E2BIG: Linux 6.5 and later check the size before the
+# privilege check kernel.unprivileged_bpf_disabled adds (earlier ones, with it set, say EPERM either way).
+call("ptrace", $PTRACE, 0x4206, 1, 0, 0);
+call("perfEventOpen", $PERF_EVENT_OPEN, 0, 0, -1, -1, 0);
+my $attr = "\0" x 8192;
+call("bpf", $BPF, 5, $attr, 8192);
+call("userfaultfd", $USERFAULTFD, 1);
 `;
 
 function keyrings(): void {
-  const result = spawnSync("/usr/bin/python3", ["-c", KEYRINGS_PY], { encoding: "utf8", env: {} });
-  if (result.status !== 0) {
-    process.stderr.write(`jail-probe: python3 failed: ${result.error?.message ?? result.stderr}\n`);
+  const numbers = CALL_NUMBERS[process.arch];
+  if (!numbers) {
+    process.stderr.write(`jail-probe: no system call numbers for ${process.arch}\n`);
     process.exit(3);
   }
-  process.stdout.write(result.stdout);
+  const result = spawnSync("/usr/bin/perl", ["-e", KEYRINGS_PL, ...numbers.map(String)], { encoding: "utf8", env: {} });
+  if (result.status !== 0) {
+    process.stderr.write(`jail-probe: perl failed: ${result.error?.message ?? result.stderr}\n`);
+    process.exit(3);
+  }
+  const findings: Record<string, unknown> = { payloads: [] as string[] };
+  for (const line of result.stdout.split("\n")) {
+    const [kind, name, value, errno] = line.split(" ");
+    if (kind === "call") findings[name!] = { result: Number(value), errno };
+    else if (kind === "payload") (findings.payloads as string[]).push(Buffer.from(name!, "hex").toString("utf8"));
+  }
+  process.stdout.write(`${JSON.stringify(findings)}\n`);
 }
 
 /** Each open descriptor of `pid` and what it points at. */

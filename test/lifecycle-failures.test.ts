@@ -102,7 +102,7 @@ test("a missing binary (no pipelock on PATH) fails preflight before anything sta
   const path = binDirWith(["node", "dirname", "readlink", "smolvm", "gvproxy", "bwrap"]);
   const run = await runBottle(project, ["launch"], { path });
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, /requires the following binary on PATH:\n\s+- pipelock\s+install: `npm run tools`/, describe(run));
+  assert.match(run.stderr, /bottle launch needs this program, not found on PATH[^\n]*:\n\s+- pipelock\s+install: `npm run tools`/, describe(run));
   assert.match(run.stderr, "Nothing was started.");
   assert.not.match(run.stderr, "cleaned up");
   assert.equal(readSmolvmCalls(project.fakes), []);

@@ -11,7 +11,7 @@ import {
   type PreflightResult,
 } from "../src/backends/smolmachines/preflight.js";
 
-const FORMAT = { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" };
+const FORMAT = { toolsDir: "/opt/bottle/.tools/bin" };
 
 /** A fake file system: the set of executable paths. */
 function executables(...paths: string[]): (path: string) => boolean {
@@ -77,7 +77,7 @@ test("one missing binary: singular header and its install line", () => {
   assert.is(
     formatPreflight(result, FORMAT),
     [
-      "BOTTLE_BACKEND=smolmachines requires the following binary on PATH:",
+      "bottle launch needs this program, not found on PATH or in /opt/bottle/.tools/bin:",
       `  - pipelock  install: ${INSTALL_HINTS.pipelock}`,
     ].join("\n"),
   );
@@ -96,7 +96,7 @@ test("every binary missing on Linux: plural header and one line per binary, bwra
   });
   const lines = formatPreflight(result, FORMAT).split("\n");
   assert.equal(lines, [
-    "BOTTLE_BACKEND=smolmachines requires the following binaries on PATH:",
+    "bottle launch needs these programs, not found on PATH or in /opt/bottle/.tools/bin:",
     `  - smolvm  install: ${INSTALL_HINTS.smolvm}`,
     `  - gvproxy  install: ${INSTALL_HINTS.gvproxy}`,
     `  - pipelock  install: ${INSTALL_HINTS.pipelock}`,
@@ -141,7 +141,7 @@ test("a missing gvforwarder file gets its own line with the fix", () => {
     path: "/home/me/gvforwarder",
   });
   assert.equal(formatPreflight(result, FORMAT).split("\n"), [
-    "BOTTLE_BACKEND=smolmachines requires the following binary on PATH:",
+    "bottle launch needs this program, not found on PATH or in /opt/bottle/.tools/bin:",
     `  - pipelock  install: ${INSTALL_HINTS.pipelock}`,
     `  - gvforwarder file /home/me/gvforwarder not found  fix: ${GVFORWARDER_FILE_HINT}`,
   ]);
@@ -161,7 +161,7 @@ test("only the gvforwarder file missing: a header about the file, no binary line
   assert.is(result.ok, false);
   assert.not.match(text, "install:");
   assert.equal(text.split("\n"), [
-    "BOTTLE_BACKEND=smolmachines requires the following file:",
+    "bottle launch needs this file:",
     `  - gvforwarder file /home/me/gvforwarder not found  fix: ${GVFORWARDER_FILE_HINT}`,
   ]);
 });

@@ -1,6 +1,8 @@
 // The backends bottle knows (the seed's _BACKENDS), each the task graph of
 // tasks/ joined with the backend's operations. They load lazily, so naming
 // one costs nothing until it is used.
+import type { BlockedReport } from "../backends/smolmachines/blocked/records.js";
+import type { BottleLogs } from "../backends/smolmachines/bottle-logs.js";
 import type { BuildContext } from "../backends/smolmachines/context.js";
 import type { BottlePlace, BottleState } from "../backends/smolmachines/lifecycle.js";
 import type { GitGateSummary } from "../backends/smolmachines/launch-record.js";
@@ -49,6 +51,10 @@ export interface Backend {
   applyLive(ctx: BuildContext, ran: readonly RanTask[]): Promise<string[]>;
   /** The effective policy, read from the rendered files (a BottleError when they are not rendered yet). */
   policy(ctx: BuildContext): Promise<EffectivePolicy>;
+  /** What pipelock refused in the running or last session, read from the stage (never evaluates the config). */
+  blocked(place: BottlePlace): Promise<BlockedReport>;
+  /** The bottle's log files, and how to tell when the running bottle stops. */
+  logs(place: BottlePlace): Promise<BottleLogs>;
 }
 
 const BACKENDS: Record<string, () => Promise<Backend>> = {

@@ -2,6 +2,8 @@
 // trusted only as far as it agrees with what bottle derives itself
 // (registry.ts, registryEntryProblem): it is checked before its backend
 // touches the dirs it names.
+import type { BlockedReport } from "../backends/smolmachines/blocked/records.js";
+import type { BottleLogs } from "../backends/smolmachines/bottle-logs.js";
 import type { BottlePlace } from "../backends/smolmachines/lifecycle.js";
 import { BottleError, usageError } from "../lib/errors.js";
 import { trustedSearchPath } from "../lib/host-tools.js";
@@ -10,7 +12,7 @@ import type { FoundBottle } from "./find-bottle.js";
 import { listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "./registry.js";
 
 function placeOf(entry: BottleEntry): BottlePlace {
-  return { slug: entry.slug, runDir: entry.runDir, stageDir: entry.stageDir };
+  return { slug: entry.slug, configPath: entry.configPath, runDir: entry.runDir, stageDir: entry.stageDir };
 }
 
 /** The entry's place, once it is found trustworthy; a BottleError (usage) saying why not. */
@@ -35,6 +37,16 @@ export async function listRegistered(): Promise<{ entry: BottleEntry; status: Bo
   const rows = [];
   for (const entry of listBottles()) rows.push({ entry, status: await statusOf({ entry, backend: await loadBackend(entry.backend) }) });
   return rows;
+}
+
+/** `bottle blocked`: what pipelock refused in the bottle's running or last session. */
+export async function refusalsOf({ entry, backend }: FoundBottle): Promise<BlockedReport> {
+  return backend.blocked(trustedPlace(entry));
+}
+
+/** `bottle logs`: the bottle's log files, and while it runs, when it stops. */
+export async function logsOf({ entry, backend }: FoundBottle): Promise<BottleLogs> {
+  return backend.logs(trustedPlace(entry));
 }
 
 /** `bottle stop`: asks the running bottle to tear down (or clears a stale one). */

@@ -1,6 +1,6 @@
 // Opening a bottle for a command: find and load the config, pick the
 // backend, and work out the stage and run dirs. Nothing is written here.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chooseBackendName, loadBackend, type Backend } from "./backends.js";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
@@ -15,6 +15,8 @@ import { noticeOnce } from "./notice-once.js";
 import { enableCompileCacheFor } from "./compile-cache.js";
 import { checkStageDir, stageDir } from "../backends/smolmachines/stage-dir.js";
 import { runDir } from "../backends/smolmachines/run-dir.js";
+import { isSlug, SLUG_MAX } from "../config/slug.js";
+import { projectFor } from "./projects.js";
 
 /** An opened bottle: its loaded config, its backend (and graph), and the context its tasks are given. */
 export interface Session {
@@ -25,13 +27,26 @@ export interface Session {
 
 const DEFAULT_NAMES = ["bottle.config.ts", "bottle.config.mts", "bottle.config.js", "bottle.config.mjs"];
 
+/**
+ * The config a command runs with: --config; else, inside a project `bottle
+ * init` set up, that project's config (never a file in the project, which
+ * its agent can write); else ./bottle.config.ts.
+ */
 export function findConfig(explicit: string | undefined, cwd = process.cwd()): string {
-  if (explicit) return resolve(cwd, explicit);
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      throw usageError(`--config ${explicit}: ${path} is a directory; pass the config file in it (${join(path, "bottle.config.ts")})`);
+    }
+    return path;
+  }
+  const project = projectFor(cwd);
+  if (project) return project.config;
   for (const name of DEFAULT_NAMES) {
     const path = join(cwd, name);
     if (existsSync(path)) return path;
   }
-  throw usageError(`no bottle.config.ts in ${cwd}; pass --config PATH`);
+  throw usageError(`no bottle.config.ts in ${cwd}, and it is in no project \`bottle init\` set up; pass --config PATH, or run \`bottle init\` in the project`);
 }
 
 /**
@@ -47,26 +62,34 @@ export function refusePlantedConfig(path: string, bottles: readonly BottleEntry[
   );
 }
 
-export async function openSession(options: { config?: string | undefined; stage?: string | undefined }): Promise<Session> {
+/** The bottle's name: --name, else $BOTTLE_NAME, else the config's own; another name is another bottle of the same config. */
+function bottleName(option: string | undefined, configName: string): string {
+  const name = option ?? process.env.BOTTLE_NAME ?? configName;
+  if (!isSlug(name)) throw usageError(`${option !== undefined ? "--name" : "BOTTLE_NAME"}: \`${name}\` must be lowercase letters, digits and single hyphens, at most ${SLUG_MAX} characters`);
+  return name;
+}
+
+export async function openSession(options: { config?: string | undefined; stage?: string | undefined; name?: string | undefined }): Promise<Session> {
   const path = findConfig(options.config);
   const bottles = listBottles();
   refusePlantedConfig(path, bottles);
   // What the config imports is refused too, before evaluation, when it lies in a workspace some bottle's guest can write.
   const guardedDirs = workspacesOf(bottles);
   const loaded = await loadConfig(path, { guardedDirs });
+  const name = bottleName(options.name, loaded.config.name);
   if (loaded.config.egress.presets.length === 0) noticeOnce("egress-presets", loaded.path, () => process.stderr.write(`${noPresetNotice(loaded)}\n`));
   // The modules still to load (backend, tasks, engine) may come from the compile cache: the config's workspaces are known now.
   enableCompileCacheFor(loaded.path, guardedDirs);
   const choice = chooseBackendName(loaded.config.backend);
   const backend = await loadBackend(choice.name, choice.source);
-  const stage = stageDir(loaded.dir, loaded.config.name, options.stage);
+  const stage = stageDir(loaded.dir, name, options.stage);
   // Yours, 0700, under directories nobody else can write (or not made yet, under such directories).
   checkStageDir(stage);
   const ctx: BuildContext = {
-    config: { ...loaded.config, backend: backend.name },
+    config: { ...loaded.config, name, backend: backend.name },
     configPath: loaded.path,
     stageDir: stage,
-    runDir: runDir(loaded.config.name),
+    runDir: runDir(name),
     platform: process.platform,
     pathEnv: trustedSearchPath([...writableWorkspaces(loaded.config), ...guardedDirs.map((guarded) => guarded.dir)]),
   };

@@ -3,6 +3,7 @@
 // operations. The process side loads only when a command needs it, so
 // `bottle build` does not pay for it.
 import { formatPreflight } from "../backends/smolmachines/preflight.js";
+import { toolsDir } from "../lib/host-tools.js";
 import { resultOf } from "../graph/index.js";
 import { buildTasks, launchSteps, launchTarget, preflight } from "../../tasks/index.js";
 import type { Backend } from "./backends.js";
@@ -13,7 +14,7 @@ export const smolmachines: Backend = {
   buildWarning(results) {
     const report = resultOf(results, preflight);
     if (!report || report.ok) return null;
-    return `${formatPreflight(report, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nThe files are rendered, but \`bottle launch\` will fail until these are installed.`;
+    return `${formatPreflight(report, { toolsDir: toolsDir() })}\nThe files are rendered, but \`bottle launch\` will fail until these are installed.`;
   },
   launch: async (session, request) => (await import("./launch/launch.js")).runLaunch(session, request),
   state: async (place) => {
@@ -31,4 +32,6 @@ export const smolmachines: Backend = {
   remove: async (place, searchPath, say) => (await import("../backends/smolmachines/lifecycle.js")).removeBottle(place, searchPath, say),
   applyLive: async (ctx, ran) => (await import("../backends/smolmachines/live.js")).applyLive(ctx, ran),
   policy: async (ctx) => (await import("../backends/smolmachines/policy.js")).effectivePolicy(ctx),
+  blocked: async (place) => (await import("../backends/smolmachines/blocked/stored.js")).storedRefusals(place),
+  logs: async (place) => (await import("../backends/smolmachines/bottle-logs.js")).bottleLogs(place),
 };

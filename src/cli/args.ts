@@ -14,7 +14,8 @@ export interface OptionSpec {
 export interface CommandSpec {
   name: string;
   summary: string;
-  positionals?: { name: string; description: string }[];
+  /** `required` ones are shown without brackets; the command checks they were given (after --help). */
+  positionals?: { name: string; description: string; required?: boolean }[];
   options: OptionSpec[];
   /** Extra paragraphs for --help. */
   details?: string;
@@ -28,6 +29,12 @@ export interface ParsedArgs {
 export const HELP: OptionSpec = { name: "help", short: "h", kind: "flag", description: "show this help" };
 export const CONFIG: OptionSpec = { name: "config", kind: "value", valueName: "PATH", description: "the bottle's config file (default: ./bottle.config.ts)" };
 export const STAGE: OptionSpec = { name: "stage", kind: "value", valueName: "DIR", description: "the stage dir (default: <config dir>/.bottle/<name>)" };
+export const NAME: OptionSpec = {
+  name: "name",
+  kind: "value",
+  valueName: "NAME",
+  description: "another bottle of this config, with its own stage, run dir, ports and machine (default: the config's name, or $BOTTLE_NAME)",
+};
 export const JSON_OUTPUT: OptionSpec = { name: "json", kind: "flag", description: "print NDJSON events instead of progress" };
 
 export function parseArgs(argv: readonly string[], spec: CommandSpec): ParsedArgs {
@@ -81,7 +88,7 @@ function splitOnce(text: string): [string, string | undefined] {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const positionals = (spec.positionals ?? []).map((p) => ` [${p.name}]`).join("");
+  const positionals = (spec.positionals ?? []).map((p) => (p.required ? ` ${p.name}` : ` [${p.name}]`)).join("");
   const lines = [`usage: bottle ${spec.name}${positionals} [options]`, "", spec.summary];
   if (spec.positionals?.length) {
     lines.push("", "arguments:");

@@ -1,6 +1,6 @@
 // bottle build: render everything a launch needs, redoing only what changed.
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../lib/errors.js";
-import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
+import { CONFIG, HELP, NAME, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { buildBottle, planBuild } from "../app/build.js";
 import { forceOption, onInterrupt } from "../app/graph-runner.js";
 import { progressFor } from "./progress.js";
@@ -11,7 +11,7 @@ export const spec: CommandSpec = {
   summary: "Render the bottle's files into its stage dir (gvproxy.yaml, smolfile.toml, pipelock.yaml, sidecars.json, guest/), redoing only what changed.",
   options: [
     CONFIG,
-    STAGE,
+    STAGE, NAME,
     { name: "force", kind: "optional-value", valueName: "TASK", description: "run every task, or just TASK, even if fresh" },
     { name: "dry-run", kind: "flag", description: "print the plan (what would run and why) and change nothing" },
     JSON_OUTPUT,
@@ -23,7 +23,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
   const force = forceOption(args.options.force, session.backend.graph.buildTasks);
   const json = Boolean(args.options.json);
 

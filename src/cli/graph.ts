@@ -2,7 +2,7 @@
 import { GRAPH_FORMATS, exportGraph, isGraphFormat } from "../graph/index.js";
 import { planBottle } from "../app/build.js";
 import { EXIT_OK, usageError } from "../lib/errors.js";
-import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
+import { CONFIG, HELP, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
@@ -10,7 +10,7 @@ export const spec: CommandSpec = {
   summary: "Print the bottle's task graph, with each task's planned status (fresh, will run).",
   options: [
     CONFIG,
-    STAGE,
+    STAGE, NAME,
     { name: "format", kind: "value", valueName: "FORMAT", description: `one of ${GRAPH_FORMATS.join(", ")} (default: text)` },
     HELP,
   ],
@@ -24,7 +24,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (!isGraphFormat(format)) {
     throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, not \`${format}\``);
   }
-  const plan = planBottle(await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") }));
+  const plan = planBottle(await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") }));
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
   console.log(exportGraph(plan, format));
   return EXIT_OK;

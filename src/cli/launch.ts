@@ -1,7 +1,7 @@
 // bottle launch / bottle resume: build, start the sidecars, the jailed
 // network and the machine, attach the agent; tear down when it exits.
-import { BottleError, EXIT_OK } from "../lib/errors.js";
-import { CONFIG, HELP, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec, type ParsedArgs } from "./args.js";
+import { EXIT_OK } from "../lib/errors.js";
+import { CONFIG, HELP, JSON_OUTPUT, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec, type ParsedArgs } from "./args.js";
 import { findNamedBottle } from "../app/find-bottle.js";
 import { progressFor } from "./progress.js";
 import { openSession, type Session } from "../app/session.js";
@@ -21,7 +21,7 @@ const DETAILS = [
 export const launchSpec: CommandSpec = {
   name: "launch",
   summary: "Build the bottle, start it, and run the agent in it with the terminal attached.",
-  options: [CONFIG, STAGE, JSON_OUTPUT, WATCH, UNSAFE, HELP],
+  options: [CONFIG, STAGE, NAME, JSON_OUTPUT, WATCH, UNSAFE, HELP],
   details: DETAILS,
 };
 
@@ -48,7 +48,7 @@ async function launchSession(session: Session, args: ParsedArgs, mode: "launch" 
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, launchSpec);
   if (args.options.help) return void console.log(helpText(launchSpec)), EXIT_OK;
-  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
   return launchSession(session, args, "launch");
 }
 
@@ -56,9 +56,7 @@ export async function runResume(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, resumeSpec);
   if (args.options.help) return void console.log(helpText(resumeSpec)), EXIT_OK;
   const found = await findNamedBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
-  const session = found.session ?? (await openSession({ config: found.entry.configPath, stage: found.entry.stageDir }));
-  if (session.ctx.config.name !== found.entry.slug) {
-    throw new BottleError("failed", `the config ${found.entry.configPath} now names the bottle \`${session.ctx.config.name}\`, not \`${found.entry.slug}\`; launch it with \`bottle launch --config ${found.entry.configPath}\``);
-  }
+  // By NAME: that bottle of its config, whatever name the config itself gives (a bottle launched with --name).
+  const session = found.session ?? (await openSession({ config: found.entry.configPath, stage: found.entry.stageDir, name: found.entry.slug }));
   return launchSession(session, args, "resume");
 }

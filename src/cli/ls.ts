@@ -1,12 +1,12 @@
 // bottle ls: every bottle on this machine, with its state.
 import { EXIT_OK } from "../lib/errors.js";
 import { listRegistered } from "../app/lifecycle.js";
-import { HELP, JSON_OUTPUT, helpText, parseArgs, type CommandSpec } from "./args.js";
+import { HELP, helpText, parseArgs, type CommandSpec } from "./args.js";
 
 export const spec: CommandSpec = {
   name: "ls",
   summary: "List the bottles on this machine: state (running, stopped, stale), subnet, ports, stage dir, git gate remotes.",
-  options: [JSON_OUTPUT, HELP],
+  options: [{ name: "json", kind: "flag", description: "print the bottles as one JSON array" }, HELP],
   details: "A stale bottle's launcher died without cleaning up; `bottle rm NAME` clears it. A bottle whose run dir is unsafe (not yours, not 0700, a symlink) or not the one bottle derives for it is listed as refused, with why; ls reads only the registry and never runs a config.",
 };
 

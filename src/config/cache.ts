@@ -4,7 +4,7 @@
 // Serving from it is safe only when evaluating the config again could not
 // give a different value. So a config is cached only if none of its files
 // reads the environment, the clock, randomness or the file system, and every
-// import is a relative file or "bottle" (packages are not hashed).
+// import is a relative file or bottle itself (packages are not hashed).
 // BOTTLE_CONFIG_CACHE=0 turns the cache off.
 //
 // An entry is the raw default export, served only when its first file is the
@@ -20,6 +20,7 @@ import { sha256Hex } from "../lib/hash.js";
 import { bottleCacheDir } from "../lib/xdg.js";
 import { checkPrivateDir } from "../lib/private-dir.js";
 import type { GuardedDir, KnownWorkspaces } from "./known-workspaces.js";
+import { isBottleImport } from "./package-name.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { isInside, resolvedPath } from "../lib/path-checks.js";
 
@@ -159,7 +160,7 @@ export function isCacheableSource(source: string): boolean {
   if (IMPURE.test(source)) return false;
   for (const match of source.matchAll(IMPORT_SPECIFIER)) {
     const specifier = match[1] ?? match[2] ?? "";
-    if (specifier === "bottle" || specifier.startsWith("./") || specifier.startsWith("../")) continue;
+    if (isBottleImport(specifier) || specifier.startsWith("./") || specifier.startsWith("../")) continue;
     return false;
   }
   return true;

@@ -52,9 +52,9 @@ export function problemsFromIssues(
       continue;
     }
     let message = issue.message.replace(/^Invalid input: /, "");
-    if (issue.code === "invalid_type" && /received undefined$/.test(message)) {
-      message = `is required (${message.replace(/, received undefined$/, "")})`;
-    }
+    // With reportInput, a missing value is told apart from a wrong one whatever the message says.
+    const missing = issue.code === "invalid_type" && ("input" in issue ? issue.input === undefined : /received undefined$/.test(message));
+    if (missing) message = `is required (${message.replace(/, received undefined$/, "")})`;
     problems.push({ path: formatPath(path), message });
   }
   return problems;

@@ -4,6 +4,8 @@
 // `node_modules/evil` symlink counts where it points). Packages count as
 // their whole directory, which is what a confinement check needs: a package
 // whose real directory lies in a guest-writable workspace is guest code.
+// Where resolution could go more than one way (export conditions), every
+// file it could reach counts: a confinement check errs on the side of more.
 //
 // It sees literal specifiers only. A specifier computed at run time is not
 // seen here; load.ts adds what the evaluation actually loaded afterwards.
@@ -62,8 +64,7 @@ export function staticImportGraph(configPath: string, skip: (specifier: string) 
       const pkg = packageDir(specifier, dirname(file));
       if (!pkg) continue;
       add(pkg, file);
-      const main = packageEntry(specifier, file, pkg);
-      if (main) add(main, file);
+      for (const entry of packageEntries(specifier, file, pkg)) add(entry, file);
     }
   }
   return { files, importedBy };
@@ -102,40 +103,67 @@ function packageDir(specifier: string, fromDir: string): string | null {
   }
 }
 
-/** The file a package import loads; CommonJS resolution first, then the package.json `exports`/`main` an ES import uses. */
-function packageEntry(specifier: string, fromFile: string, pkg: string): string | null {
+/**
+ * The files a package import may load, by real path: what CommonJS
+ * resolution finds, and every target the package.json `exports` (or `main`)
+ * offers under any condition Node or jiti may pick. More than one when the
+ * conditions differ: a confinement check must see each file that could run.
+ */
+function packageEntries(specifier: string, fromFile: string, pkg: string): string[] {
+  const found = new Set<string>();
   try {
-    return realPathOrNull(createRequire(fromFile).resolve(specifier));
+    const entry = realPathOrNull(createRequire(fromFile).resolve(specifier));
+    if (entry) found.add(entry);
   } catch {
-    // An ES-only package (exports with an `import` condition only): read it.
+    // No CommonJS entry (an ES-only package): the manifest says.
   }
+  let manifest: { exports?: unknown; main?: string };
   try {
-    const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as { exports?: unknown; main?: string; module?: string };
-    const subpath = specifier.split("/").slice(specifier.startsWith("@") ? 2 : 1).join("/");
-    const key = subpath ? `./${subpath}` : ".";
-    const target = exportTarget(manifest.exports, key) ?? (subpath ? `./${subpath}` : manifest.main ?? "./index.js");
-    return resolveFile(resolve(pkg, target));
+    manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as typeof manifest;
   } catch {
-    return null;
+    return [...found];
   }
+  const subpath = specifier.split("/").slice(specifier.startsWith("@") ? 2 : 1).join("/");
+  const targets = exportTargets(manifest.exports, subpath ? `./${subpath}` : ".");
+  if (targets.length === 0) targets.push(subpath ? `./${subpath}` : manifest.main ?? "./index.js");
+  for (const target of targets) {
+    const file = resolveFile(resolve(pkg, target));
+    if (file) found.add(file);
+  }
+  return [...found];
 }
 
-function exportTarget(exports: unknown, key: string): string | null {
-  if (typeof exports === "string") return key === "." ? exports : null;
-  if (!exports || typeof exports !== "object") return null;
+function exportTargets(exports: unknown, key: string): string[] {
+  if (typeof exports === "string" || Array.isArray(exports)) return key === "." ? conditionTargets(exports) : [];
+  if (!exports || typeof exports !== "object") return [];
   const map = exports as Record<string, unknown>;
-  const conditionsOnly = Object.keys(map).every((k) => !k.startsWith("."));
-  const value = conditionsOnly ? (key === "." ? map : undefined) : map[key];
-  return pickCondition(value);
+  if (Object.keys(map).every((k) => !k.startsWith("."))) return key === "." ? conditionTargets(map) : [];
+  if (key in map) return conditionTargets(map[key]);
+  return patternTargets(map, key);
 }
 
-function pickCondition(value: unknown): string | null {
-  if (typeof value === "string") return value;
-  if (Array.isArray(value)) return pickCondition(value[0]);
-  if (!value || typeof value !== "object") return null;
-  const map = value as Record<string, unknown>;
-  for (const condition of ["import", "node", "default", "require"]) {
-    if (condition in map) return pickCondition(map[condition]);
+/** A subpath pattern (`"./*": "./src/*.js"`) matching `key`, its `*` filled in; the longest prefix wins, as in Node. */
+function patternTargets(map: Record<string, unknown>, key: string): string[] {
+  let best: { pattern: string; star: number } | null = null;
+  for (const pattern of Object.keys(map)) {
+    const star = pattern.indexOf("*");
+    if (star < 0 || pattern.indexOf("*", star + 1) >= 0) continue;
+    const [prefix, suffix] = [pattern.slice(0, star), pattern.slice(star + 1)];
+    if (key.length < pattern.length || !key.startsWith(prefix) || !key.endsWith(suffix)) continue;
+    if (!best || star > best.star || (star === best.star && pattern.length > best.pattern.length)) best = { pattern, star };
   }
-  return null;
+  if (!best) return [];
+  const matched = key.slice(best.star, key.length - (best.pattern.length - best.star - 1));
+  return conditionTargets(map[best.pattern]).map((target) => target.replaceAll("*", matched));
+}
+
+/** The conditions an import or require from a config may match (Node's order is the package's key order; any of them may win). */
+const CONDITIONS = new Set(["import", "require", "node", "module-sync", "default"]);
+
+/** Every target a conditional export may resolve to: each alternative of an array, each matching condition's. */
+function conditionTargets(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(conditionTargets);
+  if (!value || typeof value !== "object") return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([condition, target]) => (CONDITIONS.has(condition) ? conditionTargets(target) : []));
 }

@@ -2,6 +2,7 @@
 // whose files are unchanged is served from a cache, so a no-op command does
 // not pay for jiti and zod; see cache.ts for when that is safe.
 import { createRequire } from "node:module";
+import { CONFIG_IMPORT_NAMES, isBottleImport } from "./package-name.js";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { errorMessage } from "../lib/errors.js";
@@ -95,7 +96,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     }
   }
 
-  const graph = staticImportGraph(path, (specifier) => specifier === "bottle");
+  const graph = staticImportGraph(path, isBottleImport);
   refuseGuardedImports(path, graph, guarded);
 
   const before = writable ? hashesBeforeEvaluation(cacheDir, path) : null;
@@ -146,6 +147,19 @@ function refuseGuardedImports(path: string, graph: { files: string[]; importedBy
   if (problems.length) throw configError(path, problems);
 }
 
+/** Where in the config's own files an error was thrown (its stack's first frame outside node_modules and bottle), or "". */
+function thrownAt(error: unknown): string {
+  const stack = error instanceof Error ? (error.stack ?? "") : "";
+  // bottle's own files: dist/src/index.js's package.
+  const own = resolve(packageSources, "..", "..");
+  for (const match of stack.matchAll(/(\/[^\s():]+):(\d+):(\d+)/g)) {
+    const [, file, line, column] = match;
+    if (file!.includes("/node_modules/") || file!.startsWith(`${own}/`) || file!.startsWith("node:")) continue;
+    return ` (at ${file}:${line}:${column})`;
+  }
+  return "";
+}
+
 /** Evaluates the config module afresh and reports which local files it loaded. */
 async function evaluate(path: string, fsCache: string | false): Promise<{ raw: unknown; files: string[]; loaded: string[] }> {
   const { createJiti } = await import("jiti");
@@ -154,7 +168,7 @@ async function evaluate(path: string, fsCache: string | false): Promise<{ raw: u
   const jiti = createJiti(import.meta.url, {
     moduleCache: true,
     fsCache,
-    alias: { bottle: packageEntry },
+    alias: Object.fromEntries(CONFIG_IMPORT_NAMES.map((name) => [name, packageEntry])),
   });
   const dropAdded = (): string[] => {
     // Forget what this load added so the next load (watch mode) evaluates afresh.
@@ -168,7 +182,7 @@ async function evaluate(path: string, fsCache: string | false): Promise<{ raw: u
   } catch (error) {
     dropAdded();
     const message = (await exists(path))
-      ? `failed to load: ${errorMessage(error)}`
+      ? `failed to load: ${errorMessage(error).split("\n")[0]}${thrownAt(error)}`
       : "no such file; pass --config PATH or create bottle.config.ts";
     throw configError(path, [{ path: "", message }], error);
   }

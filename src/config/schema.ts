@@ -92,7 +92,7 @@ const sidecar = z.strictObject({
   ready: z
     .strictObject({
       tcp: z.literal(true).optional(),
-      timeoutMs: z.int().min(100).max(600_000).optional(),
+      timeoutMs: z.int({ error: "expected a whole number of milliseconds" }).min(100, { error: "must be at least 100" }).max(600_000, { error: "must be at most 600000 (10 minutes)" }).optional(),
     })
     .optional(),
 });
@@ -105,7 +105,7 @@ export const configSchema = z
   .strictObject({
     name: slug,
     backend: z.string().min(1).optional(),
-    image: z.string({ error: "expected an OCI image reference (a string)" }).min(1, { error: "must not be empty" }),
+    image: z.string({ error: "expected an OCI image reference, a string" }).min(1, { error: "must not be empty" }),
     agent: z.strictObject(
       {
         command: nonEmptyArgv,
@@ -129,8 +129,8 @@ export const configSchema = z
       .optional(),
     resources: z
       .strictObject({
-        cpus: z.int({ error: "expected a whole number" }).min(1).max(255).optional(),
-        memoryMiB: z.int({ error: "expected a whole number of MiB" }).min(256).max(1_048_576).optional(),
+        cpus: z.int({ error: "expected a whole number" }).min(1, { error: "must be at least 1" }).max(255, { error: "must be at most 255" }).optional(),
+        memoryMiB: z.int({ error: "expected a whole number of MiB" }).min(256, { error: "must be at least 256 (MiB)" }).max(1_048_576, { error: "must be at most 1048576 (1 TiB)" }).optional(),
       })
       .optional(),
     egress: z
@@ -162,7 +162,7 @@ export const configSchema = z
       .optional(),
     network: z
       .strictObject({
-        subnetOctet: z.int().min(1).max(254).optional(),
+        subnetOctet: z.int({ error: "expected a whole number" }).min(1, { error: "must be from 1 to 254" }).max(254, { error: "must be from 1 to 254" }).optional(),
       })
       .optional(),
   })

@@ -29,7 +29,8 @@ export function validateConfig(raw: unknown, configDir: string): Validation {
       problems: [{ path: "", message: "the default export must be a config object: `export default defineConfig({ ... })`" }],
     };
   }
-  const parsed = configSchema.safeParse(raw);
+  // reportInput: a problem knows whether its value was missing ("is required") or wrong.
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     return { ok: false, problems: problemsFromIssues(parsed.error.issues, (path) => knownKeysAt(configSchema, path)) };
   }

@@ -18,6 +18,11 @@ export function checkStateSubdir(name: string, spec: { what: string; fix: string
   return checkPrivateDir(join(bottleStateDir(env), name), { ...spec, privateLevels: 2, ...options });
 }
 
+/** `$XDG_CONFIG_HOME/bottle` (default ~/.config/bottle): where `bottle init` writes configs. */
+export function bottleConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "bottle");
+}
+
 /** `$XDG_CACHE_HOME/bottle` (default ~/.cache/bottle): the config cache, jiti's and Node's compile caches. */
 export function bottleCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle");

@@ -2,7 +2,7 @@
 // the registry and checks its entry first (app/lifecycle.ts); here the run
 // and stage dirs are checked again before anything in them is touched.
 import { existsSync } from "node:fs";
-import { BottleError, errorMessage, isBottleError } from "../../lib/errors.js";
+import { BottleError, errorMessage, isBottleError, usageError } from "../../lib/errors.js";
 import { findOnPath } from "../../lib/host-tools.js";
 import { removeOwnedFiles } from "../../lib/no-follow.js";
 import { machineName } from "./guest-layout.js";
@@ -18,6 +18,8 @@ export type BottleState = "running" | "stopped" | "stale";
 /** Where a bottle is: what the registry says of it, once checked. */
 export interface BottlePlace {
   slug: string;
+  /** The config it was launched from (named in messages; never evaluated here). */
+  configPath: string;
   runDir: string;
   stageDir: string;
 }
@@ -29,6 +31,19 @@ export function bottleState(place: BottlePlace): { state: BottleState; record: L
   if (record) return { state: "stale", record, why: `its launcher (pid ${record.pid}) died without cleaning up` };
   if (!existsSync(place.stageDir)) return { state: "stale", record: null, why: `its stage dir ${place.stageDir} is gone` };
   return { state: "stopped", record: null };
+}
+
+/**
+ * The stage dir, for commands that read it (`blocked`, `logs`): yours alone
+ * (checked as every command checks it) and its bottle.json naming the
+ * bottle, so a hand-edited registry entry cannot point the command at
+ * another directory. Null when it does not exist (yet, or any more).
+ */
+export function markedStageDir(place: BottlePlace): string | null {
+  if (!checkStageDir(place.stageDir)) return null;
+  const mark = stageMarkProblem(place.stageDir, place.slug);
+  if (mark) throw usageError(`${place.stageDir} is not the stage dir of \`${place.slug}\`: ${mark}`);
+  return place.stageDir;
 }
 
 /** Asks the running bottle to tear down; resolves when it has. A stale one is cleared instead. */

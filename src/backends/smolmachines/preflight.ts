@@ -80,26 +80,25 @@ export function checkPreflight(opts: PreflightOptions): PreflightResult {
 }
 
 export interface PreflightFormat {
-  /** The environment variable that selected the backend, e.g. "BOTTLE_BACKEND". */
-  backendEnv: string;
-  backend: string;
+  /** Where the programs were looked for, after PATH (bottle's tools dir), or null for PATH only. */
+  toolsDir: string | null;
 }
 
-/** The user-facing report of a failed preflight; "" when nothing is missing. */
+/** The user-facing report of a failed preflight, naming each program and its install; "" when nothing is missing. */
 export function formatPreflight(result: PreflightResult, format: PreflightFormat): string {
   const binaries = result.missing.filter((m) => m.kind === "binary");
   const files = result.missing.filter(
     (m): m is Extract<MissingRequirement, { kind: "file" }> => m.kind === "file",
   );
   if (binaries.length === 0 && files.length === 0) return "";
-  const selector = `${format.backendEnv}=${format.backend}`;
+  const where = format.toolsDir === null ? "on PATH" : `on PATH or in ${format.toolsDir}`;
   const lines: string[] = [];
   if (binaries.length > 0) {
-    const noun = binaries.length === 1 ? "binary" : "binaries";
-    lines.push(`${selector} requires the following ${noun} on PATH:`);
+    const noun = binaries.length === 1 ? "this program" : "these programs";
+    lines.push(`bottle launch needs ${noun}, not found ${where}:`);
     for (const b of binaries) lines.push(`  - ${b.name}  install: ${b.hint}`);
   } else {
-    lines.push(`${selector} requires the following file:`);
+    lines.push("bottle launch needs this file:");
   }
   for (const f of files) lines.push(`  - ${f.name} file ${f.path} not found  fix: ${f.hint}`);
   return lines.join("\n");

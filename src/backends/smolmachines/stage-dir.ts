@@ -1,5 +1,5 @@
 // The stage dir: `<dir of the config>/.bottle/<slug>` (or --stage), the
-// rendered files, the graph's state and lock, logs/, guest/, tls/ and the
+// rendered files, the graph's state and lock, blocked.jsonl, logs/, guest/, tls/ and the
 // git gate's mirrors. It says which bottle it belongs to (bottle.json, the
 // stage mark) and `rm` deletes only the files named here, so a registry
 // entry pointing elsewhere loses nothing bottle did not put there.
@@ -26,6 +26,13 @@ export function checkStageDir(dir: string, options: { create?: boolean } = {}): 
 }
 
 export const STAGE_MARK = "bottle.json";
+
+/** The requests pipelock refused in the running or last session, one JSON object (a BlockedRecord) per line (blocked/). */
+export const BLOCKED_FILE = "blocked.jsonl";
+
+export function blockedFile(stageDir: string): string {
+  return join(stageDir, BLOCKED_FILE);
+}
 const MARK_FORMAT = "bottle-stage";
 
 export function markStage(stageDir: string, slug: string): void {
@@ -53,14 +60,14 @@ function parse(text: string | null): Record<string, unknown> | null {
   }
 }
 
-const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, LOCK_FILE, STAGE_MARK]);
+const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, LOCK_FILE, STAGE_MARK, BLOCKED_FILE]);
 const GUEST_FILES = new Set(["net-up.sh", "gvforwarder", "ca.pem"]);
 const TLS_FILES = new Set(["ca.pem", "ca-key.pem"]);
 
 /** A remote's mirror: <remote slug>.git. */
 const MIRROR = /^[a-z0-9]+(?:-[a-z0-9]+)*\.git$/;
 
-/** The stage dir: rendered files, state (and a state file set aside), the lock, logs/<role>.log, guest/, tls/ (the bottle's CA), the git gate's mirrors. */
+/** The stage dir: rendered files, state (and a state file set aside), the lock, blocked.jsonl, logs/<role>.log, guest/, tls/ (the bottle's CA), the git gate's mirrors. */
 export const ownedInStageDir: OwnedName = (path) => {
   const [first, second, ...rest] = path;
   if (first === MIRRORS_DIR) return second === undefined ? "dir" : MIRROR.test(second) ? "tree" : null;

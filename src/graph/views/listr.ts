@@ -38,13 +38,15 @@ function showOutcome(wrapper: Wrapper, task: string, finished: TaskEvent | "rele
   const reasons = finished.entry.reasons.map(describeReason).join("; ");
   switch (finished.status) {
     case "fresh":
-      wrapper.title = task;
+      // Drawn with a neutral mark (the skip icon, set below): fresh is nothing to warn about.
       return wrapper.skip(`${task}: fresh`);
     case "ran":
       wrapper.title = `${task} (${reasons}${finished.changed ? "" : "; same result"}) ${finished.ms} ms`;
       return;
     case "blocked":
-      return wrapper.skip(`${task}: blocked (${reasons})`);
+      // It did not run because a task it needs failed: drawn as not done, with why.
+      wrapper.title = task;
+      throw new Error(`${task}: blocked (${reasons})`);
     case "failed":
       wrapper.title = task;
       throw new Error(finished.failure?.message ?? "failed");
@@ -52,7 +54,7 @@ function showOutcome(wrapper: Wrapper, task: string, finished: TaskEvent | "rele
 }
 
 export async function createListrView(): Promise<ListrView> {
-  const { Listr } = await import("listr2");
+  const { Listr, ListrDefaultRendererLogLevels } = await import("listr2");
   const rows = new Map<string, Row>();
   let run: Promise<unknown> = Promise.resolve();
 
@@ -79,6 +81,8 @@ export async function createListrView(): Promise<ListrView> {
           const list = new Listr(
             event.tasks.map((stub) => ({
               title: `${stub.task}: waiting`,
+              // What a task logged (preflight: where each tool was found) stays under it.
+              rendererOptions: { persistentOutput: true },
               task: async (_ctx: unknown, wrapper: Wrapper) => {
                 const r = row(stub.task);
                 r.wrapper = wrapper;
@@ -93,7 +97,13 @@ export async function createListrView(): Promise<ListrView> {
               concurrent: true,
               exitOnError: false,
               collectErrors: false,
-              rendererOptions: { collapseSkips: false, collapseErrors: false, showErrorMessage: true },
+              rendererOptions: {
+                collapseSkips: true,
+                collapseErrors: false,
+                showErrorMessage: true,
+                icon: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: "·" },
+                color: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: (text?: string) => text ?? "" },
+              },
             },
           );
           run = list.run().catch(() => undefined);

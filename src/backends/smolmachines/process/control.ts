@@ -81,3 +81,25 @@ export function sendControl(path: string, request = "stop", timeoutMs = 120_000)
     });
   });
 }
+
+/**
+ * Resolves once the launcher behind the control socket is gone: an idle
+ * connection (no request sent) is dropped when it closes its server at the
+ * end of teardown, and by the kernel if it dies. No polling. Also resolves
+ * when `signal` aborts, or at once when nothing listens there.
+ */
+export function untilLauncherGone(path: string, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    const done = (): void => {
+      signal.removeEventListener("abort", done);
+      socket.destroy();
+      resolve();
+    };
+    socket.on("error", done);
+    socket.on("close", done);
+    socket.on("end", done);
+    if (signal.aborted) done();
+    else signal.addEventListener("abort", done);
+  });
+}

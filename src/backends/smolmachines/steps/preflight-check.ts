@@ -1,6 +1,7 @@
 // What must hold before a launch starts anything: every program preflight
 // looks for, and a network jail for gvproxy.
 import { BottleError } from "../../../lib/errors.js";
+import { toolsDir } from "../../../lib/host-tools.js";
 import type { BuildContext } from "../context.js";
 import { detectJail, type AvailableJail } from "../jail/index.js";
 import { formatPreflight, type PreflightResult } from "../preflight.js";
@@ -9,7 +10,7 @@ export function assertPreflight(result: PreflightResult, options: { unsafeNoJail
   // Without the jail, bwrap is not needed: --unsafe-no-jail must work where bwrap is missing.
   const missing = options.unsafeNoJail ? result.missing.filter((m) => m.name !== "bwrap") : result.missing;
   if (missing.length === 0) return;
-  throw new BottleError("missing-tool", `${formatPreflight({ ...result, ok: false, missing }, { backendEnv: "BOTTLE_BACKEND", backend: "smolmachines" })}\nNothing was started.`);
+  throw new BottleError("missing-tool", `${formatPreflight({ ...result, ok: false, missing }, { toolsDir: toolsDir() })}\nNothing was started.`);
 }
 
 /**

@@ -18,6 +18,7 @@ import { activeSidecars, configuredSidecar, SIDECAR_LOG_ROLE, type SidecarName }
 import { gitGateLaunchProcess, gitGateListen, gitGateSummary, gitGateTokens } from "./git-gate.js";
 import { preparePipelock, withInjectorName } from "./pipelock.js";
 import { assertPreflight } from "./preflight-check.js";
+import { recordRefusals } from "./refusals.js";
 import type { LaunchContext } from "./services.js";
 
 const PIPELOCK_READY_MS = 15_000;
@@ -47,6 +48,8 @@ interface SidecarCommand {
   gitGateRecord?: GitGateSummary;
   /** Said before it starts. */
   warnings?: string[];
+  /** Once it is ready, with its log (pipelock: its refusals are recorded from there). */
+  onReady?: (logFile: string) => void;
 }
 
 /** Where preflight found the programs the sidecars step runs. */
@@ -123,6 +126,7 @@ async function startSidecar(ctx: LaunchContext, sidecar: SidecarCommand & { name
   // The port answered, but is it our sidecar? Someone who took it first answers too.
   if (socket === undefined && listenerInGroup(port, child.pid) === false) throw portTaken(name, port);
   for (const line of sidecar.summary ?? []) ctx.launch.say(line);
+  sidecar.onReady?.(child.logFile);
   if (sidecar.gitGateRecord) {
     record.setGitGate(sidecar.gitGateRecord);
     undo.defer("the launch record's git gate", () => {
@@ -151,11 +155,12 @@ function sidecarCommand(plan: SidecarPlan, name: SidecarName): SidecarCommand {
 
 function pipelockCommand({ ctx, ports, tools, injection }: SidecarPlan): SidecarCommand {
   const start = preparePipelock(ctx, tools.pipelock, ports.pipelock!, knownSecrets(ctx));
-  if (injection === null) return { ...start, readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock };
+  const onReady = (logFile: string): void => recordRefusals(ctx, logFile, injection?.upstreamName ?? null);
+  if (injection === null) return { ...start, readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock, onReady };
   if (tools.bwrap === null) {
     throw new BottleError("missing-tool", "agent.secrets: injected credentials need bubblewrap (bwrap) on Linux: pipelock reaches the injector by a name only its own /etc/hosts knows; install it, or give the agent the secret without `inject`");
   }
-  return { ...withInjectorName(start, tools.bwrap, ctx.runDir, injection.upstreamName), readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock };
+  return { ...withInjectorName(start, tools.bwrap, ctx.runDir, injection.upstreamName), readyTimeoutMs: PIPELOCK_READY_MS, logRole: SIDECAR_LOG_ROLE.pipelock, onReady };
 }
 
 function gitGateCommand({ ctx, ports, tools, relayed }: SidecarPlan, gitGate: GitGate): SidecarCommand {

@@ -1,0 +1,141 @@
+// N bottles launched at once on one host (the namespace machine, with the
+// real gvproxy, gvforwarder and pipelock), sharing one registry, one run-dir
+// root and one smolvm database (whose "database is locked" refusals are
+// switched on, as a busy real smolvm gives them): each agent asks its own
+// pipelock for a test host in a network namespace, then all are stopped.
+// Per N: the time until every agent ran, failures, host memory per bottle
+// (the launcher's process tree, smolvm's stand-in for the VM left out),
+// `bottle ls` with N running, and what is left after they stopped
+// (processes, sockets, run dirs, running machines, network namespaces; a
+// stopped machine stays, as every stopped bottle's does, to be resumed).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { installAgentScripts, launchEnv } from "../test/acceptance/harness.js";
+import { inPrivateMounts, makeWorld, type World } from "../test/acceptance/world.js";
+import { BOTTLE_MAIN } from "../test/helpers/lifecycle.js";
+import { fileHoldsBefore } from "../test/helpers/process.js";
+import { NSVM_BIN, realNetworkTools } from "../test/helpers/real-tools.js";
+import { launcherTreeRss } from "./process-tree.js";
+
+const HOST = "probe.test";
+
+interface Bottle {
+  name: string;
+  dir: string;
+  pid: number;
+  exit: Promise<number | null>;
+  output: () => string;
+}
+
+export interface ManyResult {
+  n: number;
+  allRanMs: number | null;
+  failures: string[];
+  rssPerBottleKiB: number;
+  lsMs: number;
+  leftovers: string[];
+}
+
+function launch(root: string, world: World, env: NodeJS.ProcessEnv, index: number, gvforwarder: string): Bottle {
+  const name = `many-${index}`;
+  const dir = join(root, name);
+  mkdirSync(join(dir, "ws"), { recursive: true });
+  installAgentScripts(join(dir, "ws"), ["which-proxy.js"]);
+  const config = {
+    name,
+    image: "debian:bookworm-slim",
+    agent: { command: ["node", "/workspace/.probe/which-proxy.js", HOST], env: { RESULT_FILE: "/workspace/result.json", GO_FILE: "/workspace/go" } },
+    workspace: { host: "./ws", guest: "/workspace" },
+    egress: { allow: [HOST] },
+    guest: { gvforwarder },
+  };
+  writeFileSync(join(dir, "bottle.config.ts"), `export default ${JSON.stringify(config)};\n`);
+  const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch"]);
+  const child = spawn(command!, args, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  return { name, dir, pid: child.pid!, exit: new Promise((resolve) => child.on("exit", resolve)), output: () => output };
+}
+
+/** What a stopped set of bottles left behind: processes carrying their run dirs, sockets, run dirs, machines, network namespaces. */
+function leftovers(runRoot: string, fakes: string, netnsBefore: ReadonlySet<string>): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").includes(runRoot) && Number(pid) !== process.pid) found.push(`process ${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ").slice(0, 80)}`);
+    } catch {
+      // gone, or not readable
+    }
+  }
+  const bottleDir = join(runRoot, "bottle");
+  for (const name of existsSync(bottleDir) ? readdirSync(bottleDir) : []) found.push(`run dir ${join(bottleDir, name)} (${readdirSync(join(bottleDir, name)).join(", ") || "empty"})`);
+  const db = join(fakes, "smolvm", "machines.json");
+  // A stopped machine stays (a bottle is resumable); one still running is left over.
+  const machines = existsSync(db) ? Object.entries((JSON.parse(readFileSync(db, "utf8")) as { machines: Record<string, { state: string }> }).machines) : [];
+  for (const [machine, record] of machines) if (record.state === "running") found.push(`machine ${machine} still running`);
+  for (const ns of spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]!).filter(Boolean)) {
+    if (!netnsBefore.has(ns)) found.push(`network namespace ${ns}`);
+  }
+  return found;
+}
+
+function netnsNames(): Set<string> {
+  return new Set(spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]!).filter(Boolean));
+}
+
+export async function runMany(n: number): Promise<ManyResult | { skipped: string }> {
+  const tools = realNetworkTools();
+  if ("missing" in tools) return { skipped: tools.missing };
+  const root = mkdtempSync("/tmp/bmany-");
+  const world = await makeWorld(root, [HOST]);
+  const before = netnsNames();
+  mkdirSync(join(root, "home"));
+  // One registry, one run-dir root, one smolvm database for all of them; smolvm's lock refusals switched on.
+  const env: NodeJS.ProcessEnv = { ...launchEnv(join(root, "home"), tools), FAKE_BUSY_SMOLVM: String(n) };
+  const runRoot = env.XDG_RUNTIME_DIR!;
+  try {
+    const started = performance.now();
+    const bottles = Array.from({ length: n }, (_, i) => launch(root, world, env, i, tools.gvforwarder));
+    const ran = await Promise.all(bottles.map((b) => fileHoldsBefore(join(b.dir, "ws", "result.json"), HOST, b.exit)));
+    const allRanMs = ran.every(Boolean) ? performance.now() - started : null;
+    const failures: string[] = [];
+    bottles.forEach((b, i) => {
+      if (!ran[i]) failures.push(`${b.name}: its agent never ran\n${b.output().split("\n").slice(-6).join("\n")}`);
+      else {
+        const answer = JSON.parse(readFileSync(join(b.dir, "ws", "result.json"), "utf8")) as Record<string, number>;
+        if (answer[HOST] !== 200) failures.push(`${b.name}: ${HOST} answered ${answer[HOST]}`);
+      }
+    });
+    const rss = bottles.filter((_, i) => ran[i]).map((b) => Object.values(launcherTreeRss(b.pid)).reduce((a, c) => a + c, 0));
+    const lsStarted = performance.now();
+    const ls = spawnSync(process.execPath, [BOTTLE_MAIN, "ls", "--json"], { env, encoding: "utf8" });
+    const lsMs = performance.now() - lsStarted;
+    const running = (JSON.parse(ls.stdout || "[]") as { state: string }[]).filter((row) => row.state === "running").length;
+    if (running !== ran.filter(Boolean).length) failures.push(`bottle ls listed ${running} running, ${ran.filter(Boolean).length} agents ran`);
+    for (const b of bottles) writeFileSync(join(b.dir, "ws", "go"), "");
+    const codes = await Promise.all(bottles.map((b) => b.exit));
+    codes.forEach((code, i) => code !== 0 && failures.push(`${bottles[i]!.name}: launch exited ${code}\n${bottles[i]!.output().split("\n").slice(-6).join("\n")}`));
+    return { n, allRanMs, failures, rssPerBottleKiB: rss.length ? Math.round(rss.reduce((a, c) => a + c, 0) / rss.length) : 0, lsMs, leftovers: leftovers(runRoot, env.FAKES_STATE!, before) };
+  } finally {
+    world.close();
+    spawnSync(join(NSVM_BIN, "smolvm"), ["machine", "ls"], { env });
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export async function runManyBottlesBench(sizes: readonly number[] = [10, 25, 50]): Promise<void> {
+  console.log("N  | all agents ran | failures | host memory per bottle | bottle ls | leftovers after stop");
+  console.log("---|----------------|----------|------------------------|-----------|---------------------");
+  for (const n of sizes) {
+    const result = await runMany(n);
+    if ("skipped" in result) {
+      console.log(`skipped: many bottles: ${result.skipped}`);
+      return;
+    }
+    const ran = result.allRanMs === null ? "not all" : `${(result.allRanMs / 1000).toFixed(1)} s`;
+    console.log(`${String(n).padEnd(3)}| ${ran.padEnd(15)}| ${String(result.failures.length).padEnd(9)}| ${`${(result.rssPerBottleKiB / 1024).toFixed(0)} MiB`.padEnd(23)}| ${`${result.lsMs.toFixed(0)} ms`.padEnd(10)}| ${result.leftovers.length}`);
+    for (const line of [...result.failures, ...result.leftovers].slice(0, 10)) console.log(`     ${line.replace(/\n/g, "\n     ")}`);
+  }
+}

@@ -1,0 +1,61 @@
+// How bottle finds a host program (issue 20: mutants `npm run mutate` found
+// unkilled in host-tools.ts): PATH first, then the tools dir; only an
+// executable regular file counts (a directory of that name is passed over);
+// and the search path names each workspace entry it drops, nothing else.
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { findOnPath, findTool, isExecutableFile, trustedSearchPath } from "../src/lib/host-tools.js";
+import { tempDir } from "./helpers/tmp.js";
+
+function program(dir: string, name: string, mode = 0o755): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), "#!/bin/sh\n");
+  chmodSync(join(dir, name), mode);
+  return join(dir, name);
+}
+
+test("only an executable regular file is a program: not a directory of that name, not a file without x", () => {
+  const base = tempDir("bhl-");
+  mkdirSync(join(base, "first", "tool"), { recursive: true });
+  program(join(base, "second"), "tool", 0o644);
+  const third = program(join(base, "third"), "tool");
+  assert.is(isExecutableFile(join(base, "first", "tool")), false);
+  assert.is(isExecutableFile(join(base, "second", "tool")), false);
+  assert.is(isExecutableFile(join(base, "missing")), false);
+  assert.is(findOnPath("tool", ["first", "second", "third"].map((d) => join(base, d)).join(":")), third);
+});
+
+test("findTool looks on PATH first, then in the tools dir", () => {
+  const base = tempDir("bhl-");
+  const onPath = program(join(base, "path"), "tool");
+  const inTools = program(join(base, "tools"), "tool");
+  program(join(base, "tools"), "only-in-tools");
+  assert.is(findTool("tool", { PATH: join(base, "path"), BOTTLE_TOOLS_DIR: join(base, "tools") }), onPath);
+  assert.is(findTool("only-in-tools", { PATH: join(base, "path"), BOTTLE_TOOLS_DIR: join(base, "tools") }), join(base, "tools", "only-in-tools"));
+  assert.is(findTool("tool", { PATH: join(base, "empty"), BOTTLE_TOOLS_DIR: join(base, "tools") }), inTools);
+  assert.is(findTool("tool", { BOTTLE_TOOLS_DIR: join(base, "tools") }), inTools, "no PATH at all");
+  assert.is(findTool("only-in-tools", { PATH: join(base, "path"), BOTTLE_TOOLS_DIR: "" }), null, "the tools dir switched off");
+});
+
+test("trustedSearchPath warns once per dropped entry and about nothing else", () => {
+  const workspace = tempDir("bhl-ws-");
+  const write = process.stderr.write;
+  let warnings = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    warnings += chunk.toString();
+    return true;
+  }) as typeof process.stderr.write;
+  let path: string;
+  try {
+    path = trustedSearchPath([workspace], { PATH: `/usr/bin:${join(workspace, "bin")}:/bin`, BOTTLE_TOOLS_DIR: "" });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.is(path, "/usr/bin:/bin");
+  assert.equal(warnings.split("\n").filter(Boolean), [`warning: not looking for programs in ${join(workspace, "bin")} (on PATH): it is inside a workspace a bottle's guest can write`]);
+  assert.is(trustedSearchPath([workspace], { PATH: "/usr/bin:/bin", BOTTLE_TOOLS_DIR: "" }), "/usr/bin:/bin");
+});
+
+test.run();
