@@ -49,6 +49,7 @@ const OPTIONS = {
   dir: root,
   log: join(root, "git-gate.log"),
   gitleaks: findTool("gitleaks"),
+  git: findTool("git")!,
   remotes: [{ name: "origin", url: `file://${upstream}`, username: "x", tokenEnv: "BOTTLE_GIT_GATE_TOKEN_0", push: ["agent/*"], allowForcePush: false, allowDelete: false }],
 };
 
