@@ -1,6 +1,6 @@
 // The interactive view: a listr2 task list, one row per task. The engine
 // schedules; listr2 only displays (it has no notion of dependencies).
-import type { DefaultRenderer, ListrTaskWrapper, SimpleRenderer } from "listr2";
+import type { DefaultRenderer, ListrDefaultRendererLogLevels, ListrTaskWrapper, SimpleRenderer } from "listr2";
 import type { EngineEvent } from "../events.js";
 import { describeReason } from "../reasons.js";
 
@@ -53,6 +53,24 @@ function showOutcome(wrapper: Wrapper, task: string, finished: TaskEvent | "rele
   }
 }
 
+/** The list's look: every row at once, failures kept with their messages, a fresh task (`skipped`) collapsed under a plain `·`. */
+function listOptions(skipped: ListrDefaultRendererLogLevels) {
+  return {
+    renderer: "default",
+    fallbackRenderer: "simple",
+    concurrent: true,
+    exitOnError: false,
+    collectErrors: false,
+    rendererOptions: {
+      collapseSkips: true,
+      collapseErrors: false,
+      showErrorMessage: true,
+      icon: { [skipped]: "·" },
+      color: { [skipped]: (text?: string) => text ?? "" },
+    },
+  } as const;
+}
+
 export async function createListrView(): Promise<ListrView> {
   const { Listr, ListrDefaultRendererLogLevels } = await import("listr2");
   const rows = new Map<string, Row>();
@@ -91,20 +109,7 @@ export async function createListrView(): Promise<ListrView> {
                 showOutcome(wrapper, stub.task, await r.outcome);
               },
             })),
-            {
-              renderer: "default",
-              fallbackRenderer: "simple",
-              concurrent: true,
-              exitOnError: false,
-              collectErrors: false,
-              rendererOptions: {
-                collapseSkips: true,
-                collapseErrors: false,
-                showErrorMessage: true,
-                icon: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: "·" },
-                color: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: (text?: string) => text ?? "" },
-              },
-            },
+            listOptions(ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE),
           );
           run = list.run().catch(() => undefined);
           return;
