@@ -1,15 +1,15 @@
 // What `bottle doctor` checks, one function per check, each answering with
 // a status and, when it is not ok, the fix. Reads the machine; writes and
-// starts nothing but the tools' `--version` and bubblewrap's own probe.
+// starts nothing but the tools' `--version`, bubblewrap's own probe and, on macOS, sysctl (through the backend's process/).
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 import { errorMessage } from "../../lib/errors.js";
 import { findOnPath } from "../../lib/host-tools.js";
 import { packageRoot } from "../../lib/package-root.js";
 import { detectJail } from "../../backends/smolmachines/jail/detect.js";
 import { INSTALL_HINTS } from "../../backends/smolmachines/preflight.js";
 import { toolVersions } from "../../backends/smolmachines/tool-versions.js";
+import { shortAnswerSync } from "../../backends/smolmachines/process/short-run.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -34,12 +34,8 @@ export function nodeVersion(version = process.versions.node): Check {
 /** The hypervisor smolvm needs: KVM on Linux, Hypervisor.framework on macOS. */
 export function virtualisation(platform: NodeJS.Platform = process.platform, kvm = "/dev/kvm"): Check {
   if (platform === "darwin") {
-    let supported = "";
-    try {
-      supported = execFileSync("sysctl", ["-n", "kern.hv_support"], { encoding: "utf8" }).trim();
-    } catch {
-      // reported below
-    }
+    // Failing to ask counts as not available (reported below).
+    const supported = shortAnswerSync("sysctl", ["-n", "kern.hv_support"], 5_000)?.trim() ?? "";
     return supported === "1"
       ? { name: "hypervisor", status: "ok", detail: "Hypervisor.framework is available (kern.hv_support = 1)" }
       : { name: "hypervisor", status: "fail", detail: "Hypervisor.framework is not available (kern.hv_support is not 1)", fix: "use an Apple silicon or Intel Mac with virtualisation; inside a VM, turn on nested virtualisation" };

@@ -1,7 +1,7 @@
 // A short program run outside a launch, for its answer: a tool's version,
 // the jail probe, `pipelock tls init`. (A launch's own children go through
 // the supervisor.) Never rejects: the result says how it ended.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 
 export interface ShortRunResult {
   /** Its exit code; null when it was killed, timed out or never started. */
@@ -20,6 +20,15 @@ export interface ShortRunOptions {
   signal?: AbortSignal;
   /** The most output kept of each stream. */
   maxBuffer?: number;
+}
+
+/** A probe whose answer is needed at once (`sysctl -n kern.hv_support`): its stdout, or null when it could not run or failed. */
+export function shortAnswerSync(command: string, args: readonly string[], timeoutMs: number): string | null {
+  try {
+    return execFileSync(command, [...args], { encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return null;
+  }
 }
 
 export function runShort(command: string, args: readonly string[], options: ShortRunOptions): Promise<ShortRunResult> {
