@@ -1,15 +1,15 @@
 import { existsSync } from "node:fs";
-import type { BottleContext } from "../src/context.js";
-import type { TaskDef } from "../src/graph/index.js";
+import type { BuildContext } from "../src/backends/smolmachines/context.js";
+import { buildTask } from "./define.js";
 
-const copiedForwarder = (ctx: BottleContext): string | null => {
+const copiedForwarder = (ctx: BuildContext): string | null => {
   const path = ctx.config.guest.gvforwarder;
   // A missing file is preflight's to report; the build still renders the rest.
   return path !== "image" && existsSync(path) ? path : null;
 };
 
 /** The stage's guest/ dir, mounted read-only: net-up.sh and a gvforwarder copy. */
-export const guest: TaskDef<BottleContext> = {
+export const guest = buildTask({
   name: "guest",
   description: "guest/: the network bootstrap net-up.sh and a copy of gvforwarder",
   version: 2,
@@ -26,4 +26,4 @@ export const guest: TaskDef<BottleContext> = {
     if (forwarder) write("guest/gvforwarder", readForwarderBinary(forwarder), { mode: 0o700 });
     return null;
   },
-};
+});

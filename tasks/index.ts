@@ -11,21 +11,26 @@
 // and, for launch and resume, each step undone in reverse on failure:
 //   sidecars ─ network ─ machine ─ attach
 import { attach } from "./attach.js";
+import type { BuildTask, LaunchStep } from "./define.js";
+import { guest } from "./guest.js";
+import { gvproxyYaml } from "./gvproxy-yaml.js";
+import { injector } from "./injector.js";
 import { machine } from "./machine.js";
 import { network } from "./network.js";
-import { sidecars } from "./sidecars.js";
-import { sidecarsJson } from "./sidecars-json.js";
-import { guest } from "./guest.js";
-import { injector } from "./injector.js";
-import { gvproxyYaml } from "./gvproxy-yaml.js";
 import { pipelockYaml } from "./pipelock-yaml.js";
 import { ports } from "./ports.js";
 import { preflight } from "./preflight.js";
+import { sidecars } from "./sidecars.js";
+import { sidecarsJson } from "./sidecars-json.js";
 import { smolfileToml } from "./smolfile-toml.js";
 import { subnet } from "./subnet.js";
 import { tls } from "./tls.js";
 
-export const buildTasks = [preflight, subnet, ports, gvproxyYaml, smolfileToml, injector, pipelockYaml, sidecarsJson, guest, tls];
-export const launchTasks = [sidecars, network, machine, attach];
-export const BUILD_TARGETS = ["preflight", "gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", "guest", "tls"];
-export const LAUNCH_TARGET = "attach";
+/** What `bottle build` (and watch) renders: every build task. */
+export const buildTasks: readonly BuildTask[] = [preflight, subnet, ports, gvproxyYaml, smolfileToml, injector, pipelockYaml, sidecarsJson, guest, tls];
+/** What a launch runs on top of the build, to its target: the agent attached. */
+export const launchSteps: readonly LaunchStep[] = [sidecars, network, machine, attach];
+export const launchTarget = attach;
+
+export { preflight, attach };
+export type { BuildTask, LaunchStep };

@@ -1,14 +1,18 @@
-import type { BottleContext } from "../src/context.js";
-import type { TaskDef } from "../src/graph/index.js";
-import type { PreflightResult } from "../src/backends/smolmachines/preflight.js";
+import { gvproxyYaml } from "./gvproxy-yaml.js";
+import { launchStep } from "./define.js";
+import { preflight } from "./preflight.js";
+import { sidecars } from "./sidecars.js";
 
 /** gvproxy in a network jail that holds nothing but the sidecar ports. */
-export const network: TaskDef<BottleContext> = {
+export const network = launchStep({
   name: "network",
   description: "gvproxy inside the network jail (bubblewrap / sandbox-exec) with relays to the sidecars",
   version: 1,
   volatile: true,
-  needs: ["sidecars", "gvproxy.yaml", "preflight"],
-  run: async ({ ctx, needs }) =>
-    (await import("../src/backends/smolmachines/launch/network.js")).startNetwork(ctx, needs.sidecars as Record<string, number>, (needs.preflight as unknown as PreflightResult).found.gvproxy!),
-};
+  needs: { sidecars, gvproxyYaml, preflight },
+  run: async ({ ctx, needs }): Promise<{ socket: string; jail: string }> => {
+    const { startNetwork } = await import("../src/backends/smolmachines/steps/start-network.js");
+    // The sidecars step checked that preflight found gvproxy.
+    return startNetwork(ctx, { ports: needs.sidecars, gvproxy: needs.preflight.found.gvproxy! });
+  },
+});

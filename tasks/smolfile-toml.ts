@@ -1,7 +1,8 @@
 import { join } from "node:path";
-import type { BottleContext } from "../src/context.js";
-import type { Json, TaskDef } from "../src/graph/index.js";
+import type { Json } from "../src/graph/index.js";
 import { isBuiltinGitGate, type BottleConfig } from "../src/config/resolved.js";
+import { buildTask } from "./define.js";
+import { ports } from "./ports.js";
 
 /** The remotes the guest's git rewrites to the gate (names and upstream URLs: no token). */
 function gitGateUrls(config: BottleConfig): Record<string, string> | null {
@@ -19,11 +20,11 @@ function secretsInput(config: BottleConfig): Json {
 }
 
 /** The Smolfile: image, env with the proxy (and the git gate's URL rewriting), secret references, mounts, no network. */
-export const smolfileToml: TaskDef<BottleContext> = {
+export const smolfileToml = buildTask({
   name: "smolfile.toml",
   description: "the Smolfile for smolvm machine create",
   version: 1,
-  needs: ["ports"],
+  needs: { ports },
   inputs: ({ config, stageDir }) => ({
     image: config.image,
     agent: { env: config.agent.env, secrets: secretsInput(config), workdir: config.agent.workdir },
@@ -35,9 +36,9 @@ export const smolfileToml: TaskDef<BottleContext> = {
   writes: () => ["smolfile.toml"],
   run: async ({ ctx, needs, write }) => {
     const { renderSmolfile } = await import("../src/backends/smolmachines/render/smolfile.js");
-    const ports = needs.ports as Record<string, number>;
-    const optional = { ...(ports.gitGate !== undefined ? { gitGatePort: ports.gitGate } : {}), ...(ports.injector !== undefined ? { injectorPort: ports.injector } : {}) };
-    write("smolfile.toml", renderSmolfile({ config: ctx.config, pipelockPort: ports.pipelock!, ...optional, guestDirHost: join(ctx.stageDir, "guest") }));
+    const { pipelock, gitGate, injector } = needs.ports;
+    const optional = { ...(gitGate !== undefined ? { gitGatePort: gitGate } : {}), ...(injector !== undefined ? { injectorPort: injector } : {}) };
+    write("smolfile.toml", renderSmolfile({ config: ctx.config, pipelockPort: pipelock!, ...optional, guestDirHost: join(ctx.stageDir, "guest") }));
     return null;
   },
-};
+});

@@ -1,13 +1,13 @@
-import type { BottleContext } from "../src/context.js";
-import type { TaskDef } from "../src/graph/index.js";
-import { findOnPath } from "../src/host-tools.js";
 import { CA_FILES } from "../src/backends/smolmachines/bottle-ca.js";
+import type { BuildContext } from "../src/backends/smolmachines/context.js";
+import { findOnPath } from "../src/lib/host-tools.js";
+import { buildTask } from "./define.js";
 
 /** pipelock makes the CA; without it there is nothing to make (preflight says it is missing, and launch refuses). */
-const pipelockFound = (ctx: BottleContext): string | null => findOnPath("pipelock", ctx.pathEnv);
+const pipelockFound = (ctx: BuildContext): string | null => findOnPath("pipelock", ctx.pathEnv);
 
 /** The bottle's own CA: pipelock signs the sites it intercepts with it; the guest trusts its certificate. Made once, kept. */
-export const tls: TaskDef<BottleContext> = {
+export const tls = buildTask({
   name: "tls",
   description: "the bottle's own CA (pipelock tls init): pipelock opens the guest's HTTPS with it so DLP sees inside; the guest trusts guest/ca.pem, the key stays in tls/",
   version: 1,
@@ -27,4 +27,4 @@ export const tls: TaskDef<BottleContext> = {
     write(CA_FILES.guestCert, cert, { mode: 0o644 });
     return null;
   },
-};
+});

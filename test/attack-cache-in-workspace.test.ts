@@ -78,17 +78,17 @@ test("a transpiled config a guest planted in jiti's cache inside the config's wo
 test("what bottle knows of a config's workspaces only grows: one it no longer mounts still holds what its guest wrote", () => {
   const env = { XDG_STATE_HOME: tempDir("bcw-state-") };
   const config = "/projects/app/bottle.config.ts";
-  assert.is(knownWorkspaces(env).of(config), null, "never evaluated here");
-  rememberWorkspaces(config, ["/home/me"], knownWorkspaces(env), env);
-  rememberWorkspaces(config, ["/projects/app/ws"], knownWorkspaces(env), env);
-  const known = knownWorkspaces(env);
+  assert.is(knownWorkspaces(env, []).of(config), null, "never evaluated here");
+  rememberWorkspaces(config, ["/home/me"], knownWorkspaces(env, []), env);
+  rememberWorkspaces(config, ["/projects/app/ws"], knownWorkspaces(env, []), env);
+  const known = knownWorkspaces(env, []);
   assert.equal(known.of(config), ["/home/me", "/projects/app/ws"]);
   assert.equal(known.all.map((g) => g.dir), ["/home/me", "/projects/app/ws"]);
   assert.match(known.all[0]!.why, `the guest of ${config} can write it`);
   // A record whose name is not its config path's hash is not bottle's: ignored.
   const dir = join(env.XDG_STATE_HOME, "bottle", "workspaces");
   writeFileSync(join(dir, "0".repeat(24) + ".json"), JSON.stringify({ configPath: "/other/bottle.config.ts", writable: [] }));
-  assert.is(knownWorkspaces(env).of("/other/bottle.config.ts"), null);
+  assert.is(knownWorkspaces(env, []).of("/other/bottle.config.ts"), null);
 });
 
 test("once a config has been evaluated, its workspace stays off-limits to every cache, registered or not (as after `bottle rm`)", () => {

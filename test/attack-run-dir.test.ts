@@ -14,13 +14,13 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
-import { processStartTime } from "../src/backends/smolmachines/process/identity.js";
 import * as assert from "uvu/assert";
 import { skipSuite } from "./helpers/skip.js";
 import { fakesBinDir, isAlive, type Exit } from "./helpers/fakes.js";
 import { BOTTLE_MAIN, describe, makeProject, runBottle } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
 import { makeUser, otherUsersUnavailable, runAs, type LocalUser } from "./helpers/users.js";
+import { processStartTime } from "../src/lib/proc.js";
 
 const unavailable = otherUsersUnavailable();
 if (unavailable) {

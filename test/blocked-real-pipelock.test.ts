@@ -25,17 +25,16 @@ import { askProxy, freePort, waitForChange, waitForPort } from "./helpers/fakes.
 import { requireRoot, requireTools, skipSuite } from "./helpers/skip.js";
 import { makeTestCa } from "./helpers/test-ca.js";
 import { scratchDir } from "./helpers/watch.js";
-import type { BottleContext } from "../src/context.js";
-import type { BlockedRecord } from "../src/backends/types.js";
-import { findTool } from "../src/host-tools.js";
-import { packageRoot } from "../src/package-root.js";
-import { preparePipelock } from "../src/backends/smolmachines/launch/pipelock.js";
-import { freshLog } from "../src/backends/smolmachines/launch/logs.js";
+import type { BlockedRecord } from "../src/backends/smolmachines/blocked/records.js";
+import { findTool } from "../src/lib/host-tools.js";
+import { packageRoot } from "../src/lib/package-root.js";
+import { preparePipelock } from "../src/backends/smolmachines/steps/pipelock.js";
+import { freshLog } from "../src/backends/smolmachines/logs.js";
 import { pipelockRunFiles } from "../src/backends/smolmachines/pipelock-files.js";
 import { caPaths } from "../src/backends/smolmachines/bottle-ca.js";
 import { renderPipelockConfig } from "../src/backends/smolmachines/render/pipelock.js";
 import { followRefusals } from "../src/backends/smolmachines/blocked/follow.js";
-import { blockedFile } from "../src/backends/smolmachines/blocked/blocked-file.js";
+import { blockedFile } from "../src/backends/smolmachines/stage-dir.js";
 import { refusalSummary } from "../src/backends/smolmachines/blocked/summary.js";
 
 const INJECTOR = "5f1e0c3a9b7d4e2f8a6c1b0d9e8f7a6b.inject.bottle.invalid";
@@ -120,7 +119,7 @@ if (missing) {
       renderPipelockConfig({ allow: ["allowed.test"], subnetCidr: "192.168.9.0/24", secretsFile: pipelockRunFiles(runDir).secrets, tls: { ...caPaths(stageDir), passthrough: [], maxResponseBytes: 1 << 20 }, injectorName: INJECTOR }),
     );
     const port = await freePort();
-    const start = preparePipelock({ stageDir, runDir } as BottleContext, findTool("pipelock")!, port, { API_TOKEN: SECRET });
+    const start = preparePipelock({ stageDir, runDir }, findTool("pipelock")!, port, { API_TOKEN: SECRET });
     // As the supervisor does: stdout and stderr into <stage>/logs/pipelock.log, opened by bottle.
     const log = freshLog(stageDir, "pipelock");
     const [command, ...args] = inPrivateMounts(resolver, [start.command, ...start.args]);

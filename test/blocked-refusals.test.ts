@@ -11,7 +11,7 @@
 // blocked-real-pipelock.test.ts checks them against the binary.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { BlockedRecord } from "../src/backends/types.js";
+import type { BlockedRecord } from "../src/backends/smolmachines/blocked/records.js";
 import { RefusalReader } from "../src/backends/smolmachines/blocked/refusals.js";
 import { RefusalTally, refusalSummary } from "../src/backends/smolmachines/blocked/summary.js";
 

@@ -14,8 +14,8 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { bottle, makeProject, scratchDir, type Project } from "./helpers/watch.js";
-import { registerBottle } from "../src/registry.js";
-import { runDir } from "../src/paths.js";
+import { registerBottle } from "../src/app/registry.js";
+import { runDir } from "../src/backends/smolmachines/run-dir.js";
 
 const HEAD = 'name: "ba", image: "alpine:3", agent: { command: ["sh"] },';
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { launchable, nodeVersion, runtimeDir, tools, virtualisation, type Check } from "../src/doctor/checks.js";
+import { launchable, nodeVersion, runtimeDir, tools, virtualisation, type Check } from "../src/app/doctor/checks.js";
 import { describeRun, makeProject, runBottle, validConfig } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 

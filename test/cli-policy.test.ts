@@ -11,12 +11,12 @@ import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parse } from "yaml";
-import { processStartTime } from "../src/backends/smolmachines/process/identity.js";
-import { findTool } from "../src/host-tools.js";
+import { findTool } from "../src/lib/host-tools.js";
 import { describeRun, homeFor, makeProject, runBottle, writeConfig } from "./helpers/cli.js";
 import { freePort } from "./helpers/fakes.js";
 import { requireTools, skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
+import { processStartTime } from "../src/lib/proc.js";
 
 const CONFIG = {
   name: "demo",

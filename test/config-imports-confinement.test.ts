@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadConfig, ConfigError } from "../src/config/load.js";
+import { loadConfig } from "../src/config/load.js";
+import { isBottleError } from "../src/lib/errors.js";
 import { makeProject, runBottle } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -68,7 +69,7 @@ test("a workspace known before evaluation: the planted package is refused before
       await loadConfig(join(project, "bottle.config.ts"), { cache: false, guardedDirs: [{ dir: workspace, why: "bottle `demo`'s guest can write" }] });
       assert.unreachable("loaded");
     } catch (error) {
-      assert.instance(error, ConfigError);
+      assert.ok(isBottleError(error, "config"));
       assert.match((error as Error).message, /would load .*node_modules\/evil.*imported by .*bottle\.config\.ts.*nothing was evaluated/);
     }
     assert.not.ok(existsSync(marker), `${style}: the planted code did not run`);

@@ -18,7 +18,8 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ConfigError, loadConfig } from "../src/config/load.js";
+import { loadConfig } from "../src/config/load.js";
+import { isBottleError } from "../src/lib/errors.js";
 import { describe, makeProject, runBottle, type Project } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -64,7 +65,7 @@ async function assertRefusedBeforeEvaluation(config: string, workspace: string, 
     await loadConfig(config, { cache: false, guardedDirs: [{ dir: workspace, why: "bottle `demo`'s guest can write it" }] });
     assert.unreachable("loaded");
   } catch (error) {
-    assert.instance(error, ConfigError);
+    assert.ok(isBottleError(error, "config"));
     assert.match((error as Error).message, `would load ${file}`);
     assert.match((error as Error).message, "nothing was evaluated");
   }

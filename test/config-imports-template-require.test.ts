@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ConfigError, loadConfig } from "../src/config/load.js";
+import { loadConfig } from "../src/config/load.js";
+import { isBottleError } from "../src/lib/errors.js";
 import { describe, makeProject, runBottle } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -37,7 +38,7 @@ for (const [form, requireCall] of Object.entries(FORMS)) {
       await loadConfig(path, { cache: false, guardedDirs: [{ dir: workspace, why: "bottle `demo`'s guest can write it" }] });
       assert.unreachable("loaded");
     } catch (error) {
-      assert.instance(error, ConfigError);
+      assert.ok(isBottleError(error, "config"));
       assert.match((error as Error).message, `would load ${join(workspace, "evil.cjs")} (imported by ${path})`);
       assert.match((error as Error).message, "nothing was evaluated");
     }

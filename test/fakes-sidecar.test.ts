@@ -1,5 +1,6 @@
-// Proves fake-sidecar answers `<NAME> <port>` on 127.0.0.1:<port>, exits 0 on
-// SIGTERM, and honours FAKE_FAIL / FAKE_HANG entries `sidecar:<NAME>`.
+// Proves fake-sidecar's failure injection, which the sidecar launch suites
+// use: FAKE_FAIL / FAKE_HANG entries `sidecar:<NAME>` stop only the sidecar
+// they name; another answers `sidecar <port>` and exits 0 on SIGTERM.
 import { readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -16,21 +17,6 @@ function readAll(port: number): Promise<string> {
     socket.on("error", reject);
   });
 }
-
-test("answers every connection with '<NAME> <port>' and exits 0 on SIGTERM", async () => {
-  const state = makeStateDir("fakes-sc-");
-  const port = await freePort();
-  const sidecar = startFake("fake-sidecar", ["--port", String(port), "--name", "git-gate"], fakesEnv(state));
-  try {
-    await waitForPort(port);
-    assert.is(await readAll(port), `git-gate ${port}\n`);
-    assert.is(await readAll(port), `git-gate ${port}\n`);
-  } finally {
-    sidecar.child.kill("SIGTERM");
-  }
-  assert.is((await sidecar.exit).code, 0);
-  rmSync(state, { recursive: true, force: true });
-});
 
 test("FAKE_FAIL and FAKE_HANG apply to the named sidecar only", async () => {
   const state = makeStateDir("fakes-sc-");

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
-import { findTool } from "../src/host-tools.js";
+import { findTool } from "../src/lib/host-tools.js";
 import * as assert from "uvu/assert";
 import { remote, startGateUnderTest, startGitGate } from "./helpers/git-gate.js";
 import { git, gitOk, makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "./helpers/git-upstream.js";

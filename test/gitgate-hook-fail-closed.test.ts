@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { findTool } from "../src/host-tools.js";
+import { findTool } from "../src/lib/host-tools.js";
 import { plainGitEnv } from "./helpers/git-upstream.js";
 import { requireTools, skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";

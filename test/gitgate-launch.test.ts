@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { findTool } from "../src/host-tools.js";
+import { findTool } from "../src/lib/host-tools.js";
 import { fakesBinDir, isAlive, readPipelockEvents } from "./helpers/fakes.js";
 import { git, gitOk, makeUpstreamRepo, plainGitEnv, startUpstream } from "./helpers/git-upstream.js";
 import {

@@ -13,7 +13,7 @@ import * as assert from "uvu/assert";
 import { waitForPath } from "../src/backends/smolmachines/process/readiness.js";
 import type { ExitInfo } from "../src/backends/smolmachines/process/supervisor.js";
 import { gitGateProcess, gitGateSocket } from "../src/gitgate/start.js";
-import { findTool } from "../src/host-tools.js";
+import { findTool } from "../src/lib/host-tools.js";
 import { remote, startGateUnderTest } from "./helpers/git-gate.js";
 import { git, makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "./helpers/git-upstream.js";
 import { tempDir } from "./helpers/tmp.js";

@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { findTool } from "../src/host-tools.js";
+import { findTool } from "../src/lib/host-tools.js";
 import { remote, startGateUnderTest, type GateUnderTest } from "./helpers/git-gate.js";
 import { git, gitOk, makeUpstreamRepo, plainGitEnv, startUpstream, type Upstream } from "./helpers/git-upstream.js";
 import { requireTools, skipSuite } from "./helpers/skip.js";

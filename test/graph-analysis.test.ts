@@ -1,17 +1,19 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { analyzeGraph, GraphError, type TaskDef } from "../src/graph/index.js";
+import { analyzeGraph, type TaskDef } from "../src/graph/index.js";
+import { isBottleError, type BottleError } from "../src/lib/errors.js";
 import { task } from "./helpers/graph.js";
 import type { World } from "./helpers/graph.js";
 
-function errorOf(tasks: TaskDef<World>[]): GraphError {
+/** The graph's problems, from the error analyzeGraph throws. */
+function errorOf(tasks: TaskDef<World>[]): { message: string; problems: BottleError<"invalid-graph">["detail"]["problems"] } {
   try {
     analyzeGraph(tasks);
   } catch (error) {
-    if (error instanceof GraphError) return error;
+    if (isBottleError(error, "invalid-graph")) return { message: error.message, problems: error.detail.problems };
     throw error;
   }
-  throw new Error("expected a GraphError");
+  throw new Error("expected an invalid-graph error");
 }
 
 test("a cycle is reported as the whole loop, starting at its first task by name", () => {

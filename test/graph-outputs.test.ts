@@ -2,9 +2,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { chmodSync, existsSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { tempFileTarget, tempPathFor } from "../src/graph/files.js";
 import { build, newWorld, reasonsOf, statusOf, task } from "./helpers/graph.js";
 import { tempDir } from "./helpers/tmp.js";
+import { tempFileTarget, tempPathFor } from "../src/lib/atomic-write.js";
 
 const pair = () => [task("render", { output: "gvproxy.yaml" }), task("use", { needs: ["render"] })];
 

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { findOnPath, findTool, isExecutableFile, trustedSearchPath } from "../src/host-tools.js";
+import { findOnPath, findTool, isExecutableFile, trustedSearchPath } from "../src/lib/host-tools.js";
 import { tempDir } from "./helpers/tmp.js";
 
 function program(dir: string, name: string, mode = 0o755): string {

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { trustedSearchPath } from "../src/host-tools.js";
+import { trustedSearchPath } from "../src/lib/host-tools.js";
 import { fakesBinDir } from "./helpers/fakes.js";
 import { describe, makeProject, runBottle } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";

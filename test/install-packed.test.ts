@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { packageRoot } from "../src/package-root.js";
+import { packageRoot } from "../src/lib/package-root.js";
 import { PACKAGE_NAME } from "../src/config/package-name.js";
 import { tempDir } from "./helpers/tmp.js";
 

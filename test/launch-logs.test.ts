@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSyn
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { freshLog, saveLogCopy } from "../src/backends/smolmachines/launch/logs.js";
+import { freshLog, saveLogCopy } from "../src/backends/smolmachines/logs.js";
 import { Supervisor } from "../src/backends/smolmachines/process/supervisor.js";
 import { tempDir } from "./helpers/tmp.js";
 

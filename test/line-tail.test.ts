@@ -7,7 +7,7 @@ import { appendFileSync, closeSync, openSync, truncateSync, writeFileSync } from
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LineTail, MAX_LINE_BYTES } from "../src/line-tail.js";
+import { LineTail, MAX_LINE_BYTES } from "../src/lib/line-tail.js";
 import { scratchDir } from "./helpers/watch.js";
 
 test("whole lines once each, a line split across writes whole, a truncated file from its start, the unfinished rest at the end", () => {

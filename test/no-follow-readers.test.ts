@@ -2,7 +2,7 @@
 // 20): a symlink at the record's name is refused, never read through (a
 // forged record elsewhere must not be taken for bottle's), and a FIFO there
 // neither hangs the reader nor is read. One case per caller: the registry
-// entry (listBottles), the launch record (readRuntimeRecord, and a launch
+// entry (listBottles), the launch record (readLaunchRecord, and a launch
 // claiming the run dir), the stage mark and the state file
 // (stageMarkProblem, and `bottle rm`), and the log copied out of the run
 // dir (saveLogCopy). The FIFO cases run in a child process, so a reader that
@@ -12,10 +12,9 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { RunRecord } from "../src/backends/smolmachines/launch/run-record.js";
-import { readRuntimeRecord } from "../src/backends/smolmachines/runtime-record.js";
-import { stageMarkProblem } from "../src/backends/smolmachines/stage-mark.js";
-import { listBottles } from "../src/registry.js";
+import { claimLaunchRecord, readLaunchRecord } from "../src/backends/smolmachines/launch-record.js";
+import { stageMarkProblem } from "../src/backends/smolmachines/stage-dir.js";
+import { listBottles } from "../src/app/registry.js";
 import { snapshotTree } from "./helpers/cli.js";
 import { describe, makeProject, runBottle } from "./helpers/lifecycle.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -73,26 +72,26 @@ test("registry: an entry that is a symlink to a forged entry is not listed; a FI
   symlinkSync(elsewhere("forged.json", entry("forged")), join(registry, "forged.json"));
   assert.equal(listBottles(env).map((e) => e.slug), ["real"]);
   mkfifo(join(registry, "piped.json"));
-  assert.is(outcomeInChild("../src/registry.js", "listBottles", [env]).replace(/"updatedAt":1.*$/, ""), `returned [{"slug":"real","backend":"smolmachines","configPath":"/p/bottle.config.ts","stageDir":"/p/.bottle/x","runDir":"/r/bottle/x","octet":7,"writable":[],`);
+  assert.is(outcomeInChild("../src/app/registry.js", "listBottles", [env]).replace(/"updatedAt":1.*$/, ""), `returned [{"slug":"real","backend":"smolmachines","configPath":"/p/bottle.config.ts","stageDir":"/p/.bottle/x","runDir":"/r/bottle/x","octet":7,"writable":[],`);
 });
 
 function runtimeRecord(pid: number): string {
   return JSON.stringify({ pid, pidStartTime: "1", slug: SLUG, stageDir: "/s", configPath: "/c", octet: 7, ports: {}, children: {}, startedAt: 1, control: "/x" });
 }
 
-test("launch record: a symlink at supervisor.json is refused by readRuntimeRecord, and by a launch claiming the run dir", () => {
+test("launch record: a symlink at supervisor.json is refused by readLaunchRecord, and by a launch claiming the run dir", () => {
   const runDir = privateDir("bottle", SLUG);
   const forged = elsewhere("supervisor.json", runtimeRecord(process.pid));
   symlinkSync(forged, join(runDir, "supervisor.json"));
-  assert.throws(() => readRuntimeRecord(runDir), /supervisor\.json is a symlink; bottle does not follow symlinks there/);
-  assert.throws(() => RunRecord.claim(runDir, { slug: SLUG, stageDir: "/s", configPath: "/c", octet: 7 }), /supervisor\.json is a symlink/);
+  assert.throws(() => readLaunchRecord(runDir), /supervisor\.json is a symlink; bottle does not follow symlinks there/);
+  assert.throws(() => claimLaunchRecord(runDir, { slug: SLUG, stageDir: "/s", configPath: "/c", octet: 7 }), /supervisor\.json is a symlink/);
   assert.is(readFileSync(forged, "utf8"), runtimeRecord(process.pid), "the link's target was changed");
 });
 
 test("launch record: a FIFO at supervisor.json is refused without blocking", () => {
   const runDir = privateDir("bottle", SLUG);
   mkfifo(join(runDir, "supervisor.json"));
-  assert.is(outcomeInChild("../src/backends/smolmachines/runtime-record.js", "readRuntimeRecord", [runDir]), `threw ${join(runDir, "supervisor.json")} is not a regular file; remove it`);
+  assert.is(outcomeInChild("../src/backends/smolmachines/launch-record.js", "readLaunchRecord", [runDir]), `threw ${join(runDir, "supervisor.json")} is not a regular file; remove it`);
 });
 
 test("stage mark: a symlink at bottle.json naming the bottle is refused, as is a symlink at state.json of a stage from before the mark", () => {
@@ -107,10 +106,10 @@ test("stage mark: a symlink at bottle.json naming the bottle is refused, as is a
 test("stage mark: a FIFO at bottle.json, or at state.json, is refused without blocking", () => {
   const stage = privateDir(SLUG);
   mkfifo(join(stage, "bottle.json"));
-  assert.is(outcomeInChild("../src/backends/smolmachines/stage-mark.js", "stageMarkProblem", [stage, SLUG]), `threw ${join(stage, "bottle.json")} is not a regular file; remove it`);
+  assert.is(outcomeInChild("../src/backends/smolmachines/stage-dir.js", "stageMarkProblem", [stage, SLUG]), `threw ${join(stage, "bottle.json")} is not a regular file; remove it`);
   const old = privateDir(SLUG);
   mkfifo(join(old, "state.json"));
-  assert.is(outcomeInChild("../src/backends/smolmachines/stage-mark.js", "stageMarkProblem", [old, SLUG]), `threw ${join(old, "state.json")} is not a regular file; remove it`);
+  assert.is(outcomeInChild("../src/backends/smolmachines/stage-dir.js", "stageMarkProblem", [old, SLUG]), `threw ${join(old, "state.json")} is not a regular file; remove it`);
 });
 
 test("bottle rm --yes of a bottle whose stage mark is a symlink to a forged mark: refused, nothing deleted", async () => {
@@ -137,7 +136,7 @@ test("the log copied out of the run dir: a FIFO in its place is refused without 
   const run = tempDir("bnf-run-");
   const stage = privateDir("stage");
   mkfifo(join(run, "gvproxy.log"));
-  assert.is(outcomeInChild("../src/backends/smolmachines/launch/logs.js", "saveLogCopy", [join(run, "gvproxy.log"), stage, "gvproxy"]), `threw ${join(run, "gvproxy.log")} is not a regular file; remove it`);
+  assert.is(outcomeInChild("../src/backends/smolmachines/logs.js", "saveLogCopy", [join(run, "gvproxy.log"), stage, "gvproxy"]), `threw ${join(run, "gvproxy.log")} is not a regular file; remove it`);
   assert.equal(snapshotTree(stage), [], "something was written to the stage");
 });
 

@@ -15,10 +15,9 @@ import { inPrivateMounts } from "./acceptance/world.js";
 import { askProxy, freePort, waitForPort } from "./helpers/fakes.js";
 import { requireRoot, requireTools, skipSuite } from "./helpers/skip.js";
 import { scratchDir } from "./helpers/watch.js";
-import type { BottleContext } from "../src/context.js";
-import { findTool } from "../src/host-tools.js";
-import { packageRoot } from "../src/package-root.js";
-import { preparePipelock, secretsFileLines, SECRETS_FILE_LIMITS } from "../src/backends/smolmachines/launch/pipelock.js";
+import { findTool } from "../src/lib/host-tools.js";
+import { packageRoot } from "../src/lib/package-root.js";
+import { preparePipelock, secretsFileLines, SECRETS_FILE_LIMITS } from "../src/backends/smolmachines/steps/pipelock.js";
 import { pipelockRunFiles } from "../src/backends/smolmachines/pipelock-files.js";
 import { caPaths } from "../src/backends/smolmachines/bottle-ca.js";
 import { renderPipelockConfig } from "../src/backends/smolmachines/render/pipelock.js";
@@ -70,7 +69,7 @@ if (missing) {
     // What pipelock's scan_env would have taken for a secret (16+ characters, entropy above 3): the launcher has it, pipelock must not.
     process.env.NPM_CONFIG_USER_AGENT_LIKE = "/usr/lib/node_modules/npm/bin/npm-cli.js"; // entropy 3.96: a secret to scan_env, below pipelock's URL entropy check (4.5)
     const port = await freePort();
-    const ctx = { stageDir, runDir } as BottleContext;
+    const ctx = { stageDir, runDir };
     const start = preparePipelock(ctx, findTool("pipelock")!, port, { API_TOKEN: secret });
     assert.equal(Object.keys(start.env).sort(), [...(process.env.SSL_CERT_DIR ? ["SSL_CERT_DIR"] : []), ...(process.env.SSL_CERT_FILE ? ["SSL_CERT_FILE"] : []), "HOME"].sort());
     assert.is(statSync(pipelockRunFiles(runDir).secrets).mode & 0o777, 0o600);

@@ -3,17 +3,18 @@
 // the ancestors, a file where a directory should be, a log name that is a
 // hard link (which the open emptied before refusing it) or a FIFO (which
 // hung the open), descriptors closed after a read, and what
-// removeKnownFiles does with a missing or emptied root.
+// removeOwnedFiles does with a missing or emptied root.
 import { spawnSync } from "node:child_process";
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { freshLog } from "../src/backends/smolmachines/launch/logs.js";
-import { checkPrivateDir, makePrivateSubdir, readFileNoFollow, removeKnownFiles, type PrivateDirSpec } from "../src/private-dir.js";
+import { freshLog } from "../src/backends/smolmachines/logs.js";
+import { checkPrivateDir, makePrivateSubdir, type PrivateDirSpec } from "../src/lib/private-dir.js";
+import { readFileNoFollow, removeOwnedFiles } from "../src/lib/no-follow.js";
 import { tempDir } from "./helpers/tmp.js";
 
-const LOGS = new URL("../src/backends/smolmachines/launch/logs.js", import.meta.url).href;
+const LOGS = new URL("../src/backends/smolmachines/logs.js", import.meta.url).href;
 
 const spec: PrivateDirSpec = { what: "test dir", privateLevels: 2, fix: "the fix" };
 
@@ -100,14 +101,14 @@ test("readFileNoFollow closes every descriptor it opens, also when it refuses", 
   assert.is(open(), before);
 });
 
-test("removeKnownFiles: a root that does not exist is nothing to remove; an emptied root goes unless keepRoot", () => {
+test("removeOwnedFiles: a root that does not exist is nothing to remove; an emptied root goes unless keepRoot", () => {
   const base = tempDir("bpe-");
-  assert.equal(removeKnownFiles(join(base, "gone"), () => "file"), []);
+  assert.equal(removeOwnedFiles(join(base, "gone"), () => "file"), []);
   for (const keepRoot of [false, true]) {
     const root = join(base, `root-${keepRoot}`);
     mkdirSync(root);
     writeFileSync(join(root, "supervisor.json"), "{}");
-    assert.equal(removeKnownFiles(root, () => "file", { keepRoot }), []);
+    assert.equal(removeOwnedFiles(root, () => "file", { keepRoot }), []);
     assert.is(existsSync(root), keepRoot, `keepRoot ${keepRoot}`);
   }
 });

@@ -6,10 +6,13 @@ import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readFileSync, 
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LAUNCHER_MARK_ENV, launcherMark, processStartTime, provenChild } from "../src/backends/smolmachines/process/identity.js";
-import { runDirFile, stageDirFile } from "../src/backends/smolmachines/bottle-files.js";
-import { checkPrivateDir, removeKnownFiles, type PrivateDirSpec } from "../src/private-dir.js";
+import { LAUNCHER_MARK_ENV, launcherMark, provenChild } from "../src/backends/smolmachines/process/identity.js";
+import { checkPrivateDir, type PrivateDirSpec } from "../src/lib/private-dir.js";
 import { tempDir } from "./helpers/tmp.js";
+import { processStartTime } from "../src/lib/proc.js";
+import { removeOwnedFiles } from "../src/lib/no-follow.js";
+import { ownedInRunDir } from "../src/backends/smolmachines/run-dir.js";
+import { ownedInStageDir } from "../src/backends/smolmachines/stage-dir.js";
 
 const spec: PrivateDirSpec = { what: "test dir", privateLevels: 2, subdirs: ["relays"], fix: "the fix" };
 const root = process.getuid?.() === 0;
@@ -86,7 +89,7 @@ test("ancestors: sticky and world-writable (like /tmp) is fine; world-writable w
   assert.match(refusal(join(link, "p", "name")), `${link} is a symlink owned by uid 65534`);
 });
 
-test("removeKnownFiles deletes only known names, a symlink at a known name itself (not its target), and keeps the rest", () => {
+test("removeOwnedFiles deletes only known names, a symlink at a known name itself (not its target), and keeps the rest", () => {
   const run = tempDir("bpd-");
   const elsewhere = tempDir("bpd-");
   writeFileSync(join(elsewhere, "precious"), "mine\n");
@@ -98,7 +101,7 @@ test("removeKnownFiles deletes only known names, a symlink at a known name itsel
   writeFileSync(join(run, "notes"), "mine\n");
   symlinkSync(join(elsewhere, "precious"), join(run, "gvproxy.log"));
   symlinkSync(elsewhere, join(run, "jail", "relays"));
-  const kept = removeKnownFiles(run, runDirFile);
+  const kept = removeOwnedFiles(run, ownedInRunDir);
   assert.equal(kept.sort(), [join(run, "jail", "relays"), join(run, "notes")]);
   assert.is(readFileSync(join(elsewhere, "precious"), "utf8"), "mine\n");
   assert.ok(existsSync(join(run, "notes")));
@@ -106,7 +109,7 @@ test("removeKnownFiles deletes only known names, a symlink at a known name itsel
   assert.not.ok(existsSync(join(run, "relays")));
 });
 
-test("removeKnownFiles takes the git gate's mirrors whole (links inside unlinked, not followed) and keeps other names under git/", () => {
+test("removeOwnedFiles takes the git gate's mirrors whole (links inside unlinked, not followed) and keeps other names under git/", () => {
   const stage = tempDir("bpd-");
   const elsewhere = tempDir("bpd-");
   writeFileSync(join(elsewhere, "precious"), "mine\n");
@@ -115,7 +118,7 @@ test("removeKnownFiles takes the git gate's mirrors whole (links inside unlinked
   writeFileSync(join(stage, "git", "origin.git", "HEAD"), "ref: refs/heads/main\n");
   symlinkSync(elsewhere, join(stage, "git", "origin.git", "objects", "info"));
   mkdirSync(join(stage, "git", "Not A Mirror"));
-  const kept = removeKnownFiles(stage, stageDirFile);
+  const kept = removeOwnedFiles(stage, ownedInStageDir);
   assert.equal(kept, [join(stage, "git", "Not A Mirror")]);
   assert.not.ok(existsSync(join(stage, "git", "origin.git")));
   assert.is(readFileSync(join(elsewhere, "precious"), "utf8"), "mine\n");

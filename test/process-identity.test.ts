@@ -15,15 +15,14 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
-  isZombie,
   killIfSame,
   LAUNCHER_MARK_ENV,
   launcherMark,
   markSelfAsLauncher,
-  processStartTime,
   provenChild,
   signalGroup,
 } from "../src/backends/smolmachines/process/identity.js";
+import { isZombie, processStartTime } from "../src/lib/proc.js";
 import { skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
 import { makeUser, otherUsersUnavailable } from "./helpers/users.js";

@@ -7,7 +7,8 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { NotReadyError, waitForPath, waitForSocket } from "../src/backends/smolmachines/process/readiness.js";
+import { waitForPath, waitForSocket } from "../src/backends/smolmachines/process/readiness.js";
+import { isBottleError } from "../src/lib/errors.js";
 import { tempDir } from "./helpers/tmp.js";
 
 /** A socket file nothing listens on: what a SIGKILLed server leaves. */
@@ -26,7 +27,7 @@ test("a socket file nothing listens on is not ready: waitForSocket times out whe
     () => null,
     (thrown: unknown) => thrown,
   );
-  assert.instance(error, NotReadyError);
+  assert.ok(isBottleError(error, "not-ready"), String(error));
   assert.match((error as Error).message, `the server did not accept connections on ${path} within 300 ms`);
 });
 

@@ -10,9 +10,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { clearStale } from "../src/backends/smolmachines/launch/run-record.js";
-import { killIfProven, killIfSame, LAUNCHER_MARK_ENV, launcherMark, processStartTime } from "../src/backends/smolmachines/process/identity.js";
-import { launcherAlive, type RuntimeRecord } from "../src/backends/smolmachines/runtime-record.js";
+import { clearStale, launcherAlive, type LaunchRecord } from "../src/backends/smolmachines/launch-record.js";
+import { killIfProven, killIfSame, LAUNCHER_MARK_ENV, launcherMark } from "../src/backends/smolmachines/process/identity.js";
+import { processStartTime } from "../src/lib/proc.js";
 import { skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -103,7 +103,7 @@ test("launcherAlive: a live process on the recorded launcher pid, with another s
   await diedOf(s);
 });
 
-function staleRecord(children: RuntimeRecord["children"]): RuntimeRecord {
+function staleRecord(children: LaunchRecord["children"]): LaunchRecord {
   return {
     pid: launcher.pid,
     pidStartTime: launcher.startTime,

@@ -5,8 +5,8 @@ import { chmodSync, readFileSync, utimesSync, writeFileSync, appendFileSync } fr
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { packageRoot } from "../src/package-root.js";
-import { toolSearchPath, toolsDir, trustedSearchPath } from "../src/host-tools.js";
+import { packageRoot } from "../src/lib/package-root.js";
+import { toolSearchPath, toolsDir, trustedSearchPath } from "../src/lib/host-tools.js";
 import { parseVersion, runVersionProbe, toolVersions, VERSION_ARGS, type VersionProbe } from "../src/backends/smolmachines/tool-versions.js";
 import { describeRun, makeProject, runBottle, validConfig } from "./helpers/cli.js";
 import { fakesBinDir } from "./helpers/fakes.js";

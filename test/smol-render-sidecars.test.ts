@@ -3,7 +3,7 @@
 // values not at all.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { renderSidecarsRecord } from "../src/backends/smolmachines/render/sidecars.js";
+import { renderSidecarsRecord } from "../src/backends/smolmachines/render/sidecars-record.js";
 
 const remote = { url: "https://git.example.com/app.git", token: { fromEnv: "GH_TOKEN", username: "x-access-token" }, push: ["agent/*"], allowForcePush: false, allowDelete: false };
 

@@ -22,7 +22,7 @@ import { connectThrough, liveLines, pipelockPort, running } from "./helpers/live
 import { FAKES_BIN } from "./helpers/real-tools.js";
 import { requireRoot, requireTools, skipSuite } from "./helpers/skip.js";
 import { configSource, editAndSettle, isState, killLeftovers, makeProject, saveConfig, scratchDir, spawnBottle, startWatch, type ProjectConfig } from "./helpers/watch.js";
-import { findTool } from "../src/host-tools.js";
+import { findTool } from "../src/lib/host-tools.js";
 
 const EDITS = 20;
 const names = Array.from({ length: EDITS + 1 }, (_, i) => `h${i}.test`);

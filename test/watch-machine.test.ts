@@ -1,9 +1,9 @@
-// Proves the watcher's pure state machine (src/watch/machine.ts): every
+// Proves the watcher's pure state machine (src/app/watch/watch-states.ts): every
 // transition of the diagram, stop from each state, at most one queued run,
 // and a stop during a run that exits only once the run is done.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { transition, type Effect, type WatchEvent, type WatchState } from "../src/watch/machine.js";
+import { transition, type Effect, type WatchEvent, type WatchState } from "../src/app/watch/watch-states.js";
 
 const STATES: WatchState[] = ["idle", "debouncing", "running", "queued", "stopping", "stopped"];
 /** `timer` is the debounce ending with some file's content changed; `settled` with none changed. */

@@ -12,21 +12,25 @@ export const MODULES = [
   { name: "jail", files: { "src/backends/smolmachines/jail/*.ts": JAIL_SUITES } },
   {
     name: "private dirs",
-    files: { "src/private-dir.ts": ["private-dirs", "private-dir-edges", "launch-logs", "no-follow-readers", "attack-registry-entry", "attack-run-dir", "gitgate-log-symlink", "attack-stage-dir"] },
+    files: {
+      "src/lib/private-dir.ts": ["private-dirs", "private-dir-edges", "launch-logs", "no-follow-readers", "attack-registry-entry", "attack-run-dir", "gitgate-log-symlink", "attack-stage-dir"],
+      "src/lib/no-follow.ts": ["private-dir-edges", "no-follow-readers", "launch-logs", "private-dirs", "attack-registry-entry", "attack-run-dir", "gitgate-log-symlink", "attack-stage-dir"],
+    },
   },
   {
     name: "host tools",
-    files: { "src/host-tools.ts": ["host-tools-lookup", "host-tools-symlinked-workspace", "smol-preflight-tools", "attack-workspace-programs", "test-runner-skips"] },
+    files: { "src/lib/host-tools.ts": ["host-tools-lookup", "host-tools-symlinked-workspace", "smol-preflight-tools", "attack-workspace-programs", "test-runner-skips"] },
   },
   {
     name: "config confinement",
     files: {
+      "src/lib/path-checks.ts": ["config-host-checks", "config-confinement", "host-tools-symlinked-workspace", "config-confinement-symlinked-dirs", "config-imports-confinement", "attack-planted-config"],
       "src/config/host-checks.ts": ["config-host-checks", "config-confinement", "host-tools-symlinked-workspace", "config-confinement-symlinked-dirs", "config-imports-confinement", "attack-planted-config"],
       "src/config/import-graph.ts": ["config-import-graph-forms", "config-imports-template-require", "config-imports-symlinked-packages", "config-imports-confinement", "attack-planted-config"],
     },
   },
   { name: "egress checks", files: { "src/config/egress-host.ts": ["config-egress-host-literal", "config-egress-allow", "config-confinement"] } },
-  { name: "pipelock renderer", files: { "src/backends/smolmachines/render/pipelock.ts": ["smol-render-pipelock", "fakes-pipelock"] } },
+  { name: "pipelock renderer", files: { "src/backends/smolmachines/render/pipelock.ts": ["smol-render-pipelock", "pipelock-ssrf-ranges"] } },
   {
     name: "git gate",
     files: {
@@ -35,7 +39,13 @@ export const MODULES = [
       "src/gitgate/pre-receive.ts": GATE_SUITES,
     },
   },
-  { name: "process identity", files: { "src/backends/smolmachines/process/identity.ts": ["process-identity", "process-recycled-pid", "private-dirs", "attack-run-dir"] } },
+  {
+    name: "process identity",
+    files: {
+      "src/backends/smolmachines/process/identity.ts": ["process-identity", "process-recycled-pid", "private-dirs", "attack-run-dir"],
+      "src/lib/proc.ts": ["process-identity", "process-recycled-pid", "private-dirs", "attack-run-dir"],
+    },
+  },
 ];
 
 /** Every file pattern, for Stryker's `mutate`. */

@@ -2,16 +2,10 @@
 // (the file its registry entry names), as `bottle blocked` suggests. With
 // `bottle watch` running on that config, the edit reaches the running
 // bottle's pipelock live.
-import { dirname } from "node:path";
-import { allowHostInConfig } from "../config/allow-host.js";
-import { egressHostProblem } from "../config/egress-host.js";
-import { EXIT_FAILED, EXIT_OK, usageError } from "../errors.js";
-import { stageDir } from "../paths.js";
-import { listBottles, type BottleEntry } from "../registry.js";
-import { shellQuote } from "../shell-quote.js";
+import { allowableHost, allowInBottle, policyCommand, watchCommand } from "../app/allow.js";
+import { EXIT_FAILED, EXIT_OK, usageError } from "../lib/errors.js";
+import { shellQuote } from "../lib/shell-quote.js";
 import { HELP, helpText, parseArgs, type CommandSpec } from "./args.js";
-import { findRegisteredBottle } from "./bottles.js";
-import { refusePlantedConfig } from "./session.js";
 
 export const spec: CommandSpec = {
   name: "allow",
@@ -37,15 +31,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const [name, rawHost] = args.positionals;
   if (name === undefined || rawHost === undefined) throw usageError("bottle allow needs NAME and HOST, e.g. `bottle allow example registry.npmjs.org`; see `bottle allow --help`");
-  const host = rawHost.trim().toLowerCase();
-  const problem = egressHostProblem(host);
-  if (problem) throw usageError(`\`${host}\` cannot go in egress.allow: it ${problem}`);
-
-  const { entry, backend } = await findRegisteredBottle(name, {});
-  const bottles = listBottles();
-  // As every command that runs a config: never one a guest could have written, nor what it imports from there.
-  refusePlantedConfig(entry.configPath, bottles);
-  const guardedDirs = bottles.flatMap((other) => (other.writable ?? []).map((dir) => ({ dir, why: `bottle \`${other.slug}\`'s guest can write it` })));
+  const host = allowableHost(rawHost);
   // The config is loaded twice (before and after the edit): each of its warnings is said once. A host
   // that takes writes from anyone gets the warning every load gives it (config/egress-presets.ts).
   const said = new Set<string>();
@@ -53,8 +39,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (!said.has(message)) process.stderr.write(`warning: ${message}\n`);
     said.add(message);
   };
-  const outcome = await allowHostInConfig(entry.configPath, host, { slug: entry.slug, load: { guardedDirs, warn } });
-  const running = async () => (await backend.state(entry)).state === "running";
+  const { entry, outcome, running } = await allowInBottle(name, host, warn);
   switch (outcome.state) {
     case "already":
       console.log(`${host} is already allowed by ${entry.configPath} (${outcome.by}); nothing changed${(await running()) ? `. \`${policyCommand(entry)}\` shows whether the running pipelock has loaded it` : ""}`);
@@ -73,12 +58,3 @@ export async function run(argv: readonly string[]): Promise<number> {
     }
   }
 }
-
-/** The config and, when it is not the default one, the stage the bottle was launched with. */
-function where(entry: BottleEntry): string {
-  const custom = entry.stageDir !== stageDir(dirname(entry.configPath), entry.slug);
-  return `--config ${shellQuote(entry.configPath)}${custom ? ` --stage ${shellQuote(entry.stageDir)}` : ""}`;
-}
-
-const watchCommand = (entry: BottleEntry) => `bottle watch ${where(entry)}`;
-const policyCommand = (entry: BottleEntry) => `bottle policy ${where(entry)}`;

@@ -1,6 +1,6 @@
 // A small argument parser whose specs also produce --help, so the help
 // text can never drift from what is accepted.
-import { usageError } from "../errors.js";
+import { usageError } from "../lib/errors.js";
 
 export interface OptionSpec {
   name: string;

@@ -1,9 +1,10 @@
 // bottle blocked: what pipelock refused in a bottle's running or last
 // session, and the config edit that would allow each host refused as not
 // allowlisted. Read from the registry and the stage; the config is not run.
-import { EXIT_OK } from "../errors.js";
+import { EXIT_OK } from "../lib/errors.js";
+import { findRegisteredBottle } from "../app/find-bottle.js";
+import { refusalsOf } from "../app/lifecycle.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findRegisteredBottle } from "./bottles.js";
 
 export const spec: CommandSpec = {
   name: "blocked",
@@ -22,8 +23,9 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { entry, backend } = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
-  const report = await backend.blocked(entry);
+  const found = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { entry } = found;
+  const report = await refusalsOf(found);
   if (args.options.json) {
     const { file, running, recorded, records, hosts } = report;
     console.log(JSON.stringify({ bottle: entry.slug, config: entry.configPath, file, running, recorded, requests: records.length, hosts, records }));

@@ -1,9 +1,10 @@
 // bottle build: render everything a launch needs, redoing only what changed.
-import { planGraph } from "../graph/index.js";
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../errors.js";
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../lib/errors.js";
 import { CONFIG, HELP, NAME, JSON_OUTPUT, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { forceOption, interruptSignal, runBottleGraph } from "./graph-run.js";
-import { openSession } from "./session.js";
+import { buildBottle, planBuild } from "../app/build.js";
+import { forceOption, onInterrupt } from "../app/graph-runner.js";
+import { progressFor } from "./progress.js";
+import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "build",
@@ -23,26 +24,25 @@ export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
-  const { backend, ctx } = session;
-  const force = forceOption(args.options.force, backend.tasks, backend.buildTargets);
+  const force = forceOption(args.options.force, session.backend.graph.buildTasks);
   const json = Boolean(args.options.json);
 
   if (args.options["dry-run"]) {
     const { printPlan } = await import("./plan-output.js");
-    printPlan(planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir, targets: backend.buildTargets, ...(force ? { force } : {}) }), { json });
+    printPlan(planBuild(session, force), { json });
     return EXIT_OK;
   }
 
-  const interrupt = interruptSignal();
+  const view = await progressFor({ json });
+  const interrupts = onInterrupt({ first: (name) => void process.stderr.write(`\n${name}: stopping (press Ctrl-C again to force)\n`) });
   try {
-    const result = await runBottleGraph({ tasks: backend.tasks, ctx, targets: backend.buildTargets, force, json, command: "bottle build", signal: interrupt.signal });
-    const warning = backend.buildWarning(result.results);
+    const { result, warning } = await buildBottle(session, { force, view, signal: interrupts.signal });
     if (warning) process.stderr.write(`\n${warning}\n`);
     if (result.interrupted) return EXIT_INTERRUPTED;
     if (!result.ok) return EXIT_FAILED;
-    if (!json) console.log(`stage: ${ctx.stageDir}`);
+    if (!json) console.log(`stage: ${session.ctx.stageDir}`);
     return EXIT_OK;
   } finally {
-    interrupt.dispose();
+    interrupts.dispose();
   }
 }

@@ -1,11 +1,10 @@
 // bottle doctor: can this machine launch a bottle? One line per check, each
 // failing one with its fix.
-import { EXIT_FAILED, EXIT_OK, errorMessage } from "../errors.js";
-import { jail, launchable, nodeVersion, runtimeDir, tools, virtualisation, type Check } from "../doctor/checks.js";
-import { toolSearchPath } from "../host-tools.js";
-import { checkRunDir, checkStageDir } from "../paths.js";
+import { EXIT_FAILED, EXIT_OK } from "../lib/errors.js";
+import { toolSearchPath } from "../lib/host-tools.js";
+import { bottleChecks } from "../app/doctor/bottle-checks.js";
+import { jail, launchable, nodeVersion, runtimeDir, tools, virtualisation, type Check } from "../app/doctor/checks.js";
 import { CONFIG, HELP, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findConfig, openSession } from "./session.js";
 
 export const spec: CommandSpec = {
   name: "doctor",
@@ -16,37 +15,6 @@ export const spec: CommandSpec = {
     "Exit codes: 0 a launch can work (warnings allowed), 1 something a launch needs is missing or wrong.",
   ].join("\n"),
 };
-
-/** The checks that need the bottle: its config loads, its gvforwarder file, its stage and run dirs. */
-async function bottleChecks(config: string | undefined): Promise<Check[]> {
-  let path: string;
-  try {
-    path = findConfig(config);
-  } catch {
-    return [];
-  }
-  try {
-    const { ctx } = await openSession({ config: path });
-    const checks: Check[] = [{ name: "config", status: "ok", detail: `${ctx.configPath} (bottle ${ctx.config.name})` }];
-    const dir = (what: string, at: string, check: () => boolean): Check => {
-      try {
-        return { name: what, status: "ok", detail: check() ? `${at} is yours and private` : `${at} (made at the first build or launch)` };
-      } catch (error) {
-        return { name: what, status: "fail", detail: errorMessage(error) };
-      }
-    };
-    checks.push(dir("stage dir", ctx.stageDir, () => checkStageDir(ctx.stageDir)), dir("run dir", ctx.runDir, () => checkRunDir(ctx.runDir)));
-    const forwarder = ctx.config.guest.gvforwarder;
-    if (forwarder !== "image") {
-      const { checkPreflight } = await import("../backends/smolmachines/preflight.js");
-      const missing = checkPreflight({ platform: ctx.platform, pathEnv: "", gvforwarder: forwarder }).missing.find((m) => m.name === "gvforwarder");
-      checks.push(missing ? { name: "gvforwarder", status: "fail", detail: `${forwarder} not found`, fix: missing.hint } : { name: "gvforwarder", status: "ok", detail: forwarder });
-    }
-    return checks;
-  } catch (error) {
-    return [{ name: "config", status: "fail", detail: errorMessage(error) }];
-  }
-}
 
 const MARK: Record<Check["status"], string> = { ok: "ok  ", warn: "warn", fail: "FAIL" };
 

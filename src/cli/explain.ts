@@ -1,8 +1,9 @@
 // bottle explain: why each task will run or is fresh.
-import { explainPlan, planGraph } from "../graph/index.js";
-import { EXIT_OK, usageError } from "../errors.js";
+import { explainPlan } from "../graph/index.js";
+import { planBottle } from "../app/build.js";
+import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { openSession } from "./session.js";
+import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "explain",
@@ -18,11 +19,10 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { backend, ctx } = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
+  const session = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
   const task = args.positionals[0];
-  if (task && !backend.tasks.some((t) => t.name === task)) {
-    throw usageError(`there is no task \`${task}\`; tasks: ${backend.tasks.map((t) => t.name).join(", ")}`);
-  }
-  console.log(explainPlan(planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir }), task));
+  const names = session.backend.graph.allTasks.map((t) => t.name);
+  if (task && !names.includes(task)) throw usageError(`there is no task \`${task}\`; tasks: ${names.join(", ")}`);
+  console.log(explainPlan(planBottle(session), task));
   return EXIT_OK;
 }

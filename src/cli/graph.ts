@@ -1,8 +1,9 @@
 // bottle graph: the task graph with each task's planned status.
-import { GRAPH_FORMATS, exportGraph, planGraph, type GraphFormat } from "../graph/index.js";
-import { EXIT_OK, usageError } from "../errors.js";
+import { GRAPH_FORMATS, exportGraph, isGraphFormat } from "../graph/index.js";
+import { planBottle } from "../app/build.js";
+import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { openSession } from "./session.js";
+import { openSession } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "graph",
@@ -20,12 +21,11 @@ export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const format = stringOption(args, "format") ?? "text";
-  if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
+  if (!isGraphFormat(format)) {
     throw usageError(`--format must be one of ${GRAPH_FORMATS.join(", ")}, not \`${format}\``);
   }
-  const { backend, ctx } = await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") });
-  const plan = planGraph({ tasks: backend.tasks, ctx, root: ctx.stageDir });
+  const plan = planBottle(await openSession({ config: stringOption(args, "config"), stage: stringOption(args, "stage"), name: stringOption(args, "name") }));
   for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
-  console.log(exportGraph(plan, format as GraphFormat));
+  console.log(exportGraph(plan, format));
   return EXIT_OK;
 }

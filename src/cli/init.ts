@@ -1,14 +1,6 @@
 // bottle init [DIR]: write a config for a project, outside the project.
-import { closeSync, constants, lstatSync, openSync, realpathSync, writeSync } from "node:fs";
-import { homedir } from "node:os";
-import { basename, join, resolve } from "node:path";
-import { knownWorkspaces, rememberWorkspaces } from "../config/known-workspaces.js";
-import { isSlug, SLUG_MAX } from "../config/slug.js";
-import { EXIT_OK, usageError } from "../errors.js";
-import { renderInitConfig, nameFromDir } from "../init/config-text.js";
-import { detectEcosystems } from "../init/project-kind.js";
-import { checkInitConfigDir, initConfigDir } from "../paths.js";
-import { projectFor, recordProject } from "../projects.js";
+import { EXIT_OK } from "../lib/errors.js";
+import { initProject } from "../app/init/init-project.js";
 import { HELP, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
 
 export const spec: CommandSpec = {
@@ -26,60 +18,10 @@ export const spec: CommandSpec = {
   ].join("\n"),
 };
 
-function projectDir(dir: string): string {
-  let project: string;
-  try {
-    project = realpathSync(resolve(dir));
-  } catch {
-    throw usageError(`${resolve(dir)} does not exist; pass the project's directory`);
-  }
-  if (!lstatSync(project).isDirectory()) throw usageError(`${project} is not a directory; pass the project's directory`);
-  if (project === "/" || project === realpathSync(homedir())) {
-    throw usageError(`refusing to give an agent ${project} read-write: pass one project's directory`);
-  }
-  return project;
-}
-
-/** Creates the config exclusively (0600, no symlink followed): an existing file is never replaced. */
-function writeNew(path: string, text: string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw usageError(`${path} already exists; edit it, remove it, or pass --name for another bottle`);
-    throw error;
-  }
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const project = projectDir(args.positionals[0] ?? ".");
-  const name = stringOption(args, "name") ?? nameFromDir(basename(project));
-  if (!isSlug(name)) throw usageError(`--name: \`${name}\` must be lowercase letters, digits and single hyphens, at most ${SLUG_MAX} characters`);
-  const existing = projectFor(project);
-  if (existing?.project === project) throw usageError(`${project} already has a bottle: ${existing.config}; edit that config (or remove it and run bottle init again)`);
-
-  checkInitConfigDir(process.env, { create: true });
-  const config = join(initConfigDir(), `${name}.config.ts`);
-  const ecosystems = detectEcosystems((file) => {
-    try {
-      lstatSync(join(project, file));
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  writeNew(config, renderInitConfig({ name, project, ecosystems }));
-  recordProject(project, config);
-  // From now on the project is a directory a guest can write: bottle's caches stay out of it.
-  rememberWorkspaces(config, [project], knownWorkspaces());
-
+  const { config, name, project, ecosystems } = initProject(args.positionals[0] ?? ".", stringOption(args, "name"));
   console.log(`wrote ${config}`);
   console.log(`  bottle ${name}: Claude Code in ${project} (read-write at /workspace)`);
   console.log(`  egress: the claude-code preset${ecosystems.length ? `, and for ${ecosystems.map((e) => e.name).join(", ")}: ${ecosystems.flatMap((e) => e.hosts.map((h) => h.host)).join(", ")}` : ""} (edit the config to change it)`);

@@ -1,11 +1,10 @@
 // bottle launch / bottle resume: build, start the sidecars, the jailed
 // network and the machine, attach the agent; tear down when it exits.
-import { EXIT_OK } from "../errors.js";
+import { EXIT_OK } from "../lib/errors.js";
 import { CONFIG, HELP, JSON_OUTPUT, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec, type ParsedArgs } from "./args.js";
-import { findNamedBottle } from "./bottles.js";
-import { LOCK_TIMEOUT_MS } from "./graph-run.js";
+import { findNamedBottle } from "../app/find-bottle.js";
 import { progressFor } from "./progress.js";
-import { openSession, type Session } from "./session.js";
+import { openSession, type Session } from "../app/session.js";
 
 const UNSAFE = { name: "unsafe-no-jail", kind: "flag", description: "DEBUGGING ONLY: run gvproxy without its network jail (the guest can then reach the host and the internet)" } as const;
 const WATCH = { name: "watch", kind: "flag", description: "also watch the config and apply edits live (as `bottle watch`)" } as const;
@@ -38,20 +37,12 @@ async function launchSession(session: Session, args: ParsedArgs, mode: "launch" 
   const json = Boolean(args.options.json);
   const view = await progressFor({ json });
   const say = (message: string): void => void process.stderr.write(`${message}\n`);
-  let beside: ((signal: AbortSignal) => Promise<void>) | undefined;
+  let alongside: ((signal: AbortSignal) => Promise<void>) | undefined;
   if (args.options.watch) {
-    const { watchBeside } = await import("./watch.js");
-    beside = (signal) => watchBeside(session, { json, signal });
+    const { watchAlongside } = await import("../app/watch/watch-bottle.js");
+    alongside = (signal) => watchAlongside(session, { json, signal });
   }
-  return session.backend.launch({
-    ctx: session.ctx,
-    mode,
-    unsafeNoJail: Boolean(args.options["unsafe-no-jail"]),
-    view,
-    lockTimeoutMs: LOCK_TIMEOUT_MS,
-    say,
-    ...(beside ? { beside } : {}),
-  });
+  return session.backend.launch(session, { mode, unsafeNoJail: Boolean(args.options["unsafe-no-jail"]), view, say, ...(alongside ? { alongside } : {}) });
 }
 
 export async function run(argv: readonly string[]): Promise<number> {

@@ -4,11 +4,12 @@
 // not run. Every log is opened without following a symlink at its name.
 import { closeSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
-import { EXIT_OK, errorMessage, usageError } from "../errors.js";
-import { LineTail } from "../line-tail.js";
-import { openRegularFileNoFollow, readFileNoFollow } from "../private-dir.js";
+import { EXIT_OK, errorMessage, usageError } from "../lib/errors.js";
+import { LineTail } from "../lib/line-tail.js";
+import { openRegularFileNoFollow, readFileNoFollow } from "../lib/no-follow.js";
+import { findRegisteredBottle } from "../app/find-bottle.js";
+import { logsOf } from "../app/lifecycle.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findRegisteredBottle } from "./bottles.js";
 
 export const spec: CommandSpec = {
   name: "logs",
@@ -36,8 +37,9 @@ interface Source {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { entry, backend } = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
-  const logs = await backend.logs(entry);
+  const found = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { entry } = found;
+  const logs = await logsOf(found);
   const only = stringOption(args, "source");
   const sources = only === undefined ? logs.sources : logs.sources.filter((s) => s.name === only);
   if (only !== undefined && sources.length === 0) {

@@ -1,7 +1,6 @@
 // bottle ls: every bottle on this machine, with its state.
-import { loadBackend } from "../backends/index.js";
-import { EXIT_OK } from "../errors.js";
-import { listBottles } from "../registry.js";
+import { EXIT_OK } from "../lib/errors.js";
+import { listRegistered } from "../app/lifecycle.js";
 import { HELP, helpText, parseArgs, type CommandSpec } from "./args.js";
 
 export const spec: CommandSpec = {
@@ -15,9 +14,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const rows = [];
-  for (const entry of listBottles()) {
-    const backend = await loadBackend(entry.backend);
-    const state = await backend.state(entry);
+  for (const { entry, status: state } of await listRegistered()) {
     rows.push({
       name: entry.slug,
       state: state.state,

@@ -3,7 +3,7 @@
 // children may get them), then loads the CLI. Node's compile cache is
 // turned on later, once bottle knows it is safe (config/cache.ts,
 // enableCompileCache).
-import { closeInheritedDescriptors } from "../inherited-descriptors.js";
+import { closeInheritedDescriptors } from "../lib/inherited-descriptors.js";
 
 closeInheritedDescriptors();
 

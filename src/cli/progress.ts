@@ -1,19 +1,12 @@
 // Picks the view for a run: NDJSON with --json, listr2 on a terminal, plain
 // lines otherwise (no TTY, or CI set).
-import type { EngineEvent } from "../graph/index.js";
-
-export interface Progress {
-  onEvent(event: EngineEvent): void;
-  finished(): Promise<void>;
-  /** Stops drawing so another program can have the terminal; later events print as plain lines. */
-  release(): Promise<void>;
-}
+import type { GraphView } from "../app/graph-runner.js";
 
 export function interactive(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.CI;
 }
 
-export async function progressFor(options: { json: boolean }): Promise<Progress> {
+export async function progressFor(options: { json: boolean }): Promise<GraphView> {
   const print = (line: string): void => void process.stdout.write(`${line}\n`);
   if (options.json) {
     const { jsonView } = await import("../graph/views/json.js");

@@ -1,8 +1,9 @@
 // bottle rm: delete a bottle's machine, processes, run and stage dirs.
 import { createInterface } from "node:readline/promises";
-import { EXIT_OK, usageError } from "../errors.js";
+import { EXIT_OK, usageError } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findRegisteredBottle } from "./bottles.js";
+import { findRegisteredBottle } from "../app/find-bottle.js";
+import { removeRegistered } from "../app/lifecycle.js";
 
 export const spec: CommandSpec = {
   name: "rm",
@@ -14,7 +15,8 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { entry, backend } = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const found = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  const { entry } = found;
   if (!args.options.yes) {
     if (!process.stdin.isTTY) throw usageError(`bottle rm asks before deleting; without a terminal, pass --yes to remove \`${entry.slug}\``);
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
@@ -25,6 +27,6 @@ export async function run(argv: readonly string[]): Promise<number> {
       return EXIT_OK;
     }
   }
-  await backend.remove(entry, (line) => console.log(line));
+  await removeRegistered(found, (line) => console.log(line));
   return EXIT_OK;
 }

@@ -1,11 +1,11 @@
 // The CLI proper: dispatch to one module per command, loaded lazily
 // so a command pays only for what it uses.
-import { enableCompileCache } from "../config/cache.js";
-import { BottleError, EXIT_USAGE } from "../errors.js";
+import { enableCompileCacheFor } from "../app/compile-cache.js";
+import { BottleError, EXIT_BUG, EXIT_USAGE } from "../lib/errors.js";
 
 type Command = { run(argv: readonly string[]): Promise<number> };
 
-/** `loadsConfig`: the command evaluates a config, and turns the compile cache on itself once it has (session.ts). */
+/** `loadsConfig`: the command evaluates a config, and turns the compile cache on itself once it has (app/session.ts). */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; loadsConfig?: true }> = {
   init: { summary: "write a bottle config for a project (outside it)", load: () => import("./init.js") },
   doctor: { summary: "check that this machine can launch a bottle, with fixes", load: () => import("./doctor.js"), loadsConfig: true },
@@ -79,13 +79,13 @@ async function main(argv: string[]): Promise<number> {
     return (await command.load()).run(["--help"]);
   }
   if (name === "--version") {
-    const { packageVersion } = await import("../package-root.js");
+    const { packageVersion } = await import("../lib/package-root.js");
     console.log(`bottle ${packageVersion()}`);
     return 0;
   }
   const command = COMMANDS[name];
   if (!command) return unknownCommand(name);
-  if (!command.loadsConfig) enableCompileCache(null, (message) => void process.stderr.write(`warning: ${message}\n`));
+  if (!command.loadsConfig) enableCompileCacheFor(null);
   return (await command.load()).run(rest);
 }
 
@@ -94,12 +94,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof BottleError) {
+    if (error instanceof BottleError && error.exitCode !== EXIT_BUG) {
       process.stderr.write(`bottle: ${error.message}\n`);
       process.exitCode = error.exitCode;
     } else {
       process.stderr.write(`bottle: internal error (a bug in bottle; please report it with this output)\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 70;
+      process.exitCode = EXIT_BUG;
     }
   },
 );

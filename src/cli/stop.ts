@@ -1,7 +1,8 @@
 // bottle stop: ask a running bottle (in another terminal) to tear down.
-import { EXIT_OK } from "../errors.js";
+import { EXIT_OK } from "../lib/errors.js";
 import { CONFIG, HELP, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { findRegisteredBottle } from "./bottles.js";
+import { findRegisteredBottle } from "../app/find-bottle.js";
+import { stopRegistered } from "../app/lifecycle.js";
 
 export const spec: CommandSpec = {
   name: "stop",
@@ -14,7 +15,7 @@ export const spec: CommandSpec = {
 export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
-  const { entry, backend } = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
-  await backend.stop(entry, (line) => console.log(line));
+  const found = await findRegisteredBottle(args.positionals[0], { config: stringOption(args, "config"), stage: stringOption(args, "stage") });
+  await stopRegistered(found, (line) => console.log(line));
   return EXIT_OK;
 }

@@ -1,9 +1,9 @@
 // bottle watch: re-render on config edits; apply egress changes to a running bottle.
-import { EXIT_OK } from "../errors.js";
-import { BottleWatcher } from "../watch/watcher.js";
+import { EXIT_OK } from "../lib/errors.js";
+import { watchBottle } from "../app/watch/watch-bottle.js";
 import { CONFIG, HELP, JSON_OUTPUT, NAME, STAGE, helpText, parseArgs, stringOption, type CommandSpec } from "./args.js";
-import { LOCK_TIMEOUT_MS } from "./graph-run.js";
-import { findConfig, openSession, type Session } from "./session.js";
+import { onInterrupt } from "../app/graph-runner.js";
+import { findConfig } from "../app/session.js";
 
 export const spec: CommandSpec = {
   name: "watch",
@@ -24,37 +24,13 @@ export async function run(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, spec);
   if (args.options.help) return void console.log(helpText(spec)), EXIT_OK;
   const config = findConfig(stringOption(args, "config"));
-  const stage = stringOption(args, "stage");
-  const name = stringOption(args, "name");
   const json = Boolean(args.options.json);
-  const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const interrupts = onInterrupt({ first: () => undefined });
   if (!json) console.log(`watching ${config} (Ctrl-C to stop)`);
-  await new BottleWatcher({
-    open: () => openSession({ config, stage, name }),
-    config,
-    json,
-    lockTimeoutMs: LOCK_TIMEOUT_MS,
-    signal: controller.signal,
-    print: (line) => console.log(line),
-  }).start();
-  process.off("SIGINT", stop);
-  process.off("SIGTERM", stop);
+  try {
+    await watchBottle({ config, stage: stringOption(args, "stage"), name: stringOption(args, "name"), json, signal: interrupts.signal, print: (line) => console.log(line) });
+  } finally {
+    interrupts.dispose();
+  }
   return EXIT_OK;
-}
-
-/** `bottle launch --watch`: the same watcher, beside the agent, until the launch ends. */
-export async function watchBeside(session: Session, options: { json: boolean; signal: AbortSignal }): Promise<void> {
-  const config = session.ctx.configPath;
-  await new BottleWatcher({
-    open: () => openSession({ config, stage: session.ctx.stageDir, name: session.ctx.config.name }),
-    config,
-    json: options.json,
-    lockTimeoutMs: LOCK_TIMEOUT_MS,
-    signal: options.signal,
-    // Every line of a multi-line message (a config error's problems) is marked as the watcher's.
-    print: (text) => process.stderr.write(`${text.split("\n").map((line) => `watch: ${line}`).join("\n")}\n`),
-  }).start();
 }

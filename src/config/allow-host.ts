@@ -7,9 +7,9 @@
 // through.
 import { chownSync, lstatSync, readlinkSync, type Stats } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
-import { BottleError, errorMessage } from "../errors.js";
-import { writeFileAtomic } from "../graph/index.js";
-import { readBytesNoFollow } from "../private-dir.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { BottleError, errorMessage } from "../lib/errors.js";
+import { readBytesNoFollow } from "../lib/no-follow.js";
 import { addAllowedHost } from "./allow-edit.js";
 import { allowedHosts, describeSource } from "./egress-presets.js";
 import { loadConfig, type LoadOptions } from "./load.js";
@@ -32,11 +32,11 @@ export interface AllowOptions {
 /** Adds `host` (validated as egress.allow validates it) to the config at `path`. */
 export async function allowHostInConfig(path: string, host: string, options: AllowOptions): Promise<AllowOutcome> {
   const st = lstatOrNull(path);
-  if (st === null) throw new BottleError(`${path}, the config \`${options.slug}\` was launched from, does not exist any more; nothing was changed`);
+  if (st === null) throw new BottleError("failed", `${path}, the config \`${options.slug}\` was launched from, does not exist any more; nothing was changed`);
   if (st.isSymbolicLink()) {
-    throw new BottleError(`refusing to edit ${path}: it is a symlink (to ${readlinkSync(path)}), and bottle does not edit through one; edit the file it points to yourself (add ${JSON.stringify(host)} to egress.allow)`);
+    throw new BottleError("failed", `refusing to edit ${path}: it is a symlink (to ${readlinkSync(path)}), and bottle does not edit through one; edit the file it points to yourself (add ${JSON.stringify(host)} to egress.allow)`);
   }
-  if (!st.isFile()) throw new BottleError(`refusing to edit ${path}: it is not a regular file`);
+  if (!st.isFile()) throw new BottleError("failed", `refusing to edit ${path}: it is not a regular file`);
   const original = readBytesNoFollow(path)!;
   const before = await load(path, options, true);
   const by = allowedBy(before, host);
@@ -44,7 +44,7 @@ export async function allowHostInConfig(path: string, host: string, options: All
 
   const edit = addAllowedHost(original.toString("utf8"), host, path);
   if (!edit.ok) return { state: "not-edited", why: edit.why, instruction: edit.instruction };
-  if (!original.equals(readBytesNoFollow(path) ?? Buffer.alloc(0))) throw new BottleError(`${path} changed while bottle was editing it; nothing was written. Run the command again`);
+  if (!original.equals(readBytesNoFollow(path) ?? Buffer.alloc(0))) throw new BottleError("failed", `${path} changed while bottle was editing it; nothing was written. Run the command again`);
   const mode = st.mode & 0o7777;
   replace(path, edit.text, mode, st);
   let problem: string | null;
@@ -55,7 +55,7 @@ export async function allowHostInConfig(path: string, host: string, options: All
   }
   if (problem !== null) {
     replace(path, original, mode, st);
-    throw new BottleError(`the edit of ${path} was undone (the file is as it was): ${problem}. Add ${JSON.stringify(host)} to egress.allow yourself`);
+    throw new BottleError("failed", `the edit of ${path} was undone (the file is as it was): ${problem}. Add ${JSON.stringify(host)} to egress.allow yourself`);
   }
   return { state: "added", line: edit.line };
 }
@@ -71,7 +71,7 @@ function lstatOrNull(path: string): Stats | null {
 
 async function load(path: string, options: AllowOptions, cache: boolean): Promise<BottleConfig> {
   const { config } = await loadConfig(path, { ...options.load, cache });
-  if (config.name !== options.slug) throw new BottleError(`${path} is the config of \`${config.name}\`, not of \`${options.slug}\`; nothing was changed`);
+  if (config.name !== options.slug) throw new BottleError("failed", `${path} is the config of \`${config.name}\`, not of \`${options.slug}\`; nothing was changed`);
   return config;
 }
 

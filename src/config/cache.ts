@@ -10,19 +10,19 @@
 // An entry is the raw default export, served only when its first file is the
 // config itself and every listed file still hashes the same, and validated
 // again when served. The cache directory gets the run dir's checks (every
-// level, src/private-dir.ts); a directory that fails them is not used (a
+// level, src/lib/private-dir.ts); a directory that fails them is not used (a
 // warning says why).
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import module from "node:module";
-import { homedir } from "node:os";
 import { join } from "node:path";
-import { BottleError, errorMessage } from "../errors.js";
-import { writeFileAtomic } from "../graph/files.js";
-import { checkPrivateDir } from "../private-dir.js";
-import { isInside, resolvedPath } from "./host-checks.js";
-import { knownWorkspaces, type GuardedDir, type KnownWorkspaces } from "./known-workspaces.js";
+import { BottleError, errorMessage } from "../lib/errors.js";
+import { sha256Hex } from "../lib/hash.js";
+import { bottleCacheDir } from "../lib/xdg.js";
+import { checkPrivateDir } from "../lib/private-dir.js";
+import type { GuardedDir, KnownWorkspaces } from "./known-workspaces.js";
 import { isBottleImport } from "./package-name.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { isInside, resolvedPath } from "../lib/path-checks.js";
 
 const CACHE_FORMAT = 2;
 
@@ -43,7 +43,7 @@ export interface HashedFile {
 
 /** `<XDG_CACHE_HOME>/bottle`: the config cache and jiti's transpile cache live below it. */
 export function cacheRoot(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "bottle");
+  return bottleCacheDir();
 }
 
 const CACHE_NAMES = { config: "config cache", jiti: "transpile cache", "node-compile-cache": "compile cache" } as const;
@@ -108,10 +108,10 @@ export function compileCacheDir(warn: (message: string) => void): string | null 
  * config calls this once it has (until then that config's workspaces are
  * not known); the others, first thing. BOTTLE_COMPILE_CACHE=0 turns it off.
  */
-export function enableCompileCache(configPath: string | null, warn: (message: string) => void, known?: KnownWorkspaces): void {
+export function enableCompileCache(configPath: string | null, warn: (message: string) => void, known: KnownWorkspaces): void {
   const enable = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
   if (!enable || process.env.BOTTLE_COMPILE_CACHE === "0") return;
-  if (!cachesReadable(configPath, known ?? knownWorkspaces(), warn)) return;
+  if (!cachesReadable(configPath, known, warn)) return;
   const dir = compileCacheDir(warn);
   try {
     if (dir) enable(dir);
@@ -130,19 +130,15 @@ export function transpileCacheDir(warn: (message: string) => void): string | fal
 }
 
 function cachePath(dir: string, configPath: string): string {
-  const key = createHash("sha256").update(configPath).digest("hex").slice(0, 24);
+  const key = sha256Hex(configPath).slice(0, 24);
   return join(dir, `${key}.json`);
-}
-
-function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }
 
 export function hashFiles(paths: readonly string[]): HashedFile[] | null {
   try {
     return paths.map((path) => {
       const source = readFileSync(path, "utf8");
-      return { path, hash: sha256(source), source };
+      return { path, hash: sha256Hex(source), source };
     });
   } catch {
     return null;
@@ -200,7 +196,7 @@ export function hashesBeforeEvaluation(dir: string | null, configPath: string): 
   const hashes = new Map<string, string>();
   for (const path of new Set(paths)) {
     try {
-      hashes.set(path, sha256(readFileSync(path, "utf8")));
+      hashes.set(path, sha256Hex(readFileSync(path, "utf8")));
     } catch {
       // Gone: if it is imported again it is new, as on a first load.
     }

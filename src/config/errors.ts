@@ -1,5 +1,6 @@
 // Config problems as values: each names the field path and what is expected.
 import type { z } from "zod";
+import { BottleError } from "../lib/errors.js";
 
 export interface ConfigProblem {
   /** Dotted field path, e.g. `agent.env.FOO` or `egress.allow[2]`; empty for the whole file. */
@@ -57,6 +58,11 @@ export function problemsFromIssues(
     problems.push({ path: formatPath(path), message });
   }
   return problems;
+}
+
+/** The config at `file` is invalid: one error naming each problem (a field path and what is wrong). */
+export function configError(file: string, problems: ConfigProblem[], cause?: unknown): BottleError<"config"> {
+  return new BottleError("config", renderProblems(file, problems), { detail: { file, problems }, cause });
 }
 
 export function renderProblems(file: string, problems: readonly ConfigProblem[]): string {

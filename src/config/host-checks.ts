@@ -1,7 +1,8 @@
 // Checks of a config against the host that are re-run even when the
 // evaluated config comes from the cache.
-import { realpathSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { isInside, resolvedPath } from "../lib/path-checks.js";
 import type { ConfigProblem } from "./errors.js";
 import type { BottleConfig } from "./resolved.js";
 
@@ -27,27 +28,6 @@ function isDirectory(path: string): boolean {
 /** The workspaces the guest can write, by real path: what it could plant files (or a config) in. */
 export function writableWorkspaces(config: BottleConfig): string[] {
   return config.workspace && !config.workspace.readOnly ? [resolvedPath(config.workspace.host)] : [];
-}
-
-/** A path with symlinks resolved as far as it exists (the rest may not exist yet). */
-export function resolvedPath(path: string): string {
-  const rest: string[] = [];
-  let current = resolve(path);
-  for (;;) {
-    try {
-      return join(realpathSync(current), ...rest.reverse());
-    } catch {
-      const parent = dirname(current);
-      if (parent === current) return resolve(path);
-      rest.push(basename(current));
-      current = parent;
-    }
-  }
-}
-
-export function isInside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
 }
 
 /**

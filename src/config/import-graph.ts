@@ -9,9 +9,10 @@
 //
 // It sees literal specifiers only. A specifier computed at run time is not
 // seen here; load.ts adds what the evaluation actually loaded afterwards.
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 import { dirname, extname, isAbsolute, join, resolve } from "node:path";
+import { realPathOrNull } from "../lib/path-checks.js";
 
 const SOURCE_EXTENSIONS = [".ts", ".mts", ".cts", ".tsx", ".js", ".mjs", ".cjs", ".jsx"];
 const SPECIFIERS = [
@@ -33,7 +34,7 @@ export interface ImportGraph {
 }
 
 export function staticImportGraph(configPath: string, skip: (specifier: string) => boolean): ImportGraph {
-  const entry = realPath(configPath) ?? resolve(configPath);
+  const entry = realPathOrNull(configPath) ?? resolve(configPath);
   const files = [entry];
   const importedBy = new Map<string, string>();
   const seen = new Set(files);
@@ -75,14 +76,6 @@ function specifiersOf(source: string): Set<string> {
   return found;
 }
 
-function realPath(path: string): string | null {
-  try {
-    return realpathSync(path);
-  } catch {
-    return null;
-  }
-}
-
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -95,7 +88,7 @@ function isFile(path: string): boolean {
 function resolveFile(base: string): string | null {
   const stem = base.replace(/\.(?:[mc]?js|jsx)$/, "");
   const candidates = [base, ...SOURCE_EXTENSIONS.map((ext) => base + ext), ...SOURCE_EXTENSIONS.map((ext) => stem + ext), ...SOURCE_EXTENSIONS.map((ext) => join(base, `index${ext}`)), `${base}.json`];
-  for (const candidate of candidates) if (isFile(candidate)) return realPath(candidate);
+  for (const candidate of candidates) if (isFile(candidate)) return realPathOrNull(candidate);
   return null;
 }
 
@@ -105,7 +98,7 @@ function packageDir(specifier: string, fromDir: string): string | null {
   const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
   for (let dir = fromDir; ; dir = dirname(dir)) {
     const candidate = join(dir, "node_modules", name);
-    if (existsSync(candidate)) return realPath(candidate);
+    if (existsSync(candidate)) return realPathOrNull(candidate);
     if (dirname(dir) === dir) return null;
   }
 }
@@ -119,7 +112,7 @@ function packageDir(specifier: string, fromDir: string): string | null {
 function packageEntries(specifier: string, fromFile: string, pkg: string): string[] {
   const found = new Set<string>();
   try {
-    const entry = realPath(createRequire(fromFile).resolve(specifier));
+    const entry = realPathOrNull(createRequire(fromFile).resolve(specifier));
     if (entry) found.add(entry);
   } catch {
     // No CommonJS entry (an ES-only package): the manifest says.

@@ -6,13 +6,12 @@
 // first, so a directory in none of these was never a guest's. bottle's
 // caches are used only outside all of them, and only for a config whose
 // own workspaces are known before it is evaluated (cache.ts, load.ts).
-import { createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
+import { sha256Hex } from "../lib/hash.js";
 import { join } from "node:path";
-import { writeFileAtomic } from "../graph/files.js";
-import { checkWorkspacesDir, workspacesDir } from "../paths.js";
-import { readFileNoFollow } from "../private-dir.js";
-import { listBottles } from "../registry.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
+import { readFileNoFollow } from "../lib/no-follow.js";
+import { bottleStateDir, checkStateSubdir } from "../lib/xdg.js";
 
 /** A directory a guest can write, and whose guest (for messages). */
 export interface GuardedDir {
@@ -34,8 +33,18 @@ interface WorkspaceRecord {
   writable: string[];
 }
 
+/** What bottle knows of each config it evaluated: the workspaces it lets a guest write. */
+export function workspacesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(bottleStateDir(env), "workspaces");
+}
+
+function checkWorkspacesDir(env: NodeJS.ProcessEnv, options: { create?: boolean } = {}): boolean {
+  const fix = "it says which directories bottle's caches must stay out of, so it must be yours alone; set XDG_STATE_HOME to a directory of your own";
+  return checkStateSubdir("workspaces", { what: "workspaces record dir", fix }, env, options);
+}
+
 function recordFile(configPath: string, env: NodeJS.ProcessEnv): string {
-  return join(workspacesDir(env), `${createHash("sha256").update(configPath).digest("hex").slice(0, 24)}.json`);
+  return join(workspacesDir(env), `${sha256Hex(configPath).slice(0, 24)}.json`);
 }
 
 function parseRecord(text: string | null): WorkspaceRecord | null {
@@ -48,13 +57,16 @@ function parseRecord(text: string | null): WorkspaceRecord | null {
   }
 }
 
-export function knownWorkspaces(env: NodeJS.ProcessEnv = process.env): KnownWorkspaces {
+/**
+ * What this user's records say, with `registered`: the workspaces of the
+ * bottles in the registry (its caller reads it), or null when the registry
+ * could not be read safely, which leaves nothing trusted.
+ */
+export function knownWorkspaces(env: NodeJS.ProcessEnv, registered: readonly GuardedDir[] | null): KnownWorkspaces {
   const byConfig = new Map<string, string[]>();
-  const all: GuardedDir[] = [];
+  const all: GuardedDir[] = [...(registered ?? [])];
+  if (registered === null) return { of: () => null, all, trusted: false };
   try {
-    for (const bottle of listBottles(env)) {
-      for (const dir of bottle.writable ?? []) all.push({ dir, why: `bottle \`${bottle.slug}\`'s guest can write it` });
-    }
     if (checkWorkspacesDir(env)) {
       const dir = workspacesDir(env);
       for (const name of readdirSync(dir).filter((n) => n.endsWith(".json"))) {

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { CONFIG_IMPORT_NAMES, isBottleImport } from "./package-name.js";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BottleError, EXIT_USAGE, errorMessage } from "../errors.js";
+import { errorMessage } from "../lib/errors.js";
 import {
   cacheIsGuarded,
   configCacheDir,
@@ -17,11 +17,12 @@ import {
   unchangedSince,
   writeConfigCache,
 } from "./cache.js";
-import { renderProblems, type ConfigProblem } from "./errors.js";
-import { isInside, resolvedPath, writableWorkspaces } from "./host-checks.js";
+import { configError, type ConfigProblem } from "./errors.js";
+import { writableWorkspaces } from "./host-checks.js";
 import { staticImportGraph } from "./import-graph.js";
 import { knownWorkspaces, rememberWorkspaces, type KnownWorkspaces } from "./known-workspaces.js";
 import type { BottleConfig } from "./resolved.js";
+import { isInside, resolvedPath } from "../lib/path-checks.js";
 
 export interface LoadedConfig {
   config: BottleConfig;
@@ -39,17 +40,6 @@ export interface LoadedConfig {
   fromCache: boolean;
 }
 
-export class ConfigError extends BottleError {
-  readonly file: string;
-  readonly problems: ConfigProblem[];
-
-  constructor(file: string, problems: ConfigProblem[], cause?: unknown) {
-    super(renderProblems(file, problems), { exitCode: EXIT_USAGE, cause });
-    this.file = file;
-    this.problems = problems;
-  }
-}
-
 export interface LoadOptions {
   /**
    * Use and refresh the evaluated-config cache and jiti's transpile cache
@@ -59,9 +49,10 @@ export interface LoadOptions {
    */
   cache?: boolean;
   /**
-   * Directories a guest can write that are known before evaluating (e.g. the
-   * registered bottles' writable workspaces): a config that would import a
-   * file inside one is refused before any of its code runs.
+   * Directories a guest can write that are known before evaluating: the
+   * registered bottles' writable workspaces (the caller reads the registry).
+   * A config that would import a file inside one is refused before any of
+   * its code runs, and no cache inside one is used.
    */
   guardedDirs?: readonly { dir: string; why: string }[];
   /** Where warnings go (an unusable cache dir); default stderr. */
@@ -80,12 +71,12 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const dir = dirname(path);
   const warn = options.warn ?? ((message: string) => void process.stderr.write(`warning: ${message}\n`));
   const guarded = options.guardedDirs ?? [];
-  const known = options.known ?? knownWorkspaces();
+  const workspaces = options.known ?? knownWorkspaces(process.env, guarded);
   const caching = (options.cache ?? true) && process.env.BOTTLE_CONFIG_CACHE !== "0";
   // Written only outside every guest-writable workspace; read (a served
   // value, jiti's transpiled code) only once this config's own are known too.
-  let writable = caching && known.trusted && !cacheIsGuarded([...known.all, ...guarded], warn);
-  const readable = writable && known.of(path) !== null;
+  let writable = caching && workspaces.trusted && !cacheIsGuarded([...workspaces.all, ...guarded], warn);
+  const readable = writable && workspaces.of(path) !== null;
   const cacheDir = readable ? configCacheDir(warn, false) : null;
   if (cacheDir) {
     const cached = readConfigCache(cacheDir, path);
@@ -112,8 +103,8 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
   const { raw, files, loaded } = await evaluate(path, readable && writable ? transpileCacheDir(warn) : false);
   const { validateConfig } = await import("./validate.js");
   const result = validateConfig(raw, dir);
-  if (!result.ok) throw new ConfigError(path, result.problems);
-  rememberWorkspaces(path, writableWorkspaces(result.config), known);
+  if (!result.ok) throw configError(path, result.problems);
+  rememberWorkspaces(path, writableWorkspaces(result.config), workspaces);
 
   if (before) {
     const hashed = hashFiles(files);
@@ -153,7 +144,7 @@ function refuseGuardedImports(path: string, graph: { files: string[]; importedBy
       problems.push({ path: "", message: `${what}, inside ${real}, which ${why}; nothing was evaluated. Move it out of the workspace` });
     }
   }
-  if (problems.length) throw new ConfigError(path, problems);
+  if (problems.length) throw configError(path, problems);
 }
 
 /** Where in the config's own files an error was thrown (its stack's first frame outside node_modules and bottle), or "". */
@@ -193,13 +184,13 @@ async function evaluate(path: string, fsCache: string | false): Promise<{ raw: u
     const message = (await exists(path))
       ? `failed to load: ${errorMessage(error).split("\n")[0]}${thrownAt(error)}`
       : "no such file; pass --config PATH or create bottle.config.ts";
-    throw new ConfigError(path, [{ path: "", message }], error);
+    throw configError(path, [{ path: "", message }], error);
   }
   // Not jiti's `default: true`: it falls back to the whole module, so named
   // exports (or an empty file) would be validated as if they were the config.
   if (!("default" in module)) {
     dropAdded();
-    throw new ConfigError(path, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
+    throw configError(path, [{ path: "", message: "has no default export: write `export default defineConfig({ ... })`" }]);
   }
   const raw = module.default;
   const jitiSources = jitiDir();

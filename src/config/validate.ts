@@ -109,26 +109,27 @@ export function knownKeysAt(schema: z.core.$ZodType, path: readonly PropertyKey[
 }
 
 function objectShapesAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): Record<string, z.core.$ZodType>[] {
-  const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
+  // Every schema is one of zod's own types, whose definitions are told apart by `type`.
+  const def = (schema as z.core.$ZodTypes)._zod.def;
   switch (def.type) {
     case "optional":
     case "nullable":
     case "default":
-      return objectShapesAt(def.innerType as z.core.$ZodType, path);
+      return objectShapesAt(def.innerType, path);
     case "pipe":
-      return objectShapesAt(def.in as z.core.$ZodType, path);
+      return objectShapesAt(def.in, path);
     case "union":
-      return (def.options as z.core.$ZodType[]).flatMap((option) => objectShapesAt(option, path));
+      return def.options.flatMap((option) => objectShapesAt(option, path));
     case "object": {
-      const shape = def.shape as Record<string, z.core.$ZodType>;
+      const shape: Record<string, z.core.$ZodType> = def.shape;
       if (path.length === 0) return [shape];
       const next = shape[String(path[0])];
       return next ? objectShapesAt(next, path.slice(1)) : [];
     }
     case "record":
-      return path.length === 0 ? [] : objectShapesAt(def.valueType as z.core.$ZodType, path.slice(1));
+      return path.length === 0 ? [] : objectShapesAt(def.valueType, path.slice(1));
     case "array":
-      return path.length === 0 ? [] : objectShapesAt(def.element as z.core.$ZodType, path.slice(1));
+      return path.length === 0 ? [] : objectShapesAt(def.element, path.slice(1));
     default:
       return [];
   }

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { PushedObject, RefUpdate } from "./pushed-objects.js";
 import { runProgram } from "./run-git.js";
 import { redact, type Needle } from "./secret-needles.js";
-import { errorMessage } from "../errors.js";
+import { errorMessage } from "../lib/errors.js";
 
 /**
  * gitleaks v8.30.1 (sources/file.go, fileFragments) runs h2non/filetype

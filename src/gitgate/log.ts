@@ -6,9 +6,9 @@
 // (pointing at ~/.bashrc, say) is refused, never written through (the same
 // opener as the launch's logs).
 import { constants, writeSync } from "node:fs";
-import { BottleError, errorMessage } from "../errors.js";
-import { openOwnFileNoFollow } from "../private-dir.js";
+import { BottleError, errorMessage } from "../lib/errors.js";
 import { redact, type Needle } from "./secret-needles.js";
+import { openOwnFileNoFollow } from "../lib/no-follow.js";
 
 export type GateLog = (line: string) => void;
 

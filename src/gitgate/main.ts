@@ -15,9 +15,9 @@ import { mirrorDir, prepareMirror } from "./mirror.js";
 import { readGateOptions, secretsFromEnv, type GateListen } from "./options.js";
 import { needlesFor } from "./secret-needles.js";
 import { createGateServer } from "./server.js";
-import { errorMessage } from "../errors.js";
+import { errorMessage } from "../lib/errors.js";
 
-function fail(message: string, code: number): never {
+function exitWith(message: string, code: number): never {
   process.stderr.write(`git-gate: ${message}\n`);
   process.exit(code);
 }
@@ -30,7 +30,7 @@ function clearStaleSocket(path: string): void {
   } catch {
     return;
   }
-  if (!stat.isSocket()) fail(`${path} exists and is not a socket; refusing to replace it`, 1);
+  if (!stat.isSocket()) exitWith(`${path} exists and is not a socket; refusing to replace it`, 1);
   rmSync(path, { force: true });
 }
 
@@ -60,10 +60,10 @@ async function main(): Promise<void> {
   try {
     options = readGateOptions(process.env);
   } catch (error) {
-    fail(errorMessage(error), 2);
+    exitWith(errorMessage(error), 2);
   }
   for (const remote of options.remotes) {
-    if (!process.env[remote.tokenEnv]) fail(`no token for remote ${remote.name}: ${remote.tokenEnv} is not set`, 2);
+    if (!process.env[remote.tokenEnv]) exitWith(`no token for remote ${remote.name}: ${remote.tokenEnv} is not set`, 2);
   }
   const tokens = new Map(options.remotes.map((remote) => [remote.name, process.env[remote.tokenEnv]!]));
   const needles = needlesFor(secretsFromEnv(process.env, options.remotes));
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   try {
     log = gateLog(options.log, needles);
   } catch (error) {
-    fail(errorMessage(error), 1);
+    exitWith(errorMessage(error), 1);
   }
   const git = { program: options.git, env: isolatedGitEnv(process.env.PATH ?? "/usr/bin:/bin", options.dir) };
   const hookEnv: NodeJS.ProcessEnv = {};
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   try {
     where = await listen(server, options.listen);
   } catch (error) {
-    fail(`cannot listen: ${errorMessage(error)}`, 1);
+    exitWith(`cannot listen: ${errorMessage(error)}`, 1);
   }
   for (const remote of options.remotes) {
     log(`serving ${remote.name} (${remote.url}) at /${remote.name}.git; push: ${remote.push.length ? remote.push.join(", ") : "none (fetch only)"}`);

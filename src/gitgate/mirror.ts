@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { upstreamGitEnv } from "./git-env.js";
 import type { GateRemote } from "./options.js";
 import { runGit, type Git } from "./run-git.js";
-import { shellQuote } from "../shell-quote.js";
+import { shellQuote } from "../lib/shell-quote.js";
 
 export function mirrorDir(dir: string, name: string): string {
   return join(dir, `${name}.git`);

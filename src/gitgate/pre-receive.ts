@@ -14,7 +14,7 @@ import { checkPush } from "./push-check.js";
 import { isZeroOid, parseUpdates, type RefUpdate } from "./pushed-objects.js";
 import { runGit } from "./run-git.js";
 import { needlesFor, redact } from "./secret-needles.js";
-import { errorMessage } from "../errors.js";
+import { errorMessage } from "../lib/errors.js";
 
 function say(line: string): void {
   process.stderr.write(`${line}\n`);

@@ -12,7 +12,7 @@ import { mirrorDir, refreshMirror } from "./mirror.js";
 import { GATE_REMOTE_ENV, type GateOptions, type GateRemote } from "./options.js";
 import type { Git } from "./run-git.js";
 import { redact, type Needle } from "./secret-needles.js";
-import { errorMessage } from "../errors.js";
+import { errorMessage } from "../lib/errors.js";
 
 const ROUTE = /^\/([a-z0-9-]+)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
 const SERVICES = new Set(["git-upload-pack", "git-receive-pack"]);

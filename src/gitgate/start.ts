@@ -7,8 +7,8 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GitRemote } from "../config/resolved.js";
-import { BottleError } from "../errors.js";
-import { findOnPath } from "../host-tools.js";
+import { BottleError } from "../lib/errors.js";
+import { findOnPath } from "../lib/host-tools.js";
 import { GATE_OPTIONS_ENV, SECRET_ENV_PREFIX, tokenEnvName, type GateListen, type GateOptions } from "./options.js";
 
 export interface GitGateInput {
@@ -39,7 +39,7 @@ function gitGateProgram(): string {
 
 export function gitGateProcess(input: GitGateInput): GitGateProcess {
   const git = findOnPath("git", input.pathEnv);
-  if (git === null) throw new BottleError(`git is not installed where bottle looks for programs (${input.pathEnv || "an empty PATH"}); the git gate needs it: install git (apt-get install git)`);
+  if (git === null) throw new BottleError("missing-tool", `git is not installed where bottle looks for programs (${input.pathEnv || "an empty PATH"}); the git gate needs it: install git (apt-get install git)`);
   const names = Object.keys(input.remotes).sort();
   const options: GateOptions = {
     listen: input.listen,

@@ -1,12 +1,19 @@
 // Graph analysis before anything runs: duplicate names, unknown needs and
 // cycles are errors, reported as values with the same wording every time.
-import type { TaskDef } from "./task.js";
+import { BottleError } from "../lib/errors.js";
+import type { TaskDeclaration } from "./task.js";
 
 export type GraphProblem =
   | { kind: "duplicate"; task: string }
   | { kind: "unknown-need"; task: string; need: string }
   | { kind: "unknown-target"; target: string }
   | { kind: "cycle"; cycle: string[] };
+
+declare module "../lib/errors.js" {
+  interface ErrorDetails {
+    "invalid-graph": { problems: readonly GraphProblem[] };
+  }
+}
 
 export function describeProblem(problem: GraphProblem): string {
   switch (problem.kind) {
@@ -21,42 +28,41 @@ export function describeProblem(problem: GraphProblem): string {
   }
 }
 
-export class GraphError extends Error {
-  override readonly name = "GraphError";
-  constructor(readonly problems: readonly GraphProblem[]) {
-    super(`the task graph is invalid:\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`);
-  }
+/** The graph cannot be run: a BottleError ("invalid-graph") listing every problem. */
+export function invalidGraph(problems: readonly GraphProblem[]): BottleError<"invalid-graph"> {
+  return new BottleError("invalid-graph", `the task graph is invalid:\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`, { detail: { problems } });
 }
 
-export interface Graph<C> {
+/** The tasks of a valid graph (T: TaskDef, or just their declarations), with the edges both ways. */
+export interface Graph<T extends TaskDeclaration<never>> {
   /** Every task in a dependency order (needs first), ties broken by declaration order. */
   readonly order: readonly string[];
-  readonly tasks: ReadonlyMap<string, TaskDef<C>>;
+  readonly tasks: ReadonlyMap<string, T>;
   readonly needs: ReadonlyMap<string, readonly string[]>;
   readonly dependents: ReadonlyMap<string, readonly string[]>;
 }
 
-export function analyzeGraph<C>(defs: readonly TaskDef<C>[]): Graph<C> {
+export function analyzeGraph<T extends TaskDeclaration<never>>(defs: readonly T[]): Graph<T> {
   const problems: GraphProblem[] = [];
-  const tasks = new Map<string, TaskDef<C>>();
+  const tasks = new Map<string, T>();
   for (const def of defs) {
     if (tasks.has(def.name)) problems.push({ kind: "duplicate", task: def.name });
     else tasks.set(def.name, def);
   }
   const needs = new Map<string, string[]>();
   for (const def of tasks.values()) {
-    const known: string[] = [];
+    const existing: string[] = [];
     for (const need of def.needs ?? []) {
-      if (tasks.has(need)) known.push(need);
+      if (tasks.has(need)) existing.push(need);
       else problems.push({ kind: "unknown-need", task: def.name, need });
     }
-    needs.set(def.name, [...new Set(known)]);
+    needs.set(def.name, [...new Set(existing)]);
   }
-  if (problems.length) throw new GraphError(problems);
+  if (problems.length) throw invalidGraph(problems);
 
   const order = topologicalOrder([...tasks.keys()], needs);
   // Only a graph with a cycle leaves tasks unordered; then name every cycle.
-  if (order.length < tasks.size) throw new GraphError(findCycles(needs).map((cycle) => ({ kind: "cycle", cycle })));
+  if (order.length < tasks.size) throw invalidGraph(findCycles(needs).map((cycle) => ({ kind: "cycle", cycle })));
 
   const dependents = new Map<string, string[]>([...tasks.keys()].map((name) => [name, []]));
   for (const [task, list] of needs) for (const need of list) dependents.get(need)!.push(task);
@@ -208,9 +214,9 @@ function shortestLoop(start: string, members: ReadonlySet<string>, needs: Readon
 }
 
 /** The named targets and everything they transitively need. */
-export function closure<C>(graph: Graph<C>, targets: readonly string[]): Set<string> {
+export function closure(graph: Graph<TaskDeclaration<never>>, targets: readonly string[]): Set<string> {
   const unknown = targets.filter((t) => !graph.tasks.has(t));
-  if (unknown.length) throw new GraphError(unknown.map((target) => ({ kind: "unknown-target", target })));
+  if (unknown.length) throw invalidGraph(unknown.map((target) => ({ kind: "unknown-target", target })));
   const seen = new Set<string>();
   const visit = [...targets];
   while (visit.length) {

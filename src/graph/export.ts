@@ -6,6 +6,10 @@ import { describeReason } from "./reasons.js";
 export const GRAPH_FORMATS = ["text", "mermaid", "dot", "json"] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
+export function isGraphFormat(value: string): value is GraphFormat {
+  return GRAPH_FORMATS.some((format) => format === value);
+}
+
 function edges(plan: Plan): [string, string][] {
   return plan.entries.flatMap((entry) => entry.needs.map((need): [string, string] => [need, entry.task]));
 }

@@ -1,14 +1,12 @@
-// File fingerprints with a stat fast path, and atomic writes.
+// File fingerprints with a stat fast path.
 //
 // A stamp records a file's content hash with the stat fields that change
 // whenever it is written (size, mtime, ctime, inode). A later stat that
 // matches lets us skip re-hashing, except for a stamp taken within
 // RACY_WINDOW_MS of the file's mtime: file-system clocks are coarse, so a
 // same-size write in that window could leave every stat field unchanged.
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { dirname, basename, join } from "node:path";
-import { sha256 } from "./json.js";
+import { readFileSync, statSync, type Stats } from "node:fs";
+import { sha256Base64url } from "../lib/hash.js";
 
 export const RACY_WINDOW_MS = 1000;
 
@@ -63,48 +61,9 @@ export function observeFile(path: string, known?: FileStamp): Observed {
   const st = statOrNull(path);
   if (!st || !st.isFile()) return { exists: false };
   if (known && sameStat(known, st)) return { exists: true, stamp: known, rehashed: false };
-  const hash = sha256(readFileSync(path));
+  const hash = sha256Base64url(readFileSync(path));
   // Stat again: a write between the first stat and the read must not pair
   // the new content with the old stat.
   const after = statSync(path);
   return { exists: true, stamp: stampFromStat(hash, after), rehashed: true };
-}
-
-let tempCounter = 0;
-
-export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}-${(tempCounter++).toString(36)}${randomBytes(3).toString("hex")}.bottle-tmp`);
-}
-
-/** The file name a temp file of tempPathFor's was made for, or null when `entry` is not one. */
-export function tempFileTarget(entry: string): string | null {
-  return /^\.(.+)\.\d+-[0-9a-z]+\.bottle-tmp$/.exec(entry)?.[1] ?? null;
-}
-
-/**
- * Writes a file atomically: a temp file in the same directory, then rename.
- * Readers see the old content or the new, never a torn file.
- */
-export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o600, options: { fsync?: boolean } = {}): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = tempPathFor(path);
-  const fd = openSync(temp, "wx", mode);
-  try {
-    fchmodSync(fd, mode); // exact mode, whatever the umask
-    const data = typeof content === "string" ? Buffer.from(content) : content;
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
-    if (options.fsync) fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    renameSync(temp, path);
-  } catch (error) {
-    unlinkSync(temp);
-    throw error;
-  }
 }

@@ -1,6 +1,6 @@
 // JSON values, canonical JSON (object keys sorted at every level) and the
 // SHA-256 digests the engine keys on.
-import { createHash } from "node:crypto";
+import { sha256Base64url } from "../lib/hash.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -27,13 +27,18 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
-/** SHA-256, as 43 base64url characters (a third shorter than hex: state.json is read on every run). */
-export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("base64url");
+/** Why `value` cannot be stored and fingerprinted as JSON (a function, NaN, a cycle…), or null when it can. */
+export function jsonProblem(value: unknown): string | null {
+  try {
+    canonicalJson(value);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 export function hashJson(value: unknown): string {
-  return sha256(canonicalJson(value));
+  return sha256Base64url(canonicalJson(value));
 }
 
 /**

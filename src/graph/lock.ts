@@ -1,9 +1,12 @@
 // One lock per stage dir, so two bottle processes never run the same graph
 // at once. The lock file names its holder; a holder that died (kill -9,
 // power loss) is detected by pid and its lock taken over.
-import { closeSync, openSync, readFileSync, unlinkSync, watch, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, watch, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname } from "node:path";
+import { removeFileQuietly } from "../lib/atomic-write.js";
+import { BottleError } from "../lib/errors.js";
+import { isProcessAlive } from "../lib/proc.js";
 
 export interface LockHolder {
   pid: number;
@@ -12,30 +15,17 @@ export interface LockHolder {
   since: number;
 }
 
-export class LockTimeoutError extends Error {
-  override readonly name = "LockTimeoutError";
-  constructor(
-    readonly path: string,
-    readonly holder: LockHolder | null,
-    readonly waitedMs: number,
-  ) {
-    const who = holder ? `pid ${holder.pid} (${holder.command}, since ${new Date(holder.since).toISOString()})` : "another process";
-    super(`${dirname(path)} is in use by ${who}; waited ${Math.round(waitedMs / 1000)}s. Wait for it to finish, or stop it.`);
-  }
+/** The lock is still held after the wait: a BottleError ("stage-busy") naming the holder. */
+function stageBusy(path: string, holder: LockHolder | null, waitedMs: number): BottleError<"stage-busy"> {
+  const who = holder ? `pid ${holder.pid} (${holder.command}, since ${new Date(holder.since).toISOString()})` : "another process";
+  return new BottleError("stage-busy", `${dirname(path)} is in use by ${who}; waited ${Math.round(waitedMs / 1000)}s. Wait for it to finish, or stop it.`, {
+    detail: { path, holder, waitedMs },
+  });
 }
 
 export interface StageLock {
   readonly path: string;
   release(): void;
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function readHolder(path: string): LockHolder | null {
@@ -74,23 +64,15 @@ function tryCreate(path: string, command: string): boolean {
 function tryTakeOver(path: string, command: string): boolean {
   const guard = `${path}.takeover`;
   if (!tryCreate(guard, command)) {
-    if (holderIsGone(readHolder(guard))) unlinkQuiet(guard);
+    if (holderIsGone(readHolder(guard))) removeFileQuietly(guard);
     return false;
   }
   try {
     if (!holderIsGone(readHolder(path))) return false;
-    unlinkQuiet(path);
+    removeFileQuietly(path);
     return tryCreate(path, command);
   } finally {
-    unlinkQuiet(guard);
-  }
-}
-
-function unlinkQuiet(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
+    removeFileQuietly(guard);
   }
 }
 
@@ -117,9 +99,10 @@ function lockChange(path: string, ms: number, signal?: AbortSignal): Promise<voi
 }
 
 export interface LockOptions {
+  /** What holds it, for the message another process shows while it waits (`bottle build`). */
   command: string;
   timeoutMs: number;
-  /** Cancels the wait (AbortError). */
+  /** Cancels the wait (the signal's reason, an AbortError, is thrown). */
   signal?: AbortSignal;
   /** Called once, when the lock turns out to be held and the wait begins. */
   onWait?: (holder: LockHolder | null) => void;
@@ -137,7 +120,7 @@ export async function acquireStageLock(path: string, options: LockOptions): Prom
     }
     if (holderIsGone(holder) && tryTakeOver(path, options.command)) break;
     const waited = Date.now() - started;
-    if (waited >= options.timeoutMs) throw new LockTimeoutError(path, holder, waited);
+    if (waited >= options.timeoutMs) throw stageBusy(path, holder, waited);
     if (!announced) {
       announced = true;
       options.onWait?.(holder);
@@ -151,7 +134,7 @@ export async function acquireStageLock(path: string, options: LockOptions): Prom
     if (!held) return;
     held = false;
     process.removeListener("exit", release);
-    if (readHolder(path)?.pid === process.pid) unlinkQuiet(path);
+    if (readHolder(path)?.pid === process.pid) removeFileQuietly(path);
   };
   process.on("exit", release);
   return { path, release };

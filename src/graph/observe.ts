@@ -2,11 +2,12 @@
 // the current content hashes of the files it reads, and whether each
 // declared output is still what it wrote. This is the I/O half of planning;
 // plan.ts is the pure half.
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
+import { isBelow } from "../lib/path-checks.js";
 import { observeFile, type FileStamp } from "./files.js";
 import { flattenInputs, hashJson, type Json } from "./json.js";
 import type { TaskRecord } from "./state.js";
-import type { TaskDef } from "./task.js";
+import type { TaskDeclaration } from "./task.js";
 
 export type OutputCheck =
   | { state: "ok"; stamp: FileStamp }
@@ -37,13 +38,12 @@ const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
 export function displayPath(root: string, path: string): { display: string; absolute: string; inside: boolean } {
   if (PLAIN_RELATIVE.test(path) && !DOT_SEGMENT.test(path)) return { display: path, absolute: `${root}/${path}`, inside: true };
   const absolute = isAbsolute(path) ? resolve(path) : resolve(root, path);
-  const rel = relative(root, absolute);
-  const inside = rel !== "" && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
-  return { display: inside ? rel : absolute, absolute, inside };
+  const inside = isBelow(root, absolute);
+  return { display: inside ? relative(root, absolute) : absolute, absolute, inside };
 }
 
 export function observeTask<C>(
-  def: TaskDef<C>,
+  def: TaskDeclaration<C>,
   ctx: C,
   root: string,
   record: TaskRecord | undefined,

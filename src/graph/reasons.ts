@@ -1,4 +1,5 @@
 // Why a task will run (or is blocked), as values, and their wording.
+import { unreachable } from "../lib/errors.js";
 
 export type Reason =
   | { kind: "never-ran" }
@@ -64,8 +65,4 @@ export function describeReason(reason: Reason): string {
     default:
       return unreachable(reason);
   }
-}
-
-export function unreachable(value: never): never {
-  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
 }

@@ -3,8 +3,8 @@
 // (never trusted, never silently deleted) and every task runs.
 import { readFileSync, renameSync, statSync } from "node:fs";
 import type { FileStamp } from "./files.js";
-import { writeFileAtomic } from "./files.js";
 import type { Json } from "./json.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
 
 export const STATE_FORMAT = "bottle-graph-state";
 export const STATE_VERSION = 1;

@@ -1,9 +1,13 @@
-// What a task declares. The engine is generic: `C` is whatever context the
-// caller hands every task (for bottle: the config and the stage paths).
+// What a task declares. The engine is generic: `C` is what a task's
+// declarations (inputs, reads, writes) are given, and `RC` what its run is
+// given, which may hold more (for bottle: the config and the stage paths;
+// a launch adds its services). typed.ts builds these from typed task specs.
 import type { Json } from "./json.js";
 
-export interface TaskDef<C> {
+/** Everything about a task but its run: what planning, `graph` and `explain` read. */
+export interface TaskDeclaration<C> {
   readonly name: string;
+  /** The tasks whose results it needs, by name. */
   readonly needs?: readonly string[];
   /** Bump when the task's logic changes, so old results are not reused. */
   readonly version: number;
@@ -17,7 +21,10 @@ export interface TaskDef<C> {
   reads?(ctx: C): readonly string[];
   /** Files the task writes, relative to the stage dir. Each must be written by every run. */
   writes?(ctx: C): readonly string[];
-  run(run: TaskRun<C>): Promise<Json> | Json;
+}
+
+export interface TaskDef<C, RC extends C = C> extends TaskDeclaration<C> {
+  run(run: TaskRun<RC>): Promise<Json> | Json;
 }
 
 export interface WriteOptions {
@@ -29,7 +36,7 @@ export interface TaskRun<C> {
   readonly ctx: C;
   /** Results of the tasks this one needs, by name. */
   readonly needs: Readonly<Record<string, Json>>;
-  /** This task's result from its last successful run, if any. */
+  /** This task's result from its last successful run of the same version, if any. */
   readonly previous: Json | undefined;
   readonly signal: AbortSignal;
   /** Atomically writes a declared output (temp file + rename). */

@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
-import { errorMessage } from "../errors.js";
+import { errorMessage } from "../lib/errors.js";
 import { readInjectorOptions, type InjectorOptions, type InjectorRoute } from "./options.js";
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and proxy headers: never forwarded by either side. */

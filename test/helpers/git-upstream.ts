@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serveWithHttpBackend } from "../../src/gitgate/http-backend.js";
-import { findOnPath } from "../../src/host-tools.js";
+import { findOnPath } from "../../src/lib/host-tools.js";
 
 export interface UpstreamRequest {
   method: string;

@@ -2,8 +2,8 @@
 // (PATH, then the checkout's .tools/bin). What is missing is a reason to
 // skip, never a silent pass.
 import { delimiter, join } from "node:path";
-import { findOnPath, findTool, toolSearchPath } from "../../src/host-tools.js";
-import { packageRoot } from "../../src/package-root.js";
+import { findOnPath, findTool, toolSearchPath } from "../../src/lib/host-tools.js";
+import { packageRoot } from "../../src/lib/package-root.js";
 import { requireRoot, requireTools } from "./skip.js";
 
 export const NSVM_BIN = join(packageRoot(), "test", "nsvm", "bin");

@@ -1,7 +1,7 @@
 // A suite that cannot run here says so: `skipped: <suite>: <reason>` on
 // stdout, which test/run.ts counts (and fails under CI). Never skip silently.
 import { detectJail } from "../../src/backends/smolmachines/jail/index.js";
-import { findTool, toolSearchPath, toolsDir } from "../../src/host-tools.js";
+import { findTool, toolSearchPath, toolsDir } from "../../src/lib/host-tools.js";
 
 export function skipSuite(suite: string, reason: string): void {
   console.log(`skipped: ${suite}: ${reason.replace(/\s*\n\s*/g, " ")}`);

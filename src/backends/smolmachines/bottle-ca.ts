@@ -4,12 +4,12 @@
 // certificate (guest/ca.pem, mounted read-only); the key stays in the stage
 // (tls/, 0600) and never enters the guest. One CA per bottle, made once by
 // `pipelock tls init` (ECDSA P-256, the key in SEC1 form, as pipelock loads it).
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BottleError } from "../../errors.js";
-import { readFileNoFollow } from "../../private-dir.js";
+import { BottleError } from "../../lib/errors.js";
 import { GUEST_CA_FILE } from "./guest-layout.js";
+import { runShort } from "./process/short-run.js";
+import { readFileNoFollow } from "../../lib/no-follow.js";
 
 /** Relative to the stage dir. */
 export const CA_FILES = { cert: "tls/ca.pem", key: "tls/ca-key.pem", guestCert: `guest/${GUEST_CA_FILE}` } as const;
@@ -28,15 +28,18 @@ export async function makeCa(pipelock: string, stageDir: string, organisation: s
   const dir = mkdtempSync(join(stageDir, ".tls-init-"));
   const out = join(dir, "ca");
   try {
-    await new Promise<void>((resolve, reject) => {
-      execFile(pipelock, ["tls", "init", "--out", out, "--org", organisation], { env: { HOME: dir }, signal, timeout: 30_000 }, (error, _stdout, stderr) => {
-        if (error) reject(new BottleError(`\`${pipelock} tls init\` failed, so the bottle has no CA for TLS interception: ${stderr.trim() || error.message}`, { cause: error }));
-        else resolve();
+    const args = ["tls", "init", "--out", out, "--org", organisation];
+    const run = await runShort(pipelock, args, { env: { HOME: dir }, signal, timeoutMs: 30_000 });
+    signal.throwIfAborted();
+    if (run.exitCode !== 0) {
+      const said = run.stderr.trim() || run.spawnError || (run.timedOut ? "it did not finish within 30 s" : `exit code ${run.exitCode}`);
+      throw new BottleError("tool-failed", `\`${pipelock} tls init\` failed, so the bottle has no CA for TLS interception: ${said}`, {
+        detail: { program: pipelock, args, exitCode: run.exitCode, stderr: run.stderr },
       });
-    });
+    }
     const cert = readFileNoFollow(join(out, "ca.pem"));
     const key = readFileNoFollow(join(out, "ca-key.pem"));
-    if (cert === null || key === null) throw new BottleError(`\`${pipelock} tls init\` wrote no ca.pem and ca-key.pem in ${out}`);
+    if (cert === null || key === null) throw new BottleError("failed", `\`${pipelock} tls init\` wrote no ca.pem and ca-key.pem in ${out}`);
     return { cert, key };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,18 +3,26 @@
 // supervise), and, while it runs, when it stops.
 import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { BottleLogs } from "../types.js";
-import type { BottleEntry } from "../../registry.js";
-import { bottleState } from "./lifecycle.js";
+import { bottleState, markedStageDir, type BottlePlace } from "./lifecycle.js";
 import { untilLauncherGone } from "./process/control.js";
-import { registeredStage } from "./registered-stage.js";
+
+/** A bottle's logs, one source per <stage>/logs/<source>.log (`bottle logs`). */
+export interface BottleLogs {
+  dir: string;
+  sources: { name: string; path: string }[];
+  /**
+   * While the bottle runs: resolves when it has stopped (or `signal` aborts).
+   * Null when it is not running.
+   */
+  untilStopped: ((signal: AbortSignal) => Promise<void>) | null;
+}
 
 const LOG_NAME = /^([a-z0-9-]+)\.log$/;
 
-export function bottleLogs(entry: BottleEntry): BottleLogs {
-  const dir = join(entry.stageDir, "logs");
-  const sources = registeredStage(entry) === null ? [] : logSources(dir);
-  const { state, record } = bottleState(entry);
+export function bottleLogs(place: BottlePlace): BottleLogs {
+  const dir = join(place.stageDir, "logs");
+  const sources = markedStageDir(place) === null ? [] : logSources(dir);
+  const { state, record } = bottleState(place);
   const control = state === "running" ? record?.control : undefined;
   return { dir, sources, untilStopped: control === undefined ? null : (signal) => untilLauncherGone(control, signal) };
 }

@@ -8,6 +8,9 @@ import { injectedSecrets, type BottleConfig } from "../../config/resolved.js";
 import type { InjectSpec } from "../../config/define.js";
 import { proxyUrl } from "./guest-layout.js";
 
+/** What the build decided for injected secrets (the \`injector\` task): the name pipelock reaches the injector by. */
+export type InjectorName = { upstreamName: string };
+
 export const PLACEHOLDER_ENV_PREFIX = "BOTTLE_PLACEHOLDER_";
 
 /** The launcher variable smolvm takes an injected secret's guest value (the placeholder) from. */

@@ -1,113 +1,124 @@
-// stop, rm and status for a bottle found in the registry.
+// stop, rm and state of a bottle, by its dirs. The app finds the bottle in
+// the registry and checks its entry first (app/lifecycle.ts); here the run
+// and stage dirs are checked again before anything in them is touched.
 import { existsSync } from "node:fs";
-import { BottleError, errorMessage, usageError } from "../../errors.js";
-import { checkRunDir, checkStageDir } from "../../paths.js";
-import { removeKnownFiles } from "../../private-dir.js";
-import { listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "../../registry.js";
-import { runDirFile, stageDirFile } from "./bottle-files.js";
-import { findOnPath, trustedSearchPath } from "../../host-tools.js";
+import { BottleError, errorMessage, isBottleError, usageError } from "../../lib/errors.js";
+import { findOnPath } from "../../lib/host-tools.js";
+import { removeOwnedFiles } from "../../lib/no-follow.js";
 import { machineName } from "./guest-layout.js";
-import { clearStale } from "./launch/run-record.js";
+import { clearStale, launcherAlive, readLaunchRecord, type LaunchRecord } from "./launch-record.js";
 import { sendControl } from "./process/control.js";
 import { Smolvm } from "./process/smolvm.js";
 import { Supervisor } from "./process/supervisor.js";
-import { launcherAlive, readRuntimeRecord, type RuntimeRecord } from "./runtime-record.js";
-import { stageMarkProblem } from "./stage-mark.js";
+import { checkRunDir, ownedInRunDir } from "./run-dir.js";
+import { checkStageDir, ownedInStageDir, stageMarkProblem } from "./stage-dir.js";
 
 export type BottleState = "running" | "stopped" | "stale";
 
-/** The entry's state; a BottleError when its run dir is not the one bottle derives for it, or is unsafe. */
-export function bottleState(entry: BottleEntry): { state: BottleState; record: RuntimeRecord | null; why?: string } {
-  const problem = registryEntryProblem(entry);
-  if (problem) throw usageError(`the registry entry for \`${entry.slug}\` cannot be trusted: ${problem}`);
-  const record = readRuntimeRecord(entry.runDir);
+/** Where a bottle is: what the registry says of it, once checked. */
+export interface BottlePlace {
+  slug: string;
+  /** The config it was launched from (named in messages; never evaluated here). */
+  configPath: string;
+  runDir: string;
+  stageDir: string;
+}
+
+/** The bottle's state; a BottleError when its run dir is unsafe. */
+export function bottleState(place: BottlePlace): { state: BottleState; record: LaunchRecord | null; why?: string } {
+  const record = readLaunchRecord(place.runDir);
   if (record && launcherAlive(record)) return { state: "running", record };
   if (record) return { state: "stale", record, why: `its launcher (pid ${record.pid}) died without cleaning up` };
-  if (!existsSync(entry.stageDir)) return { state: "stale", record: null, why: `its stage dir ${entry.stageDir} is gone` };
+  if (!existsSync(place.stageDir)) return { state: "stale", record: null, why: `its stage dir ${place.stageDir} is gone` };
   return { state: "stopped", record: null };
 }
 
-/** Asks the running bottle to tear down; resolves when it has. */
-export async function stopBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
-  const { state, record } = bottleState(entry);
+/**
+ * The stage dir, for commands that read it (`blocked`, `logs`): yours alone
+ * (checked as every command checks it) and its bottle.json naming the
+ * bottle, so a hand-edited registry entry cannot point the command at
+ * another directory. Null when it does not exist (yet, or any more).
+ */
+export function markedStageDir(place: BottlePlace): string | null {
+  if (!checkStageDir(place.stageDir)) return null;
+  const mark = stageMarkProblem(place.stageDir, place.slug);
+  if (mark) throw usageError(`${place.stageDir} is not the stage dir of \`${place.slug}\`: ${mark}`);
+  return place.stageDir;
+}
+
+/** Asks the running bottle to tear down; resolves when it has. A stale one is cleared instead. */
+export async function stopBottle(place: BottlePlace, say: (line: string) => void): Promise<void> {
+  const { state, record } = bottleState(place);
   if (state === "stopped") {
-    say(`${entry.slug} is not running`);
+    say(`${place.slug} is not running`);
     return;
   }
   if (state === "stale" || !record) {
-    for (const line of clearStale(entry.runDir, record)) say(line);
-    say(`${entry.slug} was not running (a stale record was cleared)`);
+    for (const line of clearStale(place.runDir, record)) say(line);
+    say(`${place.slug} was not running (a stale record was cleared)`);
     return;
   }
-  say(`stopping ${entry.slug} (pid ${record.pid})…`);
+  say(`stopping ${place.slug} (pid ${record.pid})…`);
   let reply: string;
   try {
     reply = await sendControl(record.control);
   } catch (error) {
     // It may have finished by itself between the check and the request.
-    if (bottleState(entry).state !== "running") {
-      say(`${entry.slug} stopped by itself meanwhile`);
+    if (bottleState(place).state !== "running") {
+      say(`${place.slug} stopped by itself meanwhile`);
       return;
     }
     throw new BottleError(
-      `could not reach ${entry.slug}'s launcher (pid ${record.pid}) at ${record.control}: ${errorMessage(error)}; if it is stuck, stop it with \`kill ${record.pid}\``,
+      "failed",
+      `could not reach ${place.slug}'s launcher (pid ${record.pid}) at ${record.control}: ${errorMessage(error)}; if it is stuck, stop it with \`kill ${record.pid}\``,
       { cause: error },
     );
   }
-  if (reply !== "stopped") throw new BottleError(`${entry.slug} did not confirm the stop (it said: ${reply || "nothing"})`);
-  say(`${entry.slug} stopped`);
+  if (reply !== "stopped") throw new BottleError("failed", `${place.slug} did not confirm the stop (it said: ${reply || "nothing"})`);
+  say(`${place.slug} stopped`);
 }
 
-/**
- * Deletes the machine, leftover processes, the run and stage dirs, and the
- * registry record. The entry is checked first (a valid slug, the run dir
- * bottle derives for it, a stage dir that names it, both private): a
- * hand-written entry pointing elsewhere is refused and nothing is deleted.
- * Even then only the files bottle makes are deleted.
- */
-export async function removeBottle(entry: BottleEntry, say: (line: string) => void): Promise<void> {
-  const problem = removalProblem(entry);
-  if (problem) {
-    throw usageError(`nothing was deleted for \`${entry.slug}\`: ${problem}. If its registry entry is wrong, delete ${registryFile(entry.slug)}`);
-  }
-  if (bottleState(entry).state === "running") await stopBottle(entry, say);
-  for (const line of clearStale(entry.runDir, readRuntimeRecord(entry.runDir))) say(line);
-  // Never a bare "smolvm": execa would find it on the raw PATH, workspaces' programs included.
-  const searchPath = trustedSearchPath(listBottles().flatMap((other) => other.writable ?? []));
-  const smolvmPath = findOnPath("smolvm", searchPath);
-  const name = machineName(entry.slug);
-  const notInstalled = `warning: smolvm is not installed, so machine ${name} (if any) was not deleted`;
-  if (smolvmPath === null) say(notInstalled);
-  else {
-    // In "/": the stage dir is about to go, and the caller's directory may be a workspace.
-    const smolvm = new Smolvm(new Supervisor({ searchPath, cwd: "/" }), smolvmPath);
-    try {
-      if (await smolvm.status(name)) {
-        await smolvm.delete(name);
-        say(`deleted machine ${name}`);
-      }
-    } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === "ENOENT" || /ENOENT|not found on PATH/.test(String(error));
-      if (!missing) throw error;
-      say(notInstalled);
-    }
-  }
-  const kept = [...removeKnownFiles(entry.runDir, runDirFile), ...removeKnownFiles(entry.stageDir, stageDirFile)];
-  say(`removed ${entry.stageDir}`);
-  if (kept.length) say(`kept what bottle did not make: ${kept.join(", ")}`);
-  unregisterBottle(entry.slug);
-}
-
-/** Why the entry's dirs may not be deleted as `entry.slug`'s, or null. */
-function removalProblem(entry: BottleEntry): string | null {
-  const problem = registryEntryProblem(entry);
-  if (problem) return `its registry entry cannot be trusted: ${problem}`;
+/** Why the bottle's dirs may not be deleted as `place.slug`'s (unsafe, or a stage dir that does not name it), or null. */
+export function removalProblem(place: BottlePlace): string | null {
   try {
-    checkRunDir(entry.runDir);
-    if (!checkStageDir(entry.stageDir)) return null;
+    checkRunDir(place.runDir);
+    if (!checkStageDir(place.stageDir)) return null;
   } catch (error) {
     return errorMessage(error);
   }
-  const mark = stageMarkProblem(entry.stageDir, entry.slug);
-  return mark ? `${entry.stageDir} is not its stage dir: ${mark}` : null;
+  const mark = stageMarkProblem(place.stageDir, place.slug);
+  return mark ? `${place.stageDir} is not its stage dir: ${mark}` : null;
+}
+
+/**
+ * Deletes the machine, leftover processes and the files bottle makes in the
+ * run and stage dirs (stopping the bottle first if it runs). The caller has
+ * checked removalProblem. `searchPath` is where smolvm may be run from.
+ */
+export async function removeBottle(place: BottlePlace, searchPath: string, say: (line: string) => void): Promise<void> {
+  if (bottleState(place).state === "running") await stopBottle(place, say);
+  for (const line of clearStale(place.runDir, readLaunchRecord(place.runDir))) say(line);
+  await deleteMachine(place.slug, searchPath, say);
+  const kept = [...removeOwnedFiles(place.runDir, ownedInRunDir), ...removeOwnedFiles(place.stageDir, ownedInStageDir)];
+  say(`removed ${place.stageDir}`);
+  if (kept.length) say(`kept what bottle did not make: ${kept.join(", ")}`);
+}
+
+async function deleteMachine(slug: string, searchPath: string, say: (line: string) => void): Promise<void> {
+  // Never a bare "smolvm": execa would find it on the raw PATH, workspaces' programs included.
+  const smolvmPath = findOnPath("smolvm", searchPath);
+  const name = machineName(slug);
+  const notInstalled = `warning: smolvm is not installed, so machine ${name} (if any) was not deleted`;
+  if (smolvmPath === null) return say(notInstalled);
+  // In "/": the stage dir is about to go, and the caller's directory may be a workspace.
+  const smolvm = new Smolvm(new Supervisor({ searchPath, cwd: "/" }), smolvmPath);
+  try {
+    if (await smolvm.status(name)) {
+      await smolvm.delete(name);
+      say(`deleted machine ${name}`);
+    }
+  } catch (error) {
+    if (!isBottleError(error, "missing-tool")) throw error;
+    say(notInstalled);
+  }
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 export const PIPELOCK_RUN_DIR = "pipelock";
 export const PIPELOCK_CONFIG = "pipelock.yaml";
 export const PIPELOCK_SECRETS = "secrets";
-/** pipelock's own /etc/hosts, with injected secrets (launch/pipelock.ts). */
+/** pipelock's own /etc/hosts, with injected secrets (steps/pipelock.ts). */
 export const PIPELOCK_HOSTS = "hosts";
 
 export interface PipelockRunFiles {

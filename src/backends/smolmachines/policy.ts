@@ -3,19 +3,64 @@
 // key added to the renderer later shows up here unchanged), where the
 // config says each allowed host, and whether the running pipelock has
 // loaded exactly this file (the config hash in its log).
-import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
-import type { BottleContext } from "../../context.js";
-import { allowedHosts, writeAnywhereMatch } from "../../config/egress-presets.js";
-import { BottleError, errorMessage } from "../../errors.js";
-import { readBytesNoFollow, readFileNoFollow } from "../../private-dir.js";
-import type { EffectivePolicy, PolicyHost, PolicySetting } from "../types.js";
-import { logPath } from "./launch/logs.js";
+import { sha256Hex } from "../../lib/hash.js";
+import type { BuildContext } from "./context.js";
+import { allowedHosts, writeAnywhereMatch, type HostSource } from "../../config/egress-presets.js";
+import { BottleError, errorMessage } from "../../lib/errors.js";
+import { logPath } from "./logs.js";
 import { lastLoadedConfigHash } from "./pipelock-log.js";
 import { ALLOWS_NOTHING } from "./render/pipelock.js";
-import { liveRuntimeRecord } from "./runtime-record.js";
-import { SIDECAR_LOG_ROLE } from "./sidecars.js";
+import { liveLaunchRecord } from "./launch-record.js";
+import { SIDECAR_LOG_ROLE } from "./sidecar-names.js";
+import { readBytesNoFollow, readFileNoFollow } from "../../lib/no-follow.js";
+
+/** One allowed host of the proxy, with where the config says it (none: the rendered file is stale, or it is a placeholder; `note` says which). */
+export interface PolicyHost {
+  host: string;
+  from: HostSource[];
+  note?: string;
+  /** Why the host takes writes from anyone, when it does. */
+  writeAnywhere?: string;
+}
+
+/** A setting as the rendered file has it, with what it means where bottle knows. */
+export interface PolicySetting {
+  key: string;
+  value: unknown;
+  means?: string;
+}
+
+/** What a bottle's rendered files enforce, and whether the running bottle has loaded them: `bottle policy`. */
+export interface EffectivePolicy {
+  proxy: {
+    /** The program and its rendered config. */
+    program: string;
+    file: string;
+    /** Hex sha256 of the file's bytes. */
+    sha256: string;
+    /** Everything the file says, parsed (keys bottle does not know yet included). */
+    settings: Record<string, unknown>;
+    /** How the proxy treats a host that is not allowed. */
+    mode: string;
+    allow: PolicyHost[];
+    /** Whether HTTPS is decrypted and scanned, and the hosts whose bodies are not (passthrough). */
+    tls: { intercepted: boolean; passthrough: string[]; settings: PolicySetting[] };
+    /** Address ranges never dialled, whatever a name resolves to. */
+    ssrf: string[];
+    dlp: PolicySetting[];
+    /** Top-level settings shown nowhere above. */
+    other: PolicySetting[];
+  };
+  gitGate: { kind: "builtin"; file: string; remotes: { name: string; url: string; token: string; push: string[]; allowForcePush: boolean; allowDelete: boolean }[] } | { kind: "sidecar"; file: string; command: string[] } | null;
+  /** The tasks whose outputs the policy was read from (a stale one means the files lag the config). */
+  renderedBy: string[];
+  running:
+    | { state: "not running" }
+    | { state: "running elsewhere"; pid: number; stageDir: string }
+    | { state: "running"; pid: number; log: string; loadedHash: string | null; loaded: "this policy" | "another policy" | "unknown"; why?: string };
+}
 
 type Settings = Record<string, unknown>;
 
@@ -36,16 +81,16 @@ const MEANING: Readonly<Record<string, (value: unknown) => string | undefined>> 
 /** The top-level keys shown in a section of their own. */
 const SHOWN = new Set(["mode", "enforce", "api_allowlist", "tls_interception", "internal", "dlp", "request_body_scanning", "response_scanning"]);
 
-export function effectivePolicy(ctx: BottleContext): EffectivePolicy {
+export function effectivePolicy(ctx: BuildContext): EffectivePolicy {
   const file = join(ctx.stageDir, "pipelock.yaml");
   const bytes = readBytesNoFollow(file);
-  if (bytes === null) throw new BottleError(`${file} is not rendered yet: run \`bottle build\` first (bottle policy reads what the rendered files enforce)`);
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (bytes === null) throw new BottleError("failed", `${file} is not rendered yet: run \`bottle build\` first (bottle policy reads what the rendered files enforce)`);
+  const sha256 = sha256Hex(bytes);
   let settings: Settings;
   try {
     settings = asSettings(parse(bytes.toString("utf8")));
   } catch (error) {
-    throw new BottleError(`${file} is not a pipelock config (${errorMessage(error)}); \`bottle build --force pipelock.yaml\` renders it again`, { cause: error });
+    throw new BottleError("failed", `${file} is not a pipelock config (${errorMessage(error)}); \`bottle build --force pipelock.yaml\` renders it again`, { cause: error });
   }
   const tls = asSettings(settings.tls_interception);
   return {
@@ -76,7 +121,7 @@ function describeMode(settings: Settings): string {
 }
 
 /** The rendered allowlist, each host with where the config names it. */
-function allowlist(ctx: BottleContext, rendered: string[]): PolicyHost[] {
+function allowlist(ctx: BuildContext, rendered: string[]): PolicyHost[] {
   const sources = new Map(allowedHosts(ctx.config.egress).map(({ host, from }) => [host, from]));
   return rendered.map((host) => {
     const from = sources.get(host) ?? [];
@@ -91,7 +136,7 @@ function allowlist(ctx: BottleContext, rendered: string[]): PolicyHost[] {
   });
 }
 
-function gitGate(ctx: BottleContext): EffectivePolicy["gitGate"] {
+function gitGate(ctx: BuildContext): EffectivePolicy["gitGate"] {
   const file = join(ctx.stageDir, "sidecars.json");
   const text = readFileNoFollow(file);
   if (text === null) return null;
@@ -99,7 +144,7 @@ function gitGate(ctx: BottleContext): EffectivePolicy["gitGate"] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new BottleError(`${file} is not valid JSON (${errorMessage(error)}); \`bottle build --force sidecars.json\` renders it again`, { cause: error });
+    throw new BottleError("failed", `${file} is not valid JSON (${errorMessage(error)}); \`bottle build --force sidecars.json\` renders it again`, { cause: error });
   }
   const record = asSettings(asSettings(parsed).gitGate);
   if (Array.isArray(record.command)) return { kind: "sidecar", file, command: strings(record.command) };
@@ -119,8 +164,8 @@ function gitGate(ctx: BottleContext): EffectivePolicy["gitGate"] {
 }
 
 /** Whether the running pipelock's last accepted load (its log) was exactly the rendered file. */
-function running(ctx: BottleContext, sha256: string): EffectivePolicy["running"] {
-  const record = liveRuntimeRecord(ctx.runDir);
+function running(ctx: BuildContext, sha256: string): EffectivePolicy["running"] {
+  const record = liveLaunchRecord(ctx.runDir);
   if (!record) return { state: "not running" };
   if (resolve(record.stageDir) !== resolve(ctx.stageDir)) return { state: "running elsewhere", pid: record.pid, stageDir: record.stageDir };
   const log = logPath(ctx.stageDir, SIDECAR_LOG_ROLE.pipelock);

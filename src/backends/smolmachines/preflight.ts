@@ -2,7 +2,7 @@
 // before anything is written, so a missing tool is named with its fix
 // instead of surfacing later as a spawn ENOENT.
 import { statSync } from "node:fs";
-import { findOnPath, isExecutableFile } from "../../host-tools.js";
+import { findOnPath, isExecutableFile } from "../../lib/host-tools.js";
 import type { ToolVersion } from "./tool-versions.js";
 
 export type MissingRequirement =
@@ -10,14 +10,15 @@ export type MissingRequirement =
   /** `path` is where the file was looked for. */
   | { name: string; hint: string; kind: "file"; path: string };
 
-export interface PreflightResult {
+export type PreflightResult = {
   ok: boolean;
   missing: MissingRequirement[];
   /** Where each requirement (and each optional tool) that is present was found. */
   found: Record<string, string>;
-  /** Each found tool's version, added by the preflight task (probing is cached there). */
-  versions?: Record<string, ToolVersion>;
-}
+};
+
+/** What the preflight task returns: the result with each found tool's version (probing is cached there). */
+export type PreflightReport = PreflightResult & { versions: Record<string, ToolVersion> };
 
 export interface PreflightOptions {
   platform: NodeJS.Platform;

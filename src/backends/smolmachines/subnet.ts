@@ -1,8 +1,8 @@
 // The per-bottle gvproxy subnet, derived from the slug so that `start` and
 // `resume` of one bottle agree and different bottles rarely collide.
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../lib/hash.js";
 
-export interface Subnet {
+export type Subnet = {
   /** N in 192.168.N.0/24. */
   octet: number;
   cidr: string;
@@ -12,13 +12,13 @@ export interface Subnet {
   device: string;
   /** .254: gvproxy's host address (not NATed by bottle). */
   host: string;
-}
+};
 
 /** 172.17.x is docker's default bridge; the seed steers clear of 17 by habit. */
 const AVOIDED_OCTET = 17;
 
 export function octetForSlug(slug: string): number {
-  const firstByte = createHash("sha256").update(slug, "utf8").digest()[0] ?? 0;
+  const firstByte = Number.parseInt(sha256Hex(slug).slice(0, 2), 16);
   const octet = (firstByte % 254) + 1;
   return octet === AVOIDED_OCTET ? AVOIDED_OCTET + 1 : octet;
 }

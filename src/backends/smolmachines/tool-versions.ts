@@ -2,8 +2,8 @@
 // process spawn and preflight runs on every build, so an answer is kept in
 // preflight's result with the binary's path, size and mtime, and asked again
 // only when one of those changes.
-import { execFile } from "node:child_process";
 import { statSync } from "node:fs";
+import { runShort } from "./process/short-run.js";
 
 /** How each tool prints its version. */
 export const VERSION_ARGS: Readonly<Record<string, readonly string[]>> = {
@@ -14,25 +14,23 @@ export const VERSION_ARGS: Readonly<Record<string, readonly string[]>> = {
   bwrap: ["--version"],
 };
 
-export interface ToolVersion {
+export type ToolVersion = {
   path: string;
   size: number;
   mtimeMs: number;
   /** What the tool said its version is; null when it would not say. */
   version: string | null;
-}
+};
 
 /** Runs `path args` and resolves with its output, or null when it failed. */
 export type VersionProbe = (path: string, args: readonly string[]) => Promise<string | null>;
 
 const PROBE_TIMEOUT_MS = 5_000;
 
-export const runVersionProbe: VersionProbe = (path, args) =>
-  new Promise((resolve) => {
-    execFile(path, [...args], { timeout: PROBE_TIMEOUT_MS, maxBuffer: 64 * 1024, encoding: "utf8" }, (error, stdout, stderr) =>
-      resolve(error ? null : stdout.trim() || stderr.trim()),
-    );
-  });
+export const runVersionProbe: VersionProbe = async (path, args) => {
+  const run = await runShort(path, args, { timeoutMs: PROBE_TIMEOUT_MS, maxBuffer: 64 * 1024 });
+  return run.exitCode === 0 ? run.stdout.trim() || run.stderr.trim() : null;
+};
 
 /** The version in a tool's answer: the first version-looking word of its first line, else that line. */
 export function parseVersion(output: string | null): string | null {

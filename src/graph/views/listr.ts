@@ -1,6 +1,6 @@
 // The interactive view: a listr2 task list, one row per task. The engine
 // schedules; listr2 only displays (it has no notion of dependencies).
-import type { DefaultRenderer, ListrTaskWrapper, SimpleRenderer } from "listr2";
+import type { DefaultRenderer, ListrDefaultRendererLogLevels, ListrTaskWrapper, SimpleRenderer } from "listr2";
 import type { EngineEvent } from "../events.js";
 import { describeReason } from "../reasons.js";
 
@@ -10,7 +10,7 @@ interface Row {
   /** The task's final event, or "released" when the view let go before it finished. */
   outcome: Promise<TaskEvent | "released">;
   settle: (event: TaskEvent | "released") => void;
-  wrapper?: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+  wrapper?: Wrapper;
   pendingTitle?: string;
   pendingOutput?: string;
 }
@@ -25,6 +25,50 @@ export interface ListrView {
    * are ignored here.
    */
   release(): Promise<void>;
+}
+
+type Wrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
+
+/** A row's last look: how its task ended (a failure is thrown, as listr2 wants it), or that the view let go first. */
+function showOutcome(wrapper: Wrapper, task: string, finished: TaskEvent | "released"): void {
+  if (finished === "released") {
+    wrapper.title = `${task}: handed over to the terminal`;
+    return;
+  }
+  const reasons = finished.entry.reasons.map(describeReason).join("; ");
+  switch (finished.status) {
+    case "fresh":
+      // Drawn with a neutral mark (the skip icon, set below): fresh is nothing to warn about.
+      return wrapper.skip(`${task}: fresh`);
+    case "ran":
+      wrapper.title = `${task} (${reasons}${finished.changed ? "" : "; same result"}) ${finished.ms} ms`;
+      return;
+    case "blocked":
+      // It did not run because a task it needs failed: drawn as not done, with why.
+      wrapper.title = task;
+      throw new Error(`${task}: blocked (${reasons})`);
+    case "failed":
+      wrapper.title = task;
+      throw new Error(finished.failure?.message ?? "failed");
+  }
+}
+
+/** The list's look: every row at once, failures kept with their messages, a fresh task (`skipped`) collapsed under a plain `·`. */
+function listOptions(skipped: ListrDefaultRendererLogLevels) {
+  return {
+    renderer: "default",
+    fallbackRenderer: "simple",
+    concurrent: true,
+    exitOnError: false,
+    collectErrors: false,
+    rendererOptions: {
+      collapseSkips: true,
+      collapseErrors: false,
+      showErrorMessage: true,
+      icon: { [skipped]: "·" },
+      color: { [skipped]: (text?: string) => text ?? "" },
+    },
+  } as const;
 }
 
 export async function createListrView(): Promise<ListrView> {
@@ -57,48 +101,15 @@ export async function createListrView(): Promise<ListrView> {
               title: `${stub.task}: waiting`,
               // What a task logged (preflight: where each tool was found) stays under it.
               rendererOptions: { persistentOutput: true },
-              task: async (_ctx: unknown, wrapper: ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>) => {
+              task: async (_ctx: unknown, wrapper: Wrapper) => {
                 const r = row(stub.task);
                 r.wrapper = wrapper;
                 if (r.pendingTitle) wrapper.title = r.pendingTitle;
                 if (r.pendingOutput) wrapper.output = r.pendingOutput;
-                const done = await r.outcome;
-                if (done === "released") {
-                  wrapper.title = `${stub.task}: handed over to the terminal`;
-                  return;
-                }
-                const reasons = done.entry.reasons.map(describeReason).join("; ");
-                switch (done.status) {
-                  case "fresh":
-                    // Drawn with a neutral mark (the skip icon, set below): fresh is nothing to warn about.
-                    return wrapper.skip(`${stub.task}: fresh`);
-                  case "ran":
-                    wrapper.title = `${stub.task} (${reasons}${done.changed ? "" : "; same result"}) ${done.ms} ms`;
-                    return;
-                  case "blocked":
-                    // It did not run because a task it needs failed: drawn as not done, with why.
-                    wrapper.title = stub.task;
-                    throw new Error(`${stub.task}: blocked (${reasons})`);
-                  case "failed":
-                    wrapper.title = stub.task;
-                    throw new Error(done.failure?.message ?? "failed");
-                }
+                showOutcome(wrapper, stub.task, await r.outcome);
               },
             })),
-            {
-              renderer: "default",
-              fallbackRenderer: "simple",
-              concurrent: true,
-              exitOnError: false,
-              collectErrors: false,
-              rendererOptions: {
-                collapseSkips: true,
-                collapseErrors: false,
-                showErrorMessage: true,
-                icon: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: "·" },
-                color: { [ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE]: (text?: string) => text ?? "" },
-              },
-            },
+            listOptions(ListrDefaultRendererLogLevels.SKIPPED_WITH_COLLAPSE),
           );
           run = list.run().catch(() => undefined);
           return;

@@ -4,11 +4,11 @@
 // The log is opened once without following a symlink; blocked.jsonl is
 // opened as the launch's logs are (no symlink, no second name, 0600).
 import { closeSync, constants, fchmodSync, watch, writeSync, type FSWatcher } from "node:fs";
-import type { BlockedRecord } from "../../types.js";
-import { errorMessage } from "../../../errors.js";
-import { LineTail } from "../../../line-tail.js";
-import { openOwnFileNoFollow, openRegularFileNoFollow } from "../../../private-dir.js";
-import { blockedFile } from "./blocked-file.js";
+import { errorMessage } from "../../../lib/errors.js";
+import { LineTail } from "../../../lib/line-tail.js";
+import { openOwnFileNoFollow, openRegularFileNoFollow } from "../../../lib/no-follow.js";
+import { blockedFile } from "../stage-dir.js";
+import type { BlockedRecord } from "./records.js";
 import { RefusalReader, type InjectorView } from "./refusals.js";
 import { RefusalTally } from "./summary.js";
 

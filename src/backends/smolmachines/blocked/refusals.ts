@@ -12,7 +12,7 @@
 // request_id, and is not counted twice. Inside one HTTPS tunnel every
 // request shares the tunnel's request_id, and each refusal is a `blocked`
 // line of its own: those all count.
-import type { BlockedRecord, RefusalKind } from "../../types.js";
+import type { BlockedRecord, RefusalKind } from "./records.js";
 import { parsePipelockLine, type PipelockEvent } from "../pipelock-log.js";
 
 /** The credential injector as pipelock sees it: the random name it is reached by, and the hosts it injects for. */

@@ -1,18 +1,16 @@
 // `bottle blocked`: the refusals of a registered bottle's running or last
 // session, read back from <stage>/blocked.jsonl (without following a
 // symlink; a line that is not a record is skipped).
-import type { BlockedRecord, BlockedReport } from "../../types.js";
-import type { BottleEntry } from "../../../registry.js";
-import { readFileNoFollow } from "../../../private-dir.js";
-import { bottleState } from "../lifecycle.js";
-import { registeredStage } from "../registered-stage.js";
-import { blockedFile } from "./blocked-file.js";
+import { readFileNoFollow } from "../../../lib/no-follow.js";
+import { bottleState, markedStageDir, type BottlePlace } from "../lifecycle.js";
+import { blockedFile } from "../stage-dir.js";
+import type { BlockedRecord, BlockedReport } from "./records.js";
 import { RefusalTally, refusalSummary } from "./summary.js";
 
-export function storedRefusals(entry: BottleEntry): BlockedReport {
-  const stage = registeredStage(entry);
-  const file = blockedFile(entry.stageDir);
-  const running = bottleState(entry).state === "running";
+export function storedRefusals(place: BottlePlace): BlockedReport {
+  const stage = markedStageDir(place);
+  const file = blockedFile(place.stageDir);
+  const running = bottleState(place).state === "running";
   const text = stage === null ? null : readFileNoFollow(file);
   if (text === null) return { file, running, recorded: false, records: [], hosts: [], summary: [] };
   const records = text.split("\n").flatMap((line) => {
@@ -21,8 +19,8 @@ export function storedRefusals(entry: BottleEntry): BlockedReport {
   });
   const tally = new RefusalTally();
   for (const record of records) tally.add(record);
-  const hosts = tally.hosts(entry.slug);
-  const summary = refusalSummary(tally.requests, hosts, { bottle: entry.slug, config: entry.configPath, session: running ? "the running session" : "the last session" });
+  const hosts = tally.hosts(place.slug);
+  const summary = refusalSummary(tally.requests, hosts, { bottle: place.slug, config: place.configPath, session: running ? "the running session" : "the last session" });
   return { file, running, recorded: true, records, hosts, summary };
 }
 

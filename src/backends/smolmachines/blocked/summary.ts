@@ -1,10 +1,10 @@
 // What pipelock refused, per host and reason, and what (if anything) the
 // config could say to allow it. Pure: launch prints it at teardown, `bottle
 // blocked` for the running or last session. It never allows anything.
-import type { BlockedRecord, RefusedHost } from "../../types.js";
+import type { BlockedRecord, RefusedHost } from "./records.js";
 import { egressHostProblem } from "../../../config/egress-host.js";
 import { writeAnywhereMatch } from "../../../config/egress-presets.js";
-import { shellQuote } from "../../../shell-quote.js";
+import { shellQuote } from "../../../lib/shell-quote.js";
 
 /** Adds up refusals per host and reason, as they come (launch keeps only this, not every record). */
 export class RefusalTally {

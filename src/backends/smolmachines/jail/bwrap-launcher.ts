@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
-import { closeInheritedDescriptors } from "../../../inherited-descriptors.js";
+import { closeInheritedDescriptors } from "../../../lib/inherited-descriptors.js";
 import { LIFELINE_FD } from "./bwrap-args.js";
 import { SECCOMP_FD, seccompFilter, unknownArch } from "./seccomp-filter.js";
 
@@ -25,7 +25,7 @@ const INFO_FD = 3;
 // Node cannot set PR_SET_PDEATHSIG, so the launcher polls getppid().
 const PARENT_CHECK_MS = 200;
 
-function fail(message: string, exitCode: number): never {
+function exitWith(message: string, exitCode: number): never {
   process.stderr.write(`bwrap-launcher: ${message}\n`);
   process.exit(exitCode);
 }
@@ -46,19 +46,19 @@ function main(): void {
   const copies: string[] = [];
   while (argv[0] === "--copy" && argv[1] !== undefined) copies.push(argv.splice(0, 2)[1]!);
   const [bwrapPath, ...bwrapArgs] = argv;
-  if (bwrapPath === undefined) fail("usage: bwrap-launcher.js [--copy <file>]… <bwrap> [bwrap args…]", 2);
+  if (bwrapPath === undefined) exitWith("usage: bwrap-launcher.js [--copy <file>]… <bwrap> [bwrap args…]", 2);
 
   const filter = seccompFilter(process.arch);
   if (filter === undefined) {
     const { reason, fix } = unknownArch(process.arch);
-    fail(`${reason}; ${fix}`, 1);
+    exitWith(`${reason}; ${fix}`, 1);
   }
 
   let copyFds: number[];
   try {
     copyFds = copies.map((path) => openSync(path, "r"));
   } catch (error) {
-    fail(`cannot open a file the jail gets a copy of: ${(error as Error).message}`, 1);
+    exitWith(`cannot open a file the jail gets a copy of: ${(error as Error).message}`, 1);
   }
 
   const parentPid = process.ppid;
@@ -69,7 +69,7 @@ function main(): void {
     env: {},
   });
   for (const fd of copyFds) closeSync(fd);
-  bwrap.on("error", (error) => fail(`cannot start ${bwrapPath}: ${error.message}`, 127));
+  bwrap.on("error", (error) => exitWith(`cannot start ${bwrapPath}: ${error.message}`, 127));
   bwrap.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal ?? "SIGKILL"] ?? 0)));
 
   // Held open, never written: the jail reads its end closing as this process ending.

@@ -1,7 +1,7 @@
 // Which network jail this host can run, as a typed value. A failure names
 // its cause and the fix, instead of passing bwrap's raw message along.
-import { spawn } from "node:child_process";
-import { findOnPath, isExecutableFile } from "../../../host-tools.js";
+import { runShort } from "../process/short-run.js";
+import { findOnPath, isExecutableFile } from "../../../lib/host-tools.js";
 import { isolationArgs, jailCredentials, READ_ONLY_ROOT, rootArgs, type JailCredentials, type ProcCovers, type SystemMount } from "./bwrap-args.js";
 import { procCovers, systemMounts } from "./jail-filesystem.js";
 import { SECCOMP_ARCHES, unknownArch } from "./seccomp-filter.js";
@@ -78,17 +78,10 @@ export function classifyBwrapFailure(stderr: string): { reason: string; fix: str
   };
 }
 
-export const runProbe: ProbeRunner = (command, args) =>
-  new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], timeout: PROBE_TIMEOUT_MS });
-    let stderr = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", (error) => resolve({ code: null, stderr: error.message }));
-    child.on("close", (code, signal) =>
-      resolve({ code, stderr: signal === "SIGTERM" && code === null ? `${stderr}(timed out)` : stderr }),
-    );
-  });
+export const runProbe: ProbeRunner = async (command, args) => {
+  const run = await runShort(command, args, { timeoutMs: PROBE_TIMEOUT_MS });
+  return { code: run.exitCode, stderr: run.spawnError ?? (run.timedOut ? `${run.stderr}(timed out)` : run.stderr) };
+};
 
 async function detectBwrap(options: DetectOptions): Promise<JailSupport> {
   const arch = options.arch ?? process.arch;

@@ -2,6 +2,7 @@
 // and where the compiled helper scripts live (not pure).
 import { isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
+import { unreachable } from "../../../lib/errors.js";
 import { bwrapArgs, LIFELINE_FD } from "./bwrap-args.js";
 import type { AvailableJail } from "./detect.js";
 import type { JailFileSystem } from "./jail-filesystem.js";
@@ -77,9 +78,6 @@ export function jailCommand(input: JailCommandInput): JailCommand {
   }
 }
 
-function unreachable(value: never): never {
-  throw new Error(`jailCommand: unknown jail ${JSON.stringify(value)}`);
-}
 
 export interface JailScripts {
   relayScript: string;

@@ -4,7 +4,8 @@
 // the machine a hard link to gvproxy's socket that it has checked.
 import { closeSync, constants, fstatSync, lchownSync, linkSync, lstatSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { makePrivateSubdir } from "../../../private-dir.js";
+import { makePrivateSubdir } from "../../../lib/private-dir.js";
+import { lastLines } from "../../../lib/text.js";
 import { jailHostUid, type JailCredentials } from "./bwrap-args.js";
 import { jailLayout, type JailLayout } from "./jail-layout.js";
 
@@ -95,6 +96,5 @@ export function printableText(text: string): string {
 
 /** The last lines of a file the jail wrote, or "" (see readJailFile). */
 export function jailFileTail(path: string, lines = 10): string {
-  const text = readJailFile(path, 64 * 1024)?.toString("utf8") ?? "";
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
+  return lastLines(readJailFile(path, 64 * 1024)?.toString("utf8") ?? "", lines);
 }

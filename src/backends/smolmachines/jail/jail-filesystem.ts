@@ -5,9 +5,9 @@
 // other users' sockets) is simply absent. Also who the jail runs as.
 import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { isInside } from "../../../config/host-checks.js";
-import { packageRoot } from "../../../package-root.js";
+import { packageRoot } from "../../../lib/package-root.js";
 import { jailCredentials, type JailCredentials, type ProcCovers, type SystemMount } from "./bwrap-args.js";
+import { isInside } from "../../../lib/path-checks.js";
 
 /** Top-level directories that hold the dynamic loader, libc and /bin/sh on Linux distributions. */
 export const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] as const;

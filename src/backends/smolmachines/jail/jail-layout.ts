@@ -7,7 +7,7 @@ import { join } from "node:path";
 /** sun_path is 108 bytes on Linux, including the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
 
-/** The longest socket path bottle makes, relative to the run dir (src/paths.ts checks its length). */
+/** The longest socket path bottle makes, relative to the run dir (run-dir.ts checks its length). */
 export const LONGEST_SOCKET_IN_RUN_DIR = "jail/relays/65535.sock";
 
 export interface JailLayout {

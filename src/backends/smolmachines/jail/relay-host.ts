@@ -5,7 +5,7 @@
 // jail dir), so it cannot swap a socket or the directory itself.
 import { chmod, lstat, rm } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { makePrivateSubdir } from "../../../private-dir.js";
+import { makePrivateSubdir } from "../../../lib/private-dir.js";
 import { pipeBoth } from "./pipe-both.js";
 import { isPort, jailLayout, relaySocketPath } from "./jail-layout.js";
 

@@ -19,7 +19,7 @@ import { relaySocketPath } from "./jail-layout.js";
 
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
-function fail(message: string, exitCode: number): never {
+function exitWith(message: string, exitCode: number): never {
   process.stderr.write(`relay-inside: ${message}\n`);
   process.exit(exitCode);
 }
@@ -47,7 +47,7 @@ function dropTo({ uid, gid }: { uid: number; gid: number }): void {
     process.setgid!(gid);
     process.setuid!(uid);
   } catch (error) {
-    fail(`cannot become uid ${uid}, gid ${gid}: ${(error as Error).message}`, 1);
+    exitWith(`cannot become uid ${uid}, gid ${gid}: ${(error as Error).message}`, 1);
   }
   const status = readFileSync("/proc/self/status", "utf8");
   const ids = (field: string): string => new RegExp(`^${field}:[ \\t]*(.*)$`, "m").exec(status)?.[1]?.trim() ?? "?";
@@ -57,19 +57,19 @@ function dropTo({ uid, gid }: { uid: number; gid: number }): void {
     ids("Groups") === "" &&
     /^0+$/.test(ids("CapEff")) &&
     /^0+$/.test(ids("CapPrm"));
-  if (!dropped) fail(`still privileged after dropping to uid ${uid}: Uid ${ids("Uid")}, Gid ${ids("Gid")}, CapEff ${ids("CapEff")}`, 1);
+  if (!dropped) exitWith(`still privileged after dropping to uid ${uid}: Uid ${ids("Uid")}, Gid ${ids("Gid")}, CapEff ${ids("CapEff")}`, 1);
 }
 
 async function main(): Promise<void> {
   const parsed = parseRelayInsideArgs(process.argv.slice(2));
-  if (!parsed.ok) fail(`${parsed.error}\n${RELAY_INSIDE_USAGE}`, 2);
+  if (!parsed.ok) exitWith(`${parsed.error}\n${RELAY_INSIDE_USAGE}`, 2);
   const { runDir, ports, user, lifeline, command } = parsed.args;
   if (user) dropTo(user);
 
   let child: ChildProcess | undefined;
   if (lifeline !== undefined) {
     // As pid 1, exiting ends every process of the jail.
-    const end = (): never => fail("the launcher is gone; ending the jail", 1);
+    const end = (): never => exitWith("the launcher is gone; ending the jail", 1);
     const socket = new Socket({ fd: lifeline, readable: true, writable: false });
     socket.on("data", () => undefined);
     socket.on("end", end);
@@ -89,13 +89,13 @@ async function main(): Promise<void> {
   try {
     servers = await Promise.all(ports.map((port) => listenOnLoopback(port, relaySocketPath(runDir, port))));
   } catch (error) {
-    fail(`${(error as Error).message}; not starting ${command[0]}`, 1);
+    exitWith(`${(error as Error).message}; not starting ${command[0]}`, 1);
   }
 
   const [file, ...args] = command as [string, ...string[]];
   // gvproxy needs no environment: it gets none (bwrap set only PWD).
   child = spawn(file, args, { stdio: "inherit", env: {} });
-  child.on("error", (error) => fail(`cannot start ${file}: ${error.message}`, 127));
+  child.on("error", (error) => exitWith(`cannot start ${file}: ${error.message}`, 127));
   child.on("exit", (code, signal) => {
     for (const server of servers) server.close();
     process.exit(code ?? signalExitCode(signal ?? "SIGKILL"));

@@ -3,14 +3,21 @@
 // line, one reply line; for `stop` the reply comes once teardown is done.
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { chmodSync, rmSync } from "node:fs";
-import { errorMessage } from "../../../errors.js";
+import { errorMessage } from "../../../lib/errors.js";
 
-export interface ControlHandlers {
-  stop(): Promise<string>;
-  reload(target: string): Promise<string>;
+/** What can be asked of a running launch: to stop (the reply comes once it is torn down), or to reload a sidecar's config. */
+export type ControlRequest = { verb: "stop" } | { verb: "reload"; target: string };
+
+/** A request line as a request, or null for one the launch does not know. */
+export function parseControlRequest(line: string): ControlRequest | null {
+  const [verb, ...rest] = line.trim().split(/\s+/);
+  if (verb === "stop" && rest.length === 0) return { verb: "stop" };
+  if (verb === "reload" && rest.length > 0) return { verb: "reload", target: rest.join(" ") };
+  return null;
 }
 
-export async function startControlServer(path: string, handlers: ControlHandlers): Promise<{ close(): Promise<void> }> {
+/** Serves the control socket at `path`: each request goes to `handle`, whose answer is the reply. */
+export async function startControlServer(path: string, handle: (request: ControlRequest) => Promise<string>): Promise<{ close(): Promise<void> }> {
   rmSync(path, { force: true });
   // Connections that have not sent a request yet: closing drops them, while
   // one waiting for its reply (a `stop` waiting for teardown) gets it first.
@@ -26,9 +33,10 @@ export async function startControlServer(path: string, handlers: ControlHandlers
       const end = buffer.indexOf("\n");
       if (end === -1) return;
       idle.delete(socket);
-      const [verb, ...rest] = buffer.slice(0, end).trim().split(/\s+/);
+      const line = buffer.slice(0, end);
       buffer = "";
-      const reply = verb === "stop" ? handlers.stop() : verb === "reload" ? handlers.reload(rest.join(" ")) : Promise.resolve(`error unknown request ${verb ?? ""}`);
+      const request = parseControlRequest(line);
+      const reply = request ? handle(request) : Promise.resolve(`error unknown request ${line.trim()}`);
       reply.then(
         (text) => socket.end(`${text}\n`),
         (error: unknown) => socket.end(`error ${errorMessage(error)}\n`),

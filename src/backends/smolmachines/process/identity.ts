@@ -1,57 +1,7 @@
 // Telling a pid we started apart from an unrelated process that reused it,
 // or that a forged record names.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-
-/** Linux: the fields of /proc/PID/stat after the command name (field 3 onwards); null when unreadable. */
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return null;
-  }
-}
-
-/** Linux: the process's start time in clock ticks (field 22 of /proc/PID/stat); null elsewhere. */
-export function processStartTime(pid: number): string | null {
-  return statFields(pid)?.[19] ?? null;
-}
-
-/** Linux: a dead process nobody has reaped yet (kill(pid, 0) still succeeds on it). */
-export function isZombie(pid: number): boolean {
-  const state = statFields(pid)?.[0];
-  return state === "Z" || state === "X";
-}
-
-/**
- * Linux: every live process under `pid` (its children, theirs, ...), read
- * from /proc; [] elsewhere. A process that made a session or group of its
- * own (the jail's, under bwrap --new-session) is among them, where a group
- * signal would miss it.
- */
-export function descendants(pid: number): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
-    return [];
-  }
-  const children = new Map<number, number[]>();
-  for (const entry of entries) {
-    const parent = Number(statFields(Number(entry))?.[1]);
-    if (!Number.isInteger(parent)) continue;
-    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-  }
-  const found: number[] = [];
-  for (let queue = [pid], next = queue.shift(); next !== undefined; next = queue.shift()) {
-    for (const child of children.get(next) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
+import { readFileSync, statSync } from "node:fs";
+import { processStartTime } from "../../../lib/proc.js";
 
 /** Signals a child's whole process group, or the child alone if it leads none; false if it is gone. */
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {

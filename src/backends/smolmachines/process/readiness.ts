@@ -2,18 +2,15 @@
 // socket that accepts a connection, or a file that appears. Each wait also ends
 // early when the child exits, and after a deadline.
 import { existsSync, readdirSync, readFileSync, readlinkSync, watch } from "node:fs";
+import { allPids, processGroup } from "../../../lib/proc.js";
 import { connect } from "node:net";
 import { basename, dirname } from "node:path";
+import { BottleError } from "../../../lib/errors.js";
 import type { ExitInfo } from "./supervisor.js";
 
-export class NotReadyError extends Error {
-  override readonly name = "NotReadyError";
-  constructor(
-    message: string,
-    readonly exited: ExitInfo | null,
-  ) {
-    super(message);
-  }
+/** A child that did not become ready: it exited first (`exited`), or the wait ran out (null). */
+function notReady(message: string, exited: ExitInfo | null): BottleError<"not-ready"> {
+  return new BottleError("not-ready", message, { detail: { exited } });
 }
 
 type Target = { host: string; port: number } | { path: string };
@@ -58,8 +55,8 @@ async function waitUntilAccepts(target: Target, where: string, options: WaitOpti
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     options.signal?.throwIfAborted();
     if (await tryConnect(target)) return;
-    if (exit) throw new NotReadyError(`${options.what} exited (${describeExit(exit)}) before ${where} accepted connections`, exit);
-    if (Date.now() >= deadline) throw new NotReadyError(`${options.what} did not accept connections on ${where} within ${options.timeoutMs} ms`, null);
+    if (exit) throw notReady(`${options.what} exited (${describeExit(exit)}) before ${where} accepted connections`, exit);
+    if (Date.now() >= deadline) throw notReady(`${options.what} did not accept connections on ${where} within ${options.timeoutMs} ms`, null);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
@@ -79,10 +76,10 @@ export function waitForPath(path: string, options: WaitOptions): Promise<void> {
     const watcher = watch(dirname(path), (_event, name) => {
       if ((name === null || name === basename(path)) && existsSync(path)) finish();
     });
-    const timer = setTimeout(() => finish(new NotReadyError(`${options.what} did not create ${path} within ${options.timeoutMs} ms`, null)), options.timeoutMs);
+    const timer = setTimeout(() => finish(notReady(`${options.what} did not create ${path} within ${options.timeoutMs} ms`, null)), options.timeoutMs);
     void options.exited?.then((exit) => {
       if (existsSync(path)) finish();
-      else finish(new NotReadyError(`${options.what} exited (${describeExit(exit)}) before creating ${path}`, exit));
+      else finish(notReady(`${options.what} exited (${describeExit(exit)}) before creating ${path}`, exit));
     });
     options.signal?.addEventListener("abort", onAbort);
     // The file may have appeared between the first check and the watch.
@@ -126,22 +123,8 @@ function listeningInodes(port: number): Set<string> | null {
 export function listenerInGroup(port: number, pgid: number): boolean | null {
   const inodes = listeningInodes(port);
   if (inodes === null || inodes.size === 0) return null;
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return null;
-  }
-  for (const pid of entries) {
-    if (!/^[0-9]+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    // Fields after the command name: state ppid pgrp ...
-    if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+  for (const pid of allPids()) {
+    if (processGroup(pid) !== pgid) continue;
     let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);

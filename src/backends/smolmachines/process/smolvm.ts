@@ -1,6 +1,7 @@
 // The smolvm CLI, as bottle uses it (smolvm.md). smolvm keeps its state in
 // a single-writer SQLite database, so a call can fail with "database is
 // locked" while another smolvm process writes: those are retried.
+import { BottleError, isBottleError } from "../../../lib/errors.js";
 import type { CallResult, Supervisor } from "./supervisor.js";
 
 export type MachineState = "created" | "running" | "stopped" | "failed" | "unreachable";
@@ -11,17 +12,20 @@ export interface MachineStatus {
   pid: number | null;
 }
 
-export class SmolvmError extends Error {
-  override readonly name = "SmolvmError";
-  constructor(
-    readonly args: readonly string[],
-    readonly result: CallResult,
-  ) {
-    const detail = (result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode}`).replace(/^Error:\s*/, "");
-    super(`smolvm ${args.slice(0, 2).join(" ")} failed: ${detail}`);
-  }
+/**
+ * A smolvm call that failed, as a BottleError: "missing-tool" when smolvm
+ * could not be run at all, else "tool-failed" with what smolvm said.
+ */
+function smolvmFailed(binary: string, args: readonly string[], result: CallResult): BottleError<"missing-tool" | "tool-failed"> {
+  const verb = `smolvm ${args.slice(0, 2).join(" ")}`;
+  if (result.spawnError !== null) return new BottleError("missing-tool", `${verb} could not run ${binary}: ${result.spawnError}`);
+  const said = (result.stderr.trim() || result.stdout.trim() || `exit code ${result.exitCode}`).replace(/^Error:\s*/, "");
+  return new BottleError("tool-failed", `${verb} failed: ${said}`, { detail: { program: binary, args, exitCode: result.exitCode, stderr: result.stderr } });
 }
 
+// smolvm reports every failure as `Error: …` and exit 1 (smolvm.md): what
+// went wrong is only in what it says. These two answers are part of how
+// bottle drives it: a busy database is retried, an unknown machine is none.
 const BUSY = /database is locked|database is busy|SQLITE_BUSY/i;
 const NOT_FOUND = /not found|no such machine/i;
 const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1600];
@@ -40,7 +44,7 @@ export class Smolvm {
       const result = await this.supervisor.call(this.binary, args, { env: this.env, ...(this.signal ? { signal: this.signal } : {}) });
       if (result.exitCode === 0) return result;
       const delay = RETRY_DELAYS_MS[attempt];
-      if (!BUSY.test(result.stderr) || delay === undefined || this.signal?.aborted) throw new SmolvmError(args, result);
+      if (!BUSY.test(result.stderr) || delay === undefined || this.signal?.aborted) throw smolvmFailed(this.binary, args, result);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -52,7 +56,7 @@ export class Smolvm {
       const parsed = JSON.parse(result.stdout) as Partial<MachineStatus>;
       return { name, state: (parsed.state ?? "failed") as MachineState, pid: parsed.pid ?? null };
     } catch (error) {
-      if (error instanceof SmolvmError && NOT_FOUND.test(error.result.stderr)) return null;
+      if (isBottleError(error, "tool-failed") && NOT_FOUND.test(error.detail.stderr)) return null;
       throw error;
     }
   }

@@ -1,7 +1,8 @@
 // The one owner of every child process a launch starts: long-lived ones
 // (sidecars, the jail), short CLI calls (smolvm), and the attached agent.
-// It also keeps the rollback stack: each step registers how to undo itself,
-// and teardown undoes them in reverse order.
+// Each is tracked in the child registry (children.ts) until it exits, so a
+// teardown or a forced exit reaches all of them. (How each step is undone
+// is the undo stack's, undo-stack.ts.)
 //
 // Every child is started the same way: its program by absolute path (a
 // bare name is looked up once, on the trusted search path), PATH set to
@@ -11,10 +12,12 @@
 import { closeSync, createWriteStream } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
-import { descendants, killIfSame, LAUNCHER_MARK_ENV, processStartTime, signalGroup } from "./identity.js";
-import { BottleError, errorMessage } from "../../../errors.js";
-import { findOnPath } from "../../../host-tools.js";
-import { readFileNoFollow } from "../../../private-dir.js";
+import { BottleError } from "../../../lib/errors.js";
+import { findOnPath } from "../../../lib/host-tools.js";
+import { readFileNoFollow } from "../../../lib/no-follow.js";
+import { lastLines } from "../../../lib/text.js";
+import { ChildRegistry } from "./children.js";
+import { LAUNCHER_MARK_ENV, signalGroup } from "./identity.js";
 
 // Each execa call's promise type depends on its options; the supervisor only
 // needs what they share.
@@ -45,15 +48,11 @@ export interface CallResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** Why the program could not be started at all (its message), or null. */
+  spawnError: string | null;
 }
 
-interface Undo {
-  label: string;
-  /** May return a more precise description of what it did; null when there was nothing to undo. */
-  run: () => Promise<string | null | void>;
-}
-
-/** A child's log: opened by bottle (launch/logs.ts: no symlink followed, a file of its own), and the path it was opened at, for messages. */
+/** A child's log: opened by bottle (logs.ts: no symlink followed, a file of its own), and the path it was opened at, for messages. */
 export interface ChildLog {
   path: string;
   fd: number;
@@ -67,12 +66,7 @@ export interface SupervisorOptions {
 }
 
 export class Supervisor {
-  private readonly processes = new Set<ChildPromise>();
-  private readonly undo: Undo[] = [];
-  private readonly byRole = new Map<string, ManagedProcess>();
-  /** Processes another program started for us (smolvm's VM): killed only by a forced exit. */
-  private readonly adopted = new Map<string, { pid: number; startTime: string | null }>();
-  private tearingDown = false;
+  private readonly children = new ChildRegistry<ManagedProcess>();
 
   constructor(private readonly options: SupervisorOptions) {}
 
@@ -82,6 +76,7 @@ export class Supervisor {
     const found = command.includes("/") ? null : findOnPath(command, this.options.searchPath);
     if (found === null) {
       throw new BottleError(
+        "missing-tool",
         `${role}: cannot find \`${command}\` on the trusted search path (${this.options.searchPath || "empty"}): bottle runs a program named by its bare name only from an absolute PATH entry outside every guest-writable workspace, or from bottle's .tools/bin; install it there or give its absolute path`,
       );
     }
@@ -126,53 +121,23 @@ export class Supervisor {
       // The child has its own copy now (or never started).
       closeSync(fd);
     }
-    this.processes.add(child);
+    this.children.add(child);
     const exited = Promise.resolve(child).then((result) => {
-      this.processes.delete(child);
+      this.children.remove(child);
       return { code: result.exitCode ?? null, signal: result.signal ?? null };
     });
-    const pid = child.pid;
-    if (pid === undefined) {
+    if (child.pid === undefined) {
       await exited;
       throw new Error(`could not start ${role} (${program}): ${tail(logFile, 5) || "spawn failed"}`);
     }
-    let done = false;
-    let stopping = false;
-    void exited.then(() => (done = true));
-    const signal = (name: NodeJS.Signals): void => void signalGroup(pid, name);
-    const managed: ManagedProcess = {
-      role,
-      pid,
-      logFile,
-      exited,
-      alive: () => !done,
-      signal,
-      stop: async (graceMs = 5000) => {
-        stopping = true;
-        if (done) return exited;
-        signal("SIGTERM");
-        const timer = setTimeout(() => signal("SIGKILL"), graceMs);
-        const info = await exited;
-        clearTimeout(timer);
-        // Anything it left in its group goes too.
-        signal("SIGKILL");
-        return info;
-      },
-      logTail: (lines = 10) => tail(logFile, lines),
-      onUnexpectedExit: (callback) => {
-        void exited.then((info) => {
-          if (!stopping) callback(info);
-        });
-      },
-    };
-    this.byRole.set(role, managed);
+    const managed = manage(role, child.pid, logFile, exited);
+    this.children.name(role, managed);
     return managed;
   }
 
   /** The live long-lived child started under `role`, if any. */
   process(role: string): ManagedProcess | undefined {
-    const found = this.byRole.get(role);
-    return found?.alive() ? found : undefined;
+    return this.children.named(role);
   }
 
   /** A short command whose output we read (e.g. `smolvm machine status`). */
@@ -186,12 +151,13 @@ export class Supervisor {
       cleanup: true,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
-    this.processes.add(child);
+    this.children.add(child);
     try {
       const result = await child;
-      return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? result.message ?? "") };
+      const spawnError = result.failed && result.exitCode === undefined && result.code !== undefined && !result.isTerminated ? (result.shortMessage ?? result.message ?? result.code) : null;
+      return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ""), stderr: String(result.stderr ?? result.message ?? ""), spawnError };
     } finally {
-      this.processes.delete(child);
+      this.children.remove(child);
     }
   }
 
@@ -209,13 +175,13 @@ export class Supervisor {
       cleanup: true,
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
-    this.processes.add(child);
+    this.children.add(child);
     if (child.pid !== undefined) options.onStart?.(child.pid);
     try {
       const result = await child;
       return { exitCode: result.exitCode ?? (result.signal ? 128 + signalNumber(result.signal) : 1) };
     } finally {
-      this.processes.delete(child);
+      this.children.remove(child);
     }
   }
 
@@ -226,79 +192,60 @@ export class Supervisor {
    * same process.
    */
   adopt(role: string, pid: number): void {
-    this.adopted.set(role, { pid, startTime: processStartTime(pid) });
+    this.children.adopt(role, pid);
   }
 
   disown(role: string): void {
-    this.adopted.delete(role);
+    this.children.disown(role);
   }
 
-  /** Registers how to undo a step that has happened. */
-  defer(label: string, run: () => Promise<string | null | void> | string | null | void): void {
-    this.undo.push({ label, run: async () => run() });
+  /** The end of a teardown: whatever is still running (an interrupted short call) is killed. */
+  killRemaining(): void {
+    this.children.killRunning();
   }
 
-  get pending(): readonly string[] {
-    return this.undo.map((u) => u.label);
-  }
-
-  /** Undoes every registered step, last first. Errors are collected, not thrown. */
-  async teardown(): Promise<{ cleaned: string[]; errors: string[] }> {
-    this.tearingDown = true;
-    const cleaned: string[] = [];
-    const errors: string[] = [];
-    for (let step = this.undo.pop(); step; step = this.undo.pop()) {
-      try {
-        const said = await step.run();
-        if (said !== null) cleaned.push(said ?? step.label);
-      } catch (error) {
-        errors.push(`${step.label}: ${errorMessage(error)}`);
-      }
-    }
-    // Anything still running (an interrupted CLI call) is stopped too.
-    for (const child of this.processes) child.kill("SIGKILL");
-    // A launch that retries (a port was lost) starts over with an empty stack.
-    this.tearingDown = false;
-    return { cleaned, errors };
-  }
-
-  get isTearingDown(): boolean {
-    return this.tearingDown;
-  }
-
-  /**
-   * The second Ctrl-C: kill every child now, no ordering, with everything
-   * under it (the jail's processes lead a session of their own, and when
-   * bottle runs as root they are nobody's, whom bwrap's parent-death signal
-   * cannot reach), and every adopted process.
-   */
+  /** The second Ctrl-C: every child and adopted process, at once (children.ts). */
   killEverything(): void {
-    const pids = [...this.processes].map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
-    // Found before anything dies: a killed parent's children are re-parented away.
-    for (const pid of pids.flatMap(descendants)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-    for (const child of this.processes) {
-      const pid = child.pid;
-      if (pid === undefined) continue;
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
-    }
-    for (const { pid, startTime } of this.adopted.values()) killIfSame(pid, startTime);
-    this.adopted.clear();
+    this.children.killEverything();
   }
+}
+
+/** The handle of a long-lived child whose exit `exited` reports. */
+function manage(role: string, pid: number, logFile: string, exited: Promise<ExitInfo>): ManagedProcess {
+  let done = false;
+  let stopping = false;
+  void exited.then(() => (done = true));
+  const signal = (name: NodeJS.Signals): void => void signalGroup(pid, name);
+  return {
+    role,
+    pid,
+    logFile,
+    exited,
+    alive: () => !done,
+    signal,
+    stop: async (graceMs = 5000) => {
+      stopping = true;
+      if (done) return exited;
+      signal("SIGTERM");
+      const timer = setTimeout(() => signal("SIGKILL"), graceMs);
+      const info = await exited;
+      clearTimeout(timer);
+      // Anything it left in its group goes too.
+      signal("SIGKILL");
+      return info;
+    },
+    logTail: (lines = 10) => tail(logFile, lines),
+    onUnexpectedExit: (callback) => {
+      void exited.then((info) => {
+        if (!stopping) callback(info);
+      });
+    },
+  };
 }
 
 function tail(path: string, lines: number): string {
   try {
-    return (readFileNoFollow(path) ?? "").trimEnd().split("\n").slice(-lines).join("\n");
+    return lastLines(readFileNoFollow(path) ?? "", lines);
   } catch {
     return "";
   }

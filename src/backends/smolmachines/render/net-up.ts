@@ -3,7 +3,7 @@
 // the script gives the guest its only NIC, tap0, through gvforwarder, which
 // reaches the host's gvproxy over the socket smolvm mounts into the guest,
 // and then execs the agent. Every guest-side assumption lives in this script.
-import { shellQuote } from "../../../shell-quote.js";
+import { shellQuote } from "../../../lib/shell-quote.js";
 import { GUEST_CA, GUEST_GVFORWARDER, GUEST_SOCKET } from "../guest-layout.js";
 
 export { shellQuote };
@@ -45,17 +45,25 @@ export const TRUST_ENV_REPLACING = ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL
 export const DEFAULT_NET_UP_TIMEOUT_SECONDS = 20;
 
 export function renderNetUp(opts: NetUpOptions = {}): string {
-  const socket = opts.socket ?? GUEST_SOCKET;
-  const gvforwarder = opts.gvforwarder ?? GUEST_GVFORWARDER;
-  const iface = opts.iface ?? "tap0";
-  const timeout = opts.timeoutSeconds ?? DEFAULT_NET_UP_TIMEOUT_SECONDS;
-  const logFile = opts.logFile ?? "/tmp/bottle-gvforwarder.log";
-  const caCert = opts.caCert ?? GUEST_CA;
-  const bundleDir = opts.bundleDir ?? "/tmp";
-  if (!Number.isInteger(timeout) || timeout < 1) {
-    throw new RangeError(`net-up timeout must be a positive whole number of seconds, got ${timeout}`);
+  const settings = {
+    socket: opts.socket ?? GUEST_SOCKET,
+    gvforwarder: opts.gvforwarder ?? GUEST_GVFORWARDER,
+    iface: opts.iface ?? "tap0",
+    timeout: opts.timeoutSeconds ?? DEFAULT_NET_UP_TIMEOUT_SECONDS,
+    logFile: opts.logFile ?? "/tmp/bottle-gvforwarder.log",
+    caCert: opts.caCert ?? GUEST_CA,
+    bundleDir: opts.bundleDir ?? "/tmp",
+  };
+  if (!Number.isInteger(settings.timeout) || settings.timeout < 1) {
+    throw new RangeError(`net-up timeout must be a positive whole number of seconds, got ${settings.timeout}`);
   }
-  const url = shellQuote(`unix://${socket}`);
+  return [header(settings), HELPERS, startNetwork(settings), PROXY_VARIABLES, TRUST_BUNDLE, START].join("");
+}
+
+type NetUpSettings = Required<Omit<NetUpOptions, "timeoutSeconds">> & { timeout: number };
+
+/** The shebang, what the script is, and its settings as shell variables. */
+function header({ iface, socket, gvforwarder, timeout, logFile, caCert, bundleDir }: NetUpSettings): string {
   return `#!/bin/sh
 # bottle's guest network bootstrap, rendered by bottle. Usage: net-up.sh COMMAND [ARG...]
 # Gives the guest its network (${iface}, served by the host's gvproxy through
@@ -71,7 +79,11 @@ log=${shellQuote(logFile)}
 ca=${shellQuote(caCert)}
 bundle_dir=${shellQuote(bundleDir)}
 
-fail() {
+`;
+}
+
+/** fail, the usage check, and the checks the wait for the network uses. */
+const HELPERS = `fail() {
   printf 'bottle net-up: %s\\n' "$1" >&2
   exit 1
 }
@@ -119,7 +131,12 @@ forwarder_alive() {
   [ "$state" != Z ]
 }
 
-start_network() {
+`;
+
+/** start_network: /dev/net/tun, gvforwarder (the mounted copy, else the image's), then the wait for an address. */
+function startNetwork({ socket, iface }: NetUpSettings): string {
+  const url = shellQuote(`unix://${socket}`);
+  return `start_network() {
   if [ ! -c /dev/net/tun ]; then
     if ! { mkdir -p /dev/net && mknod /dev/net/tun c 10 200; }; then
       fail "cannot create /dev/net/tun (mknod /dev/net/tun c 10 200); gvforwarder needs it and must run as root"
@@ -165,7 +182,11 @@ start_network() {
   trap - INT TERM
 }
 
-# The proxy variables come from the Smolfile's env; fill any spelling that is
+`;
+}
+
+/** Every spelling of the proxy variables, from whichever the Smolfile set. */
+const PROXY_VARIABLES = `# The proxy variables come from the Smolfile's env; fill any spelling that is
 # missing from one that is present.
 proxy=\${HTTPS_PROXY:-\${https_proxy:-\${HTTP_PROXY:-\${http_proxy:-}}}}
 if [ -n "$proxy" ]; then
@@ -175,7 +196,10 @@ else
   printf 'bottle net-up: warning: no HTTPS_PROXY set; nothing outside the guest will be reachable\\n' >&2
 fi
 
-# pipelock opens HTTPS with the bottle's CA: every client must trust it.
+`;
+
+/** The trust bundle: the image's roots plus the bottle's CA, and the variables clients read it from. */
+const TRUST_BUNDLE = `# pipelock opens HTTPS with the bottle's CA: every client must trust it.
 # Node adds NODE_EXTRA_CA_CERTS to its own roots; OpenSSL, Python, curl and
 # git replace theirs with a file, so they get the image's roots plus the CA
 # (hosts in egress.passthrough still show their real certificates).
@@ -194,11 +218,13 @@ ${TRUST_ENV_ADDING}=$ca
 ${TRUST_ENV_REPLACING.map((name) => `${name}=$bundle`).join("\n")}
 export ${[TRUST_ENV_ADDING, ...TRUST_ENV_REPLACING].join(" ")}
 
-# A second attach to a running machine finds the network already up.
+`;
+
+/** The network (unless a first attach brought it up), then the agent. */
+const START = `# A second attach to a running machine finds the network already up.
 if ! has_address; then
   start_network
 fi
 
 exec "$@"
 `;
-}

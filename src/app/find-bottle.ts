@@ -1,0 +1,65 @@
+// Finding the bottle a lifecycle command is about: by name from the
+// registry, or the one whose config is in the current directory. `stop` and
+// `rm` read only the registry (a config in a directory the guest could write
+// must never run on the host); `resume` without NAME opens the config.
+import { loadBackend, type Backend } from "./backends.js";
+import { usageError } from "../lib/errors.js";
+import { findBottle, listBottles, type BottleEntry } from "./registry.js";
+import { findConfig, openSession, type Session } from "./session.js";
+import { resolvedPath } from "../lib/path-checks.js";
+
+export interface FoundBottle {
+  entry: BottleEntry;
+  backend: Backend;
+  /** Set when the bottle was found through its config (so it can be launched). */
+  session?: Session;
+}
+
+interface Where {
+  config?: string | undefined;
+  stage?: string | undefined;
+}
+
+async function byName(name: string): Promise<FoundBottle> {
+  const entry = findBottle(name);
+  if (!entry) {
+    const registered = listBottles().map((e) => e.slug);
+    throw usageError(`no bottle named \`${name}\` on this machine${registered.length ? ` (known: ${registered.join(", ")})` : ""}; \`bottle ls\` lists them`);
+  }
+  return { entry, backend: await loadBackend(entry.backend) };
+}
+
+/**
+ * For `stop` and `rm`: NAME, or the registered bottle launched from
+ * ./bottle.config.ts (or --config, and --stage when given), matched by path
+ * in the registry. The config itself is never evaluated.
+ */
+export async function findRegisteredBottle(name: string | undefined, where: Where): Promise<FoundBottle> {
+  if (name) return byName(name);
+  const config = findConfig(where.config);
+  const real = resolvedPath(config);
+  const stage = where.stage === undefined ? undefined : resolvedPath(where.stage);
+  const matches = listBottles().filter((e) => resolvedPath(e.configPath) === real && (stage === undefined || resolvedPath(e.stageDir) === stage));
+  if (matches.length === 1) return { entry: matches[0]!, backend: await loadBackend(matches[0]!.backend) };
+  if (matches.length === 0) {
+    throw usageError(`no registered bottle was launched from ${config} (without NAME, bottle looks it up in the registry and does not run the config); pass NAME: \`bottle ls\` lists them`);
+  }
+  throw usageError(`${config} was launched as ${matches.map((e) => `\`${e.slug}\``).join(", ")}; pass NAME`);
+}
+
+/** For `resume`: NAME from the registry, or the config in the current directory (checked, then evaluated). */
+export async function findNamedBottle(name: string | undefined, where: Where): Promise<FoundBottle> {
+  if (name) return byName(name);
+  const session = await openSession(where);
+  const { ctx } = session;
+  const entry = findBottle(ctx.config.name) ?? {
+    slug: ctx.config.name,
+    backend: session.backend.name,
+    configPath: ctx.configPath,
+    stageDir: ctx.stageDir,
+    runDir: ctx.runDir,
+    octet: ctx.config.network.subnetOctet ?? 0,
+    updatedAt: 0,
+  };
+  return { entry, backend: session.backend, session };
+}
