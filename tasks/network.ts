@@ -12,7 +12,7 @@ export const network = launchStep({
   needs: { sidecars, gvproxyYaml, preflight },
   run: async ({ ctx, needs }): Promise<{ socket: string; jail: string }> => {
     const { startNetwork } = await import("../src/backends/smolmachines/steps/start-network.js");
-    // The sidecars step checked that preflight found gvproxy.
+    // In a launch, preflight fails when it did not find gvproxy.
     return startNetwork(ctx, { ports: needs.sidecars, gvproxy: needs.preflight.found.gvproxy! });
   },
 });

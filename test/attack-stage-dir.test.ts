@@ -84,7 +84,7 @@ test("in the victim's own stage, a symlink at logs/pipelock.log is not written t
   symlinkSync(bashrc, join(project.stageDir, "logs", "pipelock.log"));
   const run = await runBottle(project, ["launch"]);
   assert.is.not(run.code, 0, describe(run));
-  assert.match(run.stderr, `refusing to write the log ${join(project.stageDir, "logs", "pipelock.log")}: it is a symlink`);
+  assert.match(run.stdout, `refusing to write the log ${join(project.stageDir, "logs", "pipelock.log")}: it is a symlink`);
   assert.is(readFileSync(bashrc, "utf8"), VICTIM_TEXT, "the launch wrote through the link");
   assertNoLeftovers(project, "any");
 });

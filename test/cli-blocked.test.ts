@@ -172,7 +172,8 @@ test("a symlink planted at blocked.jsonl is neither written through by a launch 
     assert.unreachable(`the launch started the agent with a symlink at blocked.jsonl:\n${relaunch.stderr()}`);
   }
   assert.is((await relaunch.exit).code, 1, relaunch.stderr());
-  assert.match(relaunch.stderr(), /launch failed at `sidecars`: refusing to write the record of refused requests .*blocked\.jsonl: it is a symlink/);
+  assert.match(relaunch.stderr(), "launch failed at `sidecars` (its error is above).");
+  assert.match(relaunch.stdout(), /FAILED\s+sidecars: refusing to write the record of refused requests .*blocked\.jsonl: it is a symlink/);
   assert.is(readFileSync(target, "utf8"), "precious content\n", "the file it pointed at is untouched");
 });
 

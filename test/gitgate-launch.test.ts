@@ -183,7 +183,7 @@ test("a remote's token variable unset: launch fails naming it, before any sideca
   freshFakes(project);
   const run = await runBottle(project, ["launch"], { path: PATH, env: { FAKE_HANG: "smolvm:exec" } });
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, `gitGate.remotes.origin.token: the host variable ${TOKEN_VAR} is not set`, describe(run));
+  assert.match(run.stdout, `gitGate.remotes.origin.token: the host variable ${TOKEN_VAR} is not set`, describe(run));
   assert.equal(readPipelockEvents(project.fakes), [], "pipelock started");
   assert.not.ok(existsSync(join(project.runDir, "git-gate.sock")));
   assertNoLeftovers(project, "any");

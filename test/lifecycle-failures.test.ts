@@ -54,8 +54,10 @@ for (const c of cases) {
     freshFakes(project);
     const run = await runBottle(project, ["launch"], { env: { FAKE_FAIL: c.fail } });
     assert.is(run.code, 1, describe(run));
-    assert.match(run.stderr, `launch failed at \`${c.step}\``, describe(run));
-    assert.match(run.stderr, c.cause, describe(run));
+    // The error once, in the progress view's row; the closing line says where.
+    assert.match(run.stderr, `launch failed at \`${c.step}\` (its error is above).`, describe(run));
+    assert.match(run.stdout, new RegExp(`FAILED\\s+${c.step}: ${c.cause.source}`), describe(run));
+    assert.not.match(run.stderr, c.cause, describe(run));
     const cleaned = cleanedList(run.stderr);
     assert.is(cleaned.length, c.cleaned.length, `cleaned: ${JSON.stringify(cleaned)}\n${describe(run)}`);
     c.cleaned.forEach((pattern, i) => assert.match(cleaned[i]!, pattern, `cleaned[${i}]: ${JSON.stringify(cleaned)}`));
@@ -102,7 +104,7 @@ test("a missing binary (no pipelock on PATH) fails preflight before anything sta
   const path = binDirWith(["node", "dirname", "readlink", "smolvm", "gvproxy", "bwrap"]);
   const run = await runBottle(project, ["launch"], { path });
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, /bottle launch needs this program, not found on PATH[^\n]*:\n\s+- pipelock\s+install: `npm run tools`/, describe(run));
+  assert.match(run.stdout, /FAILED\s+preflight: bottle launch needs this program, not found on PATH[^\n]*:\n\s+- pipelock\s+install: `npm run tools`/, describe(run));
   assert.match(run.stderr, "Nothing was started.");
   assert.not.match(run.stderr, "cleaned up");
   assert.equal(readSmolvmCalls(project.fakes), []);

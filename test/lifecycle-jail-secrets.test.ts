@@ -32,7 +32,7 @@ test("no bwrap on PATH: launch refuses before starting anything and names the fi
   freshFakes(project);
   const run = await runBottle(project, ["launch"], { path: binDirWith(TOOLS) });
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, /- bwrap\s+install: apt-get install bubblewrap/, describe(run));
+  assert.match(run.stdout, /FAILED\s+preflight: [^]*- bwrap\s+install: apt-get install bubblewrap/, describe(run));
   assert.match(run.stderr, "Nothing was started.");
   assert.equal(readSmolvmCalls(project.fakes), []);
   assert.equal(readPipelockEvents(project.fakes), []);
@@ -47,9 +47,10 @@ test("a bwrap that cannot create namespaces: launch refuses before starting anyt
   chmodSync(bwrap, 0o755);
   const run = await runBottle(project, ["launch"], { path: bin });
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, "bubblewrap cannot create the jail's namespaces", describe(run));
-  assert.match(run.stderr, "kernel.apparmor_restrict_unprivileged_userns=0");
-  assert.match(run.stderr, "--unsafe-no-jail");
+  assert.match(run.stdout, "bubblewrap cannot create the jail's namespaces", describe(run));
+  assert.match(run.stdout, "kernel.apparmor_restrict_unprivileged_userns=0");
+  assert.match(run.stdout, "--unsafe-no-jail");
+  assert.match(run.stderr, "Nothing was started.");
   assert.equal(readPipelockEvents(project.fakes), [], "pipelock was started before the jail was known to be unavailable");
   assert.equal(readSmolvmCalls(project.fakes), []);
   assertNoLeftovers(project, "absent");

@@ -98,8 +98,9 @@ test("FAKE_FAIL=sidecar:git-gate: fails at `sidecars` with the sidecar's last lo
   freshFakes(gated);
   const run = await runBottle(gated, ["launch"], { env: { FAKE_FAIL: "sidecar:git-gate" } });
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, /launch failed at `sidecars`: gitGate exited \(exit code 1\) before 127\.0\.0\.1:\d+ accepted connections/, describe(run));
-  assert.match(run.stderr, /last lines of .*git-gate\.log:\n\s+\| fake-sidecar: git-gate: cannot start: injected by FAKE_FAIL=sidecar:git-gate/);
+  assert.match(run.stderr, "launch failed at `sidecars` (its error is above).", describe(run));
+  assert.match(run.stdout, /FAILED\s+sidecars: gitGate exited \(exit code 1\) before 127\.0\.0\.1:\d+ accepted connections/, describe(run));
+  assert.match(run.stdout, /last lines of .*git-gate\.log:\n\s+\| fake-sidecar: git-gate: cannot start: injected by FAKE_FAIL=sidecar:git-gate/);
   assert.equal(cleanedList(run.stderr).map((item) => item.replace(/\d+/g, "N")), ["stopped gitGate (pid N)", "stopped pipelock (pid N)"]);
   assertNoLeftovers(gated, "absent");
 });
@@ -109,7 +110,8 @@ test("a sidecar that never listens fails `sidecars` after its ready timeout and 
   writeProjectConfig(gated, gatedConfig(500));
   const run = await runBottle(gated, ["launch"], { env: { FAKE_HANG: "sidecar:git-gate" } });
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, /launch failed at `sidecars`: gitGate did not accept connections on 127\.0\.0\.1:\d+ within 500 ms/, describe(run));
+  assert.match(run.stderr, "launch failed at `sidecars` (its error is above).", describe(run));
+  assert.match(run.stdout, /FAILED\s+sidecars: gitGate did not accept connections on 127\.0\.0\.1:\d+ within 500 ms/, describe(run));
   assert.equal(cleanedList(run.stderr).map((item) => item.replace(/\d+/g, "N")), ["stopped gitGate (pid N)", "stopped pipelock (pid N)"]);
   assertNoLeftovers(gated, "absent");
 });
@@ -120,7 +122,7 @@ test("a sidecar secret whose host variable is unset fails `sidecars` before any 
   writeProjectConfig(gated, config);
   const run = await runBottle(gated, ["launch"]);
   assert.is(run.code, 1, describe(run));
-  assert.match(run.stderr, "gitGate.env.GG_TOKEN: the host variable LC_UNSET_VARIABLE is not set", describe(run));
+  assert.match(run.stdout, "gitGate.env.GG_TOKEN: the host variable LC_UNSET_VARIABLE is not set", describe(run));
   assert.equal(readPipelockEvents(gated.fakes), [], "pipelock started");
   assert.not.match(run.stderr, "cleaned up");
   assertNoLeftovers(gated, "absent");

@@ -2,7 +2,13 @@
 // registry, or the one whose config is in the current directory. `stop` and
 // `rm` read only the registry (a config in a directory the guest could write
 // must never run on the host); `resume` without NAME opens the config.
-import { loadBackend, type Backend } from "./backends.js";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { DEFAULT_BACKEND } from "../config/resolved.js";
+import { isSlug } from "../config/slug.js";
+import { runDir } from "../backends/smolmachines/run-dir.js";
+import { stageDir } from "../backends/smolmachines/stage-dir.js";
+import { chooseBackendName, loadBackend, type Backend } from "./backends.js";
 import { usageError } from "../lib/errors.js";
 import { findBottle, listBottles, type BottleEntry } from "./registry.js";
 import { findConfig, openSession, type Session } from "./session.js";
@@ -45,6 +51,33 @@ export async function findRegisteredBottle(name: string | undefined, where: Wher
     throw usageError(`no registered bottle was launched from ${config} (without NAME, bottle looks it up in the registry and does not run the config); pass NAME: \`bottle ls\` lists them`);
   }
   throw usageError(`${config} was launched as ${matches.map((e) => `\`${e.slug}\``).join(", ")}; pass NAME`);
+}
+
+/**
+ * For `rm`: NAME from the registry, or else a bottle only ever built (a
+ * build does not register it): its stage dir beside the config of the
+ * current directory (or --config, or --stage), found by path, the config
+ * not evaluated. `rm` checks that stage as it checks a registered one's.
+ */
+export async function findRemovableBottle(name: string | undefined, where: Where): Promise<FoundBottle> {
+  if (name && isSlug(name) && !findBottle(name)) {
+    const built = await builtOnly(name, where);
+    if (built) return built;
+  }
+  return findRegisteredBottle(name, where);
+}
+
+async function builtOnly(slug: string, where: Where): Promise<FoundBottle | null> {
+  let config: string;
+  try {
+    config = findConfig(where.config);
+  } catch {
+    return null;
+  }
+  const stage = stageDir(dirname(config), slug, where.stage);
+  if (!existsSync(stage)) return null;
+  const backend = await loadBackend(chooseBackendName(DEFAULT_BACKEND).name);
+  return { entry: { slug, backend: backend.name, configPath: config, stageDir: stage, runDir: runDir(slug), octet: 0, updatedAt: 0 }, backend };
 }
 
 /** For `resume`: NAME from the registry, or the config in the current directory (checked, then evaluated). */

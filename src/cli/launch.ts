@@ -42,7 +42,7 @@ async function launchSession(session: Session, args: ParsedArgs, mode: "launch" 
     const { watchAlongside } = await import("../app/watch/watch-bottle.js");
     alongside = (signal) => watchAlongside(session, { json, signal });
   }
-  return session.backend.launch(session, { mode, unsafeNoJail: Boolean(args.options["unsafe-no-jail"]), view, say, ...(alongside ? { alongside } : {}) });
+  return session.backend.launch(session, { mode, unsafeNoJail: Boolean(args.options["unsafe-no-jail"]), view, say, viewShowsFailures: !json, ...(alongside ? { alongside } : {}) });
 }
 
 export async function run(argv: readonly string[]): Promise<number> {

@@ -25,7 +25,7 @@ import type { LaunchContext, LaunchServices } from "../../backends/smolmachines/
 import { subnetForSlug } from "../../backends/smolmachines/subnet.js";
 import { launchTarget } from "../../../tasks/index.js";
 import { holdStage, onInterrupt, runBottleGraph, type GraphView } from "../graph-runner.js";
-import { registerBottle } from "../registry.js";
+import { findBottle, registerBottle, unregisterBottle } from "../registry.js";
 import type { Session } from "../session.js";
 import { initialLaunchState, reduceLaunch, type LaunchEffect, type LaunchEvent, type LaunchState } from "./launch-state.js";
 import { describeEarlyEnd, describeOutcome, exitCodeOf, outcomeOf, type Outcome } from "./outcome.js";
@@ -36,6 +36,8 @@ export interface LaunchRequest {
   view: GraphView;
   /** A line of the launch's own output (stderr). */
   say(message: string): void;
+  /** The view prints a failed step's error (plain and terminal views do, --json's events carry it): the closing line then does not repeat it. */
+  viewShowsFailures: boolean;
   /** Runs alongside the agent once it has the terminal (launch --watch), until the launch ends. */
   alongside?: (signal: AbortSignal) => Promise<void>;
 }
@@ -63,6 +65,10 @@ class Launch {
   /** Resolved once everything is torn down: `bottle stop` is answered then. */
   private readonly tornDown: Promise<void>;
   private markTornDown!: () => void;
+  /** Something was started (a sidecar, the network, the machine): only then is there anything to resume. */
+  private startedSomething = false;
+  /** The bottle was in the registry before this launch: a launch that starts nothing leaves a new entry out. */
+  private registeredBefore = true;
 
   constructor(
     private readonly session: Session,
@@ -131,6 +137,8 @@ class Launch {
       await this.request.view.finished();
     } finally {
       const undone = await this.tearDown();
+      // A bottle that never started has nothing to stop, resume or list.
+      if (!this.startedSomething && !this.registeredBefore) unregisterBottle(this.slug);
       this.report(result, undone);
     }
     return exitCodeOf(this.outcome(result));
@@ -144,6 +152,8 @@ class Launch {
     this.record = record;
     for (const line of cleanedStale) this.request.say(line);
     markStage(ctx.stageDir, this.slug);
+    this.registeredBefore = findBottle(this.slug) !== null;
+    // Registered before anything starts, so `bottle stop` from another terminal finds it at once.
     registerBottle({ slug: this.slug, backend: this.session.backend.name, configPath: ctx.configPath, stageDir: ctx.stageDir, runDir: ctx.runDir, octet, writable: writableWorkspaces(ctx.config), updatedAt: Date.now() });
     this.control = await startControlServer(record.control, (request) => new Promise((reply) => this.dispatch({ type: "control", request, reply })));
     return record;
@@ -199,6 +209,7 @@ class Launch {
   private async undoSteps(): Promise<Undone> {
     this.dispatch({ type: "teardown-started" });
     const undone = await this.undo.undoAll();
+    if (undone.cleaned.length) this.startedSomething = true;
     // Anything still running (an interrupted CLI call) is stopped too.
     this.supervisor.killRemaining();
     this.dispatch({ type: "teardown-finished" });
@@ -236,13 +247,15 @@ class Launch {
     return outcomeOf(this.state, result, agent);
   }
 
-  /** How it ended, what was cleaned, and how to start it again. */
+  /** How it ended, what was cleaned, and how to start it again (when anything had started). */
   private report(result: RunResult | undefined, undone: Undone): void {
     const { say } = this.request;
-    const ending = result ? describeOutcome(this.outcome(result), this.slug, this.request.mode) : describeEarlyEnd(this.state, this.slug);
+    const ending = result ? describeOutcome(this.outcome(result), { slug: this.slug, mode: this.request.mode, failureShown: this.request.viewShowsFailures }) : describeEarlyEnd(this.state, this.slug);
     if (ending) say(ending);
     if (undone.cleaned.length) say(`cleaned up, in reverse order: ${undone.cleaned.join("; ")}`);
     for (const error of undone.errors) say(`warning: could not undo ${error}`);
-    if (result) say(`${this.slug} is stopped; \`bottle resume ${this.slug}\` starts it again, reusing everything still fresh.`);
+    if (!result) return;
+    if (this.startedSomething || this.state.attached) say(`${this.slug} is stopped; \`bottle resume ${this.slug}\` starts it again, reusing everything still fresh.`);
+    else say(`Nothing was started.${this.registeredBefore ? "" : ` ${this.slug} is not registered; \`bottle launch\` again once the error is fixed.`}`);
   }
 }

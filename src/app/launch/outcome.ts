@@ -52,8 +52,15 @@ export function exitCodeOf(outcome: Outcome): number {
   }
 }
 
+export interface OutcomeWording {
+  slug: string;
+  mode: "launch" | "resume";
+  /** The progress view already printed the failed step's error: say where it failed, not the error again. */
+  failureShown: boolean;
+}
+
 /** The line that says how it ended; null when there is nothing to say. */
-export function describeOutcome(outcome: Outcome, slug: string, mode: "launch" | "resume"): string | null {
+export function describeOutcome(outcome: Outcome, { slug, mode, failureShown }: OutcomeWording): string | null {
   const because = (failure: StepFailure | null): string => (failure ? ` (\`${failure.task}\` stopped with: ${failure.message})` : "");
   switch (outcome.kind) {
     case "agent-exited":
@@ -65,7 +72,8 @@ export function describeOutcome(outcome: Outcome, slug: string, mode: "launch" |
     case "child-lost":
       return `${slug} was stopped because ${outcome.what}.`;
     case "step-failed":
-      return outcome.failure ? `${mode} failed at \`${outcome.failure.task}\`: ${outcome.failure.message}` : null;
+      if (!outcome.failure) return null;
+      return `${mode} failed at \`${outcome.failure.task}\`${failureShown ? " (its error is above)." : `: ${outcome.failure.message}`}`;
     default:
       return unreachable(outcome);
   }

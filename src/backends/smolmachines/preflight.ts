@@ -32,7 +32,7 @@ export interface PreflightOptions {
 
 export const INSTALL_HINTS = {
   smolvm:
-    "curl -sSL https://smolmachines.com/install.sh | bash  (macOS: brew install smol-machines/tap/smolvm)",
+    "curl -sSL https://smolmachines.com/install.sh | bash  (macOS: brew install smol-machines/tap/smolvm); on Linux it needs KVM (/dev/kvm): `bottle doctor` checks",
   gvproxy:
     "`npm run tools` in bottle's checkout (the pinned v0.8.9 into its .tools/bin), or go install github.com/containers/gvisor-tap-vsock/cmd/gvproxy@v0.8.9  (and put $(go env GOPATH)/bin on PATH)",
   pipelock:

@@ -10,7 +10,7 @@ export function assertPreflight(result: PreflightResult, options: { unsafeNoJail
   // Without the jail, bwrap is not needed: --unsafe-no-jail must work where bwrap is missing.
   const missing = options.unsafeNoJail ? result.missing.filter((m) => m.name !== "bwrap") : result.missing;
   if (missing.length === 0) return;
-  throw new BottleError("missing-tool", `${formatPreflight({ ...result, ok: false, missing }, { toolsDir: toolsDir() })}\nNothing was started.`);
+  throw new BottleError("missing-tool", formatPreflight({ ...result, ok: false, missing }, { toolsDir: toolsDir() }));
 }
 
 /**

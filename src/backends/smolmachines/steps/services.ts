@@ -45,3 +45,8 @@ export interface LaunchServices {
 export interface LaunchContext extends BuildContext {
   readonly launch: LaunchServices;
 }
+
+/** Whether a task runs as part of a launch (its context has the launch's services) rather than a build. */
+export function isLaunchContext(ctx: BuildContext): ctx is LaunchContext {
+  return "launch" in ctx;
+}

@@ -17,7 +17,6 @@ import { describeExit, listenerInGroup, waitForPort, waitForSocket } from "../pr
 import { activeSidecars, configuredSidecar, SIDECAR_LOG_ROLE, type SidecarName } from "../sidecar-names.js";
 import { gitGateLaunchProcess, gitGateListen, gitGateSummary, gitGateTokens } from "./git-gate.js";
 import { preparePipelock, withInjectorName } from "./pipelock.js";
-import { assertPreflight } from "./preflight-check.js";
 import { recordRefusals } from "./refusals.js";
 import type { LaunchContext } from "./services.js";
 
@@ -80,8 +79,7 @@ export interface SidecarsInput {
 
 export async function startSidecars(ctx: LaunchContext, input: SidecarsInput): Promise<Record<string, number>> {
   const { record, undo } = ctx.launch;
-  // Everything that can refuse the launch, before anything starts.
-  assertPreflight(input.preflight, { unsafeNoJail: ctx.launch.unsafeNoJail });
+  // Preflight refused a launch without its programs; the jail can still refuse it, before anything starts.
   const jail = await ctx.launch.jail();
   const { found } = input.preflight;
   const plan: SidecarPlan = {
