@@ -28,7 +28,16 @@ function smolvmFailed(binary: string, args: readonly string[], result: CallResul
 // bottle drives it: a busy database is retried, an unknown machine is none.
 const BUSY = /database is locked|database is busy|SQLITE_BUSY/i;
 const NOT_FOUND = /not found|no such machine/i;
-const RETRY_DELAYS_MS = [50, 100, 200, 400, 800, 1600];
+const ALREADY_RUNNING = /already running/i;
+/**
+ * A busy database is asked again for up to this long, the wait doubling from
+ * 50 ms to at most 2 s, each wait drawn between half and the whole of it so
+ * bottles launched together do not ask again in step. Six fixed retries
+ * (3 s in all) lost to 50 launches at once on the namespace machine.
+ */
+const BUSY_RETRY_FOR_MS = 60_000;
+const BUSY_FIRST_WAIT_MS = 50;
+const BUSY_LONGEST_WAIT_MS = 2_000;
 
 export class Smolvm {
   constructor(
@@ -40,12 +49,12 @@ export class Smolvm {
   ) {}
 
   private async call(args: string[]): Promise<CallResult> {
-    for (let attempt = 0; ; attempt++) {
+    const giveUpAt = Date.now() + BUSY_RETRY_FOR_MS;
+    for (let wait = BUSY_FIRST_WAIT_MS; ; wait = Math.min(wait * 2, BUSY_LONGEST_WAIT_MS)) {
       const result = await this.supervisor.call(this.binary, args, { env: this.env, ...(this.signal ? { signal: this.signal } : {}) });
       if (result.exitCode === 0) return result;
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (!BUSY.test(result.stderr) || delay === undefined || this.signal?.aborted) throw smolvmFailed(this.binary, args, result);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (!BUSY.test(result.stderr) || Date.now() >= giveUpAt || this.signal?.aborted) throw smolvmFailed(this.binary, args, result);
+      await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random() / 2)));
     }
   }
 
@@ -66,7 +75,15 @@ export class Smolvm {
   }
 
   async start(name: string): Promise<void> {
-    await this.call(["machine", "start", "--name", name]);
+    try {
+      await this.call(["machine", "start", "--name", name]);
+    } catch (error) {
+      // A start refused as busy may have started the machine before the
+      // refusal: asked again, smolvm says it is already running. The launch
+      // holds the bottle's stage lock and run dir, so no one else started it.
+      if (isBottleError(error, "tool-failed") && ALREADY_RUNNING.test(error.detail.stderr) && (await this.status(name))?.state === "running") return;
+      throw error;
+    }
   }
 
   async stop(name: string): Promise<void> {
