@@ -1,8 +1,8 @@
 // An agent for the two-bottles test: asks its proxy (HTTP_PROXY) for each
 // host named on the command line, writes {host: status} to RESULT_FILE,
-// then stays running until GO_FILE exists, so the harness can hold two
-// bottles up at once.
-import { existsSync, watch, writeFileSync } from "node:fs";
+// then stays running until GO_FILE exists, so the harness can hold two (or
+// fifty) bottles up at once.
+import { existsSync, watch, writeFileSync, type FSWatcher } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 
@@ -25,6 +25,20 @@ const results: Record<string, number | string> = {};
 for (const host of process.argv.slice(2)) results[host] = await status(host);
 writeFileSync(resultFile, JSON.stringify(results));
 await new Promise<void>((resolve) => {
-  const watcher = watch(dirname(goFile), () => existsSync(goFile) && (watcher.close(), resolve()));
-  if (existsSync(goFile)) (watcher.close(), resolve());
+  let watcher: FSWatcher | null = null;
+  const done = (): void => {
+    if (!existsSync(goFile)) return;
+    watcher?.close();
+    clearInterval(poll);
+    resolve();
+  };
+  // Polled too: in the namespace machine every guest shares the host's
+  // kernel, and fifty guests use up its inotify instances (128 per user).
+  const poll = setInterval(done, 500);
+  try {
+    watcher = watch(dirname(goFile), done);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EMFILE") throw error;
+  }
+  done();
 });

@@ -5,10 +5,11 @@
 // or the control socket's removal, kills the guest's PID 1 and with it every
 // guest process.
 // Usage (by the namespace machine only): node vm.js NAME SOCKET SPEC_JSON LOG
-import { existsSync, readFileSync, rmSync, watch, openSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, openSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { dirname } from "node:path";
+import { whenGone } from "../fixtures/fakes/when-gone.js";
 import { guestFsArgs, type GuestFsSpec } from "./guest-fs.js";
 
 const [name = "", socketPath = "", specPath = "", logPath = ""] = process.argv.slice(2);
@@ -69,10 +70,7 @@ function listen(): void {
     connection.write(`nsvm-vm ${name} ${process.pid} ${guestPid}\n`);
   });
   server.listen(socketPath, () => {
-    const watcher = watch(dirname(socketPath), () => {
-      if (!existsSync(socketPath)) shutdown();
-    });
-    watcher.on("error", () => shutdown());
+    whenGone(socketPath, shutdown);
     process.stdout.write("ready\n");
   });
 }
