@@ -59,6 +59,14 @@ function launch(root: string, world: World, env: NodeJS.ProcessEnv, index: numbe
   return { name, dir, pid: child.pid!, exit: new Promise((resolve) => child.on("exit", resolve)), output: () => output };
 }
 
+/** A failed launch's own words: the progress view's FAILED row (the error is printed there only) and the closing lines. */
+function whyItFailed(output: string): string {
+  const lines = output.split("\n");
+  const failed = lines.findIndex((line) => line.startsWith("FAILED"));
+  const row = failed === -1 ? [] : [lines[failed]!, ...lines.slice(failed + 1).filter((_, i, rest) => rest.slice(0, i + 1).every((l) => l.startsWith(" ")))];
+  return [...row, ...lines.slice(-4)].join("\n");
+}
+
 /** What a stopped set of bottles left behind: processes carrying their run dirs, sockets, run dirs, machines, network namespaces. */
 function leftovers(runRoot: string, fakes: string, netnsBefore: ReadonlySet<string>): string[] {
   const found: string[] = [];
@@ -98,11 +106,13 @@ export async function runMany(n: number): Promise<ManyResult | { skipped: string
   try {
     const started = performance.now();
     const bottles = Array.from({ length: n }, (_, i) => launch(root, world, env, i, tools.gvforwarder));
-    const ran = await Promise.all(bottles.map((b) => fileHoldsBefore(join(b.dir, "ws", "result.json"), HOST, b.exit)));
+    // Two cores boot the machines one after another: give the last one time to come up.
+    const agentTimeoutMs = Math.max(90_000, 6_000 * n);
+    const ran = await Promise.all(bottles.map((b) => fileHoldsBefore(join(b.dir, "ws", "result.json"), HOST, b.exit, agentTimeoutMs)));
     const allRanMs = ran.every(Boolean) ? performance.now() - started : null;
     const failures: string[] = [];
     bottles.forEach((b, i) => {
-      if (!ran[i]) failures.push(`${b.name}: its agent never ran\n${b.output().split("\n").slice(-6).join("\n")}`);
+      if (!ran[i]) failures.push(`${b.name}: its agent never ran\n${whyItFailed(b.output())}`);
       else {
         const answer = JSON.parse(readFileSync(join(b.dir, "ws", "result.json"), "utf8")) as Record<string, number>;
         if (answer[HOST] !== 200) failures.push(`${b.name}: ${HOST} answered ${answer[HOST]}`);
@@ -116,7 +126,9 @@ export async function runMany(n: number): Promise<ManyResult | { skipped: string
     if (running !== ran.filter(Boolean).length) failures.push(`bottle ls listed ${running} running, ${ran.filter(Boolean).length} agents ran`);
     for (const b of bottles) writeFileSync(join(b.dir, "ws", "go"), "");
     const codes = await Promise.all(bottles.map((b) => b.exit));
-    codes.forEach((code, i) => code !== 0 && failures.push(`${bottles[i]!.name}: launch exited ${code}\n${bottles[i]!.output().split("\n").slice(-6).join("\n")}`));
+    const keep = process.env.BOTTLE_BENCH_KEEP_OUTPUT;
+    if (keep) bottles.forEach((b) => writeFileSync(join(keep, `${b.name}.log`), b.output()));
+    codes.forEach((code, i) => code !== 0 && failures.push(`${bottles[i]!.name}: launch exited ${code}\n${whyItFailed(bottles[i]!.output())}`));
     return { n, allRanMs, failures, rssPerBottleKiB: rss.length ? Math.round(rss.reduce((a, c) => a + c, 0) / rss.length) : 0, lsMs, leftovers: leftovers(runRoot, env.FAKES_STATE!, before) };
   } finally {
     world.close();
