@@ -137,8 +137,6 @@ class Launch {
       await this.request.view.finished();
     } finally {
       const undone = await this.tearDown();
-      // A bottle that never started has nothing to stop, resume or list.
-      if (!this.startedSomething && !this.registeredBefore) unregisterBottle(this.slug);
       this.report(result, undone);
     }
     return exitCodeOf(this.outcome(result));
@@ -222,6 +220,10 @@ class Launch {
     const undone = await this.undoSteps();
     // Only this launch's own gvproxy log: a launch that could not claim the run dir must not copy another's.
     if (this.record) this.keepGvproxyLog();
+    // A bottle that never started has nothing to stop, resume or list. Its
+    // entry goes while the run dir is still claimed: once released, the
+    // next launch of this bottle may register it, and keeps that entry.
+    if (this.record && !this.startedSomething && !this.registeredBefore) unregisterBottle(this.slug);
     this.record?.release();
     this.lock?.release();
     // `bottle stop` waits for this; the control server closes only after it has replied.
