@@ -252,12 +252,14 @@ class Launch {
   /** How it ended, what was cleaned, and how to start it again (when anything had started). */
   private report(result: RunResult | undefined, undone: Undone): void {
     const { say } = this.request;
-    const ending = result ? describeOutcome(this.outcome(result), { slug: this.slug, mode: this.request.mode, failureShown: this.request.viewShowsFailures }) : describeEarlyEnd(this.state, this.slug);
+    const outcome = result ? this.outcome(result) : null;
+    const ending = outcome ? describeOutcome(outcome, { slug: this.slug, mode: this.request.mode, failureShown: this.request.viewShowsFailures }) : describeEarlyEnd(this.state, this.slug);
     if (ending) say(ending);
     if (undone.cleaned.length) say(`cleaned up, in reverse order: ${undone.cleaned.join("; ")}`);
     for (const error of undone.errors) say(`warning: could not undo ${error}`);
-    if (!result) return;
+    if (!outcome) return;
     if (this.startedSomething || this.state.attached) say(`${this.slug} is stopped; \`bottle resume ${this.slug}\` starts it again, reusing everything still fresh.`);
-    else say(`Nothing was started.${this.registeredBefore ? "" : ` ${this.slug} is not registered; \`bottle launch\` again once the error is fixed.`}`);
+    else if (this.registeredBefore) say("Nothing was started.");
+    else say(`Nothing was started. ${this.slug} is not registered; \`bottle launch\` again${outcome.kind === "step-failed" ? " once the error is fixed" : ""}.`);
   }
 }

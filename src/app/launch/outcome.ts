@@ -61,7 +61,7 @@ export interface OutcomeWording {
 
 /** The line that says how it ended; null when there is nothing to say. */
 export function describeOutcome(outcome: Outcome, { slug, mode, failureShown }: OutcomeWording): string | null {
-  const because = (failure: StepFailure | null): string => (failure ? ` (\`${failure.task}\` stopped with: ${failure.message})` : "");
+  const because = (failure: StepFailure | null): string => (failure ? ` (\`${failure.task}\` stopped with: ${failureShown ? "its error above" : failure.message})` : "");
   switch (outcome.kind) {
     case "agent-exited":
       return `the agent exited with code ${outcome.code}.`;
