@@ -4,7 +4,7 @@
 // (bottle stop, Ctrl-C) as well.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { describeOutcome, type Outcome } from "../src/app/launch/outcome.js";
+import { describeNextStep, describeOutcome, type Outcome } from "../src/app/launch/outcome.js";
 
 const failure = { task: "sidecars", message: "pipelock exited (exit code 1) before 127.0.0.1:4000 accepted connections" };
 const withFailure: Outcome[] = [
@@ -22,5 +22,15 @@ for (const outcome of withFailure) {
     assert.is(notShown.split(failure.message).length - 1, 1, notShown);
   });
 }
+
+test("nothing started: a stopped or interrupted launch is not told to fix an error; a failed one is", () => {
+  const unregistered = { slug: "demo", started: false, registered: false };
+  for (const outcome of [{ kind: "stopped", failure: null }, { kind: "interrupted", failure: null }] as Outcome[]) {
+    assert.is(describeNextStep(outcome, unregistered), "Nothing was started. demo is not registered; `bottle launch` again.");
+  }
+  assert.is(describeNextStep({ kind: "step-failed", failure }, unregistered), "Nothing was started. demo is not registered; `bottle launch` again once the error is fixed.");
+  assert.is(describeNextStep({ kind: "step-failed", failure }, { ...unregistered, registered: true }), "Nothing was started.");
+  assert.match(describeNextStep({ kind: "stopped", failure: null }, { ...unregistered, started: true }), "`bottle resume demo` starts it again");
+});
 
 test.run();

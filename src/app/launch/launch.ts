@@ -28,7 +28,7 @@ import { holdStage, onInterrupt, runBottleGraph, type GraphView } from "../graph
 import { findBottle, registerBottle, unregisterBottle } from "../registry.js";
 import type { Session } from "../session.js";
 import { initialLaunchState, reduceLaunch, type LaunchEffect, type LaunchEvent, type LaunchState } from "./launch-state.js";
-import { describeEarlyEnd, describeOutcome, exitCodeOf, outcomeOf, type Outcome } from "./outcome.js";
+import { describeEarlyEnd, describeNextStep, describeOutcome, exitCodeOf, outcomeOf, type Outcome } from "./outcome.js";
 
 export interface LaunchRequest {
   mode: "launch" | "resume";
@@ -258,8 +258,6 @@ class Launch {
     if (undone.cleaned.length) say(`cleaned up, in reverse order: ${undone.cleaned.join("; ")}`);
     for (const error of undone.errors) say(`warning: could not undo ${error}`);
     if (!outcome) return;
-    if (this.startedSomething || this.state.attached) say(`${this.slug} is stopped; \`bottle resume ${this.slug}\` starts it again, reusing everything still fresh.`);
-    else if (this.registeredBefore) say("Nothing was started.");
-    else say(`Nothing was started. ${this.slug} is not registered; \`bottle launch\` again${outcome.kind === "step-failed" ? " once the error is fixed" : ""}.`);
+    say(describeNextStep(outcome, { slug: this.slug, started: this.startedSomething || this.state.attached, registered: this.registeredBefore }));
   }
 }
