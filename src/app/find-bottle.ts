@@ -3,16 +3,17 @@
 // `rm` read only the registry (a config in a directory the guest could write
 // must never run on the host); `resume` without NAME opens the config.
 import { existsSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { DEFAULT_BACKEND } from "../config/resolved.js";
+import { knownWorkspaces } from "../config/known-workspaces.js";
 import { isSlug } from "../config/slug.js";
 import { runDir } from "../backends/smolmachines/run-dir.js";
 import { stageDir } from "../backends/smolmachines/stage-dir.js";
 import { chooseBackendName, loadBackend, type Backend } from "./backends.js";
 import { usageError } from "../lib/errors.js";
-import { findBottle, listBottles, type BottleEntry } from "./registry.js";
+import { findBottle, listBottles, registeredWorkspaces, type BottleEntry } from "./registry.js";
 import { findConfig, openSession, type Session } from "./session.js";
-import { resolvedPath } from "../lib/path-checks.js";
+import { isInside, resolvedPath } from "../lib/path-checks.js";
 
 export interface FoundBottle {
   entry: BottleEntry;
@@ -76,8 +77,25 @@ async function builtOnly(slug: string, where: Where): Promise<FoundBottle | null
   }
   const stage = stageDir(dirname(config), slug, where.stage);
   if (!existsSync(stage)) return null;
+  refuseGuestWritableStage(slug, stage);
   const backend = await loadBackend(chooseBackendName(DEFAULT_BACKEND).name);
   return { entry: { slug, backend: backend.name, configPath: config, stageDir: stage, runDir: runDir(slug), octet: 0, updatedAt: 0 }, backend };
+}
+
+/**
+ * bottle never makes a stage inside a workspace a guest can write (the
+ * config check refuses it): one there was put there by its agent, which
+ * could also swap a subdir for a symlink while `rm` deletes in it.
+ */
+function refuseGuestWritableStage(slug: string, stage: string): void {
+  const known = knownWorkspaces(process.env, registeredWorkspaces());
+  const refuse = (why: string): never => {
+    throw usageError(`nothing was deleted for \`${slug}\`: ${why}; remove that directory by hand if it really is a stage of yours`);
+  };
+  if (!known.trusted) refuse(`bottle cannot tell whether a guest can write ${stage} (its registry or workspaces record cannot be read safely)`);
+  const paths = [resolve(stage), resolvedPath(stage)];
+  const holder = known.all.find(({ dir }) => [resolve(dir), resolvedPath(dir)].some((workspace) => paths.some((path) => isInside(workspace, path))));
+  if (holder) refuse(`${stage} is inside ${holder.dir} (${holder.why}), so a guest could have put it there`);
 }
 
 /** For `resume`: NAME from the registry, or the config in the current directory (checked, then evaluated). */

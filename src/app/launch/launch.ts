@@ -28,7 +28,7 @@ import { holdStage, onInterrupt, runBottleGraph, type GraphView } from "../graph
 import { findBottle, registerBottle, unregisterBottle } from "../registry.js";
 import type { Session } from "../session.js";
 import { initialLaunchState, reduceLaunch, type LaunchEffect, type LaunchEvent, type LaunchState } from "./launch-state.js";
-import { describeEarlyEnd, describeOutcome, exitCodeOf, outcomeOf, type Outcome } from "./outcome.js";
+import { describeEarlyEnd, describeNextStep, describeOutcome, exitCodeOf, outcomeOf, type Outcome } from "./outcome.js";
 
 export interface LaunchRequest {
   mode: "launch" | "resume";
@@ -137,8 +137,6 @@ class Launch {
       await this.request.view.finished();
     } finally {
       const undone = await this.tearDown();
-      // A bottle that never started has nothing to stop, resume or list.
-      if (!this.startedSomething && !this.registeredBefore) unregisterBottle(this.slug);
       this.report(result, undone);
     }
     return exitCodeOf(this.outcome(result));
@@ -222,6 +220,10 @@ class Launch {
     const undone = await this.undoSteps();
     // Only this launch's own gvproxy log: a launch that could not claim the run dir must not copy another's.
     if (this.record) this.keepGvproxyLog();
+    // A bottle that never started has nothing to stop, resume or list. Its
+    // entry goes while the run dir is still claimed: once released, the
+    // next launch of this bottle may register it, and keeps that entry.
+    if (this.record && !this.startedSomething && !this.registeredBefore) unregisterBottle(this.slug);
     this.record?.release();
     this.lock?.release();
     // `bottle stop` waits for this; the control server closes only after it has replied.
@@ -250,12 +252,12 @@ class Launch {
   /** How it ended, what was cleaned, and how to start it again (when anything had started). */
   private report(result: RunResult | undefined, undone: Undone): void {
     const { say } = this.request;
-    const ending = result ? describeOutcome(this.outcome(result), { slug: this.slug, mode: this.request.mode, failureShown: this.request.viewShowsFailures }) : describeEarlyEnd(this.state, this.slug);
+    const outcome = result ? this.outcome(result) : null;
+    const ending = outcome ? describeOutcome(outcome, { slug: this.slug, mode: this.request.mode, failureShown: this.request.viewShowsFailures }) : describeEarlyEnd(this.state, this.slug);
     if (ending) say(ending);
     if (undone.cleaned.length) say(`cleaned up, in reverse order: ${undone.cleaned.join("; ")}`);
     for (const error of undone.errors) say(`warning: could not undo ${error}`);
-    if (!result) return;
-    if (this.startedSomething || this.state.attached) say(`${this.slug} is stopped; \`bottle resume ${this.slug}\` starts it again, reusing everything still fresh.`);
-    else say(`Nothing was started.${this.registeredBefore ? "" : ` ${this.slug} is not registered; \`bottle launch\` again once the error is fixed.`}`);
+    if (!outcome) return;
+    say(describeNextStep(outcome, { slug: this.slug, started: this.startedSomething || this.state.attached, registered: this.registeredBefore }));
   }
 }

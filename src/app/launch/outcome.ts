@@ -61,7 +61,7 @@ export interface OutcomeWording {
 
 /** The line that says how it ended; null when there is nothing to say. */
 export function describeOutcome(outcome: Outcome, { slug, mode, failureShown }: OutcomeWording): string | null {
-  const because = (failure: StepFailure | null): string => (failure ? ` (\`${failure.task}\` stopped with: ${failure.message})` : "");
+  const because = (failure: StepFailure | null): string => (failure ? ` (\`${failure.task}\` stopped with: ${failureShown ? "its error above" : failure.message})` : "");
   switch (outcome.kind) {
     case "agent-exited":
       return `the agent exited with code ${outcome.code}.`;
@@ -77,6 +77,17 @@ export function describeOutcome(outcome: Outcome, { slug, mode, failureShown }: 
     default:
       return unreachable(outcome);
   }
+}
+
+/**
+ * The last line: how to start it again when anything had started; else that
+ * nothing was, and, for a bottle this launch registered (and so removed),
+ * to launch it again (once the error is fixed, when a step failed).
+ */
+export function describeNextStep(outcome: Outcome, { slug, started, registered }: { slug: string; started: boolean; registered: boolean }): string {
+  if (started) return `${slug} is stopped; \`bottle resume ${slug}\` starts it again, reusing everything still fresh.`;
+  if (registered) return "Nothing was started.";
+  return `Nothing was started. ${slug} is not registered; \`bottle launch\` again${outcome.kind === "step-failed" ? " once the error is fixed" : ""}.`;
 }
 
 /** When the launch itself failed before its graph ran (a claim, a lock): what stopped it early, if anything did. */
