@@ -85,6 +85,8 @@ test("bottle rm NAME refuses a directory at the stage's place that bottle did no
   const rm = await runBottle(project, ["rm", "--yes", project.name]);
   assert.is(rm.code, 2, describe(rm));
   assert.match(rm.stderr, `nothing was deleted for \`${project.name}\``, describe(rm));
+  assert.match(rm.stderr, "It is not registered (a bottle only built)", describe(rm));
+  assert.not.match(rm.stderr, "registry entry is wrong", describe(rm));
   assert.ok(existsSync(join(project.stageDir, "notes.txt")), "the file is kept");
   rmSync(project.stageDir, { recursive: true });
 });

@@ -9,7 +9,7 @@ import { BottleError, usageError } from "../lib/errors.js";
 import { trustedSearchPath } from "../lib/host-tools.js";
 import { loadBackend, type BottleStatus } from "./backends.js";
 import type { FoundBottle } from "./find-bottle.js";
-import { listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "./registry.js";
+import { findBottle, listBottles, registryEntryProblem, registryFile, unregisterBottle, type BottleEntry } from "./registry.js";
 
 function placeOf(entry: BottleEntry): BottlePlace {
   return { slug: entry.slug, configPath: entry.configPath, runDir: entry.runDir, stageDir: entry.stageDir };
@@ -65,7 +65,8 @@ export async function removeRegistered({ entry, backend }: FoundBottle, say: (li
   const entryProblem = registryEntryProblem(entry);
   const problem = entryProblem ? `its registry entry cannot be trusted: ${entryProblem}` : await backend.removalProblem(placeOf(entry));
   if (problem) {
-    throw usageError(`nothing was deleted for \`${entry.slug}\`: ${problem}. If its registry entry is wrong, delete ${registryFile(entry.slug)}`);
+    const fix = findBottle(entry.slug) ? `If its registry entry is wrong, delete ${registryFile(entry.slug)}` : "It is not registered (a bottle only built); delete that directory yourself if it is yours";
+    throw usageError(`nothing was deleted for \`${entry.slug}\`: ${problem}. ${fix}`);
   }
   // Where smolvm may be run from: PATH without any registered bottle's workspace.
   const searchPath = trustedSearchPath(listBottles().flatMap((other) => other.writable ?? []));

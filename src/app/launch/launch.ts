@@ -207,7 +207,8 @@ class Launch {
   private async undoSteps(): Promise<Undone> {
     this.dispatch({ type: "teardown-started" });
     const undone = await this.undo.undoAll();
-    if (undone.cleaned.length) this.startedSomething = true;
+    // An undo that failed had something to undo too.
+    if (undone.cleaned.length || undone.errors.length) this.startedSomething = true;
     // Anything still running (an interrupted CLI call) is stopped too.
     this.supervisor.killRemaining();
     this.dispatch({ type: "teardown-finished" });
