@@ -148,6 +148,8 @@ export async function runManyBottlesBench(sizes: readonly number[] = [10, 25, 50
     }
     const ran = result.allRanMs === null ? "not all" : `${(result.allRanMs / 1000).toFixed(1)} s`;
     console.log(`${String(n).padEnd(3)}| ${ran.padEnd(15)}| ${String(result.failures.length).padEnd(9)}| ${`${(result.rssPerBottleKiB / 1024).toFixed(0)} MiB`.padEnd(23)}| ${`${result.lsMs.toFixed(0)} ms`.padEnd(10)}| ${result.leftovers.length}`);
+    const met = result.failures.length === 0 && result.leftovers.length === 0;
+    console.log(`     target (every agent ran, 0 failures, 0 leftovers): ${met ? "met" : "MISSED"}; memory per bottle at most 100 MiB: ${result.rssPerBottleKiB <= 100 * 1024 ? "met" : "MISSED"}`);
     for (const line of [...result.failures, ...result.leftovers].slice(0, 10)) console.log(`     ${line.replace(/\n/g, "\n     ")}`);
   }
 }
