@@ -5,7 +5,7 @@
 // and on the real pipelock's own output when it is installed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -57,7 +57,7 @@ const missing = requireTools(["pipelock"]);
 if (missing) {
   skipSuite("pipelock-log (the real pipelock's log)", missing);
 } else {
-  test("the real pipelock: its startup and accepted reloads log the sha256 of the config file's bytes; a refused reload keeps the last", async () => {
+  test("the real pipelock: its startup and reloads on a rename of its config log the sha256 of the file's bytes; a refused reload keeps the last", async () => {
     const dir = tempDir("pl-log-");
     const config = join(dir, "pipelock.yaml");
     const write = (text: string): string => {
@@ -83,21 +83,38 @@ if (missing) {
     try {
       await outputMatches(child, () => out, /"event":"startup"/);
       assert.is(lastLoadedConfigHash(out), first, out);
+      // pipelock logs its startup before it watches its config's directory
+      // (and before it handles SIGHUP, which kills it until then): an edit
+      // in that gap is never reloaded. bottle reloads by the file alone.
+      await watching(child.pid!, dir);
 
       const second = write(render("b.example.com"));
-      child.kill("SIGHUP");
       await outputMatches(child, () => out, new RegExp(`"event":"config_reload","status":"success".*"config_hash":"${second}"`));
       assert.is(lastLoadedConfigHash(out), second);
 
       // A downgrade from strict mode is refused: the running config stays the second.
       write(render("b.example.com").replace("mode: strict", "mode: balanced"));
-      child.kill("SIGHUP");
       await outputMatches(child, () => out, /"method":"CONFIG_RELOAD".*rejected: security downgrade/);
       assert.is(lastLoadedConfigHash(out), second, out);
     } finally {
       child.kill("SIGTERM");
     }
   });
+}
+
+/** Resolves once process `pid` has an inotify watch on directory `dir` (its /proc fdinfo names the directory's inode). */
+async function watching(pid: number, dir: string): Promise<void> {
+  const inode = `ino:${statSync(dir).ino.toString(16)} `;
+  for (;;) {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:inotify" && readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8").includes(inode)) return;
+      } catch {
+        // closed meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Resolves once pipelock's stdout matches `pattern`; fails if it exits first (the test runner's timeout is the only clock). */
