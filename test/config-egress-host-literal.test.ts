@@ -20,6 +20,7 @@ const REFUSED: Record<string, RegExp> = {
   "example-.com": /is not a host name/,
   "*example.com": /is not a host name/,
   "a.*.example.com": /is not a host name/,
+  "a.*.com": /is not a host name/,
   "example": /is not a host name/,
   // IP literals, in every notation a URL parser or pipelock decodes.
   "127.0.0.1": /is an IP address/,

@@ -81,6 +81,13 @@ test("gvforwarder: a binary in the writable workspace, or a link there to one ou
   assert.equal(forwarderProblems(workspace, join(workspace, "link-to-outside")), ["guest.gvforwarder"], "the link is the guest's to repoint");
   assert.equal(forwarderProblems(workspace, outside), []);
   assert.equal(forwarderProblems(workspace, "image"), []);
+  const before = process.cwd();
+  process.chdir(workspace);
+  try {
+    assert.equal(forwarderProblems(workspace, "image"), [], "\"image\" names no file, even run from inside the workspace");
+  } finally {
+    process.chdir(before);
+  }
   const readOnly = confinementProblems(config({ host: workspace, guest: "/workspace", readOnly: true }, join(workspace, "gvforwarder")), { configFiles: [], stageDir: "/s", runDir: "/r" });
   assert.equal(readOnly, [], "a read-only workspace cannot swap it");
 });

@@ -153,4 +153,98 @@ test("packages resolve by real path and from the nearest node_modules up the tre
   assert.equal(graph.importedBy.get(join(root, "node_modules", "up")), join(root, "deep", "er", "bottle.config.ts"));
 });
 
+test("a file of every source extension is read for its own imports, and so is a config of any name", () => {
+  const exts = ["ts", "mts", "cts", "tsx", "js", "mjs", "cjs", "jsx"];
+  const files: Record<string, string> = {};
+  for (const ext of exts) {
+    files[`via.${ext}`] = `import "./leaf-${ext}.ts";\n`;
+    files[`leaf-${ext}.ts`] = LEAF;
+  }
+  const { found } = graphOf(exts.map((ext) => `import "./via.${ext}";`).join("\n"), files);
+  for (const ext of exts) assert.ok(found(`leaf-${ext}.ts`), `what a .${ext} file imports was not followed`);
+  const root = realpathSync(tempDir("bgf-"));
+  write(root, { "my-config": `import "./helper.ts";\n`, "helper.ts": LEAF });
+  assert.ok(staticImportGraph(join(root, "my-config"), () => false).files.includes(join(root, "helper.ts")), "a config named without an extension (--config) was not read");
+});
+
+test("how a relative specifier resolves: a .json added, .mjs/.cjs written for .mts/.cts, an extension added to a dotted name, `.js` only at the end", () => {
+  const { found } = graphOf(`import "./settings";\nimport "./p.mjs";\nimport "./q.cjs";\nimport "./vendor.js";\nimport "./name.js.x.js";\n`, {
+    "settings.json": "{}",
+    "p.mts": LEAF,
+    "q.cts": LEAF,
+    "vendor.js.ts": LEAF,
+    "name.js.x.ts": LEAF,
+  });
+  for (const name of ["settings.json", "p.mts", "q.cts", "vendor.js.ts", "name.js.x.ts"]) assert.ok(found(name), `${name} was not seen`);
+});
+
+test("each file counts once, a config reached through a link is read where it really is, and what cannot be resolved is passed over", () => {
+  const root = realpathSync(tempDir("bgf-"));
+  write(root, {
+    "real/bottle.config.ts": `import "./a.ts";\nimport "./b.ts";\n// import "./missing.ts";\nimport "chart.js";\n`,
+    "real/a.ts": `import "./c.ts";\n`,
+    "real/b.ts": `import "./c.ts";\n`,
+    "real/c.ts": LEAF,
+    "real/node_modules/chart.js/package.json": JSON.stringify({ name: "chart.js", main: "chart.cjs" }),
+    "real/node_modules/chart.js/chart.cjs": LEAF,
+  });
+  mkdirSync(join(root, "link"));
+  symlinkSync(join(root, "real", "bottle.config.ts"), join(root, "link", "bottle.config.ts"));
+  const graph = staticImportGraph(join(root, "link", "bottle.config.ts"), () => false);
+  assert.is(graph.files[0], join(root, "real", "bottle.config.ts"), "the config by its real path");
+  for (const name of ["a.ts", "b.ts", "c.ts", "node_modules/chart.js", "node_modules/chart.js/chart.cjs"]) {
+    assert.ok(graph.files.includes(join(root, "real", name)), `${name} was not seen`);
+  }
+  assert.is(graph.files.length, new Set(graph.files).size, `a file counted twice: ${graph.files.join(", ")}`);
+});
+
+test("packages without exports: no package.json, a TypeScript main or subpath, a scoped subpath; exports null, or naming a missing file", () => {
+  const root = realpathSync(tempDir("bgf-"));
+  write(root, {
+    "node_modules/bare/index.js": LEAF,
+    "node_modules/tspkg/package.json": JSON.stringify({ name: "tspkg", main: "./src/index" }),
+    "node_modules/tspkg/src/index.ts": LEAF,
+    "node_modules/tspkg/helpers.ts": LEAF,
+    ...esmPackage("@scope/deep", { "./feature": { import: "./feature.js" } }, ["feature.js"]),
+    "node_modules/nulled/package.json": JSON.stringify({ name: "nulled", main: "main.js", exports: null }),
+    "node_modules/nulled/main.js": LEAF,
+    ...esmPackage("gone", { import: "./missing.js", default: "./here.js" }, ["here.js"]),
+    "bottle.config.ts": `import "bare";\nimport "tspkg";\nimport "tspkg/helpers";\nimport "@scope/deep/feature";\nimport "nulled";\nimport "gone";\n`,
+  });
+  const graph = staticImportGraph(join(root, "bottle.config.ts"), () => false);
+  for (const path of ["bare/index.js", "tspkg/src/index.ts", "tspkg/helpers.ts", "@scope/deep", "@scope/deep/feature.js", "nulled/main.js", "gone/here.js"]) {
+    assert.ok(graph.files.includes(join(root, "node_modules", path)), `${path} was not seen`);
+  }
+});
+
+test("exports conditions: each of import, require, node, module-sync and default counts, whichever Node would pick; a null target is none", () => {
+  const { found } = graphOf(`import "cond2";\nimport "sync";\nimport "nulls";\nimport "unexported/nothere";\n`, {
+    ...esmPackage("cond2", { node: "./n.cjs", require: "./r.cjs", default: "./d.mjs" }, ["n.cjs", "r.cjs", "d.mjs"]),
+    ...esmPackage("sync", { "module-sync": "./sync.mjs", require: "./r.cjs", import: "./i.mjs" }, ["sync.mjs", "r.cjs", "i.mjs"]),
+    ...esmPackage("nulls", { ".": { browser: null, import: null, default: "./d.js" } }, ["d.js"]),
+    ...esmPackage("unexported", { ".": "./main.js", "./feature": "./feature.js" }, ["main.js", "feature.js"]),
+  });
+  for (const path of ["cond2/n.cjs", "cond2/r.cjs", "cond2/d.mjs", "sync/sync.mjs", "sync/r.cjs", "sync/i.mjs", "nulls/d.js", "unexported"]) {
+    assert.ok(found(`node_modules/${path}`), `${path} was not seen`);
+  }
+});
+
+test("exports patterns whatever their order: the longest prefix wins, then the longer key; a `*` matches one character or more, never none", () => {
+  const exports = {
+    "./a/*.js": { import: "./long/*.js" },
+    "./a/*": { import: "./short/*.js" },
+    "./b/*": { import: "./short/b-*.js" },
+    "./b/*.js": { import: "./long/b-*.js" },
+    "./c/*": { import: "./c/*.js" },
+    "./*/x/y/z": { import: "./never/*.js" },
+    "./x*": { import: "./x/*.js" },
+    "./*": { import: "./lib/*.js" },
+  };
+  const { found } = graphOf(`import "pat/a/f.js";\nimport "pat/b/g.js";\nimport "pat/c/x/y/z";\nimport "pat/x";\nimport "pat/q";\n`, {
+    ...esmPackage("pat", exports, ["long/f.js", "short/f.js.js", "long/b-g.js", "short/b-g.js.js", "c/x/y/z.js", "never/c.js", "lib/x.js", "x/.js", "lib/q.js"]),
+  });
+  for (const path of ["long/f.js", "long/b-g.js", "c/x/y/z.js", "lib/x.js", "lib/q.js"]) assert.ok(found(`node_modules/pat/${path}`), `${path} was not seen`);
+  for (const path of ["short/f.js.js", "short/b-g.js.js", "never/c.js", "x/.js"]) assert.not.ok(found(`node_modules/pat/${path}`), `${path} is no target`);
+});
+
 test.run();

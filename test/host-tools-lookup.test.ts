@@ -27,6 +27,22 @@ test("only an executable regular file is a program: not a directory of that name
   assert.is(findOnPath("tool", ["first", "second", "third"].map((d) => join(base, d)).join(":")), third);
 });
 
+test("an empty or relative entry is never searched: it would find a program in the current directory (a workspace, say)", () => {
+  const cwd = tempDir("bhl-cwd-");
+  program(cwd, "tool");
+  program(join(cwd, "bin"), "tool");
+  const before = process.cwd();
+  process.chdir(cwd);
+  try {
+    for (const searchPath of ["", ":", "bin", ".", "./bin", ":/nonexistent-bhl", "bin:/nonexistent-bhl"]) {
+      assert.is(findOnPath("tool", searchPath), null, `searched ${JSON.stringify(searchPath)}`);
+    }
+    assert.is(findTool("tool", { PATH: ":bin:.", BOTTLE_TOOLS_DIR: "" }), null, "findTool on an unfiltered PATH");
+  } finally {
+    process.chdir(before);
+  }
+});
+
 test("findTool looks on PATH first, then in the tools dir", () => {
   const base = tempDir("bhl-");
   const onPath = program(join(base, "path"), "tool");
@@ -39,7 +55,7 @@ test("findTool looks on PATH first, then in the tools dir", () => {
   assert.is(findTool("only-in-tools", { PATH: join(base, "path"), BOTTLE_TOOLS_DIR: "" }), null, "the tools dir switched off");
 });
 
-test("trustedSearchPath warns once per dropped entry and about nothing else", () => {
+test("trustedSearchPath warns once per dropped entry (even when PATH repeats it) and about nothing else", () => {
   const workspace = tempDir("bhl-ws-");
   const write = process.stderr.write;
   let warnings = "";
@@ -49,7 +65,7 @@ test("trustedSearchPath warns once per dropped entry and about nothing else", ()
   }) as typeof process.stderr.write;
   let path: string;
   try {
-    path = trustedSearchPath([workspace], { PATH: `/usr/bin:${join(workspace, "bin")}:/bin`, BOTTLE_TOOLS_DIR: "" });
+    path = trustedSearchPath([workspace], { PATH: `/usr/bin:${join(workspace, "bin")}:/bin:${join(workspace, "bin")}`, BOTTLE_TOOLS_DIR: "" });
   } finally {
     process.stderr.write = write;
   }

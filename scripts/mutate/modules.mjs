@@ -29,7 +29,7 @@ export const MODULES = [
       "src/config/import-graph.ts": ["config-import-graph-forms", "config-imports-template-require", "config-imports-symlinked-packages", "config-imports-confinement", "attack-planted-config"],
     },
   },
-  { name: "egress checks", files: { "src/config/egress-host.ts": ["config-egress-host-literal", "config-egress-allow", "config-confinement"] } },
+  { name: "egress checks", files: { "src/config/egress-host.ts": ["config-egress-host-literal", "config-egress-suffix-data-shape", "config-egress-allow", "config-confinement"] } },
   { name: "pipelock renderer", files: { "src/backends/smolmachines/render/pipelock.ts": ["smol-render-pipelock", "pipelock-ssrf-ranges"] } },
   {
     name: "git gate",
