@@ -129,7 +129,7 @@ test("the launcher's refusals: no bwrap (2, usage), a --copy file it cannot open
 });
 
 // Each names no pid the launcher may signal: SIGTERM goes to bwrap (which then ends the jail with it).
-const NOT_A_JAIL_PID = ['{"child-pid": 1}', '{"child-pid": -2147483647}', '{"child-pid": 2.5}', '{"child-pid": "4242"}', "{}", "not json"];
+const NOT_A_JAIL_PID = ['{"child-pid": 1}', '{"child-pid": -2147483647}', '{"child-pid": 2.5}', '{"child-pid": "-2147483647"}', "{}", "not json"];
 
 for (const info of NOT_A_JAIL_PID) {
   test(`--info-fd says ${info}: SIGTERM goes to bwrap, not to that pid`, async () => {
