@@ -14,7 +14,7 @@ import * as assert from "uvu/assert";
 import { tempDir } from "./helpers/tmp.js";
 
 const LAUNCHER = fileURLToPath(new URL("../src/backends/smolmachines/jail/bwrap-launcher.js", import.meta.url));
-const AS = { ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}), timeout: 20_000 };
+const AS = { ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}), timeout: 20_000, killSignal: "SIGKILL" as const };
 // The fake gets no environment (the launcher passes none) and `--info-fd 3 <mode> <value>`.
 const FAKE_BWRAP = `#!${process.execPath}
 const { spawn } = require("node:child_process");
