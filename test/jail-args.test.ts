@@ -35,7 +35,7 @@ import {
   type ProcCovers,
   type SystemMount,
 } from "../src/backends/smolmachines/jail/index.js";
-import { bwrapProbeArgs, BWRAP_INSTALL_FIX, BWRAP_UPGRADE_FIX, USERNS_FIX } from "../src/backends/smolmachines/jail/detect.js";
+import { bwrapProbeArgs, BWRAP_INSTALL_FIX, BWRAP_UPGRADE_FIX, runProbe, USERNS_FIX } from "../src/backends/smolmachines/jail/detect.js";
 import { parseRelayInsideArgs } from "../src/backends/smolmachines/jail/relay-inside-args.js";
 import { sandboxPaths, sbplString } from "../src/backends/smolmachines/jail/sandbox-profile.js";
 import { tempDir } from "./helpers/tmp.js";
@@ -311,6 +311,23 @@ test("classifyBwrapFailure passes any other failure on with bwrap's own words", 
   const { reason, fix } = classifyBwrapFailure("bwrap: Can't find source path /nope: No such file or directory\n");
   assert.match(reason, /probe failed \(bwrap said: bwrap: Can't find source path \/nope/);
   assert.not.match(fix, /sysctl/);
+});
+
+test("classifyBwrapFailure quotes bwrap's first non-empty line, trimmed, or says there was no message", () => {
+  assert.is(classifyBwrapFailure("\n  bwrap: oops  \nsecond line\n").reason, "bubblewrap's probe failed (bwrap said: bwrap: oops)");
+  assert.is(classifyBwrapFailure("  \n").reason, "bubblewrap's probe failed (bwrap said: no message)");
+});
+
+test("the user-namespace fix reads as one sentence list, first step to last", () => {
+  assert.match(USERNS_FIX, /^allow unprivileged user namespaces for bwrap: on Ubuntu 23\.10 and later, /);
+  assert.match(USERNS_FIX, /; elsewhere check that `sysctl user\.max_user_namespaces` is above 0\. Inside a container, /);
+});
+
+test("runProbe reports the probe's exit code and stderr, and a bwrap that cannot start as no code with the reason", async () => {
+  assert.equal(await runProbe("/bin/sh", ["-c", "echo 'bwrap: said no' >&2; exit 3"]), { code: 3, stderr: "bwrap: said no\n" });
+  const missing = await runProbe("/nonexistent/bwrap", ["--version"]);
+  assert.is(missing.code, null);
+  assert.match(missing.stderr, /ENOENT/);
 });
 
 /** A PATH where only /fake/bin/bwrap exists. */

@@ -130,6 +130,19 @@ if (requireRoot() === null) {
       await relays.close();
     }
   });
+
+  test("root's jail without relays: the jail dir alone is handed over; a relays name that is not a directory is an error, not skipped", () => {
+    const { runDir } = world();
+    const layout = prepareJailDir(runDir);
+    handOverJailDir(layout, AS_ROOT);
+    assert.equal([lstatSync(layout.dir).uid, lstatSync(layout.dir).gid], [65534, 65534]);
+    assert.not.ok(existsSync(layout.relayDir));
+
+    const other = prepareJailDir(world().runDir);
+    writeFileSync(other.relayDir, "not a dir");
+    assert.throws(() => handOverJailDir(other, AS_ROOT), (error: unknown) => (error as NodeJS.ErrnoException).code === "ENOTDIR");
+    assert.is(lstatSync(other.relayDir).uid, 0, "nothing handed over past the error");
+  });
 } else {
   console.log(`skipped: jail-dir (root's jail): ${requireRoot()}`);
 }
@@ -151,6 +164,22 @@ test("a log the jail replaced by a symlink to a host secret is not read, and a F
   writeFileSync(layout.gvproxyLog, `${Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n")}\n`);
   assert.is(jailFileTail(layout.gvproxyLog, 2), "line 28\nline 29");
   assert.is(readJailFile(layout.gvproxyLog, 8)?.toString(), "line 29\n", "only the end, at most maxBytes");
+});
+
+test("readJailFile closes its descriptor whatever it finds: a log, a FIFO, a directory", () => {
+  const { runDir } = world();
+  const layout = prepareJailDir(runDir);
+  writeFileSync(layout.gvproxyLog, "log\n");
+  assert.is(spawnSync("mkfifo", [layout.gvproxyPid]).status, 0);
+  mkdirSync(layout.relayDir);
+  const open = (): number => readdirSync("/proc/self/fd").length;
+  const before = open();
+  for (let i = 0; i < 20; i++) {
+    assert.is(readJailFile(layout.gvproxyLog)?.toString(), "log\n");
+    assert.is(readJailFile(layout.gvproxyPid), undefined);
+    assert.is(readJailFile(layout.relayDir), undefined);
+  }
+  assert.is(open(), before);
 });
 
 test("what the jail wrote is shown only as printable text: escape sequences become ?", () => {
