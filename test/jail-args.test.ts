@@ -211,6 +211,22 @@ test("parseRelayInsideArgs rejects what it cannot run", () => {
   }
 });
 
+test("parseRelayInsideArgs takes a lifeline only as a whole descriptor number above 2, and a user only as two whole non-zero ids", () => {
+  const base = ["--run", RUN, "--port", "5"];
+  for (const fd of ["3", "9", "10", "100", "1023"]) {
+    assert.equal(parseRelayInsideArgs([...base, "--lifeline", fd, "--", "x"]), { ok: true, args: { runDir: RUN, ports: [5], lifeline: Number(fd), command: ["x"] } }, fd);
+  }
+  for (const fd of ["0", "1", "2", "03", "-3", "3x", "x3", "1e1", " 4"]) {
+    const parsed = parseRelayInsideArgs([...base, "--lifeline", fd, "--", "x"]);
+    assert.is(parsed.ok, false, `--lifeline ${fd}`);
+  }
+  assert.equal(parseRelayInsideArgs([...base, "--user", "1000:1001", "--", "x"]), { ok: true, args: { runDir: RUN, ports: [5], user: { uid: 1000, gid: 1001 }, command: ["x"] } });
+  for (const user of ["01:1", "x1:1", "-1:1", "0:65534", "1:1x", "1:1:0", "65534:0", "1:01"]) {
+    const parsed = parseRelayInsideArgs([...base, "--user", user, "--", "x"]);
+    assert.is(parsed.ok, false, `--user ${user}`);
+  }
+});
+
 test("jailLayout keeps gvproxy's files and the relays in <run>/jail, and the machine's socket link outside it", () => {
   assert.equal(jailLayout(RUN), {
     dir: JAIL,
