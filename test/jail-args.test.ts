@@ -281,6 +281,30 @@ test("sandboxProfile lists a run dir under /tmp under its /private spelling too"
   assert.equal(sandboxPaths("/tmpfoo/run"), ["/tmpfoo/run"]);
 });
 
+test("sandboxProfile is exactly: allow by default, deny the network, then the sidecar ports and the jail dir under both spellings", () => {
+  assert.is(
+    sandboxProfile({ runDir: "/tmp/bottle-501/demo", ports: [4101] }),
+    [
+      "(version 1)",
+      "(allow default)",
+      "(deny network*)",
+      '(allow network-outbound (remote tcp "localhost:4101"))',
+      '(allow network-bind network-inbound (local unix-socket (subpath "/tmp/bottle-501/demo/jail")))',
+      '(allow network-bind network-inbound (local unix-socket (subpath "/private/tmp/bottle-501/demo/jail")))',
+      '(allow network-outbound (remote unix-socket (subpath "/tmp/bottle-501/demo/jail")))',
+      '(allow network-outbound (remote unix-socket (subpath "/private/tmp/bottle-501/demo/jail")))',
+      "",
+    ].join("\n"),
+  );
+});
+
+test("sandboxPaths adds the /private spelling only for /tmp, /var and /etc themselves or below them, not for a dir of that name elsewhere", () => {
+  assert.equal(sandboxPaths("/tmp"), ["/tmp", "/private/tmp"]);
+  assert.equal(sandboxPaths("/etc/"), ["/etc", "/private/etc"]);
+  assert.equal(sandboxPaths("/Users/me/tmp/run"), ["/Users/me/tmp/run"]);
+  assert.equal(sandboxPaths("/Users/me/var"), ["/Users/me/var"]);
+});
+
 test("sandboxProfile escapes the run dir as an S-expression string", () => {
   assert.is(sbplString('/Users/me/we"ird\\dir'), '"/Users/me/we\\"ird\\\\dir"');
   const profile = sandboxProfile({ runDir: '/Users/me/a"b) (allow network*', ports: [4101] });
