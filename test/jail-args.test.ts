@@ -412,6 +412,17 @@ test("detectJail on macOS uses /usr/bin/sandbox-exec, and other platforms have n
   if (windows.kind === "unavailable") assert.match(windows.reason, /win32/);
 });
 
+test("bwrapArgs reads each copy from its own descriptor, counting up from 6 (5 is the lifeline)", () => {
+  const args = bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: ["/stage/a.yaml", "/stage/b.yaml", "/stage/c.yaml"], credentials: USERNS, command: ["/opt/gvproxy"] });
+  assert.equal(mounts(args, "--ro-bind-data", 2), [["6", "/stage/a.yaml"], ["7", "/stage/b.yaml"], ["8", "/stage/c.yaml"]]);
+});
+
+test("bwrapArgs makes no --dir over a system dir: a copy under /usr gets its own parents only", () => {
+  const args = bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: [], copies: ["/usr/share/bottle/gvproxy.yaml"], credentials: USERNS, command: ["/opt/gvproxy"] });
+  const dirs = mounts(args, "--dir", 1).map(([dir]) => dir);
+  assert.equal(dirs, ["/tmp", "/tmp/bottle-1000", "/usr/share", "/tmp/bottle-1000/demo", "/usr/share/bottle"]);
+});
+
 // --- the jail command --------------------------------------------------------
 
 const scripts = { relayScript: "/opt/bottle/relay-inside.js", launcherScript: "/opt/bottle/bwrap-launcher.js" };
@@ -432,6 +443,11 @@ test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner c
   assert.equal(args.slice(0, 4), [scripts.launcherScript, "--copy", "/stage/gvproxy.yaml", "/usr/bin/bwrap"]);
   const relay = ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--lifeline", "5", "--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"];
   assert.equal(args.slice(4), bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, credentials: USERNS, command: relay }));
+});
+
+test("jailCommand throws on a jail kind it does not know, rather than returning no command", () => {
+  const input = { support: { kind: "chroot" } as never, runDir: RUN, ports: [4101], inner: ["/opt/gvproxy"], nodePath: "/usr/local/bin/node", ...scripts, fileSystem: FILE_SYSTEM };
+  assert.throws(() => jailCommand(input), /chroot/);
 });
 
 test("jailCommand for bottle run as root: relay-inside is told to become nobody before it starts anything", () => {
