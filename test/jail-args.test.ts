@@ -538,6 +538,36 @@ test("jailFileSystem binds node, bottle's dist, package.json and node_modules an
   assert.not.ok(fs.readOnly.includes(root), "not the whole package: a checkout holds .git and more");
 });
 
+test("the kernel interfaces the jail covers in /proc are exactly these (written out here, not read from the module)", () => {
+  assert.equal(PROC_COVER_CANDIDATES, {
+    dirs: ["/proc/sys", "/proc/irq", "/proc/bus", "/proc/pressure", "/proc/acpi", "/proc/fs", "/proc/scsi", "/proc/driver"],
+    files: ["/proc/sysrq-trigger", "/proc/mtrr"],
+  });
+});
+
+test("systemMounts keeps only directories and symlinks: a file or a socket at a system path is not mounted", () => {
+  const dir = tempDir("bottle-jail-sys-");
+  const file = join(dir, "lib64");
+  writeFileSync(file, "");
+  const real = join(dir, "usr");
+  mkdirSync(real);
+  assert.equal(systemMounts([file, real, join(dir, "missing")]), [{ kind: "dir", path: real }]);
+});
+
+test("jailFileSystem leaves out of its own binds a file under any one of several system dirs (a host without merged /usr)", () => {
+  const dir = tempDir("bottle-jail-fs2-");
+  const root = join(dir, "pkg");
+  mkdirSync(join(root, "dist"), { recursive: true });
+  writeFileSync(join(root, "package.json"), "{}");
+  const sbin = join(dir, "sbin");
+  mkdirSync(sbin);
+  const tool = join(sbin, "tool");
+  writeFileSync(tool, "");
+  const fs = jailFileSystem({ nodePath: process.execPath, files: [tool], root, system: [{ kind: "dir", path: "/usr" }, { kind: "dir", path: realpathSync(sbin) }], uid: 1000 });
+  assert.not.ok(fs.readOnly.includes(realpathSync(tool)), "already in the jail by its system dir");
+  assert.ok(fs.readOnly.includes(realpathSync(join(root, "dist"))));
+});
+
 test("jailScripts points at the compiled relay-inside.js and bwrap-launcher.js", () => {
   const { relayScript, launcherScript } = jailScripts();
   assert.match(relayScript, /\/jail\/relay-inside\.js$/);
