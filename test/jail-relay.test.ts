@@ -64,6 +64,37 @@ function exchangeOverUnix(path: string, message: string): Promise<{ reply: strin
   });
 }
 
+/** A sidecar that says "bye" and half-closes at once, then keeps reading: `received` is what it read after, once the client ends. */
+async function byeFirstServer(listen: { path: string } | { host: string; port: number }): Promise<{ server: Server; port: number; received: Promise<string> }> {
+  let resolveReceived: (data: string) => void = () => undefined;
+  const received = new Promise<string>((resolve) => (resolveReceived = resolve));
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("error", () => undefined);
+    socket.on("close", () => resolveReceived(data));
+    socket.end("bye");
+  });
+  await new Promise<void>((resolve) => server.listen(listen, resolve));
+  const address = server.address();
+  return { server, port: typeof address === "object" && address !== null ? address.port : 0, received };
+}
+
+/** Reads until the server's end, then sends `late` and ends: resolves with what was read first. */
+function replyAfterServerEnds(socket: Socket, late: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let read = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (read += chunk));
+    socket.on("end", () => {
+      socket.end(late);
+      resolve(read);
+    });
+    socket.on("error", reject);
+  });
+}
+
 /** Resolves once `path` exists, watching its directory instead of polling. */
 function fileAppears(path: string): Promise<void> {
   return withTimeout(
@@ -130,6 +161,24 @@ test("a host relay carries each connection to its own loopback port, both ways, 
   assert.equal(await exchangeOverUnix(relays.sockets[0]!, "hello"), { reply: "A:hello" });
   assert.equal(await exchangeOverUnix(relays.sockets[1]!, big), { reply: `B:${big}` });
   await Promise.all([closeServer(a.server), closeServer(b.server)]);
+});
+
+test("a host relay keeps carrying the client's bytes after the sidecar half-closes first (loopback and unix targets)", async () => {
+  const tcp = await byeFirstServer({ host: "127.0.0.1", port: 0 });
+  const unixPath = join(dir, "gate.sock");
+  const unix = await byeFirstServer({ path: unixPath });
+  const unixPort = await unusedPort();
+  const relays = await startHostRelays({ runDir, ports: [tcp.port, unixPort], unixTargets: { [unixPort]: unixPath } });
+  opened.push(relays);
+  try {
+    for (const [index, sidecar] of [tcp, unix].entries()) {
+      const client = connect({ path: relays.sockets[index]!, allowHalfOpen: true });
+      assert.is(await withTimeout(replyAfterServerEnds(client, "late words"), "the sidecar's end"), "bye");
+      assert.is(await withTimeout(sidecar.received, "the sidecar to read the client's end"), "late words");
+    }
+  } finally {
+    await Promise.all([closeServer(tcp.server), closeServer(unix.server)]);
+  }
 });
 
 test("a host relay whose sidecar is down closes the client's connection", async () => {
@@ -238,6 +287,51 @@ test("relay-inside exits 128+signal when the command is killed by a signal", asy
   ]);
   const { code } = await withTimeout(exited(child), "relay-inside to exit");
   assert.is(code, 128 + 9);
+});
+
+test("relay-inside exits 128+15 when the command is killed by SIGTERM (not 128+9)", async () => {
+  const { child } = runRelayInside(["--run", runDir, "--port", String(await unusedPort()), "--", process.execPath, "-e", 'process.kill(process.pid, "SIGTERM")']);
+  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  assert.is(code, 143);
+});
+
+/** relay-inside on `port`, its command a node that prints "ready" and waits; resolves once it is ready (its listeners are up first). */
+async function readyRelayInside(port: number): Promise<ChildProcess> {
+  const { child } = runRelayInside(["--run", runDir, "--port", String(port), "--", process.execPath, "-e", 'console.log("ready"); setInterval(() => {}, 60000);']);
+  const ready = new Promise<void>((resolve) => {
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => chunk.includes("ready") && resolve());
+  });
+  await withTimeout(ready, "relay-inside's command to start");
+  return child;
+}
+
+test("relay-inside listens on 127.0.0.1 alone, and carries the jail side's bytes after the relay socket half-closes first", async () => {
+  const port = await unusedPort();
+  const socketPath = relaySocketPath(runDir, port);
+  await mkdir(dirname(socketPath), { mode: 0o700 });
+  const relay = await byeFirstServer({ path: socketPath });
+  const child = await readyRelayInside(port);
+  try {
+    const elsewhere = await new Promise<string>((resolve) => {
+      const socket = connect({ host: "127.0.0.2", port });
+      socket.on("connect", () => {
+        socket.destroy();
+        resolve("connected");
+      });
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    assert.is(elsewhere, "ECONNREFUSED", "only 127.0.0.1 is listened on");
+    const client = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    assert.is(await withTimeout(replyAfterServerEnds(client, "late words"), "the relay socket's end"), "bye");
+    assert.is(await withTimeout(relay.received, "the relay socket to read the client's end"), "late words");
+  } finally {
+    // SIGTERM, which relay-inside hands to its command: SIGKILL would leave the command running.
+    const exit = exited(child);
+    child.kill("SIGTERM");
+    await withTimeout(exit, "relay-inside to exit");
+    await closeServer(relay.server);
+  }
 });
 
 test("relay-inside forwards SIGTERM to the command and exits with its code", async () => {
