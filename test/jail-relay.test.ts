@@ -355,4 +355,87 @@ test("relay-inside forwards SIGTERM to the command and exits with its code", asy
   assert.is((await withTimeout(exit, "relay-inside to exit")).code, 42);
 });
 
+// --- relay-inside's check that the drop to --user took ---------------------------
+// A preload stands in for the kernel: set*id do nothing (or throw) and
+// /proc/self/status reads as the test writes it, so each way a drop can fail
+// to take is shown on its own. The expected fields are literals here.
+
+const GOOD_STATUS = ["Name:\tnode", "Uid:\t65534\t65534\t65534\t65534", "Gid:\t65534\t65534\t65534\t65534", "Groups:\t", "CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000", ""].join("\n");
+
+function withField(status: string, field: string, value: string | undefined): string {
+  return status
+    .split("\n")
+    .filter((line) => value !== undefined || !line.startsWith(`${field}:`))
+    .map((line) => (value !== undefined && line.startsWith(`${field}:`) ? `${field}:\t${value}` : line))
+    .join("\n");
+}
+
+const FAKE_KERNEL = `
+import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+const status = process.env.FAKE_STATUS;
+const readFileSync = fs.readFileSync;
+for (const call of ["setgroups", "setgid", "setuid"]) {
+  process[call] = () => {
+    if (process.env.FAKE_THROW === call) throw new Error("EPERM, Operation not permitted");
+  };
+}
+fs.readFileSync = (path, ...rest) => (path === "/proc/self/status" ? readFileSync(status, "utf8") : readFileSync(path, ...rest));
+syncBuiltinESMExports();
+`;
+
+async function relayInsideDroppingTo(status: string, throwing?: string): Promise<{ code: number | null; stderr: string; ran: boolean }> {
+  const kernel = join(dir, "fake-kernel.mjs");
+  const statusFile = join(dir, "status");
+  const marker = join(dir, "ran");
+  await writeFile(kernel, FAKE_KERNEL);
+  await writeFile(statusFile, status);
+  const child = spawn(
+    process.execPath,
+    ["--import", kernel, relayScript, "--run", runDir, "--port", String(await unusedPort()), "--user", "65534:65534", "--", process.execPath, "-e", `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "")`],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FAKE_STATUS: statusFile, ...(throwing ? { FAKE_THROW: throwing } : {}) } },
+  );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => (stderr += chunk));
+  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  return { code, stderr, ran: existsSync(marker) };
+}
+
+test("relay-inside runs the command once the drop to --user shows in /proc/self/status: all four ids, no groups, no capabilities", async () => {
+  const result = await relayInsideDroppingTo(GOOD_STATUS);
+  assert.equal(result, { code: 0, stderr: "", ran: true });
+});
+
+test("relay-inside refuses to go on when any one sign of the drop is missing from /proc/self/status", async () => {
+  const cases: [string, string, string | undefined][] = [
+    ["a uid still 0", "Uid", "0\t0\t0\t0"],
+    ["a saved uid still 0", "Uid", "65534\t65534\t0\t65534"],
+    ["a gid still 0", "Gid", "0\t0\t0\t0"],
+    ["a filesystem gid still 0", "Gid", "65534\t65534\t65534\t0"],
+    ["a supplementary group", "Groups", "0 "],
+    ["no Groups line", "Groups", undefined],
+    ["an effective capability (CAP_SETUID, CAP_SETGID)", "CapEff", "00000000000000c0"],
+    ["a high effective capability", "CapEff", "0000001000000000"],
+    ["a permitted capability", "CapPrm", "00000000000000c0"],
+    ["a high permitted capability", "CapPrm", "0000001000000000"],
+    ["no CapPrm line", "CapPrm", undefined],
+  ];
+  for (const [what, field, value] of cases) {
+    const result = await relayInsideDroppingTo(withField(GOOD_STATUS, field, value));
+    assert.is(result.code, 1, what);
+    assert.match(result.stderr, /^relay-inside: still privileged after dropping to uid 65534: /, what);
+    assert.not.ok(result.ran, `${what}: the command never ran`);
+  }
+  const rootStill = await relayInsideDroppingTo(withField(withField(GOOD_STATUS, "Uid", "0\t0\t0\t0"), "CapEff", "000001ffffffffff"));
+  assert.is(rootStill.stderr, "relay-inside: still privileged after dropping to uid 65534: Uid 0\t0\t0\t0, Gid 65534\t65534\t65534\t65534, CapEff 000001ffffffffff\n");
+});
+
+test("relay-inside refuses to go on when it cannot drop to --user", async () => {
+  for (const call of ["setgroups", "setgid", "setuid"]) {
+    const result = await relayInsideDroppingTo(GOOD_STATUS, call);
+    assert.equal(result, { code: 1, stderr: "relay-inside: cannot become uid 65534, gid 65534: EPERM, Operation not permitted\n", ran: false }, call);
+  }
+});
+
 test.run();
