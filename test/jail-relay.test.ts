@@ -355,6 +355,33 @@ test("relay-inside forwards SIGTERM to the command and exits with its code", asy
   assert.is((await withTimeout(exit, "relay-inside to exit")).code, 42);
 });
 
+test("relay-inside ends, exit 1, when the launcher's end of its --lifeline closes", async () => {
+  const child = spawn(
+    process.execPath,
+    [relayScript, "--run", runDir, "--port", String(await unusedPort()), "--lifeline", "3", "--", process.execPath, "-e", 'console.log("ready"); process.stdin.on("end", () => process.exit(0)); process.stdin.resume();'],
+    { stdio: ["pipe", "pipe", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => (stderr += chunk));
+  const ready = new Promise<void>((resolve) => {
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => chunk.includes("ready") && resolve());
+  });
+  const exit = exited(child);
+  let code: number | null;
+  try {
+    await withTimeout(ready, "the command to start");
+    (child.stdio[3] as Socket).destroy();
+    ({ code } = await withTimeout(exit, "relay-inside to end with its lifeline"));
+  } finally {
+    child.kill("SIGTERM"); // a no-op once it has exited; relay-inside hands it to the command otherwise
+    child.stdin!.end(); // the command, which outlives relay-inside outside a jail, ends with its stdin
+  }
+  assert.is(code, 1);
+  assert.is(stderr, "relay-inside: the launcher is gone; ending the jail\n");
+});
+
 // --- relay-inside's check that the drop to --user took ---------------------------
 // A preload stands in for the kernel: set*id do nothing (or throw) and
 // /proc/self/status reads as the test writes it, so each way a drop can fail
