@@ -211,6 +211,22 @@ test("parseRelayInsideArgs rejects what it cannot run", () => {
   }
 });
 
+test("parseRelayInsideArgs takes a lifeline only as a whole descriptor number above 2, and a user only as two whole non-zero ids", () => {
+  const base = ["--run", RUN, "--port", "5"];
+  for (const fd of ["3", "9", "10", "100", "1023"]) {
+    assert.equal(parseRelayInsideArgs([...base, "--lifeline", fd, "--", "x"]), { ok: true, args: { runDir: RUN, ports: [5], lifeline: Number(fd), command: ["x"] } }, fd);
+  }
+  for (const fd of ["0", "1", "2", "03", "-3", "3x", "x3", "1e1", " 4"]) {
+    const parsed = parseRelayInsideArgs([...base, "--lifeline", fd, "--", "x"]);
+    assert.is(parsed.ok, false, `--lifeline ${fd}`);
+  }
+  assert.equal(parseRelayInsideArgs([...base, "--user", "1000:1001", "--", "x"]), { ok: true, args: { runDir: RUN, ports: [5], user: { uid: 1000, gid: 1001 }, command: ["x"] } });
+  for (const user of ["01:1", "x1:1", "-1:1", "0:65534", "1:1x", "1:1:0", "65534:0", "1:01"]) {
+    const parsed = parseRelayInsideArgs([...base, "--user", user, "--", "x"]);
+    assert.is(parsed.ok, false, `--user ${user}`);
+  }
+});
+
 test("jailLayout keeps gvproxy's files and the relays in <run>/jail, and the machine's socket link outside it", () => {
   assert.equal(jailLayout(RUN), {
     dir: JAIL,
@@ -263,6 +279,30 @@ test("sandboxProfile lists a run dir under /tmp under its /private spelling too"
   assert.equal(sandboxPaths("/var/folders/x"), ["/var/folders/x", "/private/var/folders/x"]);
   assert.equal(sandboxPaths("/Users/me/run"), ["/Users/me/run"]);
   assert.equal(sandboxPaths("/tmpfoo/run"), ["/tmpfoo/run"]);
+});
+
+test("sandboxProfile is exactly: allow by default, deny the network, then the sidecar ports and the jail dir under both spellings", () => {
+  assert.is(
+    sandboxProfile({ runDir: "/tmp/bottle-501/demo", ports: [4101] }),
+    [
+      "(version 1)",
+      "(allow default)",
+      "(deny network*)",
+      '(allow network-outbound (remote tcp "localhost:4101"))',
+      '(allow network-bind network-inbound (local unix-socket (subpath "/tmp/bottle-501/demo/jail")))',
+      '(allow network-bind network-inbound (local unix-socket (subpath "/private/tmp/bottle-501/demo/jail")))',
+      '(allow network-outbound (remote unix-socket (subpath "/tmp/bottle-501/demo/jail")))',
+      '(allow network-outbound (remote unix-socket (subpath "/private/tmp/bottle-501/demo/jail")))',
+      "",
+    ].join("\n"),
+  );
+});
+
+test("sandboxPaths adds the /private spelling only for /tmp, /var and /etc themselves or below them, not for a dir of that name elsewhere", () => {
+  assert.equal(sandboxPaths("/tmp"), ["/tmp", "/private/tmp"]);
+  assert.equal(sandboxPaths("/etc/"), ["/etc", "/private/etc"]);
+  assert.equal(sandboxPaths("/Users/me/tmp/run"), ["/Users/me/tmp/run"]);
+  assert.equal(sandboxPaths("/Users/me/var"), ["/Users/me/var"]);
 });
 
 test("sandboxProfile escapes the run dir as an S-expression string", () => {
@@ -389,6 +429,17 @@ test("detectJail on macOS uses /usr/bin/sandbox-exec, and other platforms have n
   if (windows.kind === "unavailable") assert.match(windows.reason, /win32/);
 });
 
+test("bwrapArgs reads each copy from its own descriptor, counting up from 6 (5 is the lifeline)", () => {
+  const args = bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: ["/stage/a.yaml", "/stage/b.yaml", "/stage/c.yaml"], credentials: USERNS, command: ["/opt/gvproxy"] });
+  assert.equal(mounts(args, "--ro-bind-data", 2), [["6", "/stage/a.yaml"], ["7", "/stage/b.yaml"], ["8", "/stage/c.yaml"]]);
+});
+
+test("bwrapArgs makes no --dir over a system dir: a copy under /usr gets its own parents only", () => {
+  const args = bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: [], copies: ["/usr/share/bottle/gvproxy.yaml"], credentials: USERNS, command: ["/opt/gvproxy"] });
+  const dirs = mounts(args, "--dir", 1).map(([dir]) => dir);
+  assert.equal(dirs, ["/tmp", "/tmp/bottle-1000", "/usr/share", "/tmp/bottle-1000/demo", "/usr/share/bottle"]);
+});
+
 // --- the jail command --------------------------------------------------------
 
 const scripts = { relayScript: "/opt/bottle/relay-inside.js", launcherScript: "/opt/bottle/bwrap-launcher.js" };
@@ -409,6 +460,11 @@ test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner c
   assert.equal(args.slice(0, 4), [scripts.launcherScript, "--copy", "/stage/gvproxy.yaml", "/usr/bin/bwrap"]);
   const relay = ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--lifeline", "5", "--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"];
   assert.equal(args.slice(4), bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, credentials: USERNS, command: relay }));
+});
+
+test("jailCommand throws on a jail kind it does not know, rather than returning no command", () => {
+  const input = { support: { kind: "chroot" } as never, runDir: RUN, ports: [4101], inner: ["/opt/gvproxy"], nodePath: "/usr/local/bin/node", ...scripts, fileSystem: FILE_SYSTEM };
+  assert.throws(() => jailCommand(input), /chroot/);
 });
 
 test("jailCommand for bottle run as root: relay-inside is told to become nobody before it starts anything", () => {
@@ -497,6 +553,36 @@ test("jailFileSystem binds node, bottle's dist, package.json and node_modules an
   if (!node.startsWith("/usr/")) expected.push(nodeInstallDir(node));
   assert.equal(fs.readOnly, expected.map((path) => realpathSync(path)).sort());
   assert.not.ok(fs.readOnly.includes(root), "not the whole package: a checkout holds .git and more");
+});
+
+test("the kernel interfaces the jail covers in /proc are exactly these (written out here, not read from the module)", () => {
+  assert.equal(PROC_COVER_CANDIDATES, {
+    dirs: ["/proc/sys", "/proc/irq", "/proc/bus", "/proc/pressure", "/proc/acpi", "/proc/fs", "/proc/scsi", "/proc/driver"],
+    files: ["/proc/sysrq-trigger", "/proc/mtrr"],
+  });
+});
+
+test("systemMounts keeps only directories and symlinks: a file or a socket at a system path is not mounted", () => {
+  const dir = tempDir("bottle-jail-sys-");
+  const file = join(dir, "lib64");
+  writeFileSync(file, "");
+  const real = join(dir, "usr");
+  mkdirSync(real);
+  assert.equal(systemMounts([file, real, join(dir, "missing")]), [{ kind: "dir", path: real }]);
+});
+
+test("jailFileSystem leaves out of its own binds a file under any one of several system dirs (a host without merged /usr)", () => {
+  const dir = tempDir("bottle-jail-fs2-");
+  const root = join(dir, "pkg");
+  mkdirSync(join(root, "dist"), { recursive: true });
+  writeFileSync(join(root, "package.json"), "{}");
+  const sbin = join(dir, "sbin");
+  mkdirSync(sbin);
+  const tool = join(sbin, "tool");
+  writeFileSync(tool, "");
+  const fs = jailFileSystem({ nodePath: process.execPath, files: [tool], root, system: [{ kind: "dir", path: "/usr" }, { kind: "dir", path: realpathSync(sbin) }], uid: 1000 });
+  assert.not.ok(fs.readOnly.includes(realpathSync(tool)), "already in the jail by its system dir");
+  assert.ok(fs.readOnly.includes(realpathSync(join(root, "dist"))));
 });
 
 test("jailScripts points at the compiled relay-inside.js and bwrap-launcher.js", () => {

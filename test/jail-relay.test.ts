@@ -64,6 +64,37 @@ function exchangeOverUnix(path: string, message: string): Promise<{ reply: strin
   });
 }
 
+/** A sidecar that says "bye" and half-closes at once, then keeps reading: `received` is what it read after, once the client ends. */
+async function byeFirstServer(listen: { path: string } | { host: string; port: number }): Promise<{ server: Server; port: number; received: Promise<string> }> {
+  let resolveReceived: (data: string) => void = () => undefined;
+  const received = new Promise<string>((resolve) => (resolveReceived = resolve));
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (data += chunk));
+    socket.on("error", () => undefined);
+    socket.on("close", () => resolveReceived(data));
+    socket.end("bye");
+  });
+  await new Promise<void>((resolve) => server.listen(listen, resolve));
+  const address = server.address();
+  return { server, port: typeof address === "object" && address !== null ? address.port : 0, received };
+}
+
+/** Reads until the server's end, then sends `late` and ends: resolves with what was read first. */
+function replyAfterServerEnds(socket: Socket, late: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let read = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (read += chunk));
+    socket.on("end", () => {
+      socket.end(late);
+      resolve(read);
+    });
+    socket.on("error", reject);
+  });
+}
+
 /** Resolves once `path` exists, watching its directory instead of polling. */
 function fileAppears(path: string): Promise<void> {
   return withTimeout(
@@ -130,6 +161,24 @@ test("a host relay carries each connection to its own loopback port, both ways, 
   assert.equal(await exchangeOverUnix(relays.sockets[0]!, "hello"), { reply: "A:hello" });
   assert.equal(await exchangeOverUnix(relays.sockets[1]!, big), { reply: `B:${big}` });
   await Promise.all([closeServer(a.server), closeServer(b.server)]);
+});
+
+test("a host relay keeps carrying the client's bytes after the sidecar half-closes first (loopback and unix targets)", async () => {
+  const tcp = await byeFirstServer({ host: "127.0.0.1", port: 0 });
+  const unixPath = join(dir, "gate.sock");
+  const unix = await byeFirstServer({ path: unixPath });
+  const unixPort = await unusedPort();
+  const relays = await startHostRelays({ runDir, ports: [tcp.port, unixPort], unixTargets: { [unixPort]: unixPath } });
+  opened.push(relays);
+  try {
+    for (const [index, sidecar] of [tcp, unix].entries()) {
+      const client = connect({ path: relays.sockets[index]!, allowHalfOpen: true });
+      assert.is(await withTimeout(replyAfterServerEnds(client, "late words"), "the sidecar's end"), "bye");
+      assert.is(await withTimeout(sidecar.received, "the sidecar to read the client's end"), "late words");
+    }
+  } finally {
+    await Promise.all([closeServer(tcp.server), closeServer(unix.server)]);
+  }
 });
 
 test("a host relay whose sidecar is down closes the client's connection", async () => {
@@ -240,6 +289,51 @@ test("relay-inside exits 128+signal when the command is killed by a signal", asy
   assert.is(code, 128 + 9);
 });
 
+test("relay-inside exits 128+15 when the command is killed by SIGTERM (not 128+9)", async () => {
+  const { child } = runRelayInside(["--run", runDir, "--port", String(await unusedPort()), "--", process.execPath, "-e", 'process.kill(process.pid, "SIGTERM")']);
+  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  assert.is(code, 143);
+});
+
+/** relay-inside on `port`, its command a node that prints "ready" and waits; resolves once it is ready (its listeners are up first). */
+async function readyRelayInside(port: number): Promise<ChildProcess> {
+  const { child } = runRelayInside(["--run", runDir, "--port", String(port), "--", process.execPath, "-e", 'console.log("ready"); setInterval(() => {}, 60000);']);
+  const ready = new Promise<void>((resolve) => {
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => chunk.includes("ready") && resolve());
+  });
+  await withTimeout(ready, "relay-inside's command to start");
+  return child;
+}
+
+test("relay-inside listens on 127.0.0.1 alone, and carries the jail side's bytes after the relay socket half-closes first", async () => {
+  const port = await unusedPort();
+  const socketPath = relaySocketPath(runDir, port);
+  await mkdir(dirname(socketPath), { mode: 0o700 });
+  const relay = await byeFirstServer({ path: socketPath });
+  const child = await readyRelayInside(port);
+  try {
+    const elsewhere = await new Promise<string>((resolve) => {
+      const socket = connect({ host: "127.0.0.2", port });
+      socket.on("connect", () => {
+        socket.destroy();
+        resolve("connected");
+      });
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    assert.is(elsewhere, "ECONNREFUSED", "only 127.0.0.1 is listened on");
+    const client = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+    assert.is(await withTimeout(replyAfterServerEnds(client, "late words"), "the relay socket's end"), "bye");
+    assert.is(await withTimeout(relay.received, "the relay socket to read the client's end"), "late words");
+  } finally {
+    // SIGTERM, which relay-inside hands to its command: SIGKILL would leave the command running.
+    const exit = exited(child);
+    child.kill("SIGTERM");
+    await withTimeout(exit, "relay-inside to exit");
+    await closeServer(relay.server);
+  }
+});
+
 test("relay-inside forwards SIGTERM to the command and exits with its code", async () => {
   const { child } = runRelayInside([
     "--run",
@@ -259,6 +353,116 @@ test("relay-inside forwards SIGTERM to the command and exits with its code", asy
   await withTimeout(ready, "the command to start");
   child.kill("SIGTERM");
   assert.is((await withTimeout(exit, "relay-inside to exit")).code, 42);
+});
+
+test("relay-inside ends, exit 1, when the launcher's end of its --lifeline closes", async () => {
+  const child = spawn(
+    process.execPath,
+    [relayScript, "--run", runDir, "--port", String(await unusedPort()), "--lifeline", "3", "--", process.execPath, "-e", 'console.log("ready"); process.stdin.on("end", () => process.exit(0)); process.stdin.resume();'],
+    { stdio: ["pipe", "pipe", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => (stderr += chunk));
+  const ready = new Promise<void>((resolve) => {
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => chunk.includes("ready") && resolve());
+  });
+  const exit = exited(child);
+  let code: number | null;
+  try {
+    await withTimeout(ready, "the command to start");
+    (child.stdio[3] as Socket).destroy();
+    ({ code } = await withTimeout(exit, "relay-inside to end with its lifeline"));
+  } finally {
+    child.kill("SIGTERM"); // a no-op once it has exited; relay-inside hands it to the command otherwise
+    child.stdin!.end(); // the command, which outlives relay-inside outside a jail, ends with its stdin
+  }
+  assert.is(code, 1);
+  assert.is(stderr, "relay-inside: the launcher is gone; ending the jail\n");
+});
+
+// --- relay-inside's check that the drop to --user took ---------------------------
+// A preload stands in for the kernel: set*id do nothing (or throw) and
+// /proc/self/status reads as the test writes it, so each way a drop can fail
+// to take is shown on its own. The expected fields are literals here.
+
+const GOOD_STATUS = ["Name:\tnode", "Uid:\t65534\t65534\t65534\t65534", "Gid:\t65534\t65534\t65534\t65534", "Groups:\t", "CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000", ""].join("\n");
+
+function withField(status: string, field: string, value: string | undefined): string {
+  return status
+    .split("\n")
+    .filter((line) => value !== undefined || !line.startsWith(`${field}:`))
+    .map((line) => (value !== undefined && line.startsWith(`${field}:`) ? `${field}:\t${value}` : line))
+    .join("\n");
+}
+
+const FAKE_KERNEL = `
+import fs from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+const status = process.env.FAKE_STATUS;
+const readFileSync = fs.readFileSync;
+for (const call of ["setgroups", "setgid", "setuid"]) {
+  process[call] = () => {
+    if (process.env.FAKE_THROW === call) throw new Error("EPERM, Operation not permitted");
+  };
+}
+fs.readFileSync = (path, ...rest) => (path === "/proc/self/status" ? readFileSync(status, "utf8") : readFileSync(path, ...rest));
+syncBuiltinESMExports();
+`;
+
+async function relayInsideDroppingTo(status: string, throwing?: string): Promise<{ code: number | null; stderr: string; ran: boolean }> {
+  const kernel = join(dir, "fake-kernel.mjs");
+  const statusFile = join(dir, "status");
+  const marker = join(dir, "ran");
+  await writeFile(kernel, FAKE_KERNEL);
+  await writeFile(statusFile, status);
+  const child = spawn(
+    process.execPath,
+    ["--import", kernel, relayScript, "--run", runDir, "--port", String(await unusedPort()), "--user", "65534:65534", "--", process.execPath, "-e", `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "")`],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FAKE_STATUS: statusFile, ...(throwing ? { FAKE_THROW: throwing } : {}) } },
+  );
+  let stderr = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => (stderr += chunk));
+  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  return { code, stderr, ran: existsSync(marker) };
+}
+
+test("relay-inside runs the command once the drop to --user shows in /proc/self/status: all four ids, no groups, no capabilities", async () => {
+  const result = await relayInsideDroppingTo(GOOD_STATUS);
+  assert.equal(result, { code: 0, stderr: "", ran: true });
+});
+
+test("relay-inside refuses to go on when any one sign of the drop is missing from /proc/self/status", async () => {
+  const cases: [string, string, string | undefined][] = [
+    ["a uid still 0", "Uid", "0\t0\t0\t0"],
+    ["a saved uid still 0", "Uid", "65534\t65534\t0\t65534"],
+    ["a gid still 0", "Gid", "0\t0\t0\t0"],
+    ["a filesystem gid still 0", "Gid", "65534\t65534\t65534\t0"],
+    ["a supplementary group", "Groups", "0 "],
+    ["no Groups line", "Groups", undefined],
+    ["an effective capability (CAP_SETUID, CAP_SETGID)", "CapEff", "00000000000000c0"],
+    ["a high effective capability", "CapEff", "0000001000000000"],
+    ["a permitted capability", "CapPrm", "00000000000000c0"],
+    ["a high permitted capability", "CapPrm", "0000001000000000"],
+    ["no CapPrm line", "CapPrm", undefined],
+  ];
+  for (const [what, field, value] of cases) {
+    const result = await relayInsideDroppingTo(withField(GOOD_STATUS, field, value));
+    assert.is(result.code, 1, what);
+    assert.match(result.stderr, /^relay-inside: still privileged after dropping to uid 65534: /, what);
+    assert.not.ok(result.ran, `${what}: the command never ran`);
+  }
+  const rootStill = await relayInsideDroppingTo(withField(withField(GOOD_STATUS, "Uid", "0\t0\t0\t0"), "CapEff", "000001ffffffffff"));
+  assert.is(rootStill.stderr, "relay-inside: still privileged after dropping to uid 65534: Uid 0\t0\t0\t0, Gid 65534\t65534\t65534\t65534, CapEff 000001ffffffffff\n");
+});
+
+test("relay-inside refuses to go on when it cannot drop to --user", async () => {
+  for (const call of ["setgroups", "setgid", "setuid"]) {
+    const result = await relayInsideDroppingTo(GOOD_STATUS, call);
+    assert.equal(result, { code: 1, stderr: "relay-inside: cannot become uid 65534, gid 65534: EPERM, Operation not permitted\n", ran: false }, call);
+  }
 });
 
 test.run();

@@ -5,7 +5,7 @@
 // module within an hour on 2 cores. Slow suites that only repeat what a
 // faster one checks (config-validation, the lifecycle ones) are left out on
 // purpose.
-const JAIL_SUITES = ["jail-host-side-edges", "jail-args", "jail-seccomp-filter", "jail-dir", "jail-ordinary-user", "jail-relay", "jail-isolation", "jail-gvproxy"];
+const JAIL_SUITES = ["jail-host-side-edges", "jail-args", "jail-pipe-both", "jail-seccomp-filter", "jail-dir", "jail-ordinary-user", "jail-relay", "jail-isolation", "jail-gvproxy"];
 const GATE_SUITES = ["gitgate-hook-fail-closed", "gitgate-log-symlink", "gitgate-fail-closed", "gitgate-upstream-push", "gitgate-moved-tag", "gitgate-push"];
 
 export const MODULES = [
