@@ -5,6 +5,7 @@
 //   quarantine and goes upstream (no other test updated an existing branch);
 // - a push of several refs is atomic upstream: when the upstream refuses
 //   one ref alone (its update hook), the other does not land either;
+// - the upstream's per-ref answer (git push --porcelain) reaches the agent;
 // - the git that pushes upstream gets this remote's credential and the
 //   gate's isolation, not the gate's other variables: no other token, no
 //   secret value, no options (pre-receive.ts's environment filter). It is
@@ -84,6 +85,9 @@ test("a fast-forward of an existing branch is checked and goes upstream", async 
   const push = await git(["push", "origin", "HEAD:refs/heads/agent/ff"], work, gate.guestEnv);
   assert.is(push.code, 0, push.stderr);
   assert.is(await upstreamRef("refs/heads/agent/ff"), second);
+  // The upstream's own answer for each ref reaches the agent.
+  assert.match(push.stderr, `\t${second}:refs/heads/agent/ff\t`);
+  assert.match(push.stderr, "remote: Done");
 });
 
 /** The environment the last `git push` the gate ran had. */
