@@ -42,4 +42,10 @@ test("redact replaces the longer value first: a secret inside another leaves no 
   assert.is(redact("x defg y", needles), "x [secret INNER] y");
 });
 
+test("redact sorts by length, whatever order the secrets come in: the inner one listed first still leaves no part of the outer one", () => {
+  const needles = needlesFor(new Map([["secret INNER", "defg"], ["secret OUTER", "abcdefghij"]]));
+  assert.is(redact("x abcdefghij y", needles), "x [secret OUTER] y");
+  assert.is(redact("x defg y", needles), "x [secret INNER] y");
+});
+
 test.run();

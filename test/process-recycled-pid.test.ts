@@ -6,13 +6,13 @@
 // it is read from how it died: the test ends it with SIGTERM itself, so a
 // SIGKILL sent earlier by the killer would show as the signal it died of.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { clearStale, launcherAlive, type LaunchRecord } from "../src/backends/smolmachines/launch-record.js";
 import { killIfProven, killIfSame, LAUNCHER_MARK_ENV, launcherMark } from "../src/backends/smolmachines/process/identity.js";
-import { processStartTime } from "../src/lib/proc.js";
+import { isZombie, processStartTime } from "../src/lib/proc.js";
 import { skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -69,6 +69,22 @@ test("killIfSame: no recorded start time proves nothing; the process is not sign
   const s = sleeper();
   assert.is(killIfSame(s.pid, null), false);
   assert.is(await diedOf(s), "SIGTERM");
+});
+
+test("killIfSame: no recorded start time, and the recorded process gone: the group it led (still alive) is not signalled", async () => {
+  // A group leader that exits leaves its group behind: a shell that started a sleeper and returned.
+  const pidFile = join(tempDir("brp-group-"), "member");
+  const leader = spawn("sh", ["-c", `sleep 300 & echo $! > '${pidFile}'`], { detached: true, stdio: "ignore" });
+  await new Promise((resolve) => leader.once("exit", resolve));
+  const member = Number(readFileSync(pidFile, "utf8").trim());
+  assert.ok(Number.isInteger(member) && member > 0);
+  try {
+    assert.is(processStartTime(leader.pid!), null, "the leader is gone (reaped)");
+    assert.is(killIfSame(leader.pid!, null), false);
+    assert.ok(processStartTime(member) !== null && !isZombie(member), "killIfSame killed the gone leader's group");
+  } finally {
+    process.kill(member, "SIGKILL");
+  }
 });
 
 test("killIfSame: the recorded process itself (same start time) is killed, with its group", async () => {

@@ -28,6 +28,12 @@ test("an empty allowlist renders one name under the reserved .invalid TLD (stric
   assert.match(ALLOWS_NOTHING, /\.invalid$/);
 });
 
+test("blank hosts are dropped: an allowlist of only blanks allows nothing, and no empty entry reaches pipelock", () => {
+  assert.equal(parse(renderPipelockConfig({ allow: ["", "  ", "\t"] })).api_allowlist, ["allows-nothing.invalid"]);
+  assert.equal(parse(renderPipelockConfig({ allow: [" ", "api.example.com", ""] })).api_allowlist, ["api.example.com"]);
+  assert.equal(parse(renderPipelockConfig({ allow: ["api.example.com"], tls: { passthrough: ["", " "] } })).tls_interception.passthrough_domains, []);
+});
+
 test("strict, enforcing, forward proxy on, default DLP plus the secrets file; pipelock's (minimal) environment is not scanned", () => {
   const config = parse(renderPipelockConfig({ allow: [] }));
   for (const key of Object.keys(config)) assert.ok(PIPELOCK_KEYS.includes(key), key);

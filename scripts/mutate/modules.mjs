@@ -43,7 +43,7 @@ export const MODULES = [
     name: "process identity",
     files: {
       "src/backends/smolmachines/process/identity.ts": ["process-identity", "process-recycled-pid", "private-dirs", "attack-run-dir"],
-      "src/lib/proc.ts": ["process-identity", "process-recycled-pid", "private-dirs", "attack-run-dir"],
+      "src/lib/proc.ts": ["proc-descendants", "process-identity", "process-recycled-pid", "private-dirs", "attack-run-dir"],
     },
   },
 ];

@@ -6,8 +6,9 @@
 // one failing test to be killed, and waiting for the rest (some time out
 // when a mutant breaks what they wait for) is what would make a run take
 // hours. A suite that prints `skipped:` counts as failed (the dry run has no
-// skips, so a mutant made a suite unable to run). Exit code 0: the mutant
-// survived.
+// skips, so a mutant made a suite unable to run), and so does one whose
+// tests did not all pass though it exited 0 (uvu does that when a before
+// hook throws). Exit code 0: the mutant survived.
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { allSuites, suitesOf } from "./modules.mjs";
@@ -59,7 +60,11 @@ function runSuite(suite) {
     child.stderr.on("data", (chunk) => (output += chunk.toString()));
     child.on("exit", (code, signal) => {
       running.delete(child);
-      finish(code === 0 ? null : `${suite}: exited with ${code ?? signal}\n${output.slice(-2000)}`);
+      if (code !== 0) return finish(`${suite}: exited with ${code ?? signal}\n${output.slice(-2000)}`);
+      // uvu exits 0, printing no ✘, when a before hook throws: none of the suite's tests ran. Counted as test/run.ts counts it.
+      const passed = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? 0);
+      const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? 0);
+      finish(passed < total ? `${suite}: ${passed} of ${total} tests passed (a before hook failed?)\n${output.slice(-2000)}` : null);
     });
   });
 }

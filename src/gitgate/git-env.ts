@@ -36,6 +36,9 @@ export function upstreamGitEnv(base: NodeJS.ProcessEnv, remote: GateRemote, toke
   const scheme = new URL(remote.url).protocol.replace(/:$/, "");
   return {
     ...base,
+    // Whatever `base` kept or dropped (the pre-receive hook drops the gate's GIT_CONFIG_* variables), no system or global config applies.
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
     // The one protocol the upstream URL uses: no file://, ssh, ext:: or git:// via submodules or redirects.
     GIT_ALLOW_PROTOCOL: scheme,
     ...configEnv([

@@ -82,6 +82,8 @@ export interface GateSetup {
   tokens: Record<string, string>;
   secrets: Record<string, string>;
   gitleaks: string | null;
+  /** The gate's search path (where it finds git); this process's PATH when absent. */
+  pathEnv?: string;
 }
 
 export function remote(url: string, push: string[] = [], extra: Partial<GitRemote> = {}): GitRemote {
@@ -113,7 +115,7 @@ export async function startGateUnderTest(setup: GateSetup): Promise<GateUnderTes
     dir: join(stageDir, "git"),
     log,
     gitleaks: setup.gitleaks,
-    pathEnv: process.env.PATH ?? "/usr/bin:/bin",
+    pathEnv: setup.pathEnv ?? process.env.PATH ?? "/usr/bin:/bin",
   });
   // The gate's port number only names the relay socket here; nothing listens on it on the host.
   const gatePort = 1;
