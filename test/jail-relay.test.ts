@@ -219,6 +219,17 @@ test("host relays refuse to replace something that is not a socket, and leave no
   await Promise.all([closeServer(a.server), closeServer(b.server)]);
 });
 
+test("host relays forget each finished connection: after 20 exchanges they hold none", async () => {
+  const a = await echoServer("A");
+  const relays = await relaysFor([a.port]);
+  for (let i = 0; i < 20; i++) assert.equal(await exchangeOverUnix(relays.sockets[0]!, `n${i}`), { reply: `A:n${i}` });
+  // Each side's close event comes a moment after the client saw its reply: wait for the count, not a time.
+  const deadline = Date.now() + SAFETY_MS;
+  while (relays.liveConnections !== 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  assert.is(relays.liveConnections, 0);
+  await closeServer(a.server, a.sockets);
+});
+
 test("close() drops live connections and removes the socket files", async () => {
   const a = await echoServer("A");
   const relays = await startHostRelays({ runDir, ports: [a.port] });

@@ -12,6 +12,8 @@ import { isPort, jailLayout, relaySocketPath } from "./jail-layout.js";
 export interface HostRelays {
   /** One socket path per port, in the order given. */
   sockets: string[];
+  /** The connections carried now, each side counted: a finished one is forgotten, so a long run does not pile them up. */
+  readonly liveConnections: number;
   /** Stops listening, drops live connections and removes the socket files. */
   close(): Promise<void>;
 }
@@ -86,5 +88,11 @@ export async function startHostRelays({ runDir, ports, unixTargets = {} }: HostR
     await close();
     throw error;
   }
-  return { sockets, close };
+  return {
+    sockets,
+    close,
+    get liveConnections() {
+      return live.size;
+    },
+  };
 }
