@@ -8,11 +8,12 @@
 // `bottle ls` with N running, and what is left after they stopped
 // (processes, sockets, run dirs, running machines, network namespaces; a
 // stopped machine stays, as every stopped bottle's does, to be resumed).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { installAgentScripts, launchEnv } from "../test/acceptance/harness.js";
-import { inPrivateMounts, makeWorld, type World } from "../test/acceptance/world.js";
+import { launchEnv } from "../test/acceptance/harness.js";
+import { launchProbeBottle } from "../test/acceptance/probe-bottle.js";
+import { makeWorld } from "../test/acceptance/world.js";
 import { BOTTLE_MAIN } from "../test/helpers/lifecycle.js";
 import { fileHoldsBefore } from "../test/helpers/process.js";
 import { NSVM_BIN, realNetworkTools } from "../test/helpers/real-tools.js";
@@ -20,13 +21,6 @@ import { launcherTreeRss } from "./process-tree.js";
 
 const HOST = "probe.test";
 
-interface Bottle {
-  name: string;
-  dir: string;
-  pid: number;
-  exit: Promise<number | null>;
-  output: () => string;
-}
 
 export interface ManyResult {
   n: number;
@@ -37,27 +31,6 @@ export interface ManyResult {
   leftovers: string[];
 }
 
-function launch(root: string, world: World, env: NodeJS.ProcessEnv, index: number, gvforwarder: string): Bottle {
-  const name = `many-${index}`;
-  const dir = join(root, name);
-  mkdirSync(join(dir, "ws"), { recursive: true });
-  installAgentScripts(join(dir, "ws"), ["which-proxy.js"]);
-  const config = {
-    name,
-    image: "debian:bookworm-slim",
-    agent: { command: ["node", "/workspace/.probe/which-proxy.js", HOST], env: { RESULT_FILE: "/workspace/result.json", GO_FILE: "/workspace/go" } },
-    workspace: { host: "./ws", guest: "/workspace" },
-    egress: { allow: [HOST] },
-    guest: { gvforwarder },
-  };
-  writeFileSync(join(dir, "bottle.config.ts"), `export default ${JSON.stringify(config)};\n`);
-  const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch"]);
-  const child = spawn(command!, args, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  return { name, dir, pid: child.pid!, exit: new Promise((resolve) => child.on("exit", resolve)), output: () => output };
-}
 
 /** A failed launch's own words: the progress view's FAILED row (the error is printed there only) and the closing lines. */
 function whyItFailed(output: string): string {
@@ -105,16 +78,16 @@ export async function runMany(n: number): Promise<ManyResult | { skipped: string
   const runRoot = env.XDG_RUNTIME_DIR!;
   try {
     const started = performance.now();
-    const bottles = Array.from({ length: n }, (_, i) => launch(root, world, env, i, tools.gvforwarder));
+    const bottles = Array.from({ length: n }, (_, i) => launchProbeBottle({ root, world, name: `many-${i}`, allow: [HOST], ask: [HOST], env, gvforwarder: tools.gvforwarder }));
     // Two cores boot the machines one after another: give the last one time to come up.
     const agentTimeoutMs = Math.max(90_000, 6_000 * n);
-    const ran = await Promise.all(bottles.map((b) => fileHoldsBefore(join(b.dir, "ws", "result.json"), HOST, b.exit, agentTimeoutMs)));
+    const ran = await Promise.all(bottles.map((b) => fileHoldsBefore(b.result, HOST, b.exit, agentTimeoutMs)));
     const allRanMs = ran.every(Boolean) ? performance.now() - started : null;
     const failures: string[] = [];
     bottles.forEach((b, i) => {
       if (!ran[i]) failures.push(`${b.name}: its agent never ran\n${whyItFailed(b.output())}`);
       else {
-        const answer = JSON.parse(readFileSync(join(b.dir, "ws", "result.json"), "utf8")) as Record<string, number>;
+        const answer = JSON.parse(readFileSync(b.result, "utf8")) as Record<string, number>;
         if (answer[HOST] !== 200) failures.push(`${b.name}: ${HOST} answered ${answer[HOST]}`);
       }
     });
@@ -124,7 +97,7 @@ export async function runMany(n: number): Promise<ManyResult | { skipped: string
     const lsMs = performance.now() - lsStarted;
     const running = (JSON.parse(ls.stdout || "[]") as { state: string }[]).filter((row) => row.state === "running").length;
     if (running !== ran.filter(Boolean).length) failures.push(`bottle ls listed ${running} running, ${ran.filter(Boolean).length} agents ran`);
-    for (const b of bottles) writeFileSync(join(b.dir, "ws", "go"), "");
+    for (const b of bottles) writeFileSync(b.go, "");
     const codes = await Promise.all(bottles.map((b) => b.exit));
     const keep = process.env.BOTTLE_BENCH_KEEP_OUTPUT;
     if (keep) bottles.forEach((b) => writeFileSync(join(keep, `${b.name}.log`), b.output()));
