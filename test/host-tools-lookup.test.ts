@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { findOnPath, findTool, isExecutableFile, trustedSearchPath } from "../src/lib/host-tools.js";
+import { searchPath } from "./helpers/search-path.js";
 import { tempDir } from "./helpers/tmp.js";
 
 function program(dir: string, name: string, mode = 0o755): string {
@@ -57,18 +58,7 @@ test("findTool looks on PATH first, then in the tools dir", () => {
 
 test("trustedSearchPath warns once per dropped entry (even when PATH repeats it) and about nothing else", () => {
   const workspace = tempDir("bhl-ws-");
-  const write = process.stderr.write;
-  let warnings = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    warnings += chunk.toString();
-    return true;
-  }) as typeof process.stderr.write;
-  let path: string;
-  try {
-    path = trustedSearchPath([workspace], { PATH: `/usr/bin:${join(workspace, "bin")}:/bin:${join(workspace, "bin")}`, BOTTLE_TOOLS_DIR: "" });
-  } finally {
-    process.stderr.write = write;
-  }
+  const { path, warnings } = searchPath([workspace], `/usr/bin:${join(workspace, "bin")}:/bin:${join(workspace, "bin")}`);
   assert.is(path, "/usr/bin:/bin");
   assert.equal(warnings.split("\n").filter(Boolean), [`warning: not looking for programs in ${join(workspace, "bin")} (on PATH): it is inside a workspace a bottle's guest can write`]);
   assert.is(trustedSearchPath([workspace], { PATH: "/usr/bin:/bin", BOTTLE_TOOLS_DIR: "" }), "/usr/bin:/bin");

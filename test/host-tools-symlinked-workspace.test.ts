@@ -8,25 +8,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { trustedSearchPath } from "../src/lib/host-tools.js";
 import { fakesBinDir } from "./helpers/fakes.js";
 import { describe, makeProject, runBottle } from "./helpers/lifecycle.js";
+import { searchPath } from "./helpers/search-path.js";
 import { tempDir } from "./helpers/tmp.js";
-
-/** trustedSearchPath with PATH only (no tools dir), and the warnings it printed. */
-function searchPath(guestWritable: string[], PATH: string): { path: string; warnings: string } {
-  const write = process.stderr.write;
-  let warnings = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    warnings += chunk.toString();
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { path: trustedSearchPath(guestWritable, { PATH, BOTTLE_TOOLS_DIR: "" }), warnings };
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 /** A workspace with node_modules/.bin, and a link to the workspace from outside it. */
 function linkedWorkspace(): { workspace: string; bin: string; link: string } {
