@@ -1,6 +1,13 @@
-// The processes a launcher started, by what they are, and their resident
-// memory: what one bottle costs the host beyond its VM.
+// The processes a launcher started, by what they are, and their memory:
+// what one bottle costs the host beyond its VM.
 import { readdirSync, readFileSync } from "node:fs";
+
+/** KiB. rss counts every page a process maps, shared ones in full; pss divides each shared page among the processes sharing it; uss is what only this process holds (what stopping it frees). */
+export interface Memory {
+  rss: number;
+  pss: number;
+  uss: number;
+}
 
 function children(): Map<number, number[]> {
   const byParent = new Map<number, number[]>();
@@ -30,20 +37,25 @@ function role(pid: number): string {
   return "other";
 }
 
-function rssKiB(pid: number): number {
-  const match = /^VmRSS:\s+([0-9]+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) : 0;
+function memory(pid: number): Memory {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+([0-9]+) kB`, "m").exec(rollup)?.[1] ?? 0);
+  return { rss: field("Rss"), pss: field("Pss"), uss: field("Private_Clean") + field("Private_Dirty") };
 }
 
-/** RSS (KiB) by role over the launcher's process tree, smolvm's own processes left out (they stand in for the VM). */
-export function launcherTreeRss(root: number): Record<string, number> {
+export function sumMemory(parts: readonly Memory[]): Memory {
+  return parts.reduce((total, m) => ({ rss: total.rss + m.rss, pss: total.pss + m.pss, uss: total.uss + m.uss }), { rss: 0, pss: 0, uss: 0 });
+}
+
+/** Memory by role over the launcher's process tree, smolvm's own processes left out (they stand in for the VM). */
+export function launcherTreeMemory(root: number): Record<string, Memory> {
   const byParent = children();
-  const totals: Record<string, number> = {};
+  const totals: Record<string, Memory> = {};
   const visit = (pid: number): void => {
     try {
-      const name = role(pid);
       if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("smolvm")) return;
-      totals[name] = (totals[name] ?? 0) + rssKiB(pid);
+      const name = role(pid);
+      totals[name] = sumMemory([totals[name] ?? { rss: 0, pss: 0, uss: 0 }, memory(pid)]);
     } catch {
       return;
     }
@@ -52,4 +64,3 @@ export function launcherTreeRss(root: number): Record<string, number> {
   visit(root);
   return totals;
 }
-

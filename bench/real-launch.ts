@@ -11,12 +11,12 @@ import { BOTTLE_MAIN } from "../test/helpers/lifecycle.js";
 import { fileHoldsBefore } from "../test/helpers/process.js";
 import { FAKES_BIN, realNetworkTools, type RealNetworkTools } from "../test/helpers/real-tools.js";
 import { inPrivateMounts, makeWorld, type World } from "../test/acceptance/world.js";
-import { launcherTreeRss } from "./process-tree.js";
+import { launcherTreeMemory, type Memory } from "./process-tree.js";
 import { median } from "./measure.js";
 
 interface Sample {
   ms: number;
-  rssKiB: Record<string, number>;
+  memory: Record<string, Memory>;
 }
 
 /** The host the agent asks for: served in the test world's network namespace, never the internet. */
@@ -47,10 +47,10 @@ async function launchOnce(root: string, world: World, index: number, real: boole
   const reached = real ? await fileHoldsBefore(join(dir, "ws", "result.json"), HOST, exited) : await fileHoldsBefore(join(env.FAKES_STATE!, "smolvm", "calls.jsonl"), '"exec"', exited);
   const ms = performance.now() - started;
   if (!reached) throw new Error(`launch ${index} (${real ? "real" : "fakes"}) never reached its agent`);
-  const rss = real ? launcherTreeRss(child.pid!) : {};
+  const memory = real ? launcherTreeMemory(child.pid!) : {};
   writeFileSync(join(dir, "ws", "go"), "");
   await exited;
-  return { ms, rssKiB: rss };
+  return { ms, memory };
 }
 
 export async function runRealLaunchBench(runs = 5): Promise<void> {
@@ -73,15 +73,19 @@ export async function runRealLaunchBench(runs = 5): Promise<void> {
     console.log(`launch → agent's first proxied answer, real network path: ${realMs.toFixed(0)} ms (median of ${runs}; ${real.map((s) => s.ms.toFixed(0)).join(", ")})`);
     console.log(`launch → agent's exec, contract fakes:                 ${fakeMs.toFixed(0)} ms (median of ${runs})`);
     console.log(`ratio real/fakes: ${(realMs / fakeMs).toFixed(2)}x  (pipelock: ${tools.pipelock})`);
-    console.log("\nresident memory per bottle while the agent runs (median KiB):");
-    const roles = [...new Set(real.flatMap((s) => Object.keys(s.rssKiB)))].sort();
-    let total = 0;
+    console.log("\nmemory per bottle while the agent runs (median KiB; rss counts shared pages in full, pss shares them out, uss is this bottle's alone):");
+    console.log(`  ${"".padEnd(44)} ${"rss".padStart(8)} ${"pss".padStart(8)} ${"uss".padStart(8)}`);
+    const roles = [...new Set(real.flatMap((s) => Object.keys(s.memory)))].sort();
+    const total: Memory = { rss: 0, pss: 0, uss: 0 };
     for (const name of roles) {
-      const kib = median(real.map((s) => s.rssKiB[name] ?? 0));
-      total += kib;
-      console.log(`  ${name.padEnd(44)} ${String(kib).padStart(8)}`);
+      const row = { rss: 0, pss: 0, uss: 0 };
+      for (const kind of ["rss", "pss", "uss"] as const) {
+        row[kind] = median(real.map((s) => s.memory[name]?.[kind] ?? 0));
+        total[kind] += row[kind];
+      }
+      console.log(`  ${name.padEnd(44)} ${String(row.rss).padStart(8)} ${String(row.pss).padStart(8)} ${String(row.uss).padStart(8)}`);
     }
-    console.log(`  ${"total".padEnd(44)} ${String(total).padStart(8)}`);
+    console.log(`  ${"total".padEnd(44)} ${String(total.rss).padStart(8)} ${String(total.pss).padStart(8)} ${String(total.uss).padStart(8)}`);
   } finally {
     world.close();
     rmSync(root, { recursive: true, force: true });
