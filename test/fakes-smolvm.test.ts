@@ -3,7 +3,8 @@
 // FAKE_BUSY_SMOLVM, a typo in them refused, and the record of every call
 // they assert on. (smolvm itself cannot be installed here; the namespace
 // machine, test/nsvm, runs the same CLI for real.)
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -107,6 +108,48 @@ test("FAKE_BUSY_SMOLVM=N fails the first N invocations that write with 'database
     const status = await w.smolvm(["machine", "status", "--name", "busy", "--json"], { FAKE_BUSY_SMOLVM: "5" });
     assert.is(status.code, 0, "status only reads: never refused as busy");
     assert.is(readSmolvmCalls(w.state).length, 5);
+  }));
+
+/** A process that is alive until killed: the holder of a planted database lock. */
+function liveHolder(): ChildProcess {
+  return spawn("sleep", ["600"], { stdio: "ignore" });
+}
+
+function plantLock(w: World, pid: number): string {
+  const lock = join(w.state, "smolvm", "db.lock");
+  mkdirSync(join(w.state, "smolvm"), { recursive: true });
+  writeFileSync(lock, String(pid));
+  return lock;
+}
+
+test("a writer waits for a live holder's lock, then refuses as busy and leaves that lock in place; readers never wait for it", () =>
+  withWorld(async (w) => {
+    assert.is((await create(w, "held")).code, 0);
+    const holder = liveHolder();
+    try {
+      const lock = plantLock(w, holder.pid!);
+      assertError(await w.smolvm(["machine", "start", "--name", "held"], withToken), /^Error: database is locked\n$/);
+      assert.is(readFileSync(lock, "utf8"), String(holder.pid), "the live holder's lock is still its own");
+      const status = await w.smolvm(["machine", "status", "--name", "held", "--json"]);
+      assert.is(status.code, 0, `status reads without the lock: ${status.stderr}`);
+      assert.is((JSON.parse(status.stdout) as { state: string }).state, "created");
+      const list = await w.smolvm(["machine", "ls", "--json"]);
+      assert.is(list.code, 0, `ls reads without the lock: ${list.stderr}`);
+      rmSync(lock);
+    } finally {
+      holder.kill("SIGKILL");
+    }
+  }));
+
+test("a dead holder's lock (a killed invocation's) is broken, and the write goes through", () =>
+  withWorld(async (w) => {
+    const holder = liveHolder();
+    await new Promise((resolve) => holder.on("exit", resolve).kill("SIGKILL"));
+    const lock = plantLock(w, holder.pid!);
+    const made = await create(w, "after-dead");
+    assert.is(made.code, 0, made.stderr);
+    assert.equal(Object.keys(readMachines(w.state)), ["after-dead"]);
+    assert.not.ok(existsSync(lock), "released after the write");
   }));
 
 test("every invocation but --version is recorded as argv, pid and time only", () =>
