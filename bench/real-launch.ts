@@ -4,7 +4,7 @@
 // the agent's first request answered through its proxy, and, while the agent
 // waits, the resident memory of each process bottle runs per bottle.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { installAgentScripts, launchEnv } from "../test/acceptance/harness.js";
 import { BOTTLE_MAIN } from "../test/helpers/lifecycle.js";
@@ -17,6 +17,36 @@ import { median } from "./measure.js";
 interface Sample {
   ms: number;
   memory: Record<string, Memory>;
+  /** Real path only: from the command to the agent's exec, less smolvm's own create and start. */
+  overheadMs?: number;
+}
+
+/** Issue 18: launch overhead at most 300 ms. */
+const OVERHEAD_TARGET_MS = 300;
+
+/**
+ * Puts a timing wrapper in place of smolvm on the launch's PATH: each call's
+ * verb and its start and end (ns since the epoch) go to `log`; exec's start
+ * is written before it runs, as exec runs as long as the agent.
+ */
+function timeSmolvmCalls(binDir: string, log: string): void {
+  const smolvm = join(binDir, "smolvm");
+  const real = realpathSync(smolvm);
+  rmSync(smolvm);
+  writeFileSync(
+    smolvm,
+    `#!/bin/sh\nstart=$(date +%s%N)\nif [ "$2" = exec ]; then echo "exec $start $start" >> '${log}'; fi\n'${real}' "$@"\ncode=$?\n[ "$2" = exec ] || echo "$2 $start $(date +%s%N)" >> '${log}'\nexit $code\n`,
+    { mode: 0o755 },
+  );
+}
+
+/** From `launchedAtNs` to exec's start, less the time smolvm spent in create and start. */
+function launchOverheadMs(log: string, launchedAtNs: bigint): number | undefined {
+  const calls = readFileSync(log, "utf8").trim().split("\n").map((line) => line.split(" ")).map(([verb, start, end]) => ({ verb: verb!, start: BigInt(start!), end: BigInt(end!) }));
+  const exec = calls.find((call) => call.verb === "exec");
+  if (!exec) return undefined;
+  const machine = calls.filter((call) => call.verb === "create" || call.verb === "start").reduce((total, call) => total + (call.end - call.start), 0n);
+  return Number(exec.start - launchedAtNs - machine) / 1e6;
 }
 
 /** The host the agent asks for: served in the test world's network namespace, never the internet. */
@@ -39,7 +69,10 @@ async function launchOnce(root: string, world: World, index: number, real: boole
   mkdirSync(join(root, `home${index}`));
   const env = launchEnv(join(root, `home${index}`), tools);
   if (!real) env.PATH = `${FAKES_BIN}:${env.PATH}`; // the contract fakes' smolvm and gvproxy
+  const smolvmLog = join(root, `smolvm-calls${index}.log`);
+  if (real) timeSmolvmCalls(join(root, `home${index}`, "bin"), smolvmLog);
   const started = performance.now();
+  const launchedAtNs = BigInt(Date.now()) * 1_000_000n; // the wrapper's clock: `date +%s%N`
   const [command, ...args] = inPrivateMounts(world, [process.execPath, BOTTLE_MAIN, "launch"]);
   const child = spawn(command!, args, { cwd: dir, env, stdio: "ignore" });
   const exited = new Promise((resolve) => child.on("exit", resolve));
@@ -50,7 +83,7 @@ async function launchOnce(root: string, world: World, index: number, real: boole
   const memory = real ? launcherTreeMemory(child.pid!) : {};
   writeFileSync(join(dir, "ws", "go"), "");
   await exited;
-  return { ms, memory };
+  return { ms, memory, ...(real ? { overheadMs: launchOverheadMs(smolvmLog, launchedAtNs) } : {}) };
 }
 
 export async function runRealLaunchBench(runs = 5): Promise<void> {
@@ -73,6 +106,11 @@ export async function runRealLaunchBench(runs = 5): Promise<void> {
     console.log(`launch → agent's first proxied answer, real network path: ${realMs.toFixed(0)} ms (median of ${runs}; ${real.map((s) => s.ms.toFixed(0)).join(", ")})`);
     console.log(`launch → agent's exec, contract fakes:                 ${fakeMs.toFixed(0)} ms (median of ${runs})`);
     console.log(`ratio real/fakes: ${(realMs / fakeMs).toFixed(2)}x  (pipelock: ${tools.pipelock})`);
+    const overheads = real.flatMap((s) => (s.overheadMs === undefined ? [] : [s.overheadMs]));
+    const overhead = median(overheads);
+    console.log(
+      `launch overhead, real network path (command → agent's exec, less smolvm's own create and start): ${overhead.toFixed(0)} ms (median of ${overheads.length}; ${overheads.map((ms) => ms.toFixed(0)).join(", ")}); target at most ${OVERHEAD_TARGET_MS} ms: ${overhead <= OVERHEAD_TARGET_MS ? "met" : "MISSED"}`,
+    );
     console.log("\nmemory per bottle while the agent runs (median KiB; rss counts shared pages in full, pss shares them out, uss is this bottle's alone):");
     console.log(`  ${"".padEnd(44)} ${"rss".padStart(8)} ${"pss".padStart(8)} ${"uss".padStart(8)}`);
     const roles = [...new Set(real.flatMap((s) => Object.keys(s.memory)))].sort();
