@@ -35,14 +35,14 @@ function timeSmolvmCalls(binDir: string, log: string): void {
   rmSync(smolvm);
   writeFileSync(
     smolvm,
-    `#!/bin/sh\nstart=$(date +%s%N)\nif [ "$2" = exec ]; then echo "exec $start $start" >> '${log}'; fi\n'${real}' "$@"\ncode=$?\n[ "$2" = exec ] || echo "$2 $start $(date +%s%N)" >> '${log}'\nexit $code\n`,
+    `#!/bin/sh\nstart=$(date +%s%N)\nif [ "$2" = exec ]; then echo "exec,$start,$start" >> '${log}'; fi\n'${real}' "$@"\ncode=$?\n[ "$2" = exec ] || echo "$2,$start,$(date +%s%N)" >> '${log}'\nexit $code\n`,
     { mode: 0o755 },
   );
 }
 
 /** From `launchedAtNs` to exec's start, less the time smolvm spent in create and start. */
 function launchOverheadMs(log: string, launchedAtNs: bigint): number | undefined {
-  const calls = readFileSync(log, "utf8").trim().split("\n").map((line) => line.split(" ")).map(([verb, start, end]) => ({ verb: verb!, start: BigInt(start!), end: BigInt(end!) }));
+  const calls = readFileSync(log, "utf8").trim().split("\n").map((line) => line.split(",")).map(([verb, start, end]) => ({ verb: verb!, start: BigInt(start!), end: BigInt(end!) }));
   const exec = calls.find((call) => call.verb === "exec");
   if (!exec) return undefined;
   const machine = calls.filter((call) => call.verb === "create" || call.verb === "start").reduce((total, call) => total + (call.end - call.start), 0n);
