@@ -40,7 +40,9 @@ function whyItFailed(output: string): string {
   const lines = output.split("\n");
   const failed = lines.findIndex((line) => line.startsWith("FAILED"));
   const row = failed === -1 ? [] : [lines[failed]!, ...lines.slice(failed + 1).filter((_, i, rest) => rest.slice(0, i + 1).every((l) => l.startsWith(" ")))];
-  return [...row, ...lines.slice(-4)].join("\n");
+  // smolvm's and the guest's own complaints (exec shares the launch's output).
+  const said = lines.filter((line) => /error|net-up|not running|timed out/i.test(line) && !row.includes(line));
+  return [...row, ...said.slice(0, 6), ...lines.slice(-4)].join("\n");
 }
 
 /** What a stopped set of bottles left behind: processes carrying their run dirs, sockets, run dirs, machines, network namespaces. */
