@@ -132,11 +132,12 @@ export function compileCacheDir(warn: (message: string) => void): string | null 
  * write it would have V8 run its code as bottle's. A command that loads a
  * config calls this once it has (until then that config's workspaces are
  * not known); the others, first thing. BOTTLE_COMPILE_CACHE=0 turns it off.
+ * `known` is read only where there is a compile cache to turn on.
  */
-export function enableCompileCache(configPath: string | null, warn: (message: string) => void, known: KnownWorkspaces): void {
+export function enableCompileCache(configPath: string | null, warn: (message: string) => void, known: () => KnownWorkspaces): void {
   const enable = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
   if (!enable || process.env.BOTTLE_COMPILE_CACHE === "0") return;
-  if (!cachesReadable(configPath, known, warn)) return;
+  if (!cachesReadable(configPath, known(), warn)) return;
   const dir = compileCacheDir(warn);
   try {
     if (dir) enable(dir);
