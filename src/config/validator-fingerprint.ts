@@ -13,12 +13,17 @@ import { staticImportGraph } from "./import-graph.js";
 /** zod checks the shape; tldts's suffix list decides which wildcards are refused (egress-host.ts). */
 const DEPENDENCIES = ["zod", "tldts"] as const;
 
+/** In the CLI's bundle, the fingerprint as computed when it was built (scripts/bundle-cli.mjs): reading and hashing the sources costs milliseconds. */
+declare const BOTTLE_VALIDATOR_FINGERPRINT: string | undefined;
+
 let memo: string | undefined;
 
 /** sha256 (hex) of the validator's sources and its dependencies' versions; the same for one install. */
 export function validatorFingerprint(): string {
+  if (typeof BOTTLE_VALIDATOR_FINGERPRINT === "string") return BOTTLE_VALIDATOR_FINGERPRINT;
   if (memo !== undefined) return memo;
-  const entry = fileURLToPath(new URL("./validate.js", import.meta.url));
+  // From src/config/ and from the CLI's bundle (dist/src/cli-bundle/) alike.
+  const entry = fileURLToPath(new URL("../config/validate.js", import.meta.url));
   // bottle's own modules only: packages are named by their version below.
   const { files } = staticImportGraph(entry, (specifier) => !specifier.startsWith("."));
   const require = createRequire(import.meta.url);
