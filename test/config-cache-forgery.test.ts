@@ -1,8 +1,17 @@
-// Issue 9, point 8: forged entries in the evaluated-config cache. An entry is
-// served only when its first file is the config itself and every hash
-// matches, the served value is validated again, and a cache dir that fails
-// the run dir's checks (yours, 0700, no one else can write above it) is not
-// used (with a warning).
+// Issue 9, point 8: forged entries in the evaluated-config cache. An entry
+// holds the validated config and is served only when its first file is the
+// config itself, every hash matches, the validator that validated it is this
+// one, and its seal (a hash of all of that and the value) matches; and a
+// cache dir that fails the run dir's checks (yours, 0700, no one else can
+// write above it) or lies in a guest-writable workspace is not used (with a
+// warning).
+//
+// Issue 18, point 3: a served value is no longer validated again (a no-op
+// command loads no schema library). The seal is no secret, so each forgery
+// below that a rule other than the seal must stop is sealed again, as its
+// forger could: only the rule under test stands between it and the build.
+// A forger who passes every rule can write bottle's private cache dir, so
+// could already run code as you (cache.ts says why).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -11,6 +20,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { skipSuite } from "./helpers/skip.js";
 import { makeUser } from "./helpers/users.js";
+import { sealOf } from "../src/config/cache.js";
+import { validateConfig } from "../src/config/validate.js";
+import { validatorFingerprint } from "../src/config/validator-fingerprint.js";
 import { homeFor, makeProject, runBottle, validConfig, writeConfig } from "./helpers/cli.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -18,7 +30,10 @@ interface Entry {
   format: number;
   configPath: string;
   files: { path: string; hash: string }[];
-  raw: Record<string, any>;
+  validator: string;
+  config: Record<string, any>;
+  warnings: unknown[];
+  seal: string;
 }
 
 function cached(project: string): { path: string; entry: Entry } {
@@ -29,11 +44,16 @@ function cached(project: string): { path: string; entry: Entry } {
   return { path, entry: JSON.parse(readFileSync(path, "utf8")) as Entry };
 }
 
-function forge(project: string, edit: (entry: Entry) => void): void {
+/** Edits the project's entry and, unless `reseal` is false, seals it again as bottle would. */
+function forge(project: string, edit: (entry: Entry) => void, { reseal = true } = {}): void {
   const { path, entry } = cached(project);
   edit(entry);
+  if (reseal) entry.seal = sealOf(entry as never);
   writeFileSync(path, JSON.stringify(entry));
 }
+
+const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
+const forgeAllow = (host: string) => (e: Entry) => (e.config.egress.allow = [host]);
 
 const allowlist = (project: string): string => readFileSync(join(project, ".bottle", "demo", "pipelock.yaml"), "utf8");
 
@@ -45,9 +65,9 @@ function builtProject(): string {
   return project;
 }
 
-test("control: a valid entry whose hashes match is served (so the refusals below are real)", () => {
+test("control: an entry whose hashes match, validated by this validator and sealed, is served as it is (so the refusals below are real)", () => {
   const project = builtProject();
-  forge(project, (e) => (e.raw.egress = { allow: ["served.example.net"] }));
+  forge(project, forgeAllow("served.example.net"));
   assert.is(runBottle(["build"], { cwd: project }).code, 0);
   assert.match(allowlist(project), "served.example.net");
 });
@@ -56,7 +76,7 @@ test("an entry with an empty file list is not served", () => {
   const project = builtProject();
   forge(project, (e) => {
     e.files = [];
-    e.raw.egress = { allow: ["forged.example.net"] };
+    e.config.egress.allow = ["forged.example.net"];
   });
   const run = runBottle(["build"], { cwd: project });
   assert.is(run.code, 0, run.stderr);
@@ -70,24 +90,48 @@ test("an entry whose first file is not the config is not served", () => {
   const hash = spawnSync("sha256sum", [other], { encoding: "utf8" }).stdout.split(" ")[0]!;
   forge(project, (e) => {
     e.files = [{ path: other, hash }];
-    e.raw.egress = { allow: ["forged.example.net"] };
+    e.config.egress.allow = ["forged.example.net"];
   });
   assert.is(runBottle(["build"], { cwd: project }).code, 0);
   assert.not.match(allowlist(project), "forged.example.net");
 });
 
-test("a served value is validated again: egress.allow [\"*.com\"] is never rendered", () => {
+test("an entry whose file hash is not the file's is not served", () => {
   const project = builtProject();
-  forge(project, (e) => (e.raw.egress = { allow: ["*.com"] }));
+  forge(project, (e) => {
+    e.files[0]!.hash = sha("export default {};\n");
+    e.config.egress.allow = ["forged.example.net"];
+  });
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.not.match(allowlist(project), "forged.example.net");
+  assert.equal(cached(project).entry.config.egress.allow, ["example.com"], "the entry was replaced by a fresh evaluation");
+});
+
+test("an edited value whose seal no longer matches is not served: egress.allow [\"*.com\"] is never rendered", () => {
+  const project = builtProject();
+  forge(project, forgeAllow("*.com"), { reseal: false });
   const run = runBottle(["build"], { cwd: project });
   assert.is(run.code, 0, run.stderr);
   assert.not.match(allowlist(project), "*.com");
-  assert.equal(cached(project).entry.raw.egress, { allow: ["example.com"] }, "the entry was replaced by a fresh evaluation");
+  assert.equal(cached(project).entry.config.egress.allow, ["example.com"], "the entry was replaced by a fresh evaluation");
+});
+
+test("an entry another validator validated (another bottle, schema or zod) is not served", () => {
+  const project = builtProject();
+  forge(project, (e) => {
+    e.validator = sha("another bottle's validator");
+    e.config.egress.allow = ["forged.example.net"];
+  });
+  const run = runBottle(["build"], { cwd: project });
+  assert.is(run.code, 0, run.stderr);
+  assert.not.match(allowlist(project), "forged.example.net");
+  assert.equal(cached(project).entry.validator, validatorFingerprint(), "the entry was replaced by a fresh evaluation");
 });
 
 test("a cache dir with mode 0777 is not used, with a warning", () => {
   const project = builtProject();
-  forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
+  forge(project, forgeAllow("forged.example.net"));
   const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "config");
   chmodSync(dir, 0o777);
   const run = runBottle(["build"], { cwd: project });
@@ -116,22 +160,25 @@ test("a cache inside the config's own writable workspace is neither served nor w
   const home = homeFor(project);
   const config = { ...validConfig(), workspace: { host: home.XDG_CACHE_HOME, guest: "/cache" } };
   const configPath = writeConfig(project, config);
-  // The guest's forgery: a valid entry with matching hashes and its own allowlist.
+  // The guest's forgery: an entry with matching hashes and its own allowlist, validated and sealed as bottle would.
   const dir = join(home.XDG_CACHE_HOME, "bottle", "config");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
-  const entry: Entry = {
-    format: 2,
+  const validated = validateConfig({ ...config, egress: { allow: ["forged.example.net"] } }, project);
+  assert.ok(validated.ok);
+  const unsealed = {
+    format: 3,
     configPath,
     files: [{ path: configPath, hash: sha(readFileSync(configPath, "utf8")) }],
-    raw: { ...config, egress: { allow: ["forged.example.net"] } },
+    validator: validatorFingerprint(),
+    config: validated.config,
+    warnings: validated.warnings,
   };
-  writeFileSync(join(dir, `${sha(configPath).slice(0, 24)}.json`), JSON.stringify(entry));
+  writeFileSync(join(dir, `${sha(configPath).slice(0, 24)}.json`), JSON.stringify({ ...unsealed, seal: sealOf(unsealed) }));
   const run = runBottle(["build"], { cwd: project });
   assert.is(run.code, 0, run.stderr);
   assert.match(run.stderr, `warning: not using the config cache: ${dir} is inside the workspace ${home.XDG_CACHE_HOME}`);
   assert.not.match(run.stderr + run.stdout, "forged.example.net");
-  assert.equal(cached(project).entry.raw.egress, { allow: ["forged.example.net"] }, "bottle wrote no entry there");
+  assert.equal(cached(project).entry.config.egress.allow, ["forged.example.net"], "bottle wrote no entry there");
 });
 
 test("bottle's caches inside a known guest-writable dir are not used (checked before evaluating)", async () => {
@@ -155,7 +202,7 @@ test("bottle's caches inside a known guest-writable dir are not used (checked be
 
 test("a cache under a directory every user can write is not used: whoever can rename its levels could swap in their own entries", () => {
   const project = builtProject();
-  forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
+  forge(project, forgeAllow("forged.example.net"));
   const shared = tempDir("bottle-shared-");
   chmodSync(shared, 0o777); // like a shared dir without /tmp's sticky bit
   const cache = join(shared, "cache");
@@ -190,7 +237,7 @@ test("a cache dir owned by another user is not used, with a warning", () => {
   }
   const { uid } = makeUser("confload");
   const project = builtProject();
-  forge(project, (e) => (e.raw.egress = { allow: ["forged.example.net"] }));
+  forge(project, forgeAllow("forged.example.net"));
   const dir = join(homeFor(project).XDG_CACHE_HOME, "bottle", "config");
   chownSync(dir, uid, uid);
   const run = runBottle(["build"], { cwd: project });

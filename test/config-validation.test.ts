@@ -467,6 +467,10 @@ test("cache: a served value is validated by the schema of the bottle that serves
   const path = join(makeProject(validConfig()), "bottle.config.ts");
   await loadWithOlder(path);
   assert.is((await loadWithOlder(path)).fromCache, true);
+  // Control: another install of the same validator (same sources, other place) is served the value.
+  const same = copyOfConfigModules();
+  const { loadConfig: loadWithSame } = (await import(pathToFileURL(join(same, "src/config/load.js")).href)) as typeof import("../src/config/load.js");
+  assert.is((await loadWithSame(path)).fromCache, true);
   // A newer bottle whose egress rule refuses what the older one accepted.
   const newer = copyOfConfigModules();
   const rule = join(newer, "src/config/egress-host.js");

@@ -8,7 +8,8 @@
 //    most of its children with an environment of its own (the git gate,
 //    the jail, the CLI under test), so the switch also reads
 //    dist/.stryker-active-mutant, which run-tests.mjs writes before each run;
-// 3. writes dist/.stryker-mutants.json, mutant id -> source file, so
+// 3. bundles the CLI from the switched files (scripts/bundle-cli.mjs);
+// 4. writes dist/.stryker-mutants.json, mutant id -> source file, so
 //    run-tests.mjs runs only the suites of the mutated file's module.
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -51,6 +52,13 @@ for (const file of walk("dist", ".js")) {
   if (!text.includes(ENV_SWITCH)) continue;
   writeFileSync(file, text.replaceAll(ENV_SWITCH, `(${ENV_SWITCH} || ${fromFile})`));
   patched++;
+}
+
+// The CLI's bundle, from the switched files (the tests run the CLI through it).
+const bundle = spawnSync(process.execPath, ["scripts/bundle-cli.mjs"], { encoding: "utf8" });
+if (bundle.status !== 0) {
+  process.stderr.write(`mutate build: bundling the CLI failed:\n${bundle.stderr}\n`);
+  process.exit(1);
 }
 
 const mutants = {};

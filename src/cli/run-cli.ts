@@ -1,11 +1,15 @@
 // The CLI proper: dispatch to one module per command, loaded lazily
 // so a command pays only for what it uses.
-import { enableCompileCacheFor } from "../app/compile-cache.js";
+import module from "node:module";
 import { BottleError, EXIT_BUG, EXIT_USAGE } from "../lib/errors.js";
 
 type Command = { run(argv: readonly string[]): Promise<number> };
 
-/** `loadsConfig`: the command evaluates a config, and turns the compile cache on itself once it has (app/session.ts). */
+/**
+ * `loadsConfig`: the command evaluates a config, and turns the compile cache
+ * on itself once it has (app/session.ts). The others turn it on first thing,
+ * where Node has one (22.1+): on Node 20 its checks are not even loaded.
+ */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command>; loadsConfig?: true }> = {
   init: { summary: "write a bottle config for a project (outside it)", load: () => import("./init.js") },
   doctor: { summary: "check that this machine can launch a bottle, with fixes", load: () => import("./doctor.js"), loadsConfig: true },
@@ -85,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) return unknownCommand(name);
-  if (!command.loadsConfig) enableCompileCacheFor(null);
+  if (!command.loadsConfig && "enableCompileCache" in module) (await import("../app/compile-cache.js")).enableCompileCacheFor(null);
   return (await command.load()).run(rest);
 }
 

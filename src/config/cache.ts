@@ -7,11 +7,21 @@
 // import is a relative file or bottle itself (packages are not hashed).
 // BOTTLE_CONFIG_CACHE=0 turns the cache off.
 //
-// An entry is the raw default export, served only when its first file is the
-// config itself and every listed file still hashes the same, and validated
-// again when served. The cache directory gets the run dir's checks (every
-// level, src/lib/private-dir.ts); a directory that fails them is not used (a
-// warning says why).
+// An entry is the validated config, served only when its first file is the
+// config itself, every listed file still hashes the same, it was validated
+// by this very validator (validator-fingerprint.ts), and its seal (a hash of
+// all of that and the value) still matches: so it is exactly what this
+// bottle's validation made of these files, and a no-op command needs no
+// schema library. The host checks (host-checks.ts) are run again.
+//
+// The seal is no secret: whoever can write an entry can seal it. What keeps
+// others out is the directory: it gets the run dir's checks (yours, 0700,
+// nobody else can write above it; src/lib/private-dir.ts), a directory that
+// fails them is not used (a warning says why), and it is never used inside a
+// workspace a guest can write. Whoever passes those can already run code as
+// you (the transpile cache next to it holds code jiti runs; a valid config
+// alone can name a host command as its supervisor), so validating a served
+// value again would stop nobody.
 import { readFileSync } from "node:fs";
 import module from "node:module";
 import { join } from "node:path";
@@ -19,20 +29,35 @@ import { BottleError, errorMessage } from "../lib/errors.js";
 import { sha256Hex } from "../lib/hash.js";
 import { bottleCacheDir } from "../lib/xdg.js";
 import { checkPrivateDir } from "../lib/private-dir.js";
+import type { ConfigProblem } from "./errors.js";
 import type { GuardedDir, KnownWorkspaces } from "./known-workspaces.js";
+import type { BottleConfig } from "./resolved.js";
+import { validatorFingerprint } from "./validator-fingerprint.js";
 import { isBottleImport } from "./package-name.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { isInside, resolvedPath } from "../lib/path-checks.js";
 
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 
 interface CacheFile {
   format: number;
   configPath: string;
   /** The config file first, then every local file it imported. */
   files: { path: string; hash: string }[];
-  /** The default export as evaluated; validated again each time it is served. */
-  raw: unknown;
+  /** What validated it (validatorFingerprint). */
+  validator: string;
+  /** The default export as validated, and the warnings its validation gave. */
+  config: BottleConfig;
+  warnings: ConfigProblem[];
+  /** sealOf the fields above: the entry as bottle wrote it. */
+  seal: string;
+}
+
+/** A validated config served from the cache, and the files it was evaluated from. */
+export interface CachedConfig {
+  config: BottleConfig;
+  warnings: ConfigProblem[];
+  files: string[];
 }
 
 export interface HashedFile {
@@ -107,11 +132,12 @@ export function compileCacheDir(warn: (message: string) => void): string | null 
  * write it would have V8 run its code as bottle's. A command that loads a
  * config calls this once it has (until then that config's workspaces are
  * not known); the others, first thing. BOTTLE_COMPILE_CACHE=0 turns it off.
+ * `known` is read only where there is a compile cache to turn on.
  */
-export function enableCompileCache(configPath: string | null, warn: (message: string) => void, known: KnownWorkspaces): void {
+export function enableCompileCache(configPath: string | null, warn: (message: string) => void, known: () => KnownWorkspaces): void {
   const enable = (module as { enableCompileCache?: (dir?: string) => unknown }).enableCompileCache;
   if (!enable || process.env.BOTTLE_COMPILE_CACHE === "0") return;
-  if (!cachesReadable(configPath, known, warn)) return;
+  if (!cachesReadable(configPath, known(), warn)) return;
   const dir = compileCacheDir(warn);
   try {
     if (dir) enable(dir);
@@ -209,30 +235,40 @@ export function unchangedSince(before: ReadonlyMap<string, string>, after: reado
   return after.every((file) => !before.has(file.path) || before.get(file.path) === file.hash);
 }
 
+/** The hash binding an entry's value to its config, files and validator. */
+export function sealOf(entry: Omit<CacheFile, "seal">): string {
+  const { format, configPath, files, validator, config, warnings } = entry;
+  return sha256Hex(JSON.stringify([format, configPath, files, validator, config, warnings]));
+}
+
 /**
- * The cached raw value of the config, when the entry is for this config (its
- * first file is the config itself) and every file it lists still has the
- * content it was evaluated from. The caller validates the value again.
+ * The cached validated config, when the entry is for this config (its first
+ * file is the config itself), every file it lists still has the content it
+ * was evaluated from, this validator validated it, and its seal matches.
+ * The caller runs the host checks again.
  */
-export function readConfigCache(dir: string, configPath: string): { raw: unknown; files: string[] } | null {
+export function readConfigCache(dir: string, configPath: string): CachedConfig | null {
   const entry = readEntry(dir, configPath);
   if (!entry || entry.format !== CACHE_FORMAT || entry.configPath !== configPath) return null;
   if (entry.files[0]?.path !== configPath || !entry.files.every((f) => typeof f?.path === "string" && typeof f.hash === "string")) return null;
+  if (entry.validator !== validatorFingerprint() || entry.seal !== sealOf(entry)) return null;
   const current = hashFiles(entry.files.map((f) => f.path));
   if (!current || current.some((f, i) => f.hash !== entry.files[i]!.hash)) return null;
-  return { raw: entry.raw, files: entry.files.map((f) => f.path) };
+  return { config: entry.config, warnings: entry.warnings, files: entry.files.map((f) => f.path) };
 }
 
-export function writeConfigCache(dir: string, configPath: string, raw: unknown, files: readonly HashedFile[]): void {
+export function writeConfigCache(dir: string, configPath: string, validated: { config: BottleConfig; warnings: ConfigProblem[] }, files: readonly HashedFile[]): void {
   if (files[0]?.path !== configPath) return;
-  const entry: CacheFile = {
+  const unsealed: Omit<CacheFile, "seal"> = {
     format: CACHE_FORMAT,
     configPath,
     files: files.map(({ path, hash }) => ({ path, hash })),
-    raw,
+    validator: validatorFingerprint(),
+    config: validated.config,
+    warnings: validated.warnings,
   };
   try {
-    writeFileAtomic(cachePath(dir, configPath), JSON.stringify(entry));
+    writeFileAtomic(cachePath(dir, configPath), JSON.stringify({ ...unsealed, seal: sealOf(unsealed) }));
   } catch {
     // The cache is an optimisation; a read-only home must not fail the command.
   }

@@ -1,6 +1,6 @@
 // Loads bottle.config.ts (or .js/.mjs) with jiti and validates it. A config
-// whose files are unchanged is served from a cache, so a no-op command does
-// not pay for jiti and zod; see cache.ts for when that is safe.
+// whose files are unchanged is served, validated, from a cache, so a no-op
+// command loads neither jiti nor zod; see cache.ts for when that is safe.
 import { createRequire } from "node:module";
 import { CONFIG_IMPORT_NAMES, isBottleImport } from "./package-name.js";
 import { dirname, resolve } from "node:path";
@@ -18,7 +18,7 @@ import {
   writeConfigCache,
 } from "./cache.js";
 import { configError, type ConfigProblem } from "./errors.js";
-import { writableWorkspaces } from "./host-checks.js";
+import { hostProblems, writableWorkspaces } from "./host-checks.js";
 import { staticImportGraph } from "./import-graph.js";
 import { knownWorkspaces, rememberWorkspaces, type KnownWorkspaces } from "./known-workspaces.js";
 import type { BottleConfig } from "./resolved.js";
@@ -83,16 +83,15 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     if (cached) {
       const real = cached.files.map(resolvedPath);
       refuseGuardedImports(path, { files: real, importedBy: new Map(real.slice(1).map((f) => [f, real[0]!])) }, guarded);
-      // Validated again: an entry is only as trustworthy as the cache dir.
-      const { validateConfig } = await import("./validate.js");
-      const result = validateConfig(cached.raw, dir);
-      if (result.ok && !guestCanWrite(result.config, cacheDir, warn)) {
-        warnAbout(path, result.warnings, warn);
-        return { config: result.config, path, dir, files: cached.files, modules: real, fromCache: true };
+      // Validated when cached, by this validator; what the host holds may have changed since.
+      const canWrite = guestCanWrite(cached.config, cacheDir, warn);
+      if (!canWrite && hostProblems(cached.config).length === 0) {
+        warnAbout(path, cached.warnings, warn);
+        return { config: cached.config, path, dir, files: cached.files, modules: real, fromCache: true };
       }
-      // Not a value this config evaluates to now, or a cache its guest could
-      // have forged: evaluate it afresh.
-      if (result.ok) writable = false;
+      // A cache its guest could forge, or a host that changed under it (a
+      // workspace gone): evaluate it afresh, which reports the problem.
+      if (canWrite) writable = false;
     }
   }
 
@@ -112,7 +111,7 @@ export async function loadConfig(configPath: string, options: LoadOptions = {}):
     // pair its new hash with the old text's value: leave it to the next load.
     if (hashed && unchangedSince(before, hashed) && hashed.every((f) => isCacheableSource(f.source))) {
       const dir = cacheDir ?? configCacheDir(warn, true);
-      if (dir && !guestCanWrite(result.config, dir, warn)) writeConfigCache(dir, path, raw, hashed);
+      if (dir && !guestCanWrite(result.config, dir, warn)) writeConfigCache(dir, path, result, hashed);
     }
   }
   const modules = [...new Set([...graph.files, ...files.map(resolvedPath), ...loaded.map(resolvedPath)])];

@@ -5,7 +5,7 @@
 // else of the caller's. git is resolved here, once, on that PATH, and the
 // gate runs it by that absolute path.
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { compiledProgram } from "../lib/package-root.js";
 import type { GitRemote } from "../config/resolved.js";
 import { BottleError } from "../lib/errors.js";
 import { findOnPath } from "../lib/host-tools.js";
@@ -34,7 +34,7 @@ export interface GitGateProcess {
 }
 
 function gitGateProgram(): string {
-  return fileURLToPath(new URL("./main.js", import.meta.url));
+  return compiledProgram("gitgate/main.js");
 }
 
 export function gitGateProcess(input: GitGateInput): GitGateProcess {

@@ -2,7 +2,7 @@
 // launch's sidecars step hands its supervisor (tests start it the same
 // way). Its environment holds its options, the real credential values and
 // the host's TLS trust setting, nothing else of the caller's.
-import { fileURLToPath } from "node:url";
+import { compiledProgram } from "../lib/package-root.js";
 import { INJECTOR_OPTIONS_ENV, valueEnvName, type InjectorOptions } from "./options.js";
 
 export interface InjectedCredential {
@@ -38,5 +38,5 @@ export function injectorProcess(input: InjectorInput): InjectorProcess {
   const options: InjectorOptions = { port: input.port, pipelockPort: input.pipelockPort, upstreamName: input.upstreamName, routes };
   env[INJECTOR_OPTIONS_ENV] = JSON.stringify(options);
   if (process.env.SSL_CERT_FILE) env.SSL_CERT_FILE = process.env.SSL_CERT_FILE;
-  return { command: process.execPath, args: [fileURLToPath(new URL("./main.js", import.meta.url)), `127.0.0.1:${input.port}`], env };
+  return { command: process.execPath, args: [compiledProgram("injector/main.js"), `127.0.0.1:${input.port}`], env };
 }

@@ -1,7 +1,7 @@
 // The command line that runs `inner` (gvproxy) in the network jail (pure),
 // and where the compiled helper scripts live (not pure).
 import { isAbsolute } from "node:path";
-import { fileURLToPath } from "node:url";
+import { compiledProgram } from "../../../lib/package-root.js";
 import { unreachable } from "../../../lib/errors.js";
 import { bwrapArgs, LIFELINE_FD } from "./bwrap-args.js";
 import type { AvailableJail } from "./detect.js";
@@ -84,10 +84,10 @@ export interface JailScripts {
   launcherScript: string;
 }
 
-/** The compiled helper scripts next to this module. */
+/** The compiled helper scripts beside this module in dist/ (not beside the CLI's bundle). */
 export function jailScripts(): JailScripts {
   return {
-    relayScript: fileURLToPath(new URL("./relay-inside.js", import.meta.url)),
-    launcherScript: fileURLToPath(new URL("./bwrap-launcher.js", import.meta.url)),
+    relayScript: compiledProgram("backends/smolmachines/jail/relay-inside.js"),
+    launcherScript: compiledProgram("backends/smolmachines/jail/bwrap-launcher.js"),
   };
 }
