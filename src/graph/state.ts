@@ -1,6 +1,7 @@
 // The engine's memory between runs: one versioned JSON file in the stage
 // dir, replaced atomically. An unreadable or foreign file is moved aside
 // (never trusted, never silently deleted) and every task runs.
+import { randomUUID } from "node:crypto";
 import { readFileSync, renameSync, statSync } from "node:fs";
 import type { FileStamp } from "./files.js";
 import type { Json } from "./json.js";
@@ -31,6 +32,12 @@ export interface TaskRecord {
 export interface GraphState {
   format: typeof STATE_FORMAT;
   version: typeof STATE_VERSION;
+  /**
+   * New with every save, and written right after the version so that the
+   * stamp (stamp.ts) can tell which state it summarises from the file's
+   * first bytes. "" in a state not yet saved (or saved before ids).
+   */
+  id: string;
   tasks: Record<string, TaskRecord>;
   /** Stat cache for files tasks read. */
   files: Record<string, FileStamp>;
@@ -39,7 +46,14 @@ export interface GraphState {
 }
 
 export function emptyState(): GraphState {
-  return { format: STATE_FORMAT, version: STATE_VERSION, tasks: {}, files: {}, failures: {} };
+  return { format: STATE_FORMAT, version: STATE_VERSION, id: "", tasks: {}, files: {}, failures: {} };
+}
+
+const ID_AT_HEAD = new RegExp(`^\\{"format":"${STATE_FORMAT}","version":${STATE_VERSION},"id":"([A-Za-z0-9-]{1,64})"`);
+
+/** The id a saved state's text starts with, or null. */
+export function stateIdOf(head: string): string | null {
+  return ID_AT_HEAD.exec(head)?.[1] ?? null;
 }
 
 export interface LoadedState {
@@ -96,6 +110,8 @@ export class StateWriter {
   private timer: NodeJS.Timeout | undefined;
   private readonly touched = new Set<string>();
   private diskStamp: string;
+  /** Another process's records were merged in (see mergeFromDisk). */
+  merged = false;
 
   constructor(
     private readonly path: string,
@@ -123,6 +139,7 @@ export class StateWriter {
     this.timer = undefined;
     const started = Date.now();
     if (statStamp(this.path) !== this.diskStamp) this.mergeFromDisk();
+    this.state.id = randomUUID();
     writeFileAtomic(this.path, JSON.stringify(this.state));
     this.diskStamp = statStamp(this.path);
     this.lastWrite = Date.now();
@@ -137,6 +154,7 @@ export class StateWriter {
     } catch {
       return;
     }
+    this.merged = true;
     for (const [name, record] of Object.entries(disk.tasks ?? {})) if (!this.touched.has(name)) this.state.tasks[name] = record;
     for (const [name, failure] of Object.entries(disk.failures ?? {})) if (!this.touched.has(name)) this.state.failures[name] = failure;
     for (const name of Object.keys(this.state.tasks)) if (!this.touched.has(name) && !(name in (disk.tasks ?? {}))) delete this.state.tasks[name];
