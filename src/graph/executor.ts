@@ -109,8 +109,8 @@ export class Executor<C, RC extends C> {
     const stamp = this.options.stamp;
     this.loaded = {
       state: loaded.state,
-      writer: new StateWriter(this.options.stateFile, loaded.state),
-      stampStillHolds: stamp !== null && stamp.stateId === loaded.state.id,
+      writer: new StateWriter(this.options.stateFile, loaded.state, loaded.disk),
+      stampStillHolds: stamp !== null && stamp.state === `${loaded.state.id} ${loaded.disk}`,
     };
     return this.loaded;
   }
@@ -176,7 +176,7 @@ export class Executor<C, RC extends C> {
       const line = this.stampFresh.get(name);
       tasks.push([name, { def: graph.tasks.get(name)!, needs: graph.needs.get(name)!, unchanged: stamp && line ? { stamp, line } : undefined }]);
     }
-    writeStamp(stampFile, state, ctx, root, { graphKey: this.options.graphKey, selected: order.length }, tasks);
+    writeStamp(stampFile, this.options.stamp, state, writer.saved, ctx, root, { graphKey: this.options.graphKey, selected: order.length }, tasks);
   }
 
   /** Decides every ready task, then starts runs while slots are free. */

@@ -10,13 +10,13 @@
 // outside the racy window (files.ts), so a matching line means exactly what
 // the full check would conclude. The stamp names the state it summarises
 // (the state's id); once the state file is replaced, the stamp is ignored.
-import { closeSync, openSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { sha256Base64url } from "../lib/hash.js";
 import type { FileStamp } from "./files.js";
 import { flattenInputs, hashJson, type Json } from "./json.js";
 import { displayPath } from "./observe.js";
-import { stateIdOf, type GraphState, type TaskRecord } from "./state.js";
+import { fileIdentity, stateIdOf, type GraphState, type TaskRecord } from "./state.js";
 import type { TaskDeclaration } from "./task.js";
 
 export const STAMP_FORMAT = "bottle-graph-stamp 1";
@@ -33,15 +33,16 @@ export interface StampLine {
 
 export class Stamp {
   constructor(
-    /** The id of the state it summarises. */
-    readonly stateId: string,
+    /** The state file it summarises: its id and file identity (StateWriter.saved). */
+    readonly state: string,
     /** The graph and selection of the run that wrote it (graphKey). */
     readonly graphKey: string,
     /** How many tasks that run selected. */
     readonly selected: number,
     /** Its lines, in the order that run decided them (needs first). */
     readonly lines: ReadonlyMap<string, StampLine>,
-    private readonly text: string,
+    /** The stamp as read. */
+    readonly text: string,
     /** The results of the tasks it has lines for, by name. */
     private readonly results: Record<string, Json>,
   ) {}
@@ -203,8 +204,8 @@ export function readStamp(path: string, statePath: string): Stamp | null {
   }
   const first = text.indexOf("\n");
   const second = text.indexOf("\n", first + 1);
-  const id = stateIdOnDisk(statePath);
-  if (first < 0 || second < 0 || id === null || text.slice(0, first) !== `${STAMP_FORMAT} ${id}`) return null;
+  const state = stateOnDisk(statePath);
+  if (first < 0 || second < 0 || state === null || text.slice(0, first) !== `${STAMP_FORMAT} ${state}`) return null;
   const run = /^graph ([A-Za-z0-9_-]+) selected (\d+)$/.exec(text.slice(first + 1, second));
   const third = text.indexOf("\n", second + 1);
   if (!run || third < 0) return null;
@@ -229,16 +230,20 @@ export function readStamp(path: string, statePath: string): Stamp | null {
     lines.set(name, { signatureAt: t1 + 1, needsAt: t2 + 1, hashAt: t3 + 1, end });
     at = end + 1;
   }
-  return new Stamp(id, run[1]!, Number(run[2]), lines, text, results);
+  return new Stamp(state, run[1]!, Number(run[2]), lines, text, results);
 }
 
 /** The state file is still the one `stamp` summarises (another process may have saved it since the stamp was read). */
 export function stampIsCurrent(stamp: Stamp, statePath: string): boolean {
-  return stateIdOnDisk(statePath) === stamp.stateId;
+  return stateOnDisk(statePath) === stamp.state;
 }
 
-/** The id at the head of the state file (state.ts writes it first), without reading the rest. */
-function stateIdOnDisk(statePath: string): string | null {
+/**
+ * The state file as it is: the id at its head (state.ts writes it first),
+ * read without the rest, and its file identity. A state rewritten by a
+ * bottle that kept the id but knew nothing of stamps still differs.
+ */
+function stateOnDisk(statePath: string): string | null {
   let fd: number;
   try {
     fd = openSync(statePath, "r");
@@ -248,7 +253,8 @@ function stateIdOnDisk(statePath: string): string | null {
   try {
     const head = Buffer.alloc(160);
     const length = readSync(fd, head, 0, head.length, 0);
-    return stateIdOf(head.toString("utf8", 0, length));
+    const id = stateIdOf(head.toString("utf8", 0, length));
+    return id === null ? null : `${id} ${fileIdentity(fstatSync(fd))}`;
   } finally {
     closeSync(fd);
   }
@@ -268,8 +274,21 @@ export interface StampedRun {
   selected: number;
 }
 
-/** Writes the stamp for `tasks` (in the order they were decided) from the state as saved (its id names it). */
-export function writeStamp<C>(path: string, state: GraphState, ctx: C, root: string, run: StampedRun, tasks: Iterable<[string, StampTask<C>]>): void {
+/**
+ * Writes the stamp for `tasks` (in the order they were decided) from
+ * `state` as saved (`saved`: StateWriter.saved), unless it is the stamp
+ * read at the start (`previous`) word for word.
+ */
+export function writeStamp<C>(
+  path: string,
+  previous: Stamp | null,
+  state: GraphState,
+  saved: string,
+  ctx: C,
+  root: string,
+  run: StampedRun,
+  tasks: Iterable<[string, StampTask<C>]>,
+): void {
   const lines: string[] = [];
   // No prototype: a task may be named __proto__.
   const results = Object.create(null) as Record<string, Json>;
@@ -291,6 +310,7 @@ export function writeStamp<C>(path: string, state: GraphState, ctx: C, root: str
     lines.push(line);
     results[name] = record.result;
   }
-  const head = [`${STAMP_FORMAT} ${state.id}`, `graph ${run.graphKey} selected ${run.selected}`, JSON.stringify(results)];
-  writeFileAtomic(path, `${[...head, ...lines].join("\n")}\n`);
+  const head = [`${STAMP_FORMAT} ${saved}`, `graph ${run.graphKey} selected ${run.selected}`, JSON.stringify(results)];
+  const text = `${[...head, ...lines].join("\n")}\n`;
+  if (text !== previous?.text) writeFileAtomic(path, text);
 }

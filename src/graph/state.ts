@@ -2,7 +2,7 @@
 // dir, replaced atomically. An unreadable or foreign file is moved aside
 // (never trusted, never silently deleted) and every task runs.
 import { randomUUID } from "node:crypto";
-import { readFileSync, renameSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, type Stats } from "node:fs";
 import type { FileStamp } from "./files.js";
 import type { Json } from "./json.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
@@ -58,6 +58,8 @@ export function stateIdOf(head: string): string | null {
 
 export interface LoadedState {
   state: GraphState;
+  /** The file it was read from (fileIdentity), "absent" when there was none. */
+  disk: string;
   /** Set when a state file existed but was moved aside. */
   warning?: string;
 }
@@ -68,11 +70,19 @@ export interface LoadedState {
  */
 export function loadState(path: string, options: { setAside?: boolean } = {}): LoadedState {
   let text: string;
+  let disk: string;
+  let fd: number;
   try {
-    text = readFileSync(path, "utf8");
+    fd = openSync(path, "r");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: emptyState() };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { state: emptyState(), disk: "absent" };
     throw error;
+  }
+  try {
+    disk = fileIdentity(fstatSync(fd));
+    text = readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
   }
   let problem: string | undefined;
   try {
@@ -80,16 +90,16 @@ export function loadState(path: string, options: { setAside?: boolean } = {}): L
     if (parsed.format !== STATE_FORMAT) problem = "it is not a bottle state file";
     else if (parsed.version !== STATE_VERSION) problem = `it has state version ${String(parsed.version)}, this bottle reads version ${STATE_VERSION}`;
     else if (typeof parsed.tasks !== "object" || parsed.tasks === null) problem = "it has no task records";
-    else return { state: { ...emptyState(), ...parsed } as GraphState };
+    else return { state: { ...emptyState(), ...parsed } as GraphState, disk };
   } catch {
     problem = "it is not valid JSON";
   }
   if (options.setAside === false) {
-    return { state: emptyState(), warning: `state file ${path} is unreadable (${problem}); a run would set it aside and run every task` };
+    return { state: emptyState(), disk, warning: `state file ${path} is unreadable (${problem}); a run would set it aside and run every task` };
   }
   const aside = `${path}.unreadable-${Date.now()}`;
   renameSync(path, aside);
-  return { state: emptyState(), warning: `state file ${path} was set aside as ${aside} (${problem}); every task will run` };
+  return { state: emptyState(), disk: "absent", warning: `state file ${path} was set aside as ${aside} (${problem}); every task will run` };
 }
 
 /**
@@ -116,8 +126,15 @@ export class StateWriter {
   constructor(
     private readonly path: string,
     private readonly state: GraphState,
+    /** The file the state was read from (LoadedState.disk). */
+    disk: string,
   ) {
-    this.diskStamp = statStamp(path);
+    this.diskStamp = disk;
+  }
+
+  /** The state file as this writer last read or wrote it: its id and its file identity (what a stamp names). */
+  get saved(): string {
+    return `${this.state.id} ${this.diskStamp}`;
   }
 
   /** Records that `task`'s record (or failure) changed; no name: only the file cache. */
@@ -162,10 +179,14 @@ export class StateWriter {
   }
 }
 
+/** What tells one state file from another on disk: a rename of a new one changes the inode and the times. */
+export function fileIdentity(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
 function statStamp(path: string): string {
   try {
-    const st = statSync(path);
-    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    return fileIdentity(statSync(path));
   } catch {
     return "absent";
   }
