@@ -249,7 +249,7 @@ export class Executor<C, RC extends C> {
     }
 
     const state = this.state;
-    const record = state.tasks[name];
+    const record = state.tasks.get(name);
     let facts: TaskFacts;
     try {
       facts = observeTask(def, ctx, root, record, state.files);
@@ -284,7 +284,7 @@ export class Executor<C, RC extends C> {
     const { graph, root } = this.options;
     const state = this.state;
     const def: TaskDef<C, RC> = graph.tasks.get(name)!;
-    const previous = state.tasks[name];
+    const previous = state.tasks.get(name);
     const started = performance.now();
     this.emit({ type: "start", task: name, entry });
 

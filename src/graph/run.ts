@@ -67,7 +67,7 @@ export function planGraph<C>(options: PlanOptions<C>): Plan {
   for (const name of order) {
     const def = graph.tasks.get(name)!;
     const needs = graph.needs.get(name)!;
-    const record = state.tasks[name];
+    const record = state.tasks.get(name);
     const facts = observeTask(def, options.ctx, options.root, record ? structuredClone(record) : undefined, { ...state.files });
     const pendingNeeds = needs.filter((need) => {
       const entry = entries.get(need)!;

@@ -294,20 +294,22 @@ export function writeStamp<C>(
   const results = Object.create(null) as Record<string, Json>;
   for (const [name, { def, needs, unchanged }] of tasks) {
     if (CONTROL.test(name)) continue;
-    const record = state.tasks[name];
+    if (unchanged) {
+      // The record is as it was when the line was written: neither it nor its result needs parsing.
+      lines.push(unchanged.stamp.lineText(name, unchanged.line));
+      results[name] = unchanged.stamp.resultsByTask()[name]!;
+      continue;
+    }
+    const record = state.tasks.get(name);
     if (!record) continue;
     let line: string | null;
-    if (unchanged) line = unchanged.stamp.lineText(name, unchanged.line);
-    else {
-      try {
-        line = recordLine(def, ctx, root, needs, record, state);
-      } catch {
-        line = null;
-      }
-      if (line !== null) line = `${name}\t${line}`;
+    try {
+      line = recordLine(def, ctx, root, needs, record, state);
+    } catch {
+      line = null;
     }
     if (line === null) continue;
-    lines.push(line);
+    lines.push(`${name}\t${line}`);
     results[name] = record.result;
   }
   const head = [`${STAMP_FORMAT} ${saved}`, `graph ${run.graphKey} selected ${run.selected}`, JSON.stringify(results)];
