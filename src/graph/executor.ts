@@ -62,6 +62,13 @@ interface Decided {
   needHashes: Record<string, string>;
 }
 
+/** The state once read, its writer, and whether the stamp read at the start describes it. */
+interface ReadState {
+  state: GraphState;
+  writer: StateWriter;
+  stampStillHolds: boolean;
+}
+
 /** What the settled tasks left: each one's status and plan entry, its result (and the result's hash) or its failure. */
 class Settled {
   readonly outcomes: Record<string, TaskStatus> = {};
@@ -88,7 +95,7 @@ export class Executor<C, RC extends C> {
   private readonly concurrency: number;
   private readonly signal: AbortSignal;
   private readonly emit: (event: EngineEvent) => void;
-  private loaded: { state: GraphState; writer: StateWriter; stampStillHolds: boolean } | undefined;
+  private loaded: ReadState | undefined;
   /** Tasks decided fresh from their stamp line, with the line. */
   private readonly stampFresh = new Map<string, StampLine>();
   private readonly needHash = (need: string): string | undefined => this.settled.resultHashes.get(need);
@@ -104,7 +111,7 @@ export class Executor<C, RC extends C> {
     if (options.state) this.useState(options.state);
   }
 
-  private useState(loaded: LoadedState): { state: GraphState; writer: StateWriter; stampStillHolds: boolean } {
+  private useState(loaded: LoadedState): ReadState {
     if (loaded.warning) this.emit({ type: "warning", message: loaded.warning });
     const stamp = this.options.stamp;
     this.loaded = {
@@ -162,7 +169,7 @@ export class Executor<C, RC extends C> {
   }
 
   /** Saves what is pending, then a stamp of the saved state for the next run. */
-  private saveState({ state, writer, stampStillHolds }: NonNullable<typeof this.loaded>): void {
+  private saveState({ state, writer, stampStillHolds }: ReadState): void {
     // A state saved before states had ids gets one, so a stamp can name it.
     if (state.id === "") writer.write();
     else writer.flush();
@@ -228,6 +235,23 @@ export class Executor<C, RC extends C> {
     this.settle(name, "failed", entry);
   }
 
+  /** Settles `name` as fresh if its stamp line holds (or held when fresh-run.ts checked it). */
+  private freshByStamp(name: string): boolean {
+    const { graph, root, ctx, stamp, verified, force } = this.options;
+    const line = stamp?.lines.get(name);
+    const def = graph.tasks.get(name)!;
+    const needs = graph.needs.get(name)!;
+    if (!stamp || !line || def.volatile || isForced(force, name)) return false;
+    if (!verified.has(name) && !stamp.holds(line, def, ctx, root, needs, this.needHash)) return false;
+    const entry = freshEntry(this.basics(name));
+    this.stampFresh.set(name, line);
+    this.settled.results[name] = stamp.resultsByTask()[name]!;
+    this.settled.resultHashes.set(name, stamp.resultHash(line));
+    if (this.options.onEvent) this.emit({ type: "task", task: name, status: "fresh", volatile: false, changed: false, entry, ms: 0 });
+    this.settle(name, "fresh", entry);
+    return true;
+  }
+
   /** Fresh (settled now), blocked, or queued to run. */
   private decide(name: string): void {
     const { graph, root, ctx } = this.options;
@@ -237,16 +261,7 @@ export class Executor<C, RC extends C> {
     if (unmet.length) return this.settleBlocked(name, unmet.map((need) => ({ kind: "blocked-by", need })));
     if (this.signal.aborted) return this.settleBlocked(name, [{ kind: "interrupted" }]);
 
-    const stamp = this.options.stamp;
-    const line = stamp?.lines.get(name);
-    if (line && !def.volatile && !isForced(this.options.force, name) && (this.options.verified.has(name) || stamp!.holds(line, def, ctx, root, needs, this.needHash))) {
-      const entry = freshEntry(this.basics(name));
-      this.stampFresh.set(name, line);
-      this.settled.results[name] = stamp!.resultsByTask()[name]!;
-      this.settled.resultHashes.set(name, stamp!.resultHash(line));
-      if (this.options.onEvent) this.emit({ type: "task", task: name, status: "fresh", volatile: false, changed: false, entry, ms: 0 });
-      return this.settle(name, "fresh", entry);
-    }
+    if (this.freshByStamp(name)) return;
 
     const state = this.state;
     const record = state.tasks.get(name);

@@ -1,15 +1,18 @@
-// The stamp: a flat summary of the state that lets a no-op run skip reading
-// it. One line per task the last run left fresh holds everything planning
-// compares for that task (its version, input hashes, needs and the stat of
-// each file it reads and writes, the file-stamp fast path of files.ts) with
-// its needs' result hashes, its own result hash and its result. A task whose
-// line still matches what is seen now is fresh without the state file; any
-// difference sends it to the full check (plan.ts), which says why.
+// The stamp (state.stamp): a flat summary of the state that lets a no-op
+// run skip reading it. Its head names the state file it summarises (the
+// state's id and the file's identity: once the state file is replaced, the
+// stamp is ignored), the graph and selection of the run that wrote it, and
+// every stamped task's result as one JSON object. Then one line per task
+// the last run left fresh holds everything planning compares for that task:
+// its version, input hashes, needs and the stat of each file it reads and
+// writes (the stat fast path of files.ts), with its needs' result hashes
+// and its own result hash. A task whose line still matches what is seen now
+// is fresh without the state file; any difference sends it to the full
+// check (plan.ts), which says why.
 //
 // A line is only written from a trusted record whose file stamps are all
-// outside the racy window (files.ts), so a matching line means exactly what
-// the full check would conclude. The stamp names the state it summarises
-// (the state's id); once the state file is replaced, the stamp is ignored.
+// outside the racy window (files.ts), so a line that holds means exactly
+// what the full check would conclude.
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { sha256Base64url } from "../lib/hash.js";

@@ -94,9 +94,8 @@ export function loadState(path: string, options: { setAside?: boolean } = {}): L
   } finally {
     closeSync(fd);
   }
-  const parsed = parseState(text);
-  if (typeof parsed !== "string") return { state: parsed, disk };
-  const problem = parsed;
+  const problem = parseState(text);
+  if (typeof problem !== "string") return { state: problem, disk };
   if (options.setAside === false) {
     return { state: emptyState(), disk, warning: `state file ${path} is unreadable (${problem}); a run would set it aside and run every task` };
   }
