@@ -25,7 +25,7 @@ import { tempDir } from "./helpers/tmp.js";
 const ALL_TASKS = ["guest", "gvproxy.yaml", "injector", "pipelock.yaml", "ports", "preflight", "sidecars.json", "smolfile.toml", "subnet", "tls"];
 /** What every build re-checks: the volatile tasks. */
 const VOLATILE = ["ports", "preflight"];
-const RENDERED = ["guest/", "guest/net-up.sh", "gvproxy.yaml", "pipelock.yaml", "sidecars.json", "smolfile.toml", "state.json"];
+const RENDERED = ["guest/", "guest/net-up.sh", "gvproxy.yaml", "pipelock.yaml", "sidecars.json", "smolfile.toml", "state.json", "state.stamp"];
 /** The bottle's CA, which pipelock makes: with a pipelock found, the stage has it too. */
 const STAGE_FILES = [...RENDERED, "guest/ca.pem", "tls/", "tls/ca-key.pem", "tls/ca.pem"].sort();
 

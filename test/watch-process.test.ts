@@ -81,7 +81,7 @@ test("an agent.env edit runs once and re-renders only smolfile.toml, naming the 
     meaningfulTasks(edit.runs[0]!.lines).map((t) => [t.task, t.reasons]),
     [["smolfile.toml", ["input `agent.env.A` changed"]]],
   );
-  assert.equal(touched(before, readTree(project.stage, noLock)), ["smolfile.toml", "state.json"], "only smolfile.toml (and the state) were written");
+  assert.equal(touched(before, readTree(project.stage, noLock)), ["smolfile.toml", "state.json", "state.stamp"], "only smolfile.toml (and the state and its stamp) were written");
   assert.match(readFileSync(join(project.stage, "smolfile.toml"), "utf8"), /"A=2"/);
   await stop(w);
 });
@@ -95,7 +95,7 @@ test("an egress.allow edit runs once and re-renders only pipelock.yaml", async (
     meaningfulTasks(edit.runs[0]!.lines).map((t) => [t.task, t.reasons]),
     [["pipelock.yaml", ["input `egress.allow` changed"]]],
   );
-  assert.equal(touched(before, readTree(project.stage, noLock)), ["pipelock.yaml", "state.json"]);
+  assert.equal(touched(before, readTree(project.stage, noLock)), ["pipelock.yaml", "state.json", "state.stamp"]);
   assert.ok(allowlist(project).includes("b.example.com"));
   assert.not.ok(allowlist(project).includes("a.example.com"));
   await stop(w);

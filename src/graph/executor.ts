@@ -10,10 +10,11 @@ import type { EngineEvent, Summary, TaskStatus } from "./events.js";
 import { executeTask } from "./execute.js";
 import type { Json } from "./json.js";
 import { displayPath, observeTask, type TaskFacts } from "./observe.js";
-import { blockedEntry, planTask, runEntry, type PlanEntry } from "./plan.js";
+import { blockedEntry, freshEntry, planTask, runEntry, type PlanEntry } from "./plan.js";
 import type { Reason } from "./reasons.js";
 import { recordFailure, recordRun } from "./record.js";
-import { StateWriter, type GraphState } from "./state.js";
+import { writeStamp, type Stamp, type StampLine, type StampTask } from "./stamp.js";
+import { loadState, StateWriter, type GraphState, type LoadedState } from "./state.js";
 import type { TaskDef, TaskFailure } from "./task.js";
 
 export interface ExecutorOptions<C, RC extends C> {
@@ -22,8 +23,16 @@ export interface ExecutorOptions<C, RC extends C> {
   order: readonly string[];
   ctx: RC;
   root: string;
-  state: GraphState;
   stateFile: string;
+  stampFile: string;
+  /** The stamp, when it summarises the state file as it is; tasks it shows fresh are decided without reading the state. */
+  stamp: Stamp | null;
+  /** Tasks whose stamp lines were found to hold already (fresh-run.ts). */
+  verified: ReadonlySet<string>;
+  /** graphKey of the graph and selection, for the stamp this run writes. */
+  graphKey: string;
+  /** The state, when the caller has read it already; otherwise it is read when a task first needs it. */
+  state: LoadedState | undefined;
   force: true | readonly string[] | undefined;
   concurrency: number | undefined;
   signal: AbortSignal | undefined;
@@ -41,6 +50,8 @@ export interface RunResult {
   entries: PlanEntry[];
   failures: Record<string, TaskFailure>;
   summary: Summary;
+  /** The state file was read: false when the stamp showed every task fresh. */
+  stateRead: boolean;
 }
 
 /** What planning decided for a task that must run. */
@@ -49,6 +60,13 @@ interface Decided {
   key: string;
   facts: TaskFacts;
   needHashes: Record<string, string>;
+}
+
+/** The state once read, its writer, and whether the stamp read at the start describes it. */
+interface ReadState {
+  state: GraphState;
+  writer: StateWriter;
+  stampStillHolds: boolean;
 }
 
 /** What the settled tasks left: each one's status and plan entry, its result (and the result's hash) or its failure. */
@@ -77,7 +95,10 @@ export class Executor<C, RC extends C> {
   private readonly concurrency: number;
   private readonly signal: AbortSignal;
   private readonly emit: (event: EngineEvent) => void;
-  private readonly writer: StateWriter;
+  private loaded: ReadState | undefined;
+  /** Tasks decided fresh from their stamp line, with the line. */
+  private readonly stampFresh = new Map<string, StampLine>();
+  private readonly needHash = (need: string): string | undefined => this.settled.resultHashes.get(need);
   private readonly settled = new Settled();
   private finish!: () => void;
 
@@ -87,7 +108,27 @@ export class Executor<C, RC extends C> {
     this.concurrency = Math.max(1, options.concurrency ?? availableParallelism());
     this.signal = options.signal ?? new AbortController().signal;
     this.emit = options.onEvent ?? (() => {});
-    this.writer = new StateWriter(options.stateFile, options.state);
+    if (options.state) this.useState(options.state);
+  }
+
+  private useState(loaded: LoadedState): ReadState {
+    if (loaded.warning) this.emit({ type: "warning", message: loaded.warning });
+    const stamp = this.options.stamp;
+    this.loaded = {
+      state: loaded.state,
+      writer: new StateWriter(this.options.stateFile, loaded.state, loaded.disk),
+      stampStillHolds: stamp !== null && stamp.state === `${loaded.state.id} ${loaded.disk}`,
+    };
+    return this.loaded;
+  }
+
+  /** The state, read on first use: a run whose every task is fresh by its stamp never reads it. */
+  private get state(): GraphState {
+    return (this.loaded ?? this.useState(loadState(this.options.stateFile))).state;
+  }
+
+  private get writer(): StateWriter {
+    return (this.loaded ?? this.useState(loadState(this.options.stateFile))).writer;
   }
 
   async run(): Promise<RunResult> {
@@ -110,7 +151,7 @@ export class Executor<C, RC extends C> {
     this.pump();
     await finished;
     this.signal.removeEventListener("abort", onAbort);
-    this.writer.flush();
+    if (this.loaded) this.saveState(this.loaded);
 
     const counts: Record<TaskStatus, number> = { ran: 0, fresh: 0, failed: 0, blocked: 0 };
     for (const status of Object.values(this.settled.outcomes)) counts[status]++;
@@ -123,7 +164,26 @@ export class Executor<C, RC extends C> {
       entries: order.map((name) => this.settled.entries.get(name)!),
       failures: this.settled.failures,
       summary,
+      stateRead: this.loaded !== undefined,
     };
+  }
+
+  /** Saves what is pending, then a stamp of the saved state for the next run. */
+  private saveState({ state, writer, stampStillHolds }: ReadState): void {
+    // A state saved before states had ids gets one, so a stamp can name it.
+    if (state.id === "") writer.write();
+    else writer.flush();
+    const { graph, order, ctx, root, stampFile } = this.options;
+    // A line read at the start still describes its task's record if that record was not replaced since.
+    const stamp = stampStillHolds && !writer.merged ? this.options.stamp : null;
+    const tasks: [string, StampTask<C>][] = [];
+    for (const name of order) {
+      const status = this.settled.outcomes[name];
+      if (status !== "fresh" && status !== "ran") continue;
+      const line = this.stampFresh.get(name);
+      tasks.push([name, { def: graph.tasks.get(name)!, needs: graph.needs.get(name)!, unchanged: stamp && line ? { stamp, line } : undefined }]);
+    }
+    writeStamp(stampFile, this.options.stamp, state, writer.saved, ctx, root, { graphKey: this.options.graphKey, selected: order.length }, tasks);
   }
 
   /** Decides every ready task, then starts runs while slots are free. */
@@ -169,22 +229,42 @@ export class Executor<C, RC extends C> {
 
   private settleFailed(name: string, entry: PlanEntry, failure: TaskFailure, ms: number): void {
     this.settled.failures[name] = failure;
-    recordFailure(this.options.state, name, failure.message);
+    recordFailure(this.state, name, failure.message);
     this.writer.changed(name);
     this.emit({ type: "task", task: name, status: "failed", volatile: entry.volatile, changed: false, entry, ms, failure });
     this.settle(name, "failed", entry);
   }
 
+  /** Settles `name` as fresh if its stamp line holds (or held when fresh-run.ts checked it). */
+  private freshByStamp(name: string): boolean {
+    const { graph, root, ctx, stamp, verified, force } = this.options;
+    const line = stamp?.lines.get(name);
+    const def = graph.tasks.get(name)!;
+    const needs = graph.needs.get(name)!;
+    if (!stamp || !line || def.volatile || isForced(force, name)) return false;
+    if (!verified.has(name) && !stamp.holds(line, def, ctx, root, needs, this.needHash)) return false;
+    const entry = freshEntry(this.basics(name));
+    this.stampFresh.set(name, line);
+    this.settled.results[name] = stamp.resultsByTask()[name]!;
+    this.settled.resultHashes.set(name, stamp.resultHash(line));
+    if (this.options.onEvent) this.emit({ type: "task", task: name, status: "fresh", volatile: false, changed: false, entry, ms: 0 });
+    this.settle(name, "fresh", entry);
+    return true;
+  }
+
   /** Fresh (settled now), blocked, or queued to run. */
   private decide(name: string): void {
-    const { graph, state, root, ctx } = this.options;
+    const { graph, root, ctx } = this.options;
     const def = graph.tasks.get(name)!;
     const needs = graph.needs.get(name)!;
     const unmet = needs.filter((need) => this.settled.outcomes[need] === "failed" || this.settled.outcomes[need] === "blocked");
     if (unmet.length) return this.settleBlocked(name, unmet.map((need) => ({ kind: "blocked-by", need })));
     if (this.signal.aborted) return this.settleBlocked(name, [{ kind: "interrupted" }]);
 
-    const record = state.tasks[name];
+    if (this.freshByStamp(name)) return;
+
+    const state = this.state;
+    const record = state.tasks.get(name);
     let facts: TaskFacts;
     try {
       facts = observeTask(def, ctx, root, record, state.files);
@@ -216,9 +296,10 @@ export class Executor<C, RC extends C> {
   }
 
   private async execute(name: string, { entry, key, facts, needHashes }: Decided): Promise<void> {
-    const { graph, state, root } = this.options;
+    const { graph, root } = this.options;
+    const state = this.state;
     const def: TaskDef<C, RC> = graph.tasks.get(name)!;
-    const previous = state.tasks[name];
+    const previous = state.tasks.get(name);
     const started = performance.now();
     this.emit({ type: "start", task: name, entry });
 

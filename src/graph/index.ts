@@ -4,7 +4,7 @@ export { canonicalJson, hashJson, flattenInputs } from "./json.js";
 export type { TaskDeclaration, TaskDef, TaskRun, TaskFailure, FailureReason, WriteOptions } from "./task.js";
 export { taskDefiner, resultOf, type AnyTask, type Needs, type NeedResults, type ResultOf, type Task, type TaskSpec, type TypedRun } from "./typed.js";
 export { analyzeGraph, closure, describeProblem, type Graph, type GraphProblem } from "./analyze.js";
-export { planGraph, runGraph, STATE_FILE, LOCK_FILE, type PlanOptions, type RunOptions, type RunResult } from "./run.js";
+export { planGraph, runGraph, STATE_FILE, STAMP_FILE, LOCK_FILE, type PlanOptions, type RunOptions, type RunResult } from "./run.js";
 export type { Plan, PlanEntry, PlanStatus } from "./plan.js";
 export { describeReason, type Reason } from "./reasons.js";
 export type { EngineEvent, TaskStatus, Summary, PlanEntryStub } from "./events.js";

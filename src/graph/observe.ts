@@ -30,13 +30,26 @@ export interface TaskFacts {
   refreshed: boolean;
 }
 
-// A relative path with no `.`, `..` or empty segments needs no resolving.
+// A path with no `.`, `..` or empty segments needs no resolving.
 const PLAIN_RELATIVE = /^(?!\.{1,2}(?:\/|$))(?:[^/]+\/)*[^/]+$/;
+const PLAIN_ABSOLUTE = /^(?:\/[^/]+)+$/;
 const DOT_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)/;
+
+function isPlainAbsolute(path: string): boolean {
+  return PLAIN_ABSOLUTE.test(path) && !DOT_SEGMENT.test(path);
+}
+
+let lastRoot = { root: "", plain: false };
 
 /** Paths inside the stage dir are shown and stored relative to it. */
 export function displayPath(root: string, path: string): { display: string; absolute: string; inside: boolean } {
   if (PLAIN_RELATIVE.test(path) && !DOT_SEGMENT.test(path)) return { display: path, absolute: `${root}/${path}`, inside: true };
+  if (lastRoot.root !== root) lastRoot = { root, plain: isPlainAbsolute(root) };
+  // Both already resolved: below the stage dir is starting with it and a slash, as path.relative would find.
+  if (lastRoot.plain && isPlainAbsolute(path)) {
+    const inside = path.startsWith(root) && path.charCodeAt(root.length) === 47; /* / */
+    return { display: inside ? path.slice(root.length + 1) : path, absolute: path, inside };
+  }
   const absolute = isAbsolute(path) ? resolve(path) : resolve(root, path);
   const inside = isBelow(root, absolute);
   return { display: inside ? relative(root, absolute) : absolute, absolute, inside };

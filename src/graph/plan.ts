@@ -120,6 +120,21 @@ export function blockedEntry(basics: EntryBasics & { reasons: readonly Reason[] 
   return makeEntry(basics, "blocked", basics.reasons);
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
+/** A task found fresh without a full check (its stamp line held). */
+export function freshEntry(basics: EntryBasics): PlanEntry {
+  return Object.freeze({
+    task: basics.task,
+    description: basics.description,
+    needs: Object.freeze([...basics.needs]),
+    volatile: basics.volatile,
+    status: "fresh",
+    reasons: NONE,
+    pendingNeeds: NONE,
+  });
+}
+
 /** A task that had to run but could not even be checked. */
 export function runEntry(basics: EntryBasics): PlanEntry {
   return makeEntry(basics, "run", []);

@@ -55,16 +55,16 @@ export function recordRun(state: GraphState, root: string, run: RunToRecord): Re
     ms: run.ms,
     ...(untrusted ? { untrusted: { file: untrusted } } : {}),
   };
-  const previous = state.tasks[run.task];
+  const previous = state.tasks.get(run.task);
   // A volatile task that found what it found last time changes nothing worth a write.
   const same = previous !== undefined && previous.key === record.key && previous.resultHash === resultHash && previous.version === record.version;
-  state.tasks[run.task] = record;
+  state.tasks.set(run.task, record);
   delete state.failures[run.task];
   return { record, changed: previous?.resultHash !== resultHash, differs: !same, untrusted };
 }
 
 /** Drops a failed task's record (nothing of it can be trusted) and notes why it failed. */
 export function recordFailure(state: GraphState, task: string, message: string): void {
-  delete state.tasks[task];
+  state.tasks.delete(task);
   state.failures[task] = { message, at: Date.now() };
 }

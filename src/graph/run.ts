@@ -9,12 +9,16 @@ import { Executor, isForced, type RunResult } from "./executor.js";
 import { acquireStageLock } from "./lock.js";
 import { observeTask } from "./observe.js";
 import { planTask, type Plan, type PlanEntry } from "./plan.js";
+import { freshRun } from "./fresh-run.js";
+import { graphKey, readStamp, stampIsCurrent } from "./stamp.js";
 import { loadState } from "./state.js";
 import type { TaskDeclaration, TaskDef } from "./task.js";
 
 export type { RunResult };
 
 export const STATE_FILE = "state.json";
+/** The flat summary of state.json that lets a no-op run skip reading it (stamp.ts). */
+export const STAMP_FILE = "state.stamp";
 export const LOCK_FILE = ".lock";
 
 /** The lock a run takes when its caller does not say: the caller should, so that a waiting process can say who holds the stage. */
@@ -63,7 +67,7 @@ export function planGraph<C>(options: PlanOptions<C>): Plan {
   for (const name of order) {
     const def = graph.tasks.get(name)!;
     const needs = graph.needs.get(name)!;
-    const record = state.tasks[name];
+    const record = state.tasks.get(name);
     const facts = observeTask(def, options.ctx, options.root, record ? structuredClone(record) : undefined, { ...state.files });
     const pendingNeeds = needs.filter((need) => {
       const entry = entries.get(need)!;
@@ -91,33 +95,52 @@ export function planGraph<C>(options: PlanOptions<C>): Plan {
 
 export async function runGraph<C, RC extends C = C>(options: RunOptions<C, RC>): Promise<RunResult> {
   const started = performance.now();
-  const graph = analyzeGraph(options.tasks);
-  const order = select(graph, options.targets);
   const root = options.root;
+  const stateFile = join(root, STATE_FILE);
+  const stampFile = join(root, STAMP_FILE);
+  const key = graphKey(options.tasks, options.targets);
+  let stamp = readStamp(stampFile, stateFile);
+  // A stamp written for this very graph and selection shows it valid; any other graph is analysed now, before the lock.
+  const stampFits = stamp !== null && stamp.graphKey === key;
+  let graph = stampFits ? undefined : analyzeGraph(options.tasks);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   const lockOptions = options.lock === false ? null : (options.lock ?? DEFAULT_LOCK);
   const lock = lockOptions ? await acquireStageLock(join(root, LOCK_FILE), { ...lockOptions, ...(options.signal ? { signal: options.signal } : {}) }) : null;
   try {
-    const stateFile = join(root, STATE_FILE);
-    const loaded = loadState(stateFile);
-    if (loaded.warning) options.onEvent?.({ type: "warning", message: loaded.warning });
+    // Another process may have saved the state while this one waited for the lock.
+    if (stamp && !stampIsCurrent(stamp, stateFile)) stamp = null;
+    let verified: ReadonlySet<string> = new Set();
+    if (stamp && stampFits && !options.force && !options.signal?.aborted) {
+      const fresh = freshRun({ tasks: options.tasks, ctx: options.ctx, root, stamp, graphKey: key, onEvent: options.onEvent });
+      if ("result" in fresh) return finish(fresh.result, started, options.onEvent);
+      verified = fresh.verified;
+    }
+    graph ??= analyzeGraph(options.tasks);
     const executor = new Executor({
       graph,
-      order,
+      order: select(graph, options.targets),
       ctx: options.ctx,
       root,
-      state: loaded.state,
       stateFile,
+      stampFile,
+      stamp,
+      verified,
+      graphKey: key,
+      // Without a stamp every task needs the state: read it now, so a warning about it comes first.
+      state: stamp ? undefined : loadState(stateFile),
       force: options.force,
       concurrency: options.concurrency,
       signal: options.signal,
       onEvent: options.onEvent,
     });
-    const result = await executor.run();
-    result.summary.ms = Math.round(performance.now() - started);
-    options.onEvent?.({ type: "summary", ...result.summary });
-    return result;
+    return finish(await executor.run(), started, options.onEvent);
   } finally {
     lock?.release();
   }
+}
+
+function finish(result: RunResult, started: number, onEvent: ((event: EngineEvent) => void) | undefined): RunResult {
+  result.summary.ms = Math.round(performance.now() - started);
+  onEvent?.({ type: "summary", ...result.summary });
+  return result;
 }

@@ -4,7 +4,7 @@
 // stage mark) and `rm` deletes only the files named here, so a registry
 // entry pointing elsewhere loses nothing bottle did not put there.
 import { basename, join, resolve } from "node:path";
-import { LOCK_FILE, STATE_FILE, STATE_FORMAT } from "../../graph/index.js";
+import { LOCK_FILE, STAMP_FILE, STATE_FILE, STATE_FORMAT } from "../../graph/index.js";
 import { MIRRORS_DIR } from "../../gitgate/start.js";
 import { isTempFileOf, writeFileAtomic } from "../../lib/atomic-write.js";
 import { readFileNoFollow, type OwnedName } from "../../lib/no-follow.js";
@@ -60,7 +60,7 @@ function parse(text: string | null): Record<string, unknown> | null {
   }
 }
 
-const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, LOCK_FILE, STAGE_MARK, BLOCKED_FILE]);
+const STAGE_FILES = new Set(["gvproxy.yaml", "smolfile.toml", "pipelock.yaml", "sidecars.json", STATE_FILE, STAMP_FILE, LOCK_FILE, STAGE_MARK, BLOCKED_FILE]);
 const GUEST_FILES = new Set(["net-up.sh", "gvforwarder", "ca.pem"]);
 const TLS_FILES = new Set(["ca.pem", "ca-key.pem"]);
 
