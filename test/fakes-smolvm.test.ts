@@ -4,7 +4,9 @@
 // they assert on. (smolvm itself cannot be installed here; the namespace
 // machine, test/nsvm, runs the same CLI for real.)
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { isAlive } from "./fixtures/fakes/lib/process.js";
+import { vmSocketPath } from "./fixtures/fakes/smolvm/vm-control.js";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -150,6 +152,46 @@ test("a dead holder's lock (a killed invocation's) is broken, and the write goes
     assert.is(made.code, 0, made.stderr);
     assert.equal(Object.keys(readMachines(w.state)), ["after-dead"]);
     assert.not.ok(existsSync(lock), "released after the write");
+  }));
+
+test("a running machine whose VM process lives but does not answer is unreachable (smolvm's resolve_state), and stop kills that process", () =>
+  withWorld(async (w) => {
+    assert.is((await create(w, "mute")).code, 0);
+    const started = await w.smolvm(["machine", "start", "--name", "mute"], withToken);
+    assert.is(started.code, 0, started.stderr);
+    const pid = (await statusOf(w, "mute")).pid as number;
+    assert.ok(isAlive(pid), "the VM runs");
+    // Its socket replaced by a plain file: the VM lives on (its socket file still exists) but nobody answers.
+    const socket = vmSocketPath(join(w.state, "smolvm"), "mute");
+    writeFileSync(`${socket}.mute`, "");
+    renameSync(`${socket}.mute`, socket);
+    const mute = await statusOf(w, "mute");
+    assert.is(mute.state, "unreachable");
+    assert.is(mute.pid, pid);
+    const stopped = await w.smolvm(["machine", "stop", "--name", "mute"]);
+    assert.is(stopped.code, 0, stopped.stderr);
+    assert.not.ok(isAlive(pid), "stop killed the VM process that no longer answered");
+    assert.is((await statusOf(w, "mute")).state, "stopped");
+  }));
+
+test("a running machine whose VM process is gone is stopped, and another process with its pid is not taken for it", () =>
+  withWorld(async (w) => {
+    assert.is((await create(w, "gone")).code, 0);
+    assert.is((await w.smolvm(["machine", "start", "--name", "gone"], withToken)).code, 0);
+    const pid = (await statusOf(w, "gone")).pid as number;
+    process.kill(pid, "SIGKILL");
+    const stranger = liveHolder();
+    try {
+      // The record now names a live process that is not a VM.
+      const db = JSON.parse(readFileSync(join(w.state, "smolvm", "machines.json"), "utf8")) as { machines: Record<string, { pid: number }> };
+      db.machines["gone"]!.pid = stranger.pid!;
+      writeFileSync(join(w.state, "smolvm", "machines.json"), JSON.stringify(db));
+      assert.is((await statusOf(w, "gone")).state, "stopped");
+      assert.is((await w.smolvm(["machine", "stop", "--name", "gone"])).code, 0);
+      assert.ok(isAlive(stranger.pid!), "stop did not kill a process that merely has the recorded pid");
+    } finally {
+      stranger.kill("SIGKILL");
+    }
   }));
 
 test("every invocation but --version is recorded as argv, pid and time only", () =>
