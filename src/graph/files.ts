@@ -23,7 +23,8 @@ export interface FileStamp {
 
 export type Observed = { exists: false } | { exists: true; stamp: FileStamp; rehashed: boolean };
 
-function statOrNull(path: string): Stats | null {
+/** The file's stat, or null when it is not there (ENOTDIR counts as not there); any other error is thrown. */
+export function statOrNull(path: string): Stats | null {
   try {
     return statSync(path, { throwIfNoEntry: false }) ?? null;
   } catch (error) {

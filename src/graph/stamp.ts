@@ -13,10 +13,10 @@
 // A line is only written from a trusted record whose file stamps are all
 // outside the racy window (files.ts), so a line that holds means exactly
 // what the full check would conclude.
-import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { sha256Base64url } from "../lib/hash.js";
-import type { FileStamp } from "./files.js";
+import { statOrNull, type FileStamp } from "./files.js";
 import { flattenInputs, hashJson, type Json } from "./json.js";
 import { displayPath } from "./observe.js";
 import { fileIdentity, stateIdOf, type GraphState, type TaskRecord } from "./state.js";
@@ -124,33 +124,27 @@ function signature<C>(def: TaskDeclaration<C>, ctx: C, root: string, needs: read
     if (CONTROL.test(need)) return null;
     text += `${FIELD}n${need}`;
   }
-  for (const path of def.reads?.(ctx) ?? []) {
+  const reads = fileFields("read", def.reads?.(ctx) ?? [], root, view);
+  const writes = reads === null ? null : fileFields("write", def.writes?.(ctx) ?? [], root, view);
+  return writes === null ? null : text + reads + writes;
+}
+
+/** The signature's fields for the files a task reads or writes, or null when one cannot be stamped. */
+function fileFields(kind: "read" | "write", paths: readonly string[], root: string, view: FileView): string | null {
+  const tag = kind === "read" ? "r" : "w";
+  let text = "";
+  for (const path of paths) {
     const { display, absolute } = displayPath(root, path);
-    const seen = CONTROL.test(display) ? null : view("read", display, absolute);
+    const seen = CONTROL.test(display) ? null : view(kind, display, absolute);
     if (seen === null) return null;
-    text += `${FIELD}r${display}${PART}${seen}`;
-  }
-  for (const path of def.writes?.(ctx) ?? []) {
-    const { display, absolute } = displayPath(root, path);
-    const seen = CONTROL.test(display) ? null : view("write", display, absolute);
-    if (seen === null) return null;
-    text += `${FIELD}w${display}${PART}${seen}`;
+    text += `${FIELD}${tag}${display}${PART}${seen}`;
   }
   return text;
 }
 
-function liveStat(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    // ENOTDIR and the like: not there, as observeFile sees it.
-    return undefined;
-  }
-}
-
-/** Files as they are now (what observeFile would compare with a stamp). */
+/** Files as they are now (what observeFile would compare with a stamp; a stat it would throw on throws here too, and the line does not hold). */
 const liveView: FileView = (kind, _display, absolute) => {
-  const st = liveStat(absolute);
+  const st = statOrNull(absolute);
   if (!st || !st.isFile()) return kind === "read" ? "-" : null;
   return statText(st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode & 0o7777);
 };
