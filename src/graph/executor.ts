@@ -122,13 +122,17 @@ export class Executor<C, RC extends C> {
     return this.loaded;
   }
 
-  /** The state, read on first use: a run whose every task is fresh by its stamp never reads it. */
+  /** The state and its writer, read on first use: a run whose every task is fresh by its stamp never reads them. */
+  private get read(): ReadState {
+    return this.loaded ?? this.useState(loadState(this.options.stateFile));
+  }
+
   private get state(): GraphState {
-    return (this.loaded ?? this.useState(loadState(this.options.stateFile))).state;
+    return this.read.state;
   }
 
   private get writer(): StateWriter {
-    return (this.loaded ?? this.useState(loadState(this.options.stateFile))).writer;
+    return this.read.writer;
   }
 
   async run(): Promise<RunResult> {

@@ -103,6 +103,8 @@ interface EntryBasics {
   volatile: boolean;
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
 function makeEntry(basics: EntryBasics, status: PlanStatus, reasons: readonly Reason[]): PlanEntry {
   return Object.freeze({
     task: basics.task,
@@ -110,8 +112,8 @@ function makeEntry(basics: EntryBasics, status: PlanStatus, reasons: readonly Re
     needs: Object.freeze([...basics.needs]),
     volatile: basics.volatile,
     status,
-    reasons: Object.freeze([...reasons]),
-    pendingNeeds: Object.freeze([]),
+    reasons: reasons.length ? Object.freeze([...reasons]) : NONE,
+    pendingNeeds: NONE,
   });
 }
 
@@ -120,19 +122,9 @@ export function blockedEntry(basics: EntryBasics & { reasons: readonly Reason[] 
   return makeEntry(basics, "blocked", basics.reasons);
 }
 
-const NONE: readonly never[] = Object.freeze([]);
-
 /** A task found fresh without a full check (its stamp line held). */
 export function freshEntry(basics: EntryBasics): PlanEntry {
-  return Object.freeze({
-    task: basics.task,
-    description: basics.description,
-    needs: Object.freeze([...basics.needs]),
-    volatile: basics.volatile,
-    status: "fresh",
-    reasons: NONE,
-    pendingNeeds: NONE,
-  });
+  return makeEntry(basics, "fresh", NONE);
 }
 
 /** A task that had to run but could not even be checked. */
