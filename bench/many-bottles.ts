@@ -61,9 +61,7 @@ function leftovers(runRoot: string, fakes: string, netnsBefore: ReadonlySet<stri
   // A stopped machine stays (a bottle is resumable); one still running is left over.
   const machines = existsSync(db) ? Object.entries((JSON.parse(readFileSync(db, "utf8")) as { machines: Record<string, { state: string }> }).machines) : [];
   for (const [machine, record] of machines) if (record.state === "running") found.push(`machine ${machine} still running`);
-  for (const ns of spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").map((l) => l.split(" ")[0]!).filter(Boolean)) {
-    if (!netnsBefore.has(ns)) found.push(`network namespace ${ns}`);
-  }
+  for (const ns of netnsNames()) if (!netnsBefore.has(ns)) found.push(`network namespace ${ns}`);
   return found;
 }
 
