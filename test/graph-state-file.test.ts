@@ -31,29 +31,31 @@ async function run(root: string, ran: string[]): Promise<{ warnings: string[]; o
   return { warnings, ok: result.ok };
 }
 
-test("the state file is one JSON document with a record per line, and every name survives the round trip", async () => {
+/** A stage built once: its dir, its state file, and `ran`, emptied for the next run. */
+async function builtOnce(): Promise<{ root: string; path: string; ran: string[] }> {
   const root = tempDir();
   const ran: string[] = [];
   await run(root, ran);
-  const text = readFileSync(join(root, STATE_FILE), "utf8");
+  ran.length = 0;
+  return { root, path: join(root, STATE_FILE), ran };
+}
+
+test("the state file is one JSON document with a record per line, and every name survives the round trip", async () => {
+  const { root, path, ran } = await builtOnce();
+  const text = readFileSync(path, "utf8");
   const state = JSON.parse(text) as { id: string; tasks: Record<string, { result: unknown }> };
   assert.equal(Object.keys(state.tasks).sort(), [...NAMES].sort());
   assert.equal(state.tasks["new\nline"]!.result, { name: "new\nline", line: "a\nb", n: 3 });
   assert.is(text.split("\n").length, 1 + NAMES.length + 2, "a first line, a line per record, the closing line and the final newline");
-  ran.length = 0;
   const again = await run(root, ran);
   assert.equal(ran, [], "every record was read back under its own name");
   assert.equal(again.warnings, []);
 });
 
 test("a state file written in one piece (the layout before records per line) is read", async () => {
-  const root = tempDir();
-  const ran: string[] = [];
-  await run(root, ran);
-  const path = join(root, STATE_FILE);
+  const { root, path, ran } = await builtOnce();
   writeFileSync(path, JSON.stringify(JSON.parse(readFileSync(path, "utf8"))));
   assert.is(readFileSync(path, "utf8").split("\n").length, 1);
-  ran.length = 0;
   const { warnings } = await run(root, ran);
   assert.equal(ran, []);
   assert.equal(warnings, []);
@@ -61,10 +63,7 @@ test("a state file written in one piece (the layout before records per line) is 
 });
 
 test("a state file cut short at any line is set aside and every task runs", async () => {
-  const root = tempDir();
-  const ran: string[] = [];
-  await run(root, ran);
-  const path = join(root, STATE_FILE);
+  const { root, path, ran } = await builtOnce();
   const lines = readFileSync(path, "utf8").split("\n");
   for (const keep of [1, 3, lines.length - 2]) {
     writeFileSync(path, `${lines.slice(0, keep).join("\n")}\n`);
@@ -77,15 +76,11 @@ test("a state file cut short at any line is set aside and every task runs", asyn
 });
 
 test("a damaged record costs only its own task (and what needs it)", async () => {
-  const root = tempDir();
-  const ran: string[] = [];
-  await run(root, ran);
-  const path = join(root, STATE_FILE);
+  const { root, path, ran } = await builtOnce();
   const lines = readFileSync(path, "utf8").split("\n");
   const last = lines.findIndex((line) => line.startsWith('"t:{x}"'));
   lines[last] = '"t:{x}":{"key":}';
   writeFileSync(path, lines.join("\n"));
-  ran.length = 0;
   const { ok } = await run(root, ran);
   assert.ok(ok);
   assert.equal(ran, ["t:{x}"]);

@@ -10,35 +10,26 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { freshLog } from "../src/backends/smolmachines/logs.js";
-import { checkPrivateDir, makePrivateSubdir, type PrivateDirSpec } from "../src/lib/private-dir.js";
+import { checkPrivateDir, makePrivateSubdir } from "../src/lib/private-dir.js";
 import { readFileNoFollow, removeOwnedFiles } from "../src/lib/no-follow.js";
+import { privateDirOutcome, TEST_DIR_SPEC } from "./helpers/private-dir.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const LOGS = new URL("../src/backends/smolmachines/logs.js", import.meta.url).href;
-
-const spec: PrivateDirSpec = { what: "test dir", privateLevels: 2, fix: "the fix" };
-
-function refusal(dir: string, extra: Partial<PrivateDirSpec> = {}): string | boolean {
-  try {
-    return checkPrivateDir(dir, { ...spec, ...extra });
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 test("an ancestor symlink of yours is followed: the dir behind it is checked and found", () => {
   const base = tempDir("bpe-");
   mkdirSync(join(base, "real", "p", "name"), { recursive: true, mode: 0o700 });
   symlinkSync(join(base, "real"), join(base, "link"));
-  assert.is(refusal(join(base, "link", "p", "name")), true);
+  assert.is(privateDirOutcome(join(base, "link", "p", "name")), true);
 });
 
 test("an ancestor symlink to nothing: missing (false) without create, made behind the link with create", () => {
   const base = tempDir("bpe-");
   symlinkSync(join(base, "not-yet"), join(base, "link"));
-  assert.is(refusal(join(base, "link", "p", "name")), false);
+  assert.is(privateDirOutcome(join(base, "link", "p", "name")), false);
   assert.not.ok(existsSync(join(base, "not-yet")));
-  assert.is(refusal(join(base, "link", "p", "name"), { create: true }), true);
+  assert.is(privateDirOutcome(join(base, "link", "p", "name"), { create: true }), true);
   assert.ok(existsSync(join(base, "not-yet", "p", "name")));
 });
 
@@ -46,7 +37,7 @@ test("a symlink loop among the ancestors is refused, not followed forever", () =
   const base = tempDir("bpe-");
   symlinkSync(join(base, "b"), join(base, "a"));
   symlinkSync(join(base, "a"), join(base, "b"));
-  const result = refusal(join(base, "a", "p", "name"));
+  const result = privateDirOutcome(join(base, "a", "p", "name"));
   assert.type(result, "string");
   assert.match(result as string, "goes through too many symlinks");
 });
@@ -54,14 +45,14 @@ test("a symlink loop among the ancestors is refused, not followed forever", () =
 test("a regular file where an ancestor or a private level should be is refused: is not a directory", () => {
   const base = tempDir("bpe-");
   writeFileSync(join(base, "file"), "");
-  assert.match(String(refusal(join(base, "file", "p", "name"))), `${join(base, "file")} is not a directory`);
+  assert.match(String(privateDirOutcome(join(base, "file", "p", "name"))), `${join(base, "file")} is not a directory`);
   mkdirSync(join(base, "q"), { mode: 0o700 });
   writeFileSync(join(base, "q", "name"), "", { mode: 0o600 });
-  assert.match(String(refusal(join(base, "q", "name"))), `${join(base, "q", "name")} is not a directory`);
+  assert.match(String(privateDirOutcome(join(base, "q", "name"))), `${join(base, "q", "name")} is not a directory`);
 });
 
 test("a path with no more levels than bottle's own is a programming error", () => {
-  assert.throws(() => checkPrivateDir("/onlyone", spec), /has fewer than 3 levels/);
+  assert.throws(() => checkPrivateDir("/onlyone", TEST_DIR_SPEC), /has fewer than 3 levels/);
 });
 
 function stageWithLogs(): string {

@@ -9,23 +9,15 @@ import { chmodSync, chownSync, closeSync, constants, mkdirSync, readFileSync, sy
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checkPrivateDir, type PrivateDirSpec } from "../src/lib/private-dir.js";
+import { checkPrivateDir } from "../src/lib/private-dir.js";
 import { openOwnFileNoFollow, readFileNoFollow, removeOwnedFiles } from "../src/lib/no-follow.js";
 import { requireRoot, skipSuite } from "./helpers/skip.js";
+import { privateDirOutcome, TEST_DIR_SPEC } from "./helpers/private-dir.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const PRIVATE_DIR = new URL("../src/lib/private-dir.js", import.meta.url).href;
 const NOBODY = 65534;
 
-const spec: PrivateDirSpec = { what: "test dir", privateLevels: 2, fix: "the fix" };
-
-function outcome(dir: string, extra: Partial<PrivateDirSpec> = {}): string | boolean {
-  try {
-    return checkPrivateDir(dir, { ...spec, ...extra });
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 /** <tmp>/p/name, private, with name/jail/relays in it (0700, bottle's). */
 function runDirWithJail(): { run: string; jail: string; relays: string } {
@@ -36,8 +28,8 @@ function runDirWithJail(): { run: string; jail: string; relays: string } {
 }
 
 test("a path exactly as long as bottle's own levels is a programming error too", () => {
-  assert.throws(() => checkPrivateDir("/a/b", spec), /test dir \/a\/b has fewer than 3 levels/);
-  assert.throws(() => checkPrivateDir("/a", { ...spec, privateLevels: 1 }), /has fewer than 2 levels/);
+  assert.throws(() => checkPrivateDir("/a/b", TEST_DIR_SPEC), /test dir \/a\/b has fewer than 3 levels/);
+  assert.throws(() => checkPrivateDir("/a", { ...TEST_DIR_SPEC, privateLevels: 1 }), /has fewer than 2 levels/);
 });
 
 const rootReason = requireRoot("it chowns sub-directories to another uid");
@@ -48,13 +40,13 @@ if (rootReason !== null) {
     const { run, jail, relays } = runDirWithJail();
     const subdirs = ["jail/relays"];
     chownSync(jail, NOBODY, NOBODY);
-    assert.is(outcome(run, { subdirs, subdirOwners: { jail: NOBODY } }), true, "jail may be nobody's; relays is still bottle's");
-    assert.match(String(outcome(run, { subdirs })), `${jail} belongs to uid ${NOBODY}, not to you (uid 0)`);
-    assert.match(String(outcome(run, { subdirs, subdirOwners: { jail: 1234 } })), `${jail} belongs to uid ${NOBODY}`);
+    assert.is(privateDirOutcome(run, { subdirs, subdirOwners: { jail: NOBODY } }), true, "jail may be nobody's; relays is still bottle's");
+    assert.match(String(privateDirOutcome(run, { subdirs })), `${jail} belongs to uid ${NOBODY}, not to you (uid 0)`);
+    assert.match(String(privateDirOutcome(run, { subdirs, subdirOwners: { jail: 1234 } })), `${jail} belongs to uid ${NOBODY}`);
 
     chownSync(relays, NOBODY, NOBODY);
-    assert.is(outcome(run, { subdirs, subdirOwners: { jail: NOBODY, "jail/relays": NOBODY } }), true);
-    assert.match(String(outcome(run, { subdirs, subdirOwners: { jail: NOBODY } })), `${relays} belongs to uid ${NOBODY}`, "jail's owner does not extend to relays");
+    assert.is(privateDirOutcome(run, { subdirs, subdirOwners: { jail: NOBODY, "jail/relays": NOBODY } }), true);
+    assert.match(String(privateDirOutcome(run, { subdirs, subdirOwners: { jail: NOBODY } })), `${relays} belongs to uid ${NOBODY}`, "jail's owner does not extend to relays");
   });
 
   test("an ancestor bottle cannot look into is refused naming the directory and EACCES, not taken as missing", () => {
@@ -73,7 +65,7 @@ if (rootReason !== null) {
 test("a dangling ancestor symlink with more path behind it: missing (false), not a crash", () => {
   const base = tempDir("bpo-");
   symlinkSync(join(base, "not-yet"), join(base, "link"));
-  assert.is(outcome(join(base, "link", "deeper", "p", "name")), false);
+  assert.is(privateDirOutcome(join(base, "link", "deeper", "p", "name")), false);
 });
 
 test("openOwnFileNoFollow empties the file only when the flags say O_TRUNC: an append keeps what is there", () => {
