@@ -28,6 +28,7 @@ import {
   type AvailableJail,
   type HostRelays,
 } from "../src/backends/smolmachines/jail/index.js";
+import { withTimeout } from "./helpers/process.js";
 import { skipSuite } from "./helpers/skip.js";
 
 const PROBE = fileURLToPath(new URL("./jail-probe.js", import.meta.url));
@@ -79,12 +80,8 @@ function stopServer(sidecar: FakeSidecar): Promise<void> {
   return new Promise((resolve) => sidecar.server.close(() => resolve()));
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string, ms = SAFETY_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function within<T>(promise: Promise<T>, what: string, ms = SAFETY_MS): Promise<T> {
+  return withTimeout(promise, what, ms);
 }
 
 /** Collects a stream's lines; `line(predicate)` waits for the first match. */
@@ -113,7 +110,7 @@ function lineReader(stream: Readable): { lines: string[]; line(match: (line: str
     line(match, what) {
       const found = lines.find(match);
       if (found !== undefined) return Promise.resolve(found);
-      return withTimeout(new Promise((resolve) => waiters.push({ match, resolve })), what);
+      return within(new Promise((resolve) => waiters.push({ match, resolve })), what);
     },
   };
 }
@@ -374,7 +371,7 @@ if (support.kind !== "bwrap") {
     const line = await out.line((l) => l.startsWith("{"), "the probe's findings").catch((error: Error) => {
       throw new Error(`${error.message}\nstderr:\n${err.lines.join("\n")}`);
     });
-    const { code } = await withTimeout(exit, "the jail to exit");
+    const { code } = await within(exit, "the jail to exit");
     report = { findings: JSON.parse(line) as Findings, code, stderr: err.lines.join("\n") };
     return report;
   }
@@ -479,7 +476,7 @@ if (support.kind !== "bwrap") {
     });
     const uids = jailed.map((pid) => /^Uid:\s+(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]?.split(/\s+/).map(Number) ?? []);
     child.kill("SIGTERM");
-    await withTimeout(exit, "the jail to exit");
+    await within(exit, "the jail to exit");
     assert.ok(jailed.length >= 2, `jailed processes (relay-inside, the probe): ${jailed.join(", ")}`);
     const expected = process.getuid!() === 0 ? ROOT_JAIL_USER.uid : process.getuid!();
     // real, effective, saved and file-system uid
@@ -567,7 +564,7 @@ exit($status & 127 ? 128 + ($status & 127) : $status >> 8);
         throw new Error(`${error.message}\nstderr:\n${err.lines.join("\n")}`);
       });
       const host = await out.line((l) => l.startsWith("host-keyrings "), "the host side's keyring check");
-      await withTimeout(exit, "the jail to exit");
+      await within(exit, "the jail to exit");
       const inside = JSON.parse(findings) as Record<string, { result: number; errno: string }> & { payloads: string[] };
       const [, hostReadsHex, planted] = host.split(" ");
       assert.is(Buffer.from(hostReadsHex ?? "", "hex").toString(), secret, "the launcher itself reads the password through its session keyring");
@@ -596,7 +593,7 @@ exit($status & 127 ? 128 + ($status & 127) : $status >> 8);
       line = await out.line((l) => l.startsWith("{"), "the probe's descriptors").catch((error: Error) => {
         throw new Error(`${error.message}\nstderr:\n${err.lines.join("\n")}`);
       });
-      await withTimeout(exited(child), "the jail to exit");
+      await within(exited(child), "the jail to exit");
     } finally {
       closeSync(fd);
     }
@@ -613,8 +610,8 @@ exit($status & 127 ? 128 + ($status & 127) : $status >> 8);
     const exit = exited(child);
     await out.line((l) => l === "ready", "the probe to be ready");
     child.kill("SIGTERM");
-    const { code } = await withTimeout(exit, "the jail to exit after SIGTERM");
-    await withTimeout(out.ended, "the jail's stdout to close");
+    const { code } = await within(exit, "the jail to exit after SIGTERM");
+    await within(out.ended, "the jail's stdout to close");
     assert.ok(out.lines.includes("got SIGTERM"), `stdout: ${out.lines.join(" | ")}`);
     assert.is(code, 42);
   });
@@ -647,7 +644,7 @@ exit($status & 127 ? 128 + ($status & 127) : $status >> 8);
     const out = lineReader(parent.stdout!);
     const jailPid = (JSON.parse(await out.line((l) => l.startsWith("{"), "the jail's pid")) as { jail: number }).jail;
     await out.line((l) => l === "ready", "the probe to connect");
-    await withTimeout(held, "the probe's connection to reach S1 through the relay");
+    await within(held, "the probe's connection to reach S1 through the relay");
     const heldClosed = w.s1.next("close");
 
     const jailProcesses = [jailPid, ...descendants(jailPid)];
@@ -656,8 +653,8 @@ exit($status & 127 ? 128 + ($status & 127) : $status >> 8);
 
     parent.kill("SIGKILL");
     // Every jail process shares the parent's stdout pipe: it ends when the last one is gone.
-    await withTimeout(out.ended, "every jail process to close the shared stdout");
-    await withTimeout(heldClosed, "the relayed connection to S1 to close");
+    await within(out.ended, "every jail process to close the shared stdout");
+    await within(heldClosed, "the relayed connection to S1 to close");
     const survivors = jailProcesses.filter((pid) => !isDead(pid));
     assert.equal(survivors, [], `still running: ${survivors.join(", ")}`);
   });

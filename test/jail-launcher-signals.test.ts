@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { withTimeout } from "./helpers/process.js";
 import { tempDir } from "./helpers/tmp.js";
 
 const LAUNCHER = fileURLToPath(new URL("../src/backends/smolmachines/jail/bwrap-launcher.js", import.meta.url));
@@ -94,19 +95,11 @@ function launch(args: readonly string[]): Launched {
 }
 
 /** Fails the test (and kills the launcher) when `promise` has not settled by the deadline: a signal that went nowhere. */
-async function within<T>(promise: Promise<T>, what: string, launched: Launched): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      launched.child.kill("SIGKILL");
-      reject(new Error(`${what} never happened; stdout: ${launched.stdout()}`));
-    }, 20_000);
+function within<T>(promise: Promise<T>, what: string, launched: Launched): Promise<T> {
+  return withTimeout(promise, what, 20_000, () => {
+    launched.child.kill("SIGKILL");
+    return `; stdout: ${launched.stdout()}`;
   });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 test("the launcher exits with bwrap's exit code, or 128 + the signal that killed it", () => {

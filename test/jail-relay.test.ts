@@ -10,16 +10,11 @@ import { basename, dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { jailScripts, prepareJailDir, relaySocketPath, startHostRelays, type HostRelays } from "../src/backends/smolmachines/jail/index.js";
+import { withTimeout } from "./helpers/process.js";
 
 const SAFETY_MS = 10_000;
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), SAFETY_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const within = <T>(promise: Promise<T>, what: string): Promise<T> => withTimeout(promise, what, SAFETY_MS);
 
 /** A loopback server that answers `<name>:<what it read>` after the client half-closes. */
 async function echoServer(name: string): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
@@ -97,7 +92,7 @@ function replyAfterServerEnds(socket: Socket, late: string): Promise<string> {
 
 /** Resolves once `path` exists, watching its directory instead of polling. */
 function fileAppears(path: string): Promise<void> {
-  return withTimeout(
+  return within(
     new Promise<void>((resolve) => {
       const watcher = watch(dirname(path), () => {
         if (existsSync(path)) {
@@ -173,8 +168,8 @@ test("a host relay keeps carrying the client's bytes after the sidecar half-clos
   try {
     for (const [index, sidecar] of [tcp, unix].entries()) {
       const client = connect({ path: relays.sockets[index]!, allowHalfOpen: true });
-      assert.is(await withTimeout(replyAfterServerEnds(client, "late words"), "the sidecar's end"), "bye");
-      assert.is(await withTimeout(sidecar.received, "the sidecar to read the client's end"), "late words");
+      assert.is(await within(replyAfterServerEnds(client, "late words"), "the sidecar's end"), "bye");
+      assert.is(await within(sidecar.received, "the sidecar to read the client's end"), "late words");
     }
   } finally {
     await Promise.all([closeServer(tcp.server), closeServer(unix.server)]);
@@ -183,7 +178,7 @@ test("a host relay keeps carrying the client's bytes after the sidecar half-clos
 
 test("a host relay whose sidecar is down closes the client's connection", async () => {
   const relays = await relaysFor([await unusedPort()]);
-  const result = await withTimeout(exchangeOverUnix(relays.sockets[0]!, "hello"), "the relay to drop the client");
+  const result = await within(exchangeOverUnix(relays.sockets[0]!, "hello"), "the relay to drop the client");
   assert.is(result.reply, "");
 });
 
@@ -238,10 +233,10 @@ test("close() drops live connections and removes the socket files", async () => 
   client.on("error", () => undefined);
   const reachedSidecar = new Promise<void>((resolve) => a.server.once("connection", () => resolve()));
   client.write("held open");
-  await withTimeout(reachedSidecar, "the held connection to reach the sidecar");
+  await within(reachedSidecar, "the held connection to reach the sidecar");
 
   await relays.close();
-  await withTimeout(clientClosed, "close() to drop the client");
+  await within(clientClosed, "close() to drop the client");
   for (const path of relays.sockets) assert.not.ok(existsSync(path), `${path} is removed`);
   await closeServer(a.server, a.sockets);
 });
@@ -271,7 +266,7 @@ test("relay-inside exits 1 without starting the command when a port cannot be bo
     "-e",
     `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "")`,
   ]);
-  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  const { code } = await within(exited(child), "relay-inside to exit");
   assert.is(code, 1);
   assert.match(stderr(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${busy.port} \\(EADDRINUSE\\); not starting`));
   assert.not.ok(existsSync(marker), "the command never ran");
@@ -280,7 +275,7 @@ test("relay-inside exits 1 without starting the command when a port cannot be bo
 
 test("relay-inside exits 2 with its usage on a bad command line", async () => {
   const { child, stderr } = runRelayInside(["--run", runDir, "--", "true"]);
-  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  const { code } = await within(exited(child), "relay-inside to exit");
   assert.is(code, 2);
   assert.match(stderr(), /at least one --port is required\nusage: relay-inside\.js/);
 });
@@ -296,13 +291,13 @@ test("relay-inside exits 128+signal when the command is killed by a signal", asy
     "-e",
     'process.kill(process.pid, "SIGKILL")',
   ]);
-  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  const { code } = await within(exited(child), "relay-inside to exit");
   assert.is(code, 128 + 9);
 });
 
 test("relay-inside exits 128+15 when the command is killed by SIGTERM (not 128+9)", async () => {
   const { child } = runRelayInside(["--run", runDir, "--port", String(await unusedPort()), "--", process.execPath, "-e", 'process.kill(process.pid, "SIGTERM")']);
-  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  const { code } = await within(exited(child), "relay-inside to exit");
   assert.is(code, 143);
 });
 
@@ -313,7 +308,7 @@ async function readyRelayInside(port: number): Promise<ChildProcess> {
     child.stdout!.setEncoding("utf8");
     child.stdout!.on("data", (chunk: string) => chunk.includes("ready") && resolve());
   });
-  await withTimeout(ready, "relay-inside's command to start");
+  await within(ready, "relay-inside's command to start");
   return child;
 }
 
@@ -334,13 +329,13 @@ test("relay-inside listens on 127.0.0.1 alone, and carries the jail side's bytes
     });
     assert.is(elsewhere, "ECONNREFUSED", "only 127.0.0.1 is listened on");
     const client = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
-    assert.is(await withTimeout(replyAfterServerEnds(client, "late words"), "the relay socket's end"), "bye");
-    assert.is(await withTimeout(relay.received, "the relay socket to read the client's end"), "late words");
+    assert.is(await within(replyAfterServerEnds(client, "late words"), "the relay socket's end"), "bye");
+    assert.is(await within(relay.received, "the relay socket to read the client's end"), "late words");
   } finally {
     // SIGTERM, which relay-inside hands to its command: SIGKILL would leave the command running.
     const exit = exited(child);
     child.kill("SIGTERM");
-    await withTimeout(exit, "relay-inside to exit");
+    await within(exit, "relay-inside to exit");
     await closeServer(relay.server);
   }
 });
@@ -361,9 +356,9 @@ test("relay-inside forwards SIGTERM to the command and exits with its code", asy
     child.stdout!.on("data", (chunk: string) => chunk.includes("ready") && resolve());
   });
   const exit = exited(child);
-  await withTimeout(ready, "the command to start");
+  await within(ready, "the command to start");
   child.kill("SIGTERM");
-  assert.is((await withTimeout(exit, "relay-inside to exit")).code, 42);
+  assert.is((await within(exit, "relay-inside to exit")).code, 42);
 });
 
 test("relay-inside ends, exit 1, when the launcher's end of its --lifeline closes", async () => {
@@ -382,9 +377,9 @@ test("relay-inside ends, exit 1, when the launcher's end of its --lifeline close
   const exit = exited(child);
   let code: number | null;
   try {
-    await withTimeout(ready, "the command to start");
+    await within(ready, "the command to start");
     (child.stdio[3] as Socket).destroy();
-    ({ code } = await withTimeout(exit, "relay-inside to end with its lifeline"));
+    ({ code } = await within(exit, "relay-inside to end with its lifeline"));
   } finally {
     child.kill("SIGTERM"); // a no-op once it has exited; relay-inside hands it to the command otherwise
     child.stdin!.end(); // the command, which outlives relay-inside outside a jail, ends with its stdin
@@ -436,7 +431,7 @@ async function relayInsideDroppingTo(status: string, throwing?: string): Promise
   let stderr = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (chunk: string) => (stderr += chunk));
-  const { code } = await withTimeout(exited(child), "relay-inside to exit");
+  const { code } = await within(exited(child), "relay-inside to exit");
   return { code, stderr, ran: existsSync(marker) };
 }
 

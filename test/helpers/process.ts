@@ -3,6 +3,19 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, watch } from "node:fs";
 import { dirname } from "node:path";
 
+/**
+ * `promise`, or a rejection naming `what` once `ms` have passed: a safety
+ * net for a test that waits on a real signal. `onTimeout` runs first (to
+ * kill what is stuck) and may return more to say.
+ */
+export function withTimeout<T>(promise: Promise<T>, what: string, ms: number, onTimeout?: () => string | void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}${onTimeout?.() ?? ""}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export function spawnNode(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   return spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"], env });
 }

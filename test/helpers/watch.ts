@@ -8,6 +8,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { withTimeout } from "./process.js";
 
 /** dist/src/cli/main.js, next to this compiled helper's dist/test/helpers. */
 export const BOTTLE = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -298,19 +299,11 @@ export function spawnBottle(
     });
   }
 
-  async function exitWithin(what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`safety timeout (${SAFETY_TIMEOUT_MS} ms): bottle did not exit ${what}${describe()}`));
-      }, SAFETY_TIMEOUT_MS);
+  function exitWithin(what: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return withTimeout(exit, `bottle to exit ${what}`, SAFETY_TIMEOUT_MS, () => {
+      child.kill("SIGKILL");
+      return describe();
     });
-    try {
-      return await Promise.race([exit, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   const handle: WatchProcess = {
