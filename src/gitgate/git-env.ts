@@ -8,6 +8,9 @@ import type { GateRemote } from "./options.js";
 // The helper git runs (through sh) when the upstream asks for a credential.
 const CREDENTIAL_HELPER = `!f() { test "$1" = get && printf 'username=%s\\npassword=%s\\n' "$BOTTLE_GIT_GATE_USERNAME" "$BOTTLE_GIT_GATE_PASSWORD"; }; f`;
 
+/** No system or global git config file applies. */
+const NO_CONFIG_FILES = { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" } as const;
+
 /** git with no user or system config, no prompts, English messages. */
 export function isolatedGitEnv(pathEnv: string, home: string): NodeJS.ProcessEnv {
   return {
@@ -15,8 +18,7 @@ export function isolatedGitEnv(pathEnv: string, home: string): NodeJS.ProcessEnv
     HOME: home,
     LANG: "C",
     LC_ALL: "C",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
+    ...NO_CONFIG_FILES,
     GIT_TERMINAL_PROMPT: "0",
   };
 }
@@ -37,8 +39,7 @@ export function upstreamGitEnv(base: NodeJS.ProcessEnv, remote: GateRemote, toke
   return {
     ...base,
     // Whatever `base` kept or dropped (the pre-receive hook drops the gate's GIT_CONFIG_* variables), no system or global config applies.
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
+    ...NO_CONFIG_FILES,
     // The one protocol the upstream URL uses: no file://, ssh, ext:: or git:// via submodules or redirects.
     GIT_ALLOW_PROTOCOL: scheme,
     ...configEnv([
