@@ -113,12 +113,9 @@ export class Executor<C, RC extends C> {
 
   private useState(loaded: LoadedState): ReadState {
     if (loaded.warning) this.emit({ type: "warning", message: loaded.warning });
-    const stamp = this.options.stamp;
-    this.loaded = {
-      state: loaded.state,
-      writer: new StateWriter(this.options.stateFile, loaded.state, loaded.disk),
-      stampStillHolds: stamp !== null && stamp.state === `${loaded.state.id} ${loaded.disk}`,
-    };
+    const writer = new StateWriter(this.options.stateFile, loaded.state, loaded.disk);
+    // The stamp names its state as StateWriter.saved does.
+    this.loaded = { state: loaded.state, writer, stampStillHolds: this.options.stamp?.state === writer.saved };
     return this.loaded;
   }
 
