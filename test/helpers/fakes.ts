@@ -95,7 +95,14 @@ export function waitForChange<T>(path: string, check: () => T | undefined, timeo
       if (settled) return;
       watcher?.close();
       const dir = nearestExistingDir(path);
-      watcher = watch(dir, () => arm());
+      try {
+        watcher = watch(dir, () => arm());
+      } catch (error) {
+        // The directory went away between finding it and watching it (a run
+        // dir being removed): look again from the nearest one that is left.
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return arm();
+        return finish(() => reject(error));
+      }
       watcher.on("error", () => arm());
       // A deeper directory may have appeared before the watch started.
       if (nearestExistingDir(path) !== dir) return arm();
