@@ -7,14 +7,16 @@
 // left alone.
 //
 // Go's own GOPROXY, GONOSUMDB and GOFLAGS are honoured, so a local module
-// mirror can serve a module the public proxy refuses (pipelock, here). A
-// module left out of the checksum database that way is verified all the
-// same: each pin carries its module's h1 hash, checked against what
+// mirror can serve a module the public proxy refuses (pipelock, here). For a
+// pin marked refusable, a mirror that serves it is also looked for by itself
+// (BOTTLE_GO_MIRROR, else ../shared/goproxy beside the checkout). A module
+// left out of the checksum database that way is verified all the same: each
+// pin carries its module's h1 hash, checked against what
 // `go mod download -json` fetched before anything is built.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, join, relative } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -100,6 +102,59 @@ function elfInterpreter(path) {
   }
 }
 
+function goEnv(go, name) {
+  return spawnSync(go, ["env", name], { encoding: "utf8" }).stdout?.trim() ?? "";
+}
+
+/** Go's case-encoding of a module path in a proxy's layout ("luckyPipewrench" → "lucky!pipewrench"). */
+function proxyPath(module) {
+  return module.replace(/[A-Z]/g, (letter) => `!${letter.toLowerCase()}`);
+}
+
+/**
+ * A local module mirror (Go's file:// proxy layout) that serves `tool`'s
+ * pinned version: BOTTLE_GO_MIRROR, else ../shared/goproxy beside the
+ * checkout. Only a directory that is yours or root's and that nobody else
+ * can write is used: the h1 check guards the module itself, and this keeps a
+ * directory another user made out of GOPROXY for its dependencies too.
+ * Returns { dir } or { skipped } (why a mirror that exists is not used), or
+ * null when there is none.
+ */
+function findMirror(tool) {
+  const named = process.env.BOTTLE_GO_MIRROR;
+  const candidate = named ? resolve(named) : join(root, "..", "shared", "goproxy");
+  if (!existsSync(candidate)) return named ? { skipped: `BOTTLE_GO_MIRROR=${named} does not exist` } : null;
+  const dir = realpathSync(candidate);
+  const info = statSync(dir);
+  const uid = process.getuid?.() ?? 0;
+  if (!info.isDirectory()) return { skipped: `${dir} is not a directory` };
+  if (info.uid !== uid && info.uid !== 0) return { skipped: `${dir} belongs to uid ${info.uid}, neither you nor root` };
+  if (info.mode & 0o022) return { skipped: `${dir} can be written by others (mode ${(info.mode & 0o777).toString(8)})` };
+  if (!existsSync(join(dir, proxyPath(tool.module), "@v", `${tool.version}.info`))) return null;
+  return { dir };
+}
+
+/**
+ * The environment that puts a mirror serving `tool` first on GOPROXY and
+ * skips the checksum database for that one module (the h1 check stands in
+ * for it), or {} when there is no mirror or GOPROXY already names it.
+ */
+function mirrorEnv(go, tool) {
+  const label = `${tool.name} ${tool.version}`;
+  const mirror = tool.refusable ? findMirror(tool) : null;
+  if (mirror === null) return {};
+  if (mirror.skipped) {
+    console.log(`${label}: not using the module mirror: ${mirror.skipped}`);
+    return {};
+  }
+  const url = `file://${mirror.dir}`;
+  const proxy = goEnv(go, "GOPROXY") || "https://proxy.golang.org,direct";
+  if (proxy.split(/[,|]/).includes(url)) return {};
+  const nosumdb = goEnv(go, "GONOSUMDB");
+  console.log(`${label}: from the module mirror ${mirror.dir} (its h1 hash is checked against the pin)`);
+  return { GOPROXY: `${url},${proxy}`, GONOSUMDB: nosumdb ? `${tool.module},${nosumdb}` : tool.module };
+}
+
 function runGo(go, args, env) {
   return new Promise((resolve) => {
     const child = spawn(go, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -116,8 +171,8 @@ function runGo(go, args, env) {
  * Fetches the pinned module into Go's module cache and checks its h1 hash:
  * null when it matches, else what went wrong (with the output of `go`).
  */
-async function verifyModule(go, tool) {
-  const result = await runGo(go, ["mod", "download", "-json", `${tool.module}@${tool.version}`], {});
+async function verifyModule(go, tool, env) {
+  const result = await runGo(go, ["mod", "download", "-json", `${tool.module}@${tool.version}`], env);
   let info = null;
   try {
     info = JSON.parse(result.stdout);
@@ -134,9 +189,9 @@ async function verifyModule(go, tool) {
   return null;
 }
 
-async function goInstall(go, tool, gobin) {
+async function goInstall(go, tool, gobin, env) {
   const flags = tool.ldflags ? [`-ldflags=${tool.ldflags}`] : [];
-  const result = await runGo(go, ["install", "-trimpath", ...flags, `${tool.pkg}@${tool.version}`], { GOBIN: gobin, CGO_ENABLED: "0" });
+  const result = await runGo(go, ["install", "-trimpath", ...flags, `${tool.pkg}@${tool.version}`], { ...env, GOBIN: gobin, CGO_ENABLED: "0" });
   return { code: result.code, output: result.stdout + result.stderr };
 }
 
@@ -160,13 +215,14 @@ async function install(go, tool, manifest) {
   console.log(`${label}: installing ${pin}`);
   const started = Date.now();
   const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-  const problem = await verifyModule(go, tool);
+  const env = mirrorEnv(go, tool);
+  const problem = await verifyModule(go, tool, env);
   if (problem !== null) {
     const detail = indented(problem.output);
     if (problem.refused && tool.refusable && REFUSED.test(problem.output)) {
       console.log(
         `${label}: NOT INSTALLED after ${seconds()}: the Go module proxy refuses it (403 "This module version is not available"):\n${detail}\n` +
-          `  A local module mirror can serve it: see "Installing the tools" in the README (GOPROXY=file://…, GONOSUMDB=${tool.module}).\n` +
+          `  A local module mirror can serve it: BOTTLE_GO_MIRROR=DIR (or ../shared/goproxy beside the checkout, found by itself); see "Installing the tools" in the README.\n` +
           `  bottle looks for ${tool.name} on PATH, then in .tools/bin; with neither, preflight reports it missing and \`bottle launch\` refuses to start.`,
       );
       return "refused";
@@ -176,7 +232,7 @@ async function install(go, tool, manifest) {
   }
   const gobin = mkdtempSync(join(toolsDir, "gobin-"));
   try {
-    const result = await goInstall(go, tool, gobin);
+    const result = await goInstall(go, tool, gobin, env);
     if (result.code !== 0) {
       const detail = indented(result.output);
       console.log(`${label}: FAILED after ${seconds()}: go install exited with ${result.code ?? "an error"}:\n${detail}`);
