@@ -8,7 +8,7 @@ import { errorMessage } from "../lib/errors.js";
 import type { Graph } from "./analyze.js";
 import type { EngineEvent, Summary, TaskStatus } from "./events.js";
 import { executeTask } from "./execute.js";
-import type { Json } from "./json.js";
+import { keyedRecord, type Json } from "./json.js";
 import { displayPath, observeTask, type TaskFacts } from "./observe.js";
 import { blockedEntry, freshEntry, planTask, runEntry, type PlanEntry } from "./plan.js";
 import type { Reason } from "./reasons.js";
@@ -71,11 +71,11 @@ interface ReadState {
 
 /** What the settled tasks left: each one's status and plan entry, its result (and the result's hash) or its failure. */
 class Settled {
-  readonly outcomes: Record<string, TaskStatus> = {};
-  readonly results: Record<string, Json> = {};
+  readonly outcomes = keyedRecord<TaskStatus>();
+  readonly results = keyedRecord<Json>();
   readonly resultHashes = new Map<string, string>();
   readonly entries = new Map<string, PlanEntry>();
-  readonly failures: Record<string, TaskFailure> = {};
+  readonly failures = keyedRecord<TaskFailure>();
 }
 
 export function isForced(force: true | readonly string[] | undefined, task: string): boolean {
@@ -160,10 +160,11 @@ export class Executor<C, RC extends C> {
     return {
       ok: summary.failed === 0 && summary.blocked === 0,
       interrupted: this.signal.aborted,
-      outcomes: this.settled.outcomes,
-      results: this.settled.results,
+      // Plain objects for callers; spreading copies a `__proto__` key as an own property.
+      outcomes: { ...this.settled.outcomes },
+      results: { ...this.settled.results },
       entries: order.map((name) => this.settled.entries.get(name)!),
-      failures: this.settled.failures,
+      failures: { ...this.settled.failures },
       summary,
       stateRead: this.loaded !== undefined,
     };
@@ -273,7 +274,7 @@ export class Executor<C, RC extends C> {
       return this.settleFailed(name, runEntry(this.basics(name)), { reason: "threw", message: `could not check its inputs: ${errorMessage(error)}`, cause: error }, 0);
     }
     if (facts.refreshed) this.writer.changed(name);
-    const needHashes: Record<string, string> = {};
+    const needHashes = keyedRecord<string>();
     for (const need of needs) needHashes[need] = this.settled.resultHashes.get(need)!;
     const { entry, key } = planTask({
       task: name,

@@ -57,7 +57,7 @@ export function freshRun<C>(input: FreshRunInput<C>): { result: RunResult } | { 
     get outcomes() {
       return (outcomes ??= Object.fromEntries([...hashes.keys()].map((name) => [name, "fresh"])));
     },
-    results: stamp.resultsByTask(),
+    results: { ...stamp.resultsByTask() },
     get entries() {
       return entriesOf();
     },

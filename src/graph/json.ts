@@ -4,6 +4,17 @@ import { sha256Base64url } from "../lib/hash.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/**
+ * A record keyed by names the engine does not choose (task names, file
+ * paths), with no prototype, so a task named `__proto__` or `constructor`
+ * is a key like any other. Copies `from`'s own entries when given.
+ */
+export function keyedRecord<T>(from?: Readonly<Record<string, T>>): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  if (from) for (const [key, value] of Object.entries(from)) record[key] = value;
+  return record;
+}
+
 export function canonicalJson(value: unknown): string {
   if (value === null) return "null";
   switch (typeof value) {

@@ -2,7 +2,7 @@
 // what it consumed, its outputs' stamps and its result), or its failure.
 import { statSync } from "node:fs";
 import { observeFile, stampFromStat, type FileStamp } from "./files.js";
-import { hashJson, type Json } from "./json.js";
+import { hashJson, keyedRecord, type Json } from "./json.js";
 import { displayPath, type TaskFacts } from "./observe.js";
 import type { GraphState, TaskRecord } from "./state.js";
 
@@ -30,7 +30,7 @@ export interface RunToRecord {
 
 /** Puts a successful run's record in `state` (and clears its last failure). */
 export function recordRun(state: GraphState, root: string, run: RunToRecord): Recorded {
-  const outputs: Record<string, FileStamp> = {};
+  const outputs = keyedRecord<FileStamp>();
   for (const [file, hash] of run.written) outputs[file] = stampFromStat(hash, statSync(displayPath(root, file).absolute));
 
   // A read file that changed while the task ran: its result may mix old and new content.

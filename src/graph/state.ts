@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, type Stats } from "node:fs";
 import type { FileStamp } from "./files.js";
-import type { Json } from "./json.js";
+import { keyedRecord, type Json } from "./json.js";
 import { TaskRecords } from "./task-records.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 
@@ -56,7 +56,7 @@ export interface GraphState {
 }
 
 export function emptyState(): GraphState {
-  return { format: STATE_FORMAT, version: STATE_VERSION, id: "", tasks: new TaskRecords(), files: {}, failures: {} };
+  return { format: STATE_FORMAT, version: STATE_VERSION, id: "", tasks: new TaskRecords(), files: keyedRecord(), failures: keyedRecord() };
 }
 
 const ID_AT_HEAD = new RegExp(`^\\{"format":"${STATE_FORMAT}","version":${STATE_VERSION},"id":"([A-Za-z0-9-]{1,64})"`);
@@ -120,10 +120,11 @@ function parseState(text: string): GraphState | string {
   if (parsed?.format !== STATE_FORMAT) return "it is not a bottle state file";
   if (parsed.version !== STATE_VERSION) return `it has state version ${String(parsed.version)}, this bottle reads version ${STATE_VERSION}`;
   if (typeof parsed.tasks !== "object" || parsed.tasks === null) return "it has no task records";
-  const { tasks, ...rest } = parsed;
-  if (!inParts) return { ...emptyState(), ...rest, tasks: TaskRecords.fromObject(tasks as Record<string, TaskRecord>) };
+  const { tasks, files, failures, ...rest } = parsed;
+  const keyed = { files: keyedRecord(files ?? {}), failures: keyedRecord(failures ?? {}) };
+  if (!inParts) return { ...emptyState(), ...rest, ...keyed, tasks: TaskRecords.fromObject(tasks as Record<string, TaskRecord>) };
   const records = recordLines(text, head + 1);
-  return records ? { ...emptyState(), ...rest, tasks: records } : "it is not valid JSON";
+  return records ? { ...emptyState(), ...rest, ...keyed, tasks: records } : "it is not valid JSON";
 }
 
 /** The record lines from `at` on, each `"name":{…}` and a comma but the last; null for a torn or foreign layout. */

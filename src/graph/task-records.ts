@@ -3,6 +3,7 @@
 // written back as the text it was read as while nobody touched it, so a run
 // that decides most tasks from the stamp neither parses nor re-serialises
 // their records.
+import { keyedRecord } from "./json.js";
 import type { TaskRecord } from "./state.js";
 
 export class TaskRecords {
@@ -70,7 +71,7 @@ export class TaskRecords {
 
   /** Every record parsed, by name (what JSON.stringify of the state writes for them). */
   toJSON(): Record<string, TaskRecord> {
-    const all: Record<string, TaskRecord> = {};
+    const all = keyedRecord<TaskRecord>();
     for (const name of [...this.records.keys()]) {
       const record = this.get(name);
       if (record) all[name] = record;
