@@ -9,8 +9,8 @@
 // cannot stall the run without a closing line. Arguments filter files by
 // substring.
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -58,12 +58,28 @@ const SUITE_TIMEOUT_MS = Number(process.env.BOTTLE_TEST_SUITE_TIMEOUT_MS ?? 300_
 /** How long to wait for a suite's output to close once it has exited (a process it left may hold it open). */
 const OUTPUT_GRACE_MS = 5_000;
 
+/**
+ * Where a suite's bottle keeps its config, state and caches: a fresh private
+ * dir per suite, so no suite reads or writes the records and caches of the
+ * user running the tests (a suite that needs its own sets them itself).
+ */
+function suiteHome(): { dir: string; env: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), "bottle-suite-"));
+  const env: Record<string, string> = {};
+  for (const [name, sub] of [["XDG_CONFIG_HOME", "config"], ["XDG_STATE_HOME", "state"], ["XDG_CACHE_HOME", "cache"]] as const) {
+    env[name] = join(dir, sub);
+    mkdirSync(env[name], { mode: 0o700 });
+  }
+  return { dir, env };
+}
+
 function runSuite(file: string): Promise<FileResult> {
   const started = Date.now();
-  return new Promise((resolve) => {
+  const home = suiteHome();
+  return new Promise<FileResult>((resolve) => {
     const child = spawn(process.execPath, [file], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, FORCE_COLOR: "0" },
+      env: { ...process.env, ...home.env, FORCE_COLOR: "0" },
     });
     let output = "";
     let stdout = "";
@@ -106,6 +122,12 @@ function runSuite(file: string): Promise<FileResult> {
     child.on("close", () => {
       if (!leftOpen) finish();
     });
+  }).finally(() => {
+    try {
+      rmSync(home.dir, { recursive: true, force: true });
+    } catch {
+      // Something a suite made there cannot be removed by this user: it stays in the temp dir.
+    }
   });
 }
 

@@ -2,7 +2,7 @@
 // in its closing line, and with CI set a skipped suite fails the run. A
 // suite that hangs, or leaves a process holding its output, cannot stall it.
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
@@ -89,6 +89,34 @@ test("a suite that exits leaving a process that holds its output open does not s
     } catch {
       // already gone
     }
+  }
+});
+
+test("each suite gets its own private config, state and cache dirs, never the user's, removed when it ends", () => {
+  const dir = tempDir("runner-");
+  const report = join(tempDir("runner-report-"), "homes.jsonl");
+  const probe = (name: string): void =>
+    writeFileSync(
+      join(dir, `${name}.test.js`),
+      `const { appendFileSync, statSync } = require("node:fs");
+const names = ["XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"];
+appendFileSync(${JSON.stringify(report)}, JSON.stringify(names.map((n) => [process.env[n], (statSync(process.env[n]).mode & 0o777).toString(8)])) + "\\n");
+console.log("  Total:     1\\n  Passed:    1\\n  Skipped:   0");
+`,
+    );
+  probe("a");
+  probe("b");
+  const user = { XDG_CONFIG_HOME: "/nonexistent/config", XDG_STATE_HOME: "/nonexistent/state", XDG_CACHE_HOME: "/nonexistent/cache" };
+  const run = runRunner(dir, user);
+  assert.is(run.code, 0, run.lines.join("\n"));
+  const homes = readFileSync(report, "utf8").trim().split("\n").map((line) => JSON.parse(line) as [string, string][]);
+  assert.is(homes.length, 2);
+  const seen = homes.flat().map(([path]) => path);
+  assert.is(new Set(seen).size, 6, `six different dirs: ${seen.join(", ")}`);
+  for (const [path, mode] of homes.flat()) {
+    assert.not.ok(Object.values(user).includes(path), `${path} is the user's`);
+    assert.is(mode, "700", path);
+    assert.not.ok(existsSync(path), `${path} was removed`);
   }
 });
 
