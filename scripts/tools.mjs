@@ -112,24 +112,46 @@ function proxyPath(module) {
 }
 
 /**
+ * Why `dir` (a real path) could be swapped or filled by another user, or
+ * null: it and every directory above it must be yours or root's, and not
+ * writable by others, except a sticky one (/tmp) above an entry of yours
+ * or root's, which nobody else can rename.
+ */
+function notPrivateEnough(dir) {
+  const uid = process.getuid?.() ?? 0;
+  let path = dir;
+  let child = null;
+  for (;;) {
+    const info = statSync(path);
+    if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, neither you nor root`;
+    const othersWrite = (info.mode & 0o022) !== 0;
+    const sticky = (info.mode & 0o1000) !== 0;
+    if (othersWrite && (child === null || !sticky)) return `${path} can be written by others (mode ${(info.mode & 0o7777).toString(8)})`;
+    if (path === dirname(path)) return null;
+    child = path;
+    path = dirname(path);
+  }
+}
+
+/**
  * A local module mirror (Go's file:// proxy layout) that serves `tool`'s
  * pinned version: BOTTLE_GO_MIRROR, else ../shared/goproxy beside the
- * checkout. Only a directory that is yours or root's and that nobody else
- * can write is used: the h1 check guards the module itself, and this keeps a
- * directory another user made out of GOPROXY for its dependencies too.
- * Returns { dir } or { skipped } (why a mirror that exists is not used), or
- * null when there is none.
+ * checkout. The one found by itself is used only when no other user can
+ * write or swap it: the h1 check guards the module itself, and this keeps a
+ * directory another user controls out of GOPROXY for its dependencies too.
+ * Returns { dir } or
+ * { skipped } (why a mirror that exists is not used), or null when there
+ * is none.
  */
 function findMirror(tool) {
   const named = process.env.BOTTLE_GO_MIRROR;
   const candidate = named ? resolve(named) : join(root, "..", "shared", "goproxy");
   if (!existsSync(candidate)) return named ? { skipped: `BOTTLE_GO_MIRROR=${named} does not exist` } : null;
   const dir = realpathSync(candidate);
-  const info = statSync(dir);
-  const uid = process.getuid?.() ?? 0;
-  if (!info.isDirectory()) return { skipped: `${dir} is not a directory` };
-  if (info.uid !== uid && info.uid !== 0) return { skipped: `${dir} belongs to uid ${info.uid}, neither you nor root` };
-  if (info.mode & 0o022) return { skipped: `${dir} can be written by others (mode ${(info.mode & 0o777).toString(8)})` };
+  if (!statSync(dir).isDirectory()) return { skipped: `${dir} is not a directory` };
+  // One you named is yours to vouch for, as GOPROXY would be.
+  const problem = named ? null : notPrivateEnough(dir);
+  if (problem) return { skipped: `${problem} (BOTTLE_GO_MIRROR=${candidate} uses it all the same)` };
   if (!existsSync(join(dir, proxyPath(tool.module), "@v", `${tool.version}.info`))) return null;
   return { dir };
 }

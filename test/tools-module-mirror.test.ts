@@ -4,7 +4,7 @@
 // write it. Run against a copy of scripts/tools.mjs and a stand-in `go` that
 // records the environment each fetch and build ran with.
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -74,7 +74,10 @@ function checkoutWithMirror(): Checkout {
   return { scripts, mirror, log: join(base, "go-calls.jsonl"), bin };
 }
 
+/** Runs the tools script from a checkout with nothing installed yet; the calls are this run's alone. */
 function runTools(checkout: Checkout, env: Record<string, string> = {}): { output: string; calls: GoCall[] } {
+  rmSync(join(dirname(checkout.scripts), ".tools"), { recursive: true, force: true });
+  rmSync(checkout.log, { force: true });
   const result = spawnSync(process.execPath, [join(checkout.scripts, "tools.mjs")], {
     cwd: dirname(checkout.scripts),
     encoding: "utf8",
@@ -128,6 +131,23 @@ test("a mirror that belongs to another user is not used", () => {
   const { output, calls } = runTools(checkout);
   for (const call of callsFor(calls, refusable!.module)) assert.equal([call.GOPROXY, call.GONOSUMDB], [null, null], output);
   assert.match(output, `${checkout.mirror} belongs to uid 65534, neither you nor root`);
+});
+
+test("a mirror of yours inside a directory another user owns or can write (who could swap it) is not used", () => {
+  for (const [change, why] of [
+    [(dir: string) => chownSync(dir, 65534, 65534), "belongs to uid 65534, neither you nor root"],
+    [(dir: string) => chmodSync(dir, 0o777), "can be written by others (mode 777)"],
+  ] as const) {
+    const checkout = checkoutWithMirror();
+    const shared = dirname(checkout.mirror);
+    change(shared);
+    const { output, calls } = runTools(checkout);
+    for (const call of callsFor(calls, refusable!.module)) assert.equal([call.GOPROXY, call.GONOSUMDB], [null, null], output);
+    assert.match(output, `not using the module mirror: ${shared} ${why}`);
+    // Named by the user, it is theirs to vouch for.
+    const named = runTools(checkout, { BOTTLE_GO_MIRROR: checkout.mirror });
+    for (const call of callsFor(named.calls, refusable!.module)) assert.is(call.GOPROXY, `file://${checkout.mirror},https://proxy.golang.org,direct`, named.output);
+  }
 });
 
 test("BOTTLE_GO_MIRROR names the mirror, and a GOPROXY that already lists it is left as the user set it", () => {
