@@ -11,8 +11,8 @@
 // pin marked refusable, a mirror that serves it is also looked for by itself
 // (BOTTLE_GO_MIRROR, else ../shared/goproxy beside the checkout). A module
 // left out of the checksum database that way is verified all the same: each
-// pin carries its module's h1 hash, checked against what
-// `go mod download -json` fetched before anything is built.
+// pin carries its module's h1 hashes (source and go.mod), checked against
+// what `go mod download -json` fetched before anything is built.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,8 +20,9 @@ import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The pins (tool-pins.json, which `bottle doctor` reads too). `module` and
- * `h1` name the module the package is in and its hash (go.sum's form);
+ * The pins (tool-pins.json, which `bottle doctor` reads too). `module`,
+ * `h1` and `goModH1` name the module the package is in, its hash and its
+ * go.mod's hash (go.sum's form);
  * `built` is the name `go install` gives the binary; `refusable` marks a tool
  * whose refusal by the module proxy is reported, not fatal; `ldflags` are
  * passed to the build and recorded with the pin.
@@ -173,7 +174,7 @@ function mirrorEnv(go, tool) {
   const proxy = goEnv(go, "GOPROXY") || "https://proxy.golang.org,direct";
   if (proxy.split(/[,|]/).includes(url)) return {};
   const nosumdb = goEnv(go, "GONOSUMDB");
-  console.log(`${label}: from the module mirror ${mirror.dir} (its h1 hash is checked against the pin)`);
+  console.log(`${label}: from the module mirror ${mirror.dir} (its h1 hashes are checked against the pin)`);
   return { GOPROXY: `${url},${proxy}`, GONOSUMDB: nosumdb ? `${tool.module},${nosumdb}` : tool.module };
 }
 
@@ -190,7 +191,7 @@ function runGo(go, args, env) {
 }
 
 /**
- * Fetches the pinned module into Go's module cache and checks its h1 hash:
+ * Fetches the pinned module into Go's module cache and checks its h1 hashes (source and go.mod):
  * null when it matches, else what went wrong (with the output of `go`).
  */
 async function verifyModule(go, tool, env) {
@@ -206,6 +207,14 @@ async function verifyModule(go, tool, env) {
     return {
       refused: false,
       output: `${tool.module}@${tool.version} has hash ${info.Sum}, but the pin is ${tool.h1}: refusing to build it (a module mirror or proxy served different source)`,
+    };
+  }
+  // `go install` takes the module's requirements and go/godebug lines from
+  // the .mod file the proxy serves, not from the zip.
+  if (info.GoModSum !== tool.goModH1) {
+    return {
+      refused: false,
+      output: `${tool.module}@${tool.version} has go.mod hash ${info.GoModSum}, but the pin is ${tool.goModH1}: refusing to build it (a module mirror or proxy served a different go.mod)`,
     };
   }
   return null;

@@ -29,7 +29,7 @@ const PINS: Pin[] = JSON.parse(readFileSync(join(packageRoot(), "scripts", "tool
 const refusable = PINS.find((pin) => pin.refusable);
 if (refusable === undefined) throw new Error("tool-pins.json has no refusable pin to test the mirror with");
 
-/** `go` enough for tools.mjs: env, mod download (answers the pinned hash), install (writes a file). */
+/** `go` enough for tools.mjs: env, mod download (answers the pinned hashes), install (writes a file). */
 const FAKE_GO = `#!${process.execPath}
 const { appendFileSync, readFileSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");
@@ -42,7 +42,8 @@ if (cmd === "env") {
 } else if (cmd === "mod") {
   const [module, version] = rest.at(-1).split("@");
   log("download", module);
-  console.log(JSON.stringify({ Path: module, Version: version, Sum: pins.find((pin) => pin.module === module).h1 }));
+  const pin = pins.find((pin) => pin.module === module);
+  console.log(JSON.stringify({ Path: module, Version: version, Sum: pin.h1, GoModSum: pin.goModH1 }));
 } else if (cmd === "install") {
   const pin = pins.find((p) => p.pkg === rest.at(-1).split("@")[0]);
   log("install", pin.module);
