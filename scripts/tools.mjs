@@ -15,7 +15,7 @@
 // what `go mod download -json` fetched before anything is built.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -135,14 +135,32 @@ function notPrivateEnough(dir) {
 }
 
 /**
+ * Why something inside `dir` could be changed by another user, or null:
+ * every entry must be yours or root's and not writable by others, and none
+ * a symbolic link (Go would follow it out of the mirror). The mirror serves
+ * dependencies too, which the pin's hashes do not cover.
+ */
+function contentsNotPrivate(dir, uid = process.getuid?.() ?? 0) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const info = lstatSync(path);
+    if (info.isSymbolicLink()) return `${path} is a symbolic link`;
+    if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, neither you nor root`;
+    if ((info.mode & 0o022) !== 0) return `${path} can be written by others (mode ${(info.mode & 0o7777).toString(8)})`;
+    const inside = info.isDirectory() ? contentsNotPrivate(path, uid) : null;
+    if (inside) return inside;
+  }
+  return null;
+}
+
+/**
  * A local module mirror (Go's file:// proxy layout) that serves `tool`'s
  * pinned version: BOTTLE_GO_MIRROR, else ../shared/goproxy beside the
  * checkout. The one found by itself is used only when no other user can
- * write or swap it: the h1 check guards the module itself, and this keeps a
- * directory another user controls out of GOPROXY for its dependencies too.
- * Returns { dir } or
- * { skipped } (why a mirror that exists is not used), or null when there
- * is none.
+ * write or swap it or anything in it: the h1 checks guard the module itself,
+ * and this keeps a directory another user controls out of GOPROXY for its
+ * dependencies too. Returns { dir } or { skipped } (why a mirror that exists
+ * is not used), or null when there is none.
  */
 function findMirror(tool) {
   const named = process.env.BOTTLE_GO_MIRROR;
@@ -151,7 +169,7 @@ function findMirror(tool) {
   const dir = realpathSync(candidate);
   if (!statSync(dir).isDirectory()) return { skipped: `${dir} is not a directory` };
   // One you named is yours to vouch for, as GOPROXY would be.
-  const problem = named ? null : notPrivateEnough(dir);
+  const problem = named ? null : (notPrivateEnough(dir) ?? contentsNotPrivate(dir));
   if (problem) return { skipped: `${problem} (BOTTLE_GO_MIRROR=${candidate} uses it all the same)` };
   if (!existsSync(join(dir, proxyPath(tool.module), "@v", `${tool.version}.info`))) return null;
   return { dir };
