@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { resultOf, runGraph, taskDefiner } from "../src/graph/index.js";
 import { build, newWorld, statusOf, task } from "./helpers/graph.js";
 import { tempDir } from "./helpers/tmp.js";
 
@@ -95,6 +96,22 @@ test("an output named like Object's own properties is reported as added, not mod
   output = "constructor";
   const grown = await build(root, tasks(), world);
   assert.equal(grown.events.flatMap((e) => (e.type === "task" ? e.entry.reasons : [])), [{ kind: "output-added", file: "constructor" }]);
+});
+
+test("resultOf a typed task named like Object's own properties that did not run is undefined", async () => {
+  const defineTask = taskDefiner<null>();
+  const tasks = ["constructor", "toString"].map((name) =>
+    defineTask({
+      name,
+      version: 1,
+      run: (): number => {
+        throw new Error(`${name} fails`);
+      },
+    }),
+  );
+  const result = await runGraph({ tasks, ctx: null, root: tempDir(), lock: { command: "test", timeoutMs: 5000 } });
+  assert.not.ok(result.ok);
+  for (const failed of tasks) assert.is(resultOf(result.results, failed), undefined, failed.name);
 });
 
 test.run();
