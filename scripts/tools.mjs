@@ -11,17 +11,18 @@
 // pin marked refusable, a mirror that serves it is also looked for by itself
 // (BOTTLE_GO_MIRROR, else ../shared/goproxy beside the checkout). A module
 // left out of the checksum database that way is verified all the same: each
-// pin carries its module's h1 hash, checked against what
-// `go mod download -json` fetched before anything is built.
+// pin carries its module's h1 hashes (source and go.mod), checked against
+// what `go mod download -json` fetched before anything is built.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The pins (tool-pins.json, which `bottle doctor` reads too). `module` and
- * `h1` name the module the package is in and its hash (go.sum's form);
+ * The pins (tool-pins.json, which `bottle doctor` reads too). `module`,
+ * `h1` and `goModH1` name the module the package is in, its hash and its
+ * go.mod's hash (go.sum's form);
  * `built` is the name `go install` gives the binary; `refusable` marks a tool
  * whose refusal by the module proxy is reported, not fatal; `ldflags` are
  * passed to the build and recorded with the pin.
@@ -134,14 +135,32 @@ function notPrivateEnough(dir) {
 }
 
 /**
+ * Why something inside `dir` could be changed by another user, or null:
+ * every entry must be yours or root's and not writable by others, and none
+ * a symbolic link (Go would follow it out of the mirror). The mirror serves
+ * dependencies too, which the pin's hashes do not cover.
+ */
+function contentsNotPrivate(dir, uid = process.getuid?.() ?? 0) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const info = lstatSync(path);
+    if (info.isSymbolicLink()) return `${path} is a symbolic link`;
+    if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, neither you nor root`;
+    if ((info.mode & 0o022) !== 0) return `${path} can be written by others (mode ${(info.mode & 0o7777).toString(8)})`;
+    const inside = info.isDirectory() ? contentsNotPrivate(path, uid) : null;
+    if (inside) return inside;
+  }
+  return null;
+}
+
+/**
  * A local module mirror (Go's file:// proxy layout) that serves `tool`'s
  * pinned version: BOTTLE_GO_MIRROR, else ../shared/goproxy beside the
  * checkout. The one found by itself is used only when no other user can
- * write or swap it: the h1 check guards the module itself, and this keeps a
- * directory another user controls out of GOPROXY for its dependencies too.
- * Returns { dir } or
- * { skipped } (why a mirror that exists is not used), or null when there
- * is none.
+ * write or swap it or anything in it: the h1 checks guard the module itself,
+ * and this keeps a directory another user controls out of GOPROXY for its
+ * dependencies too. Returns { dir } or { skipped } (why a mirror that exists
+ * is not used), or null when there is none.
  */
 function findMirror(tool) {
   const named = process.env.BOTTLE_GO_MIRROR;
@@ -150,7 +169,7 @@ function findMirror(tool) {
   const dir = realpathSync(candidate);
   if (!statSync(dir).isDirectory()) return { skipped: `${dir} is not a directory` };
   // One you named is yours to vouch for, as GOPROXY would be.
-  const problem = named ? null : notPrivateEnough(dir);
+  const problem = named ? null : (notPrivateEnough(dir) ?? contentsNotPrivate(dir));
   if (problem) return { skipped: `${problem} (BOTTLE_GO_MIRROR=${candidate} uses it all the same)` };
   if (!existsSync(join(dir, proxyPath(tool.module), "@v", `${tool.version}.info`))) return null;
   return { dir };
@@ -173,7 +192,7 @@ function mirrorEnv(go, tool) {
   const proxy = goEnv(go, "GOPROXY") || "https://proxy.golang.org,direct";
   if (proxy.split(/[,|]/).includes(url)) return {};
   const nosumdb = goEnv(go, "GONOSUMDB");
-  console.log(`${label}: from the module mirror ${mirror.dir} (its h1 hash is checked against the pin)`);
+  console.log(`${label}: from the module mirror ${mirror.dir} (its h1 hashes are checked against the pin)`);
   return { GOPROXY: `${url},${proxy}`, GONOSUMDB: nosumdb ? `${tool.module},${nosumdb}` : tool.module };
 }
 
@@ -190,7 +209,7 @@ function runGo(go, args, env) {
 }
 
 /**
- * Fetches the pinned module into Go's module cache and checks its h1 hash:
+ * Fetches the pinned module into Go's module cache and checks its h1 hashes (source and go.mod):
  * null when it matches, else what went wrong (with the output of `go`).
  */
 async function verifyModule(go, tool, env) {
@@ -206,6 +225,14 @@ async function verifyModule(go, tool, env) {
     return {
       refused: false,
       output: `${tool.module}@${tool.version} has hash ${info.Sum}, but the pin is ${tool.h1}: refusing to build it (a module mirror or proxy served different source)`,
+    };
+  }
+  // `go install` takes the module's requirements and go/godebug lines from
+  // the .mod file the proxy serves, not from the zip.
+  if (info.GoModSum !== tool.goModH1) {
+    return {
+      refused: false,
+      output: `${tool.module}@${tool.version} has go.mod hash ${info.GoModSum}, but the pin is ${tool.goModH1}: refusing to build it (a module mirror or proxy served a different go.mod)`,
     };
   }
   return null;

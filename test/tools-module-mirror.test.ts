@@ -4,7 +4,7 @@
 // write it. Run against a copy of scripts/tools.mjs and a stand-in `go` that
 // records the environment each fetch and build ran with.
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -29,7 +29,7 @@ const PINS: Pin[] = JSON.parse(readFileSync(join(packageRoot(), "scripts", "tool
 const refusable = PINS.find((pin) => pin.refusable);
 if (refusable === undefined) throw new Error("tool-pins.json has no refusable pin to test the mirror with");
 
-/** `go` enough for tools.mjs: env, mod download (answers the pinned hash), install (writes a file). */
+/** `go` enough for tools.mjs: env, mod download (answers the pinned hashes), install (writes a file). */
 const FAKE_GO = `#!${process.execPath}
 const { appendFileSync, readFileSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");
@@ -42,7 +42,8 @@ if (cmd === "env") {
 } else if (cmd === "mod") {
   const [module, version] = rest.at(-1).split("@");
   log("download", module);
-  console.log(JSON.stringify({ Path: module, Version: version, Sum: pins.find((pin) => pin.module === module).h1 }));
+  const pin = pins.find((pin) => pin.module === module);
+  console.log(JSON.stringify({ Path: module, Version: version, Sum: pin.h1, GoModSum: pin.goModH1 }));
 } else if (cmd === "install") {
   const pin = pins.find((p) => p.pkg === rest.at(-1).split("@")[0]);
   log("install", pin.module);
@@ -147,6 +148,23 @@ test("a mirror of yours inside a directory another user owns or can write (who c
     // Named by the user, it is theirs to vouch for.
     const named = runTools(checkout, { BOTTLE_GO_MIRROR: checkout.mirror });
     for (const call of callsFor(named.calls, refusable!.module)) assert.is(call.GOPROXY, `file://${checkout.mirror},https://proxy.golang.org,direct`, named.output);
+  }
+});
+
+test("a mirror with anything inside that another user owns or can write, or a symlink out of it, is not used", () => {
+  const versionsOf = (mirror: string) => join(mirror, refusable!.module.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`), "@v");
+  const planted = (mirror: string) => join(mirror, "golang.org");
+  for (const [change, why] of [
+    [(mirror: string) => chownSync(versionsOf(mirror), 65534, 65534), (mirror: string) => `${versionsOf(mirror)} belongs to uid 65534, neither you nor root`],
+    [(mirror: string) => chmodSync(join(versionsOf(mirror), `${refusable!.version}.info`), 0o666), (mirror: string) => `${join(versionsOf(mirror), `${refusable!.version}.info`)} can be written by others (mode 666)`],
+    [(mirror: string) => mkdirSync(planted(mirror), { mode: 0o777 }) ?? chmodSync(planted(mirror), 0o777), (mirror: string) => `${planted(mirror)} can be written by others (mode 777)`],
+    [(mirror: string) => symlinkSync(tempDir("btools-elsewhere-"), planted(mirror)), (mirror: string) => `${planted(mirror)} is a symbolic link`],
+  ] as const) {
+    const checkout = checkoutWithMirror();
+    change(checkout.mirror);
+    const { output, calls } = runTools(checkout);
+    for (const call of callsFor(calls, refusable!.module)) assert.equal([call.GOPROXY, call.GONOSUMDB], [null, null], output);
+    assert.match(output, `not using the module mirror: ${why(checkout.mirror)}`);
   }
 });
 

@@ -56,7 +56,7 @@ export function hashJson(value: unknown): string {
  * Flattens an input object into leaf paths (`agent.env.FOO`) so a changed
  * input can be named precisely. Arrays and scalars are leaves.
  */
-export function flattenInputs(value: Json, prefix = "", out: Record<string, Json> = {}): Record<string, Json> {
+export function flattenInputs(value: Json, prefix = "", out: Record<string, Json> = keyedRecord()): Record<string, Json> {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     const keys = Object.keys(value);
     if (keys.length === 0 && prefix) out[prefix] = value;

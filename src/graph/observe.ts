@@ -5,7 +5,7 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { isBelow } from "../lib/path-checks.js";
 import { observeFile, type FileStamp } from "./files.js";
-import { flattenInputs, hashJson, type Json } from "./json.js";
+import { flattenInputs, hashJson, keyedRecord, type Json } from "./json.js";
 import type { TaskRecord } from "./state.js";
 import type { TaskDeclaration } from "./task.js";
 
@@ -62,13 +62,13 @@ export function observeTask<C>(
   record: TaskRecord | undefined,
   readCache: Record<string, FileStamp>,
 ): TaskFacts {
-  const inputs = def.inputs ? flattenInputs(def.inputs(ctx)) : {};
-  const inputHashes: Record<string, string> = {};
+  const inputs = def.inputs ? flattenInputs(def.inputs(ctx)) : keyedRecord<Json>();
+  const inputHashes = keyedRecord<string>();
   for (const key in inputs) inputHashes[key] = hashJson(inputs[key]);
 
   let refreshed = false;
-  const paths: Record<string, string> = {};
-  const reads: Record<string, string> = {};
+  const paths = keyedRecord<string>();
+  const reads = keyedRecord<string>();
   for (const path of def.reads?.(ctx) ?? []) {
     const { display, absolute } = displayPath(root, path);
     paths[display] = absolute;
@@ -88,11 +88,11 @@ export function observeTask<C>(
     }
   }
 
-  const outputs: Record<string, OutputCheck> = {};
+  const outputs = keyedRecord<OutputCheck>();
   for (const path of def.writes?.(ctx) ?? []) {
     const { display, absolute } = displayPath(root, path);
     paths[display] = absolute;
-    const stored = record?.outputs[display];
+    const stored = record && Object.hasOwn(record.outputs, display) ? record.outputs[display] : undefined;
     if (!stored) {
       outputs[display] = { state: "untracked" };
       continue;

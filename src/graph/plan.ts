@@ -139,20 +139,20 @@ function keyDifferences(input: PlanInput, record: TaskRecord): Reason[] {
 
   const { inputHashes, reads } = input.facts;
   for (const [name, hash] of Object.entries(inputHashes)) {
-    if (!(name in record.inputs)) reasons.push({ kind: "input-added", input: name });
+    if (!Object.hasOwn(record.inputs, name)) reasons.push({ kind: "input-added", input: name });
     else if (record.inputs[name] !== hash) reasons.push({ kind: "input-changed", input: name });
   }
-  for (const name of Object.keys(record.inputs)) if (!(name in inputHashes)) reasons.push({ kind: "input-removed", input: name });
+  for (const name of Object.keys(record.inputs)) if (!Object.hasOwn(inputHashes, name)) reasons.push({ kind: "input-removed", input: name });
 
   for (const [file, hash] of Object.entries(reads)) {
-    const before = record.reads[file];
+    const before = Object.hasOwn(record.reads, file) ? record.reads[file] : undefined;
     if (before === undefined) reasons.push({ kind: "file-added", file });
     else if (before === hash) continue;
     else if (hash === "") reasons.push({ kind: "file-deleted", file });
     else if (before === "") reasons.push({ kind: "file-appeared", file });
     else reasons.push({ kind: "file-changed", file });
   }
-  for (const file of Object.keys(record.reads)) if (!(file in reads)) reasons.push({ kind: "file-dropped", file });
+  for (const file of Object.keys(record.reads)) if (!Object.hasOwn(reads, file)) reasons.push({ kind: "file-dropped", file });
 
   for (const need of input.needs) {
     if (record.needs[need] !== input.needHashes[need]) reasons.push({ kind: "need-changed", need });

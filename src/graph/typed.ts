@@ -66,5 +66,5 @@ export function taskDefiner<C, RC extends C = C>() {
 
 /** The result of `task` in a run's results (it ran or was fresh), typed; undefined when it did neither. */
 export function resultOf<R extends Json>(results: Readonly<Record<string, Json>>, task: Task<never, never, R>): R | undefined {
-  return results[task.name] as R | undefined;
+  return Object.hasOwn(results, task.name) ? (results[task.name] as R) : undefined;
 }
