@@ -40,7 +40,7 @@ test("a SIGKILLed launcher leaves a stale bottle: ls says stale; rm without --ye
   assert.match(row?.why ?? "", `pid ${launcher.pid}`);
   assert.ok(existsSync(join(project.runDir, "supervisor.json")), "the dead launcher's record stays");
 
-  // The jail (bwrap-launcher, bwrap, relay-inside, gvproxy) dies with its parent by itself, maybe only now: not counted.
+  // The jail (bwrap, relay-inside, gvproxy) dies with its parent (the launcher) by itself, maybe only now: not counted.
   const outsideJail = (): number[] =>
     liveProcesses(project.fakes, [project.runDir])
       .filter((p) => !/bwrap|relay-inside|gvproxy/.test(p.cmdline))
