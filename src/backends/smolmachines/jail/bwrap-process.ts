@@ -106,14 +106,12 @@ export function spawnBwrap(program: string, args: readonly string[], options: Sp
     for (const fd of copyFds) closeSync(fd);
   }
 
-  let spawnError: string | undefined;
   let gone = false;
   const exited = new Promise<BwrapExit & { spawnError?: string }>((resolve) => {
-    child.once("error", (error) => {
+    child.on("error", (error) => {
       // Only a failed spawn ends here; an error signalling a live child does not.
       if (child.pid !== undefined) return;
-      spawnError = `cannot start ${program}: ${error.message}`;
-      resolve({ code: null, signal: null, spawnError });
+      resolve({ code: null, signal: null, spawnError: `cannot start ${program}: ${error.message}` });
     });
     child.once("exit", (code, signal) => resolve({ code, signal }));
   });
