@@ -8,7 +8,10 @@
 // bare name is looked up once, on the trusted search path), PATH set to
 // that search path, and the working directory bottle chose (the stage
 // dir), never the directory bottle was started from, which may be a
-// workspace the agent writes.
+// workspace the agent writes. The jail's bwrap is the one child started
+// its own way (jail/bwrap-process.ts, through start()'s `spawn`): with no
+// environment at all, the descriptors it needs, and its stop signals sent
+// to the jail's pid 1, which bwrap names only once it runs.
 import { closeSync, createWriteStream } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
