@@ -28,7 +28,6 @@ function children(): Map<number, number[]> {
 function role(pid: number): string {
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
   const joined = argv.join(" ");
-  if (joined.includes("bwrap-launcher.js")) return "jail launcher (node)";
   if (joined.includes("relay-inside.js")) return "in-jail relay (node)";
   if (argv[0]?.endsWith("bwrap")) return "bwrap";
   if (/gvproxy/.test(argv[0] ?? "") || joined.includes("fakes/gvproxy.js")) return "gvproxy";

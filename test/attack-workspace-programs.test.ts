@@ -12,7 +12,8 @@
 // relative and empty PATH entries (`.`, `node_modules/.bin`, ``: the
 // directory bottle was started from, the workspace), and for the git gate's
 // own git (spawned by name with the launcher's cwd before). Every child
-// bottle starts runs with the trusted PATH and in the stage dir.
+// bottle starts runs with the trusted PATH (bwrap with no environment at
+// all) and in the stage dir.
 import { chmodSync, existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
@@ -79,7 +80,7 @@ function environPath(pid: number): string {
   return entry?.slice("PATH=".length) ?? "(none)";
 }
 
-test("a supervise sidecar named by bare name is found on the trusted path; every child runs with that PATH, in the stage dir", async () => {
+test("a supervise sidecar named by bare name is found on the trusted path; every child runs with that PATH (the jail's bwrap with no environment at all), in the stage dir", async () => {
   freshFakes(project);
   writeProjectConfig(project, { ...baseConfig(project.name), supervise: { command: ["fake-sidecar", "--port", "{port}", "--name", "sup"] } });
   // Started from inside the workspace, as `npm run` there would.
@@ -91,6 +92,11 @@ test("a supervise sidecar named by bare name is found on the trusted path; every
     for (const [role, pid] of Object.entries(pids)) {
       if (role === "agent") continue; // smolvm exec, attached to the terminal: checked by the fake's own record
       assert.is(readlinkSync(`/proc/${pid}/cwd`), project.stageDir, `${role}'s working directory`);
+      if (role === "jail") {
+        // bwrap, started by the launcher itself with no environment at all: no PATH to search.
+        assert.is(readFileSync(`/proc/${pid}/environ`, "utf8"), "", "bwrap's environment");
+        continue;
+      }
       const path = environPath(pid);
       assert.not.ok(path.split(":").some((entry) => entry === "" || !entry.startsWith("/") || entry.startsWith(ws)), `${role}'s PATH: ${path}`);
     }

@@ -442,28 +442,28 @@ test("bwrapArgs makes no --dir over a system dir: a copy under /usr gets its own
 
 // --- the jail command --------------------------------------------------------
 
-const scripts = { relayScript: "/opt/bottle/relay-inside.js", launcherScript: "/opt/bottle/bwrap-launcher.js" };
+const scripts = { relayScript: "/opt/bottle/relay-inside.js" };
 
 const FILE_SYSTEM: JailFileSystem = { system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, node: "/opt/node/bin/node", credentials: USERNS };
 
-test("jailCommand on Linux runs launcher -> bwrap -> relay-inside -> the inner command, with the jail's own node", () => {
-  const { command, args } = jailCommand({
+test("jailCommand on Linux runs bwrap (no launcher between) -> relay-inside -> the inner command, with the jail's own node; the copies are bwrap-process's to open", () => {
+  const { command, args, copies } = jailCommand({
     support: { kind: "bwrap", bwrap: "/usr/bin/bwrap" },
     runDir: RUN,
     ports: [4101, 4102],
     inner: ["/opt/gvproxy", "-config", "/stage/gvproxy.yaml"],
-    nodePath: "/usr/local/bin/node",
     ...scripts,
     fileSystem: FILE_SYSTEM,
   });
-  assert.is(command, "/usr/local/bin/node");
-  assert.equal(args.slice(0, 4), [scripts.launcherScript, "--copy", "/stage/gvproxy.yaml", "/usr/bin/bwrap"]);
+  assert.is(command, "/usr/bin/bwrap");
+  assert.equal(copies, COPIES);
+  assert.equal(args.slice(0, 2), ["--info-fd", "3"]);
   const relay = ["/opt/node/bin/node", scripts.relayScript, "--run", RUN, "--port", "4101", "--port", "4102", "--lifeline", "5", "--", "/opt/gvproxy", "-config", "/stage/gvproxy.yaml"];
-  assert.equal(args.slice(4), bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, credentials: USERNS, command: relay }));
+  assert.equal(args, bwrapArgs({ jailDir: JAIL, relayDir: RELAYS, system: SYSTEM, proc: PROC, readOnly: READ_ONLY, copies: COPIES, credentials: USERNS, command: relay }));
 });
 
 test("jailCommand throws on a jail kind it does not know, rather than returning no command", () => {
-  const input = { support: { kind: "chroot" } as never, runDir: RUN, ports: [4101], inner: ["/opt/gvproxy"], nodePath: "/usr/local/bin/node", ...scripts, fileSystem: FILE_SYSTEM };
+  const input = { support: { kind: "chroot" } as never, runDir: RUN, ports: [4101], inner: ["/opt/gvproxy"], ...scripts, fileSystem: FILE_SYSTEM };
   assert.throws(() => jailCommand(input), /chroot/);
 });
 
@@ -473,7 +473,6 @@ test("jailCommand for bottle run as root: relay-inside is told to become nobody 
     runDir: RUN,
     ports: [4101],
     inner: ["/opt/gvproxy"],
-    nodePath: "/usr/local/bin/node",
     ...scripts,
     fileSystem: { ...FILE_SYSTEM, credentials: AS_ROOT },
   });
@@ -483,20 +482,20 @@ test("jailCommand for bottle run as root: relay-inside is told to become nobody 
 });
 
 test("jailCommand on macOS runs sandbox-exec with the profile, and no relays", () => {
-  const { command, args } = jailCommand({
+  const { command, args, copies } = jailCommand({
     support: { kind: "sandbox-exec", path: "/usr/bin/sandbox-exec" },
     runDir: RUN,
     ports: [4101],
     inner: ["/opt/gvproxy", "-config", "g.yaml"],
-    nodePath: "/usr/bin/node",
     ...scripts,
   });
   assert.is(command, "/usr/bin/sandbox-exec");
   assert.equal(args, ["-p", sandboxProfile({ runDir: RUN, ports: [4101] }), "/opt/gvproxy", "-config", "g.yaml"]);
+  assert.equal(copies, []);
 });
 
 test("jailCommand refuses an empty inner command, bad ports, a relative command and a bwrap jail without its file system", () => {
-  const base = { support: { kind: "bwrap", bwrap: "/usr/bin/bwrap" } as const, runDir: RUN, nodePath: "/usr/bin/node", ...scripts, fileSystem: FILE_SYSTEM };
+  const base = { support: { kind: "bwrap", bwrap: "/usr/bin/bwrap" } as const, runDir: RUN, ...scripts, fileSystem: FILE_SYSTEM };
   assert.throws(() => jailCommand({ ...base, ports: [4101], inner: [] }), /no command/);
   assert.throws(() => jailCommand({ ...base, ports: [65536], inner: ["/x"] }), /not a port/);
   assert.throws(() => jailCommand({ ...base, ports: [4101], inner: ["gvproxy"] }), /gvproxy must be an absolute path/);
@@ -585,12 +584,10 @@ test("jailFileSystem leaves out of its own binds a file under any one of several
   assert.ok(fs.readOnly.includes(realpathSync(join(root, "dist"))));
 });
 
-test("jailScripts points at the compiled relay-inside.js and bwrap-launcher.js", () => {
-  const { relayScript, launcherScript } = jailScripts();
+test("jailScripts points at the compiled relay-inside.js", () => {
+  const { relayScript } = jailScripts();
   assert.match(relayScript, /\/jail\/relay-inside\.js$/);
-  assert.match(launcherScript, /\/jail\/bwrap-launcher\.js$/);
   assert.ok(existsSync(relayScript));
-  assert.ok(existsSync(launcherScript));
 });
 
 test.run();

@@ -12,6 +12,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { findTool } from "../src/lib/host-tools.js";
 import { skipSuite } from "./helpers/skip.js";
+import { underJailParent } from "./helpers/jail.js";
 import {
   detectJail,
   handOverJailDir,
@@ -114,16 +115,16 @@ if (support.kind !== "bwrap") {
     relays = await startHostRelays({ runDir, ports: [side.port] });
     const fileSystem = jailFileSystem({ nodePath: process.execPath, files: [gvproxy!], copies: [config] });
     handOverJailDir(layout, fileSystem.credentials);
-    const { command, args } = jailCommand({
+    const jail = jailCommand({
       support: support as Exclude<typeof support, { kind: "unavailable" }>,
       runDir,
       ports: [side.port],
       inner: [gvproxy!, "-config", config],
-      nodePath: process.execPath,
       ...jailScripts(),
       fileSystem,
     });
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const [node, ...parentArgs] = underJailParent(jail);
+    const child = spawn(node, parentArgs, { stdio: ["ignore", "pipe", "pipe"] });
     runs.push(child);
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -155,7 +156,7 @@ if (support.kind !== "bwrap") {
     assert.is(readFileSync(layout.gvproxyPid, "utf8"), String(jailPid));
     assert.is.not(jailPid, hostPid);
 
-    // SIGTERM (through the launcher and relay-inside): v0.8.9 exits 0, and removes its socket and pid file.
+    // SIGTERM (routed by bwrap-process to the jail's pid 1, relay-inside): v0.8.9 exits 0, and removes its socket and pid file.
     child.kill("SIGTERM");
     const stopped = await exit;
     assert.equal([stopped.code, stopped.signal], [0, null], stderr());

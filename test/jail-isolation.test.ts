@@ -27,8 +27,10 @@ import {
   startHostRelays,
   type AvailableJail,
   type HostRelays,
+  type JailCommand,
 } from "../src/backends/smolmachines/jail/index.js";
 import { withTimeout } from "./helpers/process.js";
+import { underJailParent } from "./helpers/jail.js";
 import { skipSuite } from "./helpers/skip.js";
 
 const PROBE = fileURLToPath(new URL("./jail-probe.js", import.meta.url));
@@ -242,23 +244,26 @@ async function layBait(runDir: string): Promise<Bait> {
   return bait;
 }
 
-/**
- * `wrapper` runs first and execs or spawns the launcher (its argv follows the
- * wrapper's own). `inherited`: descriptors of this process the launcher gets
- * at those numbers, as a shell would leave them open.
- */
-function spawnJail(w: World, inner: string[], wrapper: readonly string[] = [], inherited: Record<number, number> = {}): ChildProcess {
-  const { command, args } = jailCommand({
+function jailFor(w: World, inner: string[]): JailCommand {
+  return jailCommand({
     support: w.support,
     runDir: w.runDir,
     ports: [w.s1.port, w.s2.port],
     inner,
-    nodePath: process.execPath,
     ...jailScripts(),
     fileSystem: jailFileSystem({ nodePath: process.execPath, files: [] }),
   });
-  // The launcher gets the whole environment, secrets and all, as bottle's other children do.
-  const [program, ...rest] = [...wrapper, command, ...args];
+}
+
+/**
+ * The jail under a stand-in for bottle (helpers/jail-parent.ts).
+ * `wrapper` runs first and execs or spawns that parent (its argv follows
+ * the wrapper's own). `inherited`: descriptors of this process the parent
+ * gets at those numbers, as a shell would leave them open.
+ */
+function spawnJail(w: World, inner: string[], wrapper: readonly string[] = [], inherited: Record<number, number> = {}): ChildProcess {
+  // The parent has the whole environment, secrets and all, as bottle does.
+  const [program, ...rest] = [...wrapper, ...underJailParent(jailFor(w, inner))];
   const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe"];
   for (const [at, fd] of Object.entries(inherited)) {
     while (stdio.length < Number(at)) stdio.push("ignore");
@@ -512,7 +517,7 @@ if (support.kind !== "bwrap") {
     assert.is.not(findings.pid, 1);
   });
 
-  test("the command's exit code passes through relay-inside, bwrap and the launcher", async () => {
+  test("the command's exit code passes through relay-inside and bwrap to bwrap's parent", async () => {
     const { code, stderr } = await probeReport();
     assert.is(code, 7, stderr);
   });
@@ -618,38 +623,20 @@ exit($status & 127 ? 128 + ($status & 127) : $status >> 8);
 
   test("killing the jail's parent kills the whole jail", async () => {
     const w = world!;
-    const { command, args } = jailCommand({
-      support: w.support,
-      runDir: w.runDir,
-      ports: [w.s1.port, w.s2.port],
-      inner: [process.execPath, PROBE, "hold", "--sidecar", String(w.s1.port)],
-      nodePath: process.execPath,
-      ...jailScripts(),
-      fileSystem: jailFileSystem({ nodePath: process.execPath, files: [] }),
-    });
+    const jail = jailFor(w, [process.execPath, PROBE, "hold", "--sidecar", String(w.s1.port)]);
     const held = w.s1.next("open");
-    // A stand-in for bottle: starts the jail, says its pid, and waits.
-    const parentScript = [
-      'import { spawn } from "node:child_process";',
-      "const [command, ...args] = JSON.parse(process.env.JAIL_ARGV);",
-      'const jail = spawn(command, args, { stdio: "inherit" });',
-      'process.stdout.write(JSON.stringify({ jail: jail.pid }) + "\\n");',
-      "setInterval(() => {}, 60_000);",
-    ].join("\n");
-    const parent = spawn(process.execPath, ["--input-type=module", "-e", parentScript], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, JAIL_ARGV: JSON.stringify([command, ...args]) },
-    });
+    // bottle's stand-in: bwrap's parent, holding the lifeline's other end.
+    const [node, ...parentArgs] = underJailParent(jail);
+    const parent = spawn(node, parentArgs, { stdio: ["ignore", "pipe", "inherit"] });
     w.children.push(parent);
     const out = lineReader(parent.stdout!);
-    const jailPid = (JSON.parse(await out.line((l) => l.startsWith("{"), "the jail's pid")) as { jail: number }).jail;
     await out.line((l) => l === "ready", "the probe to connect");
     await within(held, "the probe's connection to reach S1 through the relay");
     const heldClosed = w.s1.next("close");
 
-    const jailProcesses = [jailPid, ...descendants(jailPid)];
-    // launcher, bwrap, relay-inside (pid 1 inside), the probe
-    assert.ok(jailProcesses.length >= 4, `jail processes: ${jailProcesses.join(", ")}`);
+    const jailProcesses = descendants(parent.pid!);
+    // bwrap, relay-inside (pid 1 inside), the probe
+    assert.ok(jailProcesses.length >= 3, `jail processes: ${jailProcesses.join(", ")}`);
 
     parent.kill("SIGKILL");
     // Every jail process shares the parent's stdout pipe: it ends when the last one is gone.

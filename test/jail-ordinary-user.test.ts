@@ -11,6 +11,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { skipSuite } from "./helpers/skip.js";
 import { makeUser } from "./helpers/users.js";
+import { underJailParent } from "./helpers/jail.js";
 import { detectJail, jailCommand, jailFileSystem, jailLayout, jailScripts, prepareJailDir, type AvailableJail } from "../src/backends/smolmachines/jail/index.js";
 import { exitOf } from "./helpers/fakes.js";
 import { waitForOutput } from "./helpers/process.js";
@@ -48,16 +49,18 @@ if (support.kind !== "bwrap") {
   test("as an ordinary user, the jail's socket is made by nobody inside, owned by the user outside, and the user can dial it", async () => {
     const runDir = runDirOf(uid, gid);
     const socket = join(jailLayout(runDir).dir, "gvproxy.sock");
-    const { command, args } = jailCommand({
-      support: support as AvailableJail,
-      runDir,
-      ports: [45679], // relay-inside needs one; nothing dials it
-      inner: [process.execPath, PROBE, "listen", "--socket", socket],
-      nodePath: process.execPath,
-      ...jailScripts(),
-      fileSystem: jailFileSystem({ nodePath: process.execPath, files: [], uid }),
-    });
-    const jail = spawn(command, args, { uid, gid, stdio: ["ignore", "pipe", "pipe"], env: {} });
+    const [node, ...parentArgs] = underJailParent(
+      jailCommand({
+        support: support as AvailableJail,
+        runDir,
+        ports: [45679], // relay-inside needs one; nothing dials it
+        inner: [process.execPath, PROBE, "listen", "--socket", socket],
+        ...jailScripts(),
+        fileSystem: jailFileSystem({ nodePath: process.execPath, files: [], uid }),
+      }),
+    );
+    // Its parent (bottle's stand-in) runs as the user, as bottle would.
+    const jail = spawn(node, parentArgs, { uid, gid, stdio: ["ignore", "pipe", "pipe"], env: {} });
     let stderr = "";
     jail.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exit = exitOf(jail, () => ({ stdout: "", stderr }), 30_000);

@@ -11,11 +11,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { bwrapArgs, detectJail } from "../src/backends/smolmachines/jail/index.js";
+import { bwrapArgs, detectJail, jailSeccompFilter } from "../src/backends/smolmachines/jail/index.js";
+import { INFO_FD } from "../src/backends/smolmachines/jail/bwrap-args.js";
 import { DENIED_SYSCALLS, SECCOMP_ARCHES, SECCOMP_FD, seccompFilter } from "../src/backends/smolmachines/jail/seccomp-filter.js";
+import { underJailParent } from "./helpers/jail.js";
 import { tempDir } from "./helpers/tmp.js";
 
 /** Classic-BPF opcodes (linux/bpf_common.h): BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_JMP|BPF_JSET|BPF_K, BPF_RET|BPF_K. */
@@ -191,14 +192,16 @@ test("bottle has no filter for a CPU it has no numbers for, and detection says s
   assert.is(probed, false);
 });
 
-test("the launcher refuses to start the jail on such a CPU, before running bwrap", () => {
+test("bottle refuses to start the jail on such a CPU, before running bwrap, with the words doctor gives", () => {
   const dir = tempDir("bottle-keyring-launcher-");
   const marker = join(dir, "bwrap-ran");
-  const launcher = fileURLToPath(new URL("../src/backends/smolmachines/jail/bwrap-launcher.js", import.meta.url));
+  assert.throws(() => jailSeccompFilter("ia32"), (error: Error) => error.message === "the jail's seccomp filter knows the system call numbers of x86_64 or aarch64 only, not this CPU's (Node calls it ia32); run bottle on x86_64 or aarch64 Linux");
+  // spawnBwrap() itself, in a process that believes it runs on ia32.
   const pretendIa32 = 'data:text/javascript,Object.defineProperty(process, "arch", { value: "ia32" })';
-  const result = spawnSync(process.execPath, ["--import", pretendIa32, launcher, "/usr/bin/touch", marker], { encoding: "utf8" });
+  const [node, ...args] = underJailParent({ command: "/usr/bin/touch", args: [marker], copies: [] });
+  const result = spawnSync(node, ["--import", pretendIa32, ...args], { encoding: "utf8" });
   assert.is(result.status, 1, result.stderr);
-  assert.match(result.stderr, /bwrap-launcher: the jail's seccomp filter knows the system call numbers of x86_64 or aarch64 only, not this CPU's \(Node calls it ia32\); run bottle on/);
+  assert.match(result.stderr, /^jail-parent: the jail's seccomp filter knows the system call numbers of x86_64 or aarch64 only, not this CPU's \(Node calls it ia32\); run bottle on/);
   assert.not.ok(existsSync(marker), "bwrap ran");
 });
 
@@ -208,7 +211,7 @@ test("bwrapArgs reads the filter from the descriptor the launcher writes it to",
   assert.ok(at >= 0 && at < args.indexOf("--"));
   assert.is(args[at + 1], String(SECCOMP_FD));
   assert.is(args.lastIndexOf("--seccomp"), at, "bwrap's --seccomp is not repeatable");
-  assert.is.not(SECCOMP_FD, 3, "3 is the launcher's --info-fd");
+  assert.is.not(SECCOMP_FD, INFO_FD, "3 is bwrap's --info-fd");
 });
 
 test.run();

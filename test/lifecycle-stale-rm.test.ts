@@ -3,7 +3,8 @@
 // with --yes kills what it left, deletes the machine, the stage and run dirs
 // and the registry entry; the next launch clears the stale record itself
 // and restarts the machine it left running; rm of a running bottle stops
-// it first. Each scenario ends with the leftovers check.
+// it first; the jail (bwrap, relay-inside, gvproxy) ends with the launcher
+// that is bwrap's parent. Each scenario ends with the leftovers check.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -21,14 +22,37 @@ import {
   startBottle,
   waitForMarker,
 } from "./helpers/lifecycle.js";
+import { descendants } from "../src/lib/proc.js";
 
 const project = makeProject("lc-stale");
 const registryEntry = join(project.home.XDG_STATE_HOME, "bottle", "bottles", `${project.name}.json`);
+
+/** The jail's processes: bwrap (found by its command line, which names the run dir) and everything under it (relay-inside, gvproxy). */
+function jailProcesses(): number[] {
+  const bwrap = liveProcesses(project.fakes, [project.runDir]).filter((p) => /^\S*\/bwrap\s/.test(p.cmdline));
+  return bwrap.flatMap((p) => [p.pid, ...descendants(p.pid)]);
+}
+
+/**
+ * Those of `pids` still alive once they are all gone, or at the deadline (a
+ * process's end raises no event here to wait on, so /proc is read again
+ * until then).
+ */
+async function survivors(pids: readonly number[], timeoutMs = 15_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = pids.filter(isAlive);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 test("a SIGKILLed launcher leaves a stale bottle: ls says stale; rm without --yes and without a terminal exits 2 and removes nothing", async () => {
   freshFakes(project);
   const launcher = startBottle(project, ["launch"], { env: { FAKE_HANG: "smolvm:exec" } });
   await waitForMarker(launcher, hangMarker(project, "smolvm:exec"));
+  const jail = jailProcesses();
+  assert.ok(jail.length >= 3, `bwrap, relay-inside and gvproxy run: ${jail.join(", ")}`);
   launcher.child.kill("SIGKILL");
   // Not `exit`: the orphaned agent session still holds bottle's stdout.
   await launcher.exited;
@@ -40,12 +64,10 @@ test("a SIGKILLed launcher leaves a stale bottle: ls says stale; rm without --ye
   assert.match(row?.why ?? "", `pid ${launcher.pid}`);
   assert.ok(existsSync(join(project.runDir, "supervisor.json")), "the dead launcher's record stays");
 
-  // The jail (bwrap-launcher, bwrap, relay-inside, gvproxy) dies with its parent by itself, maybe only now: not counted.
-  const outsideJail = (): number[] =>
-    liveProcesses(project.fakes, [project.runDir])
-      .filter((p) => !/bwrap|relay-inside|gvproxy/.test(p.cmdline))
-      .map((p) => p.pid);
-  const leftBefore = outsideJail();
+  // The jail dies with bwrap's parent, the launcher, by itself: --die-with-parent, and the lifeline the launcher held closing.
+  assert.equal(await survivors(jail), [], "the jail outlived the launcher");
+  const leftovers = (): number[] => liveProcesses(project.fakes, [project.runDir]).map((p) => p.pid);
+  const leftBefore = leftovers();
   assert.ok(leftBefore.length > 0, "a killed launcher leaves its children (that is what rm is for)");
 
   const refused = await runBottle(project, ["rm", project.name]);
@@ -55,7 +77,7 @@ test("a SIGKILLed launcher leaves a stale bottle: ls says stale; rm without --ye
   assert.ok(existsSync(registryEntry), "registry entry kept");
   assert.ok(existsSync(join(project.runDir, "supervisor.json")), "run record kept");
   assert.is(readMachines(project.fakes)[project.machine]?.state, "running");
-  assert.equal(outsideJail(), leftBefore, "no process was killed");
+  assert.equal(leftovers(), leftBefore, "no process was killed");
 });
 
 test("`bottle rm NAME --yes` clears the stale record, kills the leftover children, deletes the machine, the stage and run dirs and the registry entry", async () => {

@@ -1,7 +1,7 @@
 // Proves `bottle stop` and `bottle ls` against a running and a stopped
 // bottle: stop from another process tears the running bottle down (during
 // the agent or before it is attached) and returns when it is done, the
-// launcher then exits 0; ls reports running (with pid and ports) and
+// launcher then exits 0, and gvproxy in its jail stops cleanly; ls reports running (with pid and ports) and
 // stopped. Each scenario ends with the leftovers check.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,6 +45,8 @@ test("ls shows a running bottle with its pid and ports; `bottle stop` from anoth
   assert.is(exit.code, 0, describe(exit));
   assert.match(exit.stderr, `${project.name} was stopped by \`bottle stop\``);
   assert.not.match(exit.stderr, "could not undo", describe(exit));
+  // The stop's SIGTERM reached gvproxy through its jail's pid 1 (bwrap itself would have SIGKILLed it).
+  assert.match(readFileSync(join(project.stageDir, "logs", "gvproxy.log"), "utf8"), "gvproxy exiting: signal caught");
   assertNoLeftovers(project, "stopped");
 
   const [after] = await lsJson(project);

@@ -78,7 +78,7 @@ export function isolationArgs(credentials: JailCredentials): string[] {
     "--die-with-parent",
     // No controlling terminal: the jail cannot push input into ours (TIOCSTI).
     "--new-session",
-    // Nothing of the launcher's environment (secrets, tokens) goes in; bwrap
+    // Nothing of the environment (secrets, tokens) goes in; bwrap
     // then sets only PWD, from --chdir.
     "--clearenv",
     "--chdir",
@@ -120,17 +120,19 @@ export function rootArgs(system: readonly SystemMount[], proc: ProcCovers): stri
 /** Comes after every bind: the mount points those made are on the root tmpfs. Not recursive, so the jail dir stays writable. */
 export const READ_ONLY_ROOT = ["--remount-ro", "/"];
 
+/** Where bwrap writes its --info-fd document, naming the host pid of the jail's pid 1 (bwrap-process.ts reads it). */
+export const INFO_FD = 3;
+
 /**
- * The jail's end of a socket the launcher holds the other end of: it ends
- * when the launcher does, and relay-inside (the jail's pid 1, whose death
- * ends the jail) then exits. --die-with-parent's parent-death signal is
- * not enough for a jail whose pid 1 changes its uid: the kernel clears it,
- * and bwrap's parent, uid 0 without capabilities, could not signal another
- * uid anyway.
+ * The jail's end of a socket bottle holds the other end of (bwrap-process.ts):
+ * it ends when bwrap or bottle does, and relay-inside (the jail's pid 1,
+ * whose death ends the jail) then exits. --die-with-parent's parent-death
+ * signal is not enough for a jail whose pid 1 changes its uid: the kernel
+ * clears it.
  */
 export const LIFELINE_FD = SECCOMP_FD + 1;
 
-/** The descriptor bwrap reads the first of `copies` from (bwrap-launcher.js opens them there, in order); 3 is --info-fd. */
+/** The descriptor bwrap reads the first of `copies` from (bwrap-process.ts opens them there, in order). */
 export const FIRST_COPY_FD = LIFELINE_FD + 1;
 
 export interface BwrapArgsInput {
@@ -167,8 +169,10 @@ export function bwrapArgs({ jailDir, relayDir, system, proc, readOnly, copies, c
   if (command.length === 0) throw new Error("bwrapArgs: the jail needs a command");
   const parents = parentDirs([...readOnly, ...copies, jailDir, relayDir], [...system.map((mount) => mount.path), ...readOnly, jailDir]);
   return [
+    "--info-fd",
+    String(INFO_FD),
     ...isolationArgs(credentials),
-    // The seccomp filter (seccomp-filter.ts), which bwrap-launcher.js writes
+    // The seccomp filter (seccomp-filter.ts), which bwrap-process.ts writes
     // to this descriptor. Not in isolationArgs(): detect.ts's probe has none.
     "--seccomp",
     String(SECCOMP_FD),

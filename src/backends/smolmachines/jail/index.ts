@@ -1,6 +1,6 @@
 // The network jail that gvproxy runs in (design.md, "The network path", 3).
-// relay-inside.js and bwrap-launcher.js are entry scripts: run them, do not
-// import them; jailScripts() says where they are.
+// relay-inside.js is an entry script: run it in the jail, do not import it;
+// jailScripts() says where it is.
 export {
   bwrapArgs,
   isolationArgs,
@@ -24,6 +24,7 @@ export {
   type ProbeResult,
   type ProbeRunner,
 } from "./detect.js";
+export { jailPidFromInfo, jailSeccompFilter, spawnBwrap, type BwrapExit, type BwrapProcess, type SpawnBwrapOptions } from "./bwrap-process.js";
 export { jailCommand, jailScripts, type JailCommand, type JailCommandInput, type JailScripts } from "./jail-command.js";
 export { startHostRelays, type HostRelays, type HostRelaysInput } from "./relay-host.js";
 export { jailLayout, relaySocketPath, LONGEST_SOCKET_IN_RUN_DIR, type JailLayout } from "./jail-layout.js";

@@ -1,5 +1,7 @@
 // The command line that runs `inner` (gvproxy) in the network jail (pure),
-// and where the compiled helper scripts live (not pure).
+// and where the jail's compiled helper script lives (not pure). bwrap is
+// started by spawnBwrap() (bwrap-process.ts), with the descriptors its
+// arguments name.
 import { isAbsolute } from "node:path";
 import { compiledProgram } from "../../../lib/package-root.js";
 import { unreachable } from "../../../lib/errors.js";
@@ -16,12 +18,8 @@ export interface JailCommandInput {
   ports: readonly number[];
   /** The jailed program and its arguments. */
   inner: readonly string[];
-  /** The node binary that runs the launcher on the host (process.execPath). */
-  nodePath: string;
   /** Compiled relay-inside.js (Linux). */
   relayScript: string;
-  /** Compiled bwrap-launcher.js (Linux). */
-  launcherScript: string;
   /** Linux: what the jail's file system holds (jailFileSystem()); its node runs relay-inside. */
   fileSystem?: JailFileSystem;
 }
@@ -29,6 +27,8 @@ export interface JailCommandInput {
 export interface JailCommand {
   command: string;
   args: string[];
+  /** bwrap: the files it gets a copy of, for spawnBwrap() (bwrap-process.ts) to open in this order; none for sandbox-exec. */
+  copies: string[];
 }
 
 export function jailCommand(input: JailCommandInput): JailCommand {
@@ -59,35 +59,25 @@ export function jailCommand(input: JailCommandInput): JailCommand {
         ...inner,
       ];
       return {
-        command: input.nodePath,
-        args: [
-          input.launcherScript,
-          // The launcher opens each copy's source for bwrap, in order (FIRST_COPY_FD on).
-          ...fileSystem.copies.flatMap((path) => ["--copy", path]),
-          support.bwrap,
-          ...bwrapArgs({ jailDir: layout.dir, relayDir: layout.relayDir, ...fileSystem, command: relay }),
-        ],
+        command: support.bwrap,
+        args: bwrapArgs({ jailDir: layout.dir, relayDir: layout.relayDir, ...fileSystem, command: relay }),
+        copies: [...fileSystem.copies],
       };
     }
     case "sandbox-exec":
       // macOS: no relays; gvproxy dials host localhost:<port> itself and the
       // profile forbids every other destination and every other unix socket.
-      return { command: support.path, args: ["-p", sandboxProfile({ runDir, ports }), ...inner] };
+      return { command: support.path, args: ["-p", sandboxProfile({ runDir, ports }), ...inner], copies: [] };
     default:
       return unreachable(support);
   }
 }
 
-
 export interface JailScripts {
   relayScript: string;
-  launcherScript: string;
 }
 
-/** The compiled helper scripts beside this module in dist/ (not beside the CLI's bundle). */
+/** The compiled helper script beside this module in dist/ (not beside the CLI's bundle). */
 export function jailScripts(): JailScripts {
-  return {
-    relayScript: compiledProgram("backends/smolmachines/jail/relay-inside.js"),
-    launcherScript: compiledProgram("backends/smolmachines/jail/bwrap-launcher.js"),
-  };
+  return { relayScript: compiledProgram("backends/smolmachines/jail/relay-inside.js") };
 }

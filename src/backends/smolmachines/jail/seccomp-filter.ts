@@ -1,13 +1,12 @@
 // The jail's seccomp filter: a classic-BPF program in the form bwrap's
 // --seccomp reads from a file descriptor, an array of little-endian
-// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k } (pure; no imports,
-// so bwrap-launcher.js can load it and still start fast).
+// struct sock_filter { u16 code; u8 jt; u8 jf; u32 k } (pure).
 //
 // Not a general syscall profile: it denies, with EPERM, a short list of calls
 // gvproxy never makes and a compromised one would use, and the making of a
 // user namespace.
 
-/** The descriptor bwrap reads the program from: bwrapArgs() names it, the launcher opens it. */
+/** The descriptor bwrap reads the program from: bwrapArgs() names it, bwrap-process.ts writes it there. */
 export const SECCOMP_FD = 4;
 
 /**
@@ -61,7 +60,7 @@ export const SECCOMP_ARCHES: Readonly<Record<string, SeccompArch>> = {
   },
 };
 
-/** Why there is no filter for `arch`, and the fix: for detection and the launcher alike. */
+/** Why there is no filter for `arch`, and the fix: for detection and the jail's start alike. */
 export function unknownArch(arch: string): { reason: string; fix: string } {
   const names = Object.values(SECCOMP_ARCHES)
     .map(({ name }) => name)

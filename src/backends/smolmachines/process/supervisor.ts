@@ -8,7 +8,10 @@
 // bare name is looked up once, on the trusted search path), PATH set to
 // that search path, and the working directory bottle chose (the stage
 // dir), never the directory bottle was started from, which may be a
-// workspace the agent writes.
+// workspace the agent writes. The jail's bwrap is the one child started
+// its own way (jail/bwrap-process.ts, through start()'s `spawn`): with no
+// environment at all, the descriptors it needs, and its stop signals sent
+// to the jail's pid 1, which bwrap names only once it runs.
 import { closeSync, createWriteStream } from "node:fs";
 import { isAbsolute } from "node:path";
 import type { ResultPromise } from "execa";
@@ -58,6 +61,18 @@ export interface ChildLog {
   fd: number;
 }
 
+/** A long-lived child as the supervisor tracks it, however it was spawned. */
+export interface SpawnedChild {
+  /** Undefined when it could not be started. */
+  readonly pid: number | undefined;
+  readonly exited: Promise<ExitInfo>;
+  /** Where a signal meant for it goes: its process group, or (the jail) a process it names later. */
+  signal(signal: NodeJS.Signals): void;
+}
+
+/** Starts `program` its own way: working in `cwd`, its output on the `log` descriptor (which the supervisor closes after). */
+export type OwnSpawn = (program: string, args: readonly string[], setting: { cwd: string; log: number }) => SpawnedChild;
+
 export interface SupervisorOptions {
   /** The trusted search path (trustedSearchPath()): where bare program names are looked up, and every child's PATH. */
   searchPath: string;
@@ -91,48 +106,69 @@ export class Supervisor {
   /**
    * Starts a long-lived child in its own process group, its output going to
    * `log`'s descriptor (never its path, opened again: a link put at the
-   * name since would be followed). The descriptor is closed here.
+   * name since would be followed). The descriptor is closed here. `spawn`
+   * starts it instead of execa, with its own environment and descriptors,
+   * and says where its signals go (the jail's bwrap: bwrap-process.ts).
    */
-  async start(role: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; log: ChildLog }): Promise<ManagedProcess> {
+  async start(
+    role: string,
+    command: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; log: ChildLog; spawn?: OwnSpawn },
+  ): Promise<ManagedProcess> {
     const { path: logFile, fd } = options.log;
     let program: string;
-    let child: ChildPromise;
+    let child: SpawnedChild;
     try {
       program = this.program(command, role);
-      const { execa } = await import("execa");
-      // A stream over bottle's descriptor, which execa passes to spawn as it is: Node gives the child that fd.
-      const log = createWriteStream(logFile, { fd, autoClose: false });
-      // Every child carries the launcher's mark, even one given a bare
-      // environment (the git gate, the jail): it is how a later `rm` or `stop`
-      // proves a leftover is this launcher's before killing it.
-      const mark = process.env[LAUNCHER_MARK_ENV];
-      child = execa(program, args, {
-        ...this.childSetting({ ...(options.env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) }),
-        stdin: "ignore",
-        stdout: log,
-        stderr: log,
-        reject: false,
-        // Its own process group: a Ctrl-C at the terminal reaches bottle,
-        // which then stops children in order, not all at once.
-        detached: true,
-        cleanup: true,
-      });
+      child = options.spawn ? options.spawn(program, args, { cwd: this.options.cwd, log: fd }) : await this.spawnWithExeca(program, args, options.env, options.log);
     } finally {
       // The child has its own copy now (or never started).
       closeSync(fd);
     }
-    this.children.add(child);
-    const exited = Promise.resolve(child).then((result) => {
-      this.children.remove(child);
-      return { code: result.exitCode ?? null, signal: result.signal ?? null };
+    const tracked = { pid: child.pid, kill: child.signal };
+    this.children.add(tracked);
+    const exited = child.exited.then((exit) => {
+      this.children.remove(tracked);
+      return exit;
     });
     if (child.pid === undefined) {
       await exited;
       throw new Error(`could not start ${role} (${program}): ${tail(logFile, 5) || "spawn failed"}`);
     }
-    const managed = manage(role, child.pid, logFile, exited);
+    const managed = manage(role, child.pid, logFile, exited, child.signal);
     this.children.name(role, managed);
     return managed;
+  }
+
+  private async spawnWithExeca(program: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined, childLog: ChildLog): Promise<SpawnedChild> {
+    const { execa } = await import("execa");
+    // A stream over bottle's descriptor, which execa passes to spawn as it is: Node gives the child that fd.
+    const log = createWriteStream(childLog.path, { fd: childLog.fd, autoClose: false });
+    // Every child carries the launcher's mark, even one given a bare
+    // environment (the git gate): it is how a later `rm` or `stop` proves a
+    // leftover is this launcher's before killing it.
+    const mark = process.env[LAUNCHER_MARK_ENV];
+    const child: ChildPromise = execa(program, args, {
+      ...this.childSetting({ ...(env ?? process.env), ...(mark ? { [LAUNCHER_MARK_ENV]: mark } : {}) }),
+      stdin: "ignore",
+      stdout: log,
+      stderr: log,
+      reject: false,
+      // Its own process group: a Ctrl-C at the terminal reaches bottle,
+      // which then stops children in order, not all at once.
+      detached: true,
+      cleanup: true,
+    });
+    const pid = child.pid;
+    return {
+      pid,
+      exited: Promise.resolve(child).then((result) => ({ code: result.exitCode ?? null, signal: result.signal ?? null })),
+      signal: (name) => {
+        if (pid === undefined) child.kill(name);
+        else void signalGroup(pid, name);
+      },
+    };
   }
 
   /** The live long-lived child started under `role`, if any. */
@@ -211,11 +247,10 @@ export class Supervisor {
 }
 
 /** The handle of a long-lived child whose exit `exited` reports. */
-function manage(role: string, pid: number, logFile: string, exited: Promise<ExitInfo>): ManagedProcess {
+function manage(role: string, pid: number, logFile: string, exited: Promise<ExitInfo>, signal: (name: NodeJS.Signals) => void): ManagedProcess {
   let done = false;
   let stopping = false;
   void exited.then(() => (done = true));
-  const signal = (name: NodeJS.Signals): void => void signalGroup(pid, name);
   return {
     role,
     pid,

@@ -1,7 +1,7 @@
 // Step `network`: gvproxy in the jail. On Linux: host relays (unix sockets
-// in <run>/jail → the real sidecars), then bubblewrap with a new network
-// namespace holding only `lo`, where relay-inside listens on the sidecar
-// ports and starts gvproxy. Ready = gvproxy's socket exists; the machine
+// in <run>/jail → the real sidecars), then bubblewrap (bottle's own child)
+// with a new network namespace holding only `lo`, where relay-inside (the
+// jail's pid 1) listens on the sidecar ports and starts gvproxy. Ready = gvproxy's socket exists; the machine
 // then gets a checked hard link to it outside the jail.
 import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -15,9 +15,11 @@ import {
   jailFileSystem,
   jailFileTail,
   jailScripts,
+  jailSeccompFilter,
   linkGvproxySocket,
   prepareJailDir,
   printableText,
+  spawnBwrap,
   startHostRelays,
   type AvailableJail,
   type JailCredentials,
@@ -25,6 +27,7 @@ import {
 } from "../jail/index.js";
 import { freshLog, logPath } from "../logs.js";
 import { describeExit, waitForSocket } from "../process/readiness.js";
+import type { OwnSpawn } from "../process/supervisor.js";
 import type { LaunchContext } from "./services.js";
 
 const GVPROXY_READY_MS = 15_000;
@@ -33,6 +36,8 @@ const GVPROXY_READY_MS = 15_000;
 interface GvproxyCommand {
   command: string;
   args: string[];
+  /** bwrap: started by bottle itself, with its descriptors (bwrap-process.ts). */
+  spawn?: OwnSpawn;
   /** For the launch's result: the jail's kind, or that there is none. */
   jail: string;
   credentials: JailCredentials;
@@ -48,7 +53,7 @@ export async function startNetwork(ctx: LaunchContext, input: { ports: Record<st
   const start = jail === null ? unjailed(ctx, gvproxy, config) : await jailed(ctx, jail, input.ports, layout, { gvproxy, config });
 
   // gvproxy needs no environment (it reads only its -config file), and the jail gets none of bottle's secrets.
-  const child = await supervisor.start("gvproxy", start.command, start.args, { log: freshLog(ctx.stageDir, "jail"), env: {} });
+  const child = await supervisor.start("gvproxy", start.command, start.args, { log: freshLog(ctx.stageDir, "jail"), env: {}, ...(start.spawn ? { spawn: start.spawn } : {}) });
   undo.defer(`stopped gvproxy and its jail (pid ${child.pid})`, async () => {
     await child.stop();
     rmSync(layout.gvproxySocket, { force: true });
@@ -86,6 +91,8 @@ async function jailed(ctx: LaunchContext, support: AvailableJail, ports: Record<
   let credentials = jailCredentials(undefined);
   let fileSystem: ReturnType<typeof jailFileSystem> | undefined;
   if (support.kind === "bwrap") {
+    // A CPU the seccomp filter does not know: refused before anything starts.
+    jailSeccompFilter();
     // The git gate listens on a socket in the run dir (start-sidecars.ts), reached only through its relay.
     const unixTargets = isBuiltinGitGate(ctx.config.gitGate) && ports.gitGate !== undefined ? { [ports.gitGate]: gitGateSocket(ctx.runDir) } : {};
     const relays = await startHostRelays({ runDir: ctx.runDir, ports: sidecarPorts, unixTargets });
@@ -94,14 +101,24 @@ async function jailed(ctx: LaunchContext, support: AvailableJail, ports: Record<
     credentials = fileSystem.credentials;
     handOverJailDir(layout, credentials);
   }
-  const { command, args } = jailCommand({
+  const { command, args, copies } = jailCommand({
     support,
     runDir: ctx.runDir,
     ports: sidecarPorts,
     inner: [files.gvproxy, "-config", files.config],
-    nodePath: process.execPath,
     ...jailScripts(),
     ...(fileSystem ? { fileSystem } : {}),
   });
-  return { command, args, jail: support.kind, credentials };
+  return { command, args, jail: support.kind, credentials, ...(support.kind === "bwrap" ? { spawn: bwrapSpawn(copies) } : {}) };
+}
+
+/**
+ * bwrap as a supervised child: bottle is its parent (so --die-with-parent
+ * ends the jail with bottle), and a stop's SIGTERM goes to the jail's pid 1.
+ */
+function bwrapSpawn(copies: readonly string[]): OwnSpawn {
+  return (program, args, { cwd, log }) => {
+    const bwrap = spawnBwrap(program, args, { copies, stdout: log, stderr: log, cwd, detached: true });
+    return { pid: bwrap.child.pid, exited: bwrap.exited, signal: bwrap.signal };
+  };
 }
