@@ -113,42 +113,44 @@ function proxyPath(module) {
 }
 
 /**
+ * Why another user could change `path` (whose stat is `info`), or null: it
+ * must be yours or root's, and not writable by others, except, where
+ * `stickyWritable` allows it, a sticky directory (/tmp), in which nobody
+ * else can rename an entry of yours or root's.
+ */
+function othersCanChange(path, info, uid, stickyWritable = false) {
+  if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, neither you nor root`;
+  const sticky = (info.mode & 0o1000) !== 0;
+  if ((info.mode & 0o022) !== 0 && !(stickyWritable && sticky)) return `${path} can be written by others (mode ${(info.mode & 0o7777).toString(8)})`;
+  return null;
+}
+
+/**
  * Why `dir` (a real path) could be swapped or filled by another user, or
- * null: it and every directory above it must be yours or root's, and not
- * writable by others, except a sticky one (/tmp) above an entry of yours
- * or root's, which nobody else can rename.
+ * null: it and every directory above it must pass othersCanChange, the ones
+ * above it sticky or not.
  */
 function notPrivateEnough(dir) {
   const uid = process.getuid?.() ?? 0;
-  let path = dir;
-  let child = null;
-  for (;;) {
-    const info = statSync(path);
-    if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, neither you nor root`;
-    const othersWrite = (info.mode & 0o022) !== 0;
-    const sticky = (info.mode & 0o1000) !== 0;
-    if (othersWrite && (child === null || !sticky)) return `${path} can be written by others (mode ${(info.mode & 0o7777).toString(8)})`;
-    if (path === dirname(path)) return null;
-    child = path;
-    path = dirname(path);
+  for (let path = dir, above = false; ; above = true, path = dirname(path)) {
+    const problem = othersCanChange(path, statSync(path), uid, above);
+    if (problem || path === dirname(path)) return problem;
   }
 }
 
 /**
  * Why something inside `dir` could be changed by another user, or null:
- * every entry must be yours or root's and not writable by others, and none
- * a symbolic link (Go would follow it out of the mirror). The mirror serves
- * dependencies too, which the pin's hashes do not cover.
+ * every entry must pass othersCanChange, and none be a symbolic link (Go
+ * would follow it out of the mirror). The mirror serves dependencies too,
+ * which the pin's hashes do not cover.
  */
 function contentsNotPrivate(dir, uid = process.getuid?.() ?? 0) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     const info = lstatSync(path);
     if (info.isSymbolicLink()) return `${path} is a symbolic link`;
-    if (info.uid !== uid && info.uid !== 0) return `${path} belongs to uid ${info.uid}, neither you nor root`;
-    if ((info.mode & 0o022) !== 0) return `${path} can be written by others (mode ${(info.mode & 0o7777).toString(8)})`;
-    const inside = info.isDirectory() ? contentsNotPrivate(path, uid) : null;
-    if (inside) return inside;
+    const problem = othersCanChange(path, info, uid) ?? (info.isDirectory() ? contentsNotPrivate(path, uid) : null);
+    if (problem) return problem;
   }
   return null;
 }
