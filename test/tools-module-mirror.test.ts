@@ -4,20 +4,14 @@
 // write it. Run against a copy of scripts/tools.mjs and a stand-in `go` that
 // records the environment each fetch and build ran with.
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { packageRoot } from "../src/lib/package-root.js";
 import { requireRoot, skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
+import { proxyVersionsDir, REFUSABLE_PIN, toolsCheckout } from "./helpers/tools-script.js";
 
-interface Pin {
-  name: string;
-  module: string;
-  version: string;
-  refusable?: boolean;
-}
 interface GoCall {
   op: string;
   module: string;
@@ -25,8 +19,7 @@ interface GoCall {
   GONOSUMDB: string | null;
 }
 
-const PINS: Pin[] = JSON.parse(readFileSync(join(packageRoot(), "scripts", "tool-pins.json"), "utf8")).tools;
-const refusable = PINS.find((pin) => pin.refusable);
+const refusable = REFUSABLE_PIN;
 if (refusable === undefined) throw new Error("tool-pins.json has no refusable pin to test the mirror with");
 
 /** `go` enough for tools.mjs: env, mod download (answers the pinned hashes), install (writes a file). */
@@ -61,11 +54,9 @@ interface Checkout {
 /** A checkout holding only the tools script, a mirror beside it that serves the refusable pin, and the stand-in go. */
 function checkoutWithMirror(): Checkout {
   const base = tempDir("btools-");
-  const scripts = join(base, "checkout", "scripts");
-  mkdirSync(scripts, { recursive: true });
-  for (const file of ["tools.mjs", "tool-pins.json"]) copyFileSync(join(packageRoot(), "scripts", file), join(scripts, file));
+  const scripts = toolsCheckout(base);
   const mirror = join(base, "shared", "goproxy");
-  const versions = join(mirror, refusable!.module.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`), "@v");
+  const versions = join(mirror, proxyVersionsDir(refusable!.module));
   mkdirSync(versions, { recursive: true });
   writeFileSync(join(versions, `${refusable!.version}.info`), JSON.stringify({ Version: refusable!.version }));
   for (const dir of [join(base, "shared"), mirror]) chmodSync(dir, 0o755);
@@ -152,7 +143,7 @@ test("a mirror of yours inside a directory another user owns or can write (who c
 });
 
 test("a mirror with anything inside that another user owns or can write, or a symlink out of it, is not used", () => {
-  const versionsOf = (mirror: string) => join(mirror, refusable!.module.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`), "@v");
+  const versionsOf = (mirror: string) => join(mirror, proxyVersionsDir(refusable!.module));
   const planted = (mirror: string) => join(mirror, "golang.org");
   for (const [change, why] of [
     [(mirror: string) => chownSync(versionsOf(mirror), 65534, 65534), (mirror: string) => `${versionsOf(mirror)} belongs to uid 65534, neither you nor root`],

@@ -6,31 +6,23 @@
 // the real `go` against a copy of the local mirror, offline (GOPROXY ends in
 // off, a fresh module cache).
 import { spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { packageRoot } from "../src/lib/package-root.js";
 import { skipSuite } from "./helpers/skip.js";
 import { tempDir } from "./helpers/tmp.js";
+import { proxyVersionsDir, REFUSABLE_PIN, toolsCheckout } from "./helpers/tools-script.js";
 
-interface Pin {
-  module: string;
-  version: string;
-  refusable?: boolean;
-}
-
-const PINS: Pin[] = JSON.parse(readFileSync(join(packageRoot(), "scripts", "tool-pins.json"), "utf8")).tools;
-const refusable = PINS.find((pin) => pin.refusable);
+const refusable = REFUSABLE_PIN;
 const mirror = process.env.BOTTLE_GO_MIRROR ?? join(packageRoot(), "..", "shared", "goproxy");
 const go = ["/usr/local/go/bin/go", ...(process.env.PATH ?? "").split(":").map((dir) => join(dir, "go"))].find((path) => existsSync(path));
-const versions = refusable ? join(refusable.module.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`), "@v") : "";
+const versions = refusable ? proxyVersionsDir(refusable.module) : "";
 
 test("a mirror serving the pinned zip beside a doctored go.mod is refused before go install runs", () => {
   const base = tempDir("btools-gomod-");
-  const scripts = join(base, "checkout", "scripts");
-  mkdirSync(scripts, { recursive: true });
-  for (const file of ["tools.mjs", "tool-pins.json"]) cpSync(join(packageRoot(), "scripts", file), join(scripts, file));
+  const scripts = toolsCheckout(base);
   const copy = join(base, "mirror");
   cpSync(join(mirror, versions), join(copy, versions), { recursive: true });
   // The doctored go.mod: an old dependency and a weakened TLS default.
