@@ -1,8 +1,9 @@
 // Step `network`: gvproxy in the jail. On Linux: host relays (unix sockets
 // in <run>/jail → the real sidecars), then bubblewrap (bottle's own child)
 // with a new network namespace holding only `lo`, where relay-inside (the
-// jail's pid 1) listens on the sidecar ports and starts gvproxy. Ready = gvproxy's socket exists; the machine
-// then gets a checked hard link to it outside the jail.
+// jail's pid 1) listens on the sidecar ports and starts gvproxy. Ready =
+// gvproxy's socket exists; the machine then gets a checked hard link to it
+// outside the jail.
 import { realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isBuiltinGitGate } from "../../../config/resolved.js";
